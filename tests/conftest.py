@@ -1,0 +1,166 @@
+"""Fixtures shared by the whole suite.
+
+`store` runs a test on each back end: a real SQLite file, and a real PostgreSQL database when
+HELPDESK_TEST_POSTGRES_URL points at a server (each test gets its own database, cloned from a
+template migrated once per run). Without that variable the PostgreSQL cases skip with a
+message saying how to enable them; under CI (CI=true) they fail instead, so they never
+silently stop running.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tui_helpdesk.domain import Priority, Role
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, directory
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.store import migrate
+from tui_helpdesk.store.engine import Store, normalise_url
+
+POSTGRES_ENV = "HELPDESK_TEST_POSTGRES_URL"
+POSTGRES_HINT = (
+    f"PostgreSQL tests need a server: set {POSTGRES_ENV}="
+    "postgresql://postgres@127.0.0.1:5432/test (a role allowed to CREATE DATABASE)"
+)
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # a Monday
+
+
+def postgres_admin_url() -> str | None:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_ENV} is not set on CI: {POSTGRES_HINT}", pytrace=False)
+        pytest.skip(POSTGRES_HINT)
+    return normalise_url(url)
+
+
+@dataclass
+class _PgTemplate:
+    admin_url: str
+    name: str
+
+
+def _pg_exec(admin_url: str, sql: str) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    store = Store(f"sqlite:///{path}")
+    migrate.upgrade(store)
+    store.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template(worker_id: str) -> Iterator[_PgTemplate]:
+    admin_url = postgres_admin_url()
+    assert admin_url is not None
+    name = f"hd_tmpl_{worker_id}_{uuid.uuid4().hex[:8]}"
+    _pg_exec(admin_url, f'CREATE DATABASE "{name}"')
+    store = Store(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    migrate.upgrade(store)
+    store.dispose()
+    yield _PgTemplate(admin_url, name)
+    _pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    """A migrated SQLite file of this test's own."""
+    path = tmp_path / "desk.db"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own."""
+    template: _PgTemplate = request.getfixturevalue("_pg_template")
+    name = f"hd_test_{uuid.uuid4().hex[:12]}"
+    _pg_exec(template.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
+    yield make_url(template.admin_url).set(database=name).render_as_string(hide_password=False)
+    _pg_exec(template.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database URL, once per back end."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    store = Store(db_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@dataclass
+class Desk:
+    """A small desk: an admin, agents in L1/L2 groups, an organization, categories."""
+
+    store: Store
+    admin: Actor
+    agent: Actor  # "bob", member of L1
+
+
+@pytest.fixture
+def desk_store(store: Store) -> Desk:
+    with store.write() as session:
+        directory.add_agent(
+            session,
+            NOW,
+            directory.AgentDraft("admin", "Ada Admin", "admin@desk.example", Role.ADMIN),
+        )
+        directory.add_agent(
+            session, NOW, directory.AgentDraft("bob", "Bob Agent", "bob@desk.example")
+        )
+        directory.add_agent(
+            session, NOW, directory.AgentDraft("cleo", "Cleo Expert", "cleo@desk.example")
+        )
+        directory.add_group(session, NOW, directory.GroupDraft("L2", level=2, members=["cleo"]))
+        directory.add_group(
+            session,
+            NOW,
+            directory.GroupDraft(
+                "L1", level=1, next_level="L2", lead="admin", members=["bob", "admin"]
+            ),
+        )
+        directory.add_organization(
+            session,
+            NOW,
+            directory.OrganizationDraft("Acme", domains=["acme.example"], segment="premium"),
+        )
+        directory.ensure_category(
+            session, "Technical > Network", default_group="L1", default_priority=Priority.HIGH
+        )
+        directory.ensure_category(session, "Billing")
+        admin = directory.actor_for(session, "admin")
+        desk.apply_rules(
+            session, admin, NOW, parse_rules('[desk]\nticket_prefix = "HD"\nphone_region = "IT"\n')
+        )
+        agent = directory.actor_for(session, "bob")
+    return Desk(store=store, admin=admin, agent=agent)

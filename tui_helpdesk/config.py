@@ -1,0 +1,181 @@
+"""Settings: where things are and personal preferences (DESIGN §7).
+
+Loaded once at the edge (CLI or console start-up) into one frozen `Settings`, with the
+precedence flags > environment > user file > site file > defaults, and passed down. Desk-wide
+policy is not here: it lives in the rules file, applied into the database.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomli_w
+from platformdirs import site_config_path, user_config_path, user_data_path
+
+APP_NAME = "helpdesk"
+ENV_CONFIG = "HELPDESK_CONFIG"
+ENV_DATABASE_URL = "HELPDESK_DATABASE_URL"
+ENV_AGENT = "HELPDESK_AGENT"
+
+THEMES = ("textual-dark", "textual-light", "textual-ansi", "nord", "gruvbox", "dracula")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+def user_config_dir() -> Path:
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def default_config_path() -> Path:
+    return user_config_dir() / "config.toml"
+
+
+def default_rules_path() -> Path:
+    return user_config_dir() / "rules.toml"
+
+
+def site_config_file() -> Path:
+    return site_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{user_data_path(APP_NAME, appauthor=False) / 'helpdesk.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    config_path: Path
+    rules_path: Path
+    timezone: str | None = None  # display time zone; None = the desk's
+    theme: str = "textual-dark"
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    mail: Mapping[str, Any] = field(default_factory=dict)
+    database_url_source: str = "default"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a config document; unknown keys are errors so typos don't pass silently."""
+    known_top = {"database", "display", "keymap", "mail"}
+    for key in data:
+        if key not in known_top:
+            raise ConfigError(f"{path}: unknown key {key!r} (expected one of {sorted(known_top)})")
+    out: dict[str, Any] = {}
+    database = data.get("database", {})
+    if not isinstance(database, dict):
+        raise ConfigError(f"{path}: database: expected a table")
+    for key, value in database.items():
+        if key != "url":
+            raise ConfigError(f"{path}: database.{key}: unknown key (expected 'url')")
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: database.url: expected a database URL string")
+        out["database_url"] = value.strip()
+    display = data.get("display", {})
+    if not isinstance(display, dict):
+        raise ConfigError(f"{path}: display: expected a table")
+    for key, value in display.items():
+        if key == "timezone":
+            if not isinstance(value, str):
+                raise ConfigError(f"{path}: display.timezone: expected a time zone name")
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"{path}: display.timezone: unknown time zone {value!r}"
+                ) from None
+            out["timezone"] = value
+        elif key == "theme":
+            if not isinstance(value, str):
+                raise ConfigError(f"{path}: display.theme: expected a theme name")
+            out["theme"] = value
+        else:
+            raise ConfigError(f"{path}: display.{key}: unknown key (expected timezone, theme)")
+    keymap = data.get("keymap", {})
+    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+        raise ConfigError(f'{path}: keymap: expected a table of binding id = "keys"')
+    if keymap:
+        out["keymap"] = dict(keymap)
+    mail = data.get("mail", {})
+    if not isinstance(mail, dict):
+        raise ConfigError(f"{path}: mail: expected a table")
+    if mail:
+        out["mail"] = dict(mail)
+    return out
+
+
+def load_settings(
+    config_path: Path | None = None,
+    database_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: flags > environment > user file > site file > defaults."""
+    env = os.environ if environ is None else environ
+    explicit = config_path or (Path(env[ENV_CONFIG]) if env.get(ENV_CONFIG) else None)
+    if explicit is not None and not explicit.expanduser().exists():
+        raise ConfigError(f"{explicit}: config file not found")
+    user_path = (explicit or default_config_path()).expanduser()
+
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for path in (site_config_file(), user_path):
+        if path.exists():
+            values = _check(path, _read_toml(path))
+            merged.update(values)
+            if "database_url" in values:
+                sources["database_url"] = str(path)
+
+    url = merged.pop("database_url", None)
+    source = sources.get("database_url", "default")
+    if env.get(ENV_DATABASE_URL):
+        url, source = env[ENV_DATABASE_URL], ENV_DATABASE_URL
+    if database_url:
+        url, source = database_url, "--db"
+    if not url:
+        url, source = default_database_url(), "default"
+
+    return Settings(
+        database_url=url,
+        database_url_source=source,
+        config_path=user_path,
+        rules_path=user_path.parent / "rules.toml",
+        **merged,
+    )
+
+
+STARTER_CONFIG_HEADER = """\
+# tui-helpdesk configuration: where things are and your own preferences.
+# Desk-wide policy (SLA, escalation, routing) is in rules.toml, applied with
+# `helpdesk rules apply`.  Precedence: flags > environment > this file > /etc/xdg/helpdesk.
+"""
+
+
+def starter_config(database_url: str) -> str:
+    body: dict[str, Any] = {
+        "database": {"url": database_url},
+        "display": {"theme": "textual-dark"},
+    }
+    return (
+        STARTER_CONFIG_HEADER
+        + "\n# database.url: sqlite:///path/to/file.db or postgresql://user@host/dbname\n"
+        + '# display.timezone: e.g. "Europe/Rome" (default: the desk\'s time zone)\n'
+        + '# [keymap] overrides console key bindings by id, e.g. reply = "r"\n\n'
+        + tomli_w.dumps(body)
+    )

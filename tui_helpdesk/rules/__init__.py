@@ -1,0 +1,1 @@
+"""Pure policy: workflow, identity normalisation, the rules document. No I/O, no clock."""

@@ -1,0 +1,112 @@
+"""The rules document (rules.toml): parsing and validation into plain, frozen data.
+
+The admin edits a TOML file; `helpdesk rules apply` validates it here and stores the parsed
+document in the database as the active version, so every process evaluates the same rules.
+Errors name the file and the exact key (`rules.toml: desk.ticket_prefix: ...`).
+
+This module owns the `[desk]` table; calendars, SLA policies, escalation and routing
+sections are validated by their own modules as they arrive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+
+KNOWN_SECTIONS = ("desk", "calendars", "sla", "escalation", "route")
+_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
+
+
+class RulesError(ValueError):
+    """An invalid rules document; the message is `<source>: <key path>: <reason>`."""
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    name: str = "Help Desk"
+    ticket_prefix: str = "HD"
+    timezone: str = "UTC"
+    phone_region: str | None = None  # region for phone numbers written without +country
+    reopen_window_days: int = 14  # a reply to a closed ticket reopens it within this window
+    auto_close_days: int = 5  # resolved tickets close after this many days without objection
+
+
+@dataclass(frozen=True)
+class RulesDocument:
+    desk: DeskSettings
+    data: dict[str, Any]  # the validated document, as stored in the database
+    source_text: str
+    sha256: str
+
+
+def _fail(source: str, key: str, reason: str) -> RulesError:
+    return RulesError(f"{source}: {key}: {reason}")
+
+
+def _parse_desk(source: str, table: Any) -> DeskSettings:
+    if not isinstance(table, dict):
+        raise _fail(source, "desk", "expected a table")
+    defaults = DeskSettings()
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"desk.{key}"
+        if key == "name":
+            if not isinstance(value, str) or not value.strip():
+                raise _fail(source, path, "expected a non-empty string")
+            values[key] = value.strip()
+        elif key == "ticket_prefix":
+            if not isinstance(value, str) or not _PREFIX.match(value):
+                raise _fail(source, path, f"expected 1-10 capital letters or digits, got {value!r}")
+            values[key] = value
+        elif key == "timezone":
+            try:
+                ZoneInfo(str(value))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise _fail(source, path, f"unknown time zone {value!r}") from None
+            values[key] = value
+        elif key == "phone_region":
+            if value not in phonenumbers.SUPPORTED_REGIONS:
+                raise _fail(
+                    source, path, f'expected a two-letter region code like "IT", got {value!r}'
+                )
+            values[key] = value
+        elif key in ("reopen_window_days", "auto_close_days"):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise _fail(source, path, f"expected a whole number of days >= 0, got {value!r}")
+            values[key] = value
+        else:
+            known = ", ".join(defaults.__dataclass_fields__)
+            raise _fail(source, path, f"unknown key (expected one of: {known})")
+    return DeskSettings(**values)
+
+
+def parse_rules(text: str, source: str = "rules.toml") -> RulesDocument:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{source}: not valid TOML: {exc}") from None
+    for key in data:
+        if key not in KNOWN_SECTIONS:
+            raise _fail(
+                source, key, f"unknown section (expected one of: {', '.join(KNOWN_SECTIONS)})"
+            )
+    desk = _parse_desk(source, data.get("desk", {}))
+    return RulesDocument(
+        desk=desk,
+        data=data,
+        source_text=text,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def desk_from_document(data: dict[str, Any] | None) -> DeskSettings:
+    """Desk settings of a stored (already validated) document; defaults when none is active."""
+    if not data:
+        return DeskSettings()
+    return _parse_desk("active rules", data.get("desk", {}))

@@ -1,0 +1,52 @@
+"""Schema migrations: the alembic scripts shipped inside the package, run programmatically.
+
+`helpdesk init` and `helpdesk db upgrade` call `upgrade()`; tests call it to build databases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from tui_helpdesk.store.engine import Store
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(store: Store) -> str | None:
+    with store.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the schema to `revision`; returns (before, after)."""
+    before = current_revision(store)
+    config = _config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    return before, current_revision(store)
+
+
+def revise(store: Store, message: str) -> None:
+    """Developer helper: autogenerate a new migration against `store` (at head)."""
+    config = _config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.revision(config, message=message, autogenerate=True)

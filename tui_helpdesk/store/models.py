@@ -1,0 +1,410 @@
+"""The desk's tables (DESIGN §2) as typed SQLAlchemy 2.x models.
+
+Models hold data and relationships only; every rule about how they change lives in
+`services/` and `rules/`. Indexes follow the hot queries: the queue (open tickets by group or
+assignee ordered by due time), the escalation scan (due timestamps), lookups by number and by
+requester, and the audit trail of one ticket.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tui_helpdesk.domain import (
+    ArticleStatus,
+    Channel,
+    EventKind,
+    MessageKind,
+    OutboxState,
+    Presence,
+    Priority,
+    Role,
+    Status,
+    Visibility,
+)
+from tui_helpdesk.store.base import Base, str_enum
+
+
+class Counter(Base):
+    """Named monotonic counters (ticket numbers). A value handed out is never handed out again."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AgentSkill(Base):
+    __tablename__ = "agent_skills"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.AGENT)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    presence: Mapped[Presence] = mapped_column(str_enum(Presence), default=Presence.AVAILABLE)
+    capacity: Mapped[int] = mapped_column(Integer, default=20)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    skill_rows: Mapped[list[AgentSkill]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=AgentSkill.skill
+    )
+    groups: Mapped[list[Group]] = relationship(
+        secondary="group_members",
+        back_populates="members",
+        lazy="selectin",
+        order_by="Group.name",
+    )
+
+    @property
+    def skills(self) -> list[str]:
+        return [row.skill for row in self.skill_rows]
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    __table_args__ = (CheckConstraint("level IS NULL OR level BETWEEN 1 AND 3", name="level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    level: Mapped[int | None] = mapped_column(Integer)  # 1..3, or None for a functional team
+    next_level_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    next_level: Mapped[Group | None] = relationship(remote_side=[id], lazy="joined")
+    lead: Mapped[Agent | None] = relationship(lazy="joined")
+    members: Mapped[list[Agent]] = relationship(
+        secondary="group_members",
+        back_populates="groups",
+        lazy="selectin",
+        order_by=Agent.login,
+    )
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    segment: Mapped[str] = mapped_column(String(32), default="standard")
+    sla_policy: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    domain_rows: Mapped[list[OrganizationDomain]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="organization"
+    )
+
+    @property
+    def domains(self) -> list[str]:
+        return sorted(row.domain for row in self.domain_rows)
+
+
+class OrganizationDomain(Base):
+    """An email domain owned by an organization; a domain belongs to one organization only."""
+
+    __tablename__ = "organization_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)  # lower case
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+
+    organization: Mapped[Organization] = relationship(back_populates="domain_rows")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)  # stored lower case
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)  # E.164
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    language: Mapped[str | None] = mapped_column(String(16))
+    vip: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    organization: Mapped[Organization | None] = relationship(lazy="joined")
+
+
+class Category(Base):
+    """A node of the category tree; `path` is the full name ("Technical > Network")."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(String(400), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    default_group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    default_priority: Mapped[Priority | None] = mapped_column(str_enum(Priority))
+
+    default_group: Mapped[Group | None] = relationship(lazy="joined")
+
+
+class TicketTag(Base):
+    __tablename__ = "ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # The queue: active tickets of a group / an assignee, most urgent deadline first.
+        Index("ix_tickets_group_status_due", "group_id", "status", "due_at", "id"),
+        Index("ix_tickets_assignee_status_due", "assignee_id", "status", "due_at", "id"),
+        Index("ix_tickets_due", "due_at", "id"),
+        # Escalation scans on each deadline.
+        Index("ix_tickets_first_response_due", "first_response_due_at"),
+        Index("ix_tickets_resolution_due", "resolution_due_at"),
+        Index("ix_tickets_status_updated", "status", "updated_at"),
+        Index("ix_tickets_created", "created_at"),
+        CheckConstraint("level IS NULL OR level BETWEEN 1 AND 3", name="level"),
+        CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)  # "HD-1042", stable forever
+    subject: Mapped[str] = mapped_column(String(500))
+    status: Mapped[Status] = mapped_column(str_enum(Status), default=Status.NEW)
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority), default=Priority.NORMAL)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    level: Mapped[int | None] = mapped_column(Integer)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    # SLA: deadlines are computed by the rules and stored so "what breaches next" is a range
+    # scan. `due_at` is the earliest deadline still running (None when paused or finished).
+    sla_policy: Mapped[str | None] = mapped_column(String(64))
+    first_response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    sla_paused_at: Mapped[datetime | None]
+
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    customer_escalation: Mapped[bool] = mapped_column(Boolean, default=False)
+    csat_score: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    requester: Mapped[Contact] = relationship(lazy="joined")
+    organization: Mapped[Organization | None] = relationship(lazy="joined")
+    group: Mapped[Group | None] = relationship(lazy="joined")
+    assignee: Mapped[Agent | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    created_by: Mapped[Agent | None] = relationship(foreign_keys=[created_by_id], lazy="joined")
+    updated_by: Mapped[Agent | None] = relationship(foreign_keys=[updated_by_id], lazy="joined")
+    merged_into: Mapped[Ticket | None] = relationship(remote_side=[id], lazy="select")
+    tag_rows: Mapped[list[TicketTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=TicketTag.tag
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_ticket_created", "ticket_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind))
+    author_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    author_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    body: Mapped[str] = mapped_column(Text)
+    channel: Mapped[Channel | None] = mapped_column(str_enum(Channel))
+    created_at: Mapped[datetime]
+    # Email threading: every Message-ID we have seen or sent, so replies find their ticket.
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    delivery_state: Mapped[OutboxState | None] = mapped_column(str_enum(OutboxState))
+
+    author_agent: Mapped[Agent | None] = relationship(lazy="joined")
+    author_contact: Mapped[Contact | None] = relationship(lazy="joined")
+    attachments: Mapped[list[Attachment]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # None when over the size cap
+    skipped_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class TicketEvent(Base):
+    """Append-only audit trail: who changed what on a ticket, when, and which rule caused it."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_at", "ticket_id", "at", "id"),
+        Index("ix_ticket_events_kind_at", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    actor: Mapped[str] = mapped_column(String(100))  # login, "system", "contact:<email>"
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, length=24))
+    field: Mapped[str | None] = mapped_column(String(64))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    rule: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # Markdown
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    visibility: Mapped[Visibility] = mapped_column(
+        str_enum(Visibility), default=Visibility.INTERNAL
+    )
+    status: Mapped[ArticleStatus] = mapped_column(
+        str_enum(ArticleStatus), default=ArticleStatus.DRAFT
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    source_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    helpful: Mapped[int] = mapped_column(Integer, default=0)
+    not_helpful: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    category: Mapped[Category | None] = relationship(lazy="joined")
+
+
+class Outbox(Base):
+    """Mail to send, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    message_row_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # ack, reply, notify, survey, report
+    to_addrs: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(998))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    state: Mapped[OutboxState] = mapped_column(str_enum(OutboxState), default=OutboxState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+class InboundMail(Base):
+    """Every mail taken in, by Message-ID, so a mail never becomes two tickets."""
+
+    __tablename__ = "inbound_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    received_at: Mapped[datetime]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed original
+
+
+class RuleSet(Base):
+    """A version of the desk-wide rules document, applied by an admin; one is active."""
+
+    __tablename__ = "rule_sets"
+    __table_args__ = (UniqueConstraint("version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    applied_by: Mapped[str] = mapped_column(String(64))
+    applied_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)

@@ -1,0 +1,43 @@
+"""Making untrusted text inert for a terminal.
+
+Customer text (subjects, bodies, names) may carry terminal control sequences (an OSC that
+retitles the window, cursor moves, bells) or look like Rich markup. `clean()` removes control
+sequences and characters while keeping line breaks and tabs; callers then show the result as
+a plain `rich.text.Text` (never as markup). Used by the CLI printers and the console alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST),
+# two-character escapes, and the 8-bit C1 forms of the same.
+_SEQUENCES = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]          # CSI
+  | (?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c)     # OSC, ended by BEL or ST
+  | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c)  # DCS, SOS, PM, APC
+  | \x1b[@-Z\\-_]                              # other two-character escapes
+  | \x1b.?                                     # a stray ESC
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_CONTROLS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def clean(text: str | None, *, single_line: bool = False) -> str:
+    """`text` without terminal control sequences or control characters.
+
+    `\\r\\n` and lone `\\r` become `\\n`; with `single_line`, line breaks and tabs become
+    spaces (for table cells and titles).
+    """
+    if not text:
+        return ""
+    text = _SEQUENCES.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROLS.sub("", text)
+    if single_line:
+        text = " ".join(text.split())
+    return text
