@@ -1,0 +1,1 @@
+"""Registered benchmarks, one module per capability."""
