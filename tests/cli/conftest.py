@@ -1,0 +1,99 @@
+"""Running the real `helpdesk` command in-process: `main(argv)` with stdin, stdout and stderr
+captured, in a HOME and XDG directories of the test's own (so no real config is read), with
+no HELPDESK_* variables from the environment leaking in."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import Desk
+from tui_helpdesk.cli import main
+
+OS_LOGIN = "tester"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "etc-xdg"))
+    # getpass.getuser() reads these first: the "OS login" of the person running helpdesk.
+    monkeypatch.setenv("LOGNAME", OS_LOGIN)
+    monkeypatch.setenv("USER", OS_LOGIN)
+    for name in (
+        "HELPDESK_CONFIG",
+        "HELPDESK_DATABASE_URL",
+        "HELPDESK_AGENT",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "COLUMNS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def cli() -> Run:
+    """`cli("ticket", "list", input=...)` runs `helpdesk ticket list` and returns a Result."""
+
+    def run(*args: object, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        runner = CliRunner()
+        with runner.isolation(input=input, env=env) as (out, err, _mixed):
+            code = main([str(a) for a in args])
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return Result(code, out.getvalue().decode(), err.getvalue().decode())
+
+    return run
+
+
+@pytest.fixture
+def hd(desk_store: Desk, db_url: str, cli: Run) -> Run:
+    """`helpdesk --db <the small desk> --as bob ...`; pass as_="admin" to act as another."""
+
+    def run(*args: object, as_: str = "bob", **kwargs: Any) -> Result:
+        return cli("--db", db_url, "--as", as_, *args, **kwargs)
+
+    return run
+
+
+def ok(result: Result) -> Result:
+    """The result of a command that must succeed (shows stderr when it did not)."""
+    assert result.exit_code == 0, f"exit {result.exit_code}: {result.stderr}"
+    return result
+
+
+def one_line_error(result: Result, code: int) -> str:
+    """The single stderr line of a failed command, checked to carry no traceback."""
+    assert result.exit_code == code, f"exit {result.exit_code}: {result.stderr}{result.stdout}"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("helpdesk: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]

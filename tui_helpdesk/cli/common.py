@@ -1,0 +1,56 @@
+"""Option aliases and small helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .runtime import CliError, Runtime
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+ExpectedVersion = Annotated[
+    int | None,
+    typer.Option(
+        "--expected-version",
+        metavar="N",
+        help="Refuse the change if the ticket is no longer at version N (someone else changed it).",
+    ),
+]
+Body = Annotated[str | None, typer.Option("--body", metavar="TEXT", help="The message text.")]
+BodyFile = Annotated[
+    str | None,
+    typer.Option("--body-file", metavar="FILE", help="Read the message from FILE (- for stdin)."),
+]
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Runtime), "the root callback sets the runtime"
+    return obj
+
+
+def read_text(name: str, what: str = "file") -> str:
+    """The content of a file, or of stdin for `-`; unreadable input is a usage error."""
+    if name == "-":
+        return sys.stdin.read()
+    path = Path(name).expanduser()
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{name}: the {what} is not UTF-8 text", 2) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {name}: {exc.strerror or exc}", 2) from None
+
+
+def read_body(body: str | None, body_file: str | None, *, required: bool) -> str | None:
+    """The message text from --body, --body-file FILE or --body-file - (stdin)."""
+    if body is not None and body_file is not None:
+        raise CliError("give the message with --body or --body-file, not both", 2)
+    if body_file is not None:
+        return read_text(body_file, "message")
+    if body is None and required:
+        raise CliError("no message: give --body TEXT, --body-file FILE or --body-file - (stdin)", 2)
+    return body

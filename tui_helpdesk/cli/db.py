@@ -1,0 +1,204 @@
+"""`helpdesk init` and `helpdesk db upgrade|current`: setting up a desk and its schema.
+
+`init` is safe to run again: it writes the starter config and rules files only where none
+exist (or with --force), brings the database to the current schema, applies the rules file
+into a desk that has no active rules yet, and registers the person running it as an admin.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.config import (
+    ENV_CONFIG,
+    ENV_DATABASE_URL,
+    Settings,
+    default_database_url,
+    starter_config,
+)
+from tui_helpdesk.domain import Role
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, directory
+from tui_helpdesk.services.errors import NotFound
+from tui_helpdesk.store.engine import Store
+
+from .common import read_text, runtime
+from .output import say
+from .runtime import Runtime, current_revision, open_store, safe_url
+
+app = typer.Typer(
+    help="The database schema: upgrade it after installing a new version.",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def starter_rules() -> str:
+    return resources.files("tui_helpdesk.starter").joinpath("rules.toml").read_text("utf-8")
+
+
+def _init_settings(rt: Runtime) -> Settings:
+    """Settings for `init`: an explicit --config that does not exist yet is where we write."""
+    explicit = rt.config_path or (
+        Path(os.environ[ENV_CONFIG]) if os.environ.get(ENV_CONFIG) else None
+    )
+    if explicit is not None and not explicit.expanduser().exists():
+        path = explicit.expanduser()
+        url = rt.database_url or os.environ.get(ENV_DATABASE_URL) or default_database_url()
+        return Settings(database_url=url, config_path=path, rules_path=path.parent / "rules.toml")
+    return rt.settings
+
+
+def _write(path: Path, text: str, force: bool) -> str:
+    if path.exists() and not force:
+        return "kept"
+    existed = path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return "overwritten" if existed else "written"
+
+
+def full_name(login: str) -> str:
+    """The person's name from the password database (GECOS), else the login."""
+    try:
+        import pwd
+
+        gecos = pwd.getpwnam(login).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError):
+        return login
+    return gecos or login
+
+
+@dataclass
+class _Migrated:
+    before: str | None
+    after: str | None
+
+    def describe(self) -> str:
+        if self.before is None:
+            return f"created at schema revision {self.after}"
+        if self.before == self.after:
+            return f"already at schema revision {self.after}"
+        return f"upgraded {self.before} -> {self.after}"
+
+
+def _upgrade(store: Store, url: str) -> _Migrated:
+    from tui_helpdesk.store import migrate  # alembic is slow to import: only when needed
+
+    current_revision(store, url)  # an unreachable database fails here, in one line
+    before, after = migrate.upgrade(store)
+    return _Migrated(before, after)
+
+
+def init(
+    ctx: typer.Context,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also fill a new desk with realistic demo data.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite the config and rules files with the starters, and apply the rules.",
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo data.")] = 42,
+) -> None:
+    """Set up a desk: starter config and rules, the database, you as an admin.
+
+    Registers the acting login (--as, $HELPDESK_AGENT, else your OS login) as an admin agent
+    if it is not an agent yet. Safe to run again."""
+    rt = runtime(ctx)
+    settings = _init_settings(rt)
+    login = rt.login
+    url = settings.database_url
+    # Check the rules first, so a bad rules file stops init before it writes anything.
+    keep_rules = settings.rules_path.exists() and not force
+    rules_text = (
+        read_text(str(settings.rules_path), "rules file") if keep_rules else starter_rules()
+    )
+    document = parse_rules(rules_text, str(settings.rules_path))
+    config_state = _write(settings.config_path, starter_config(url), force)
+    rules_state = _write(settings.rules_path, rules_text, force)
+    say(f"config    {settings.config_path} ({config_state})")
+    say(f"rules     {settings.rules_path} ({rules_state})")
+
+    store = open_store(url)
+    try:
+        migrated = _upgrade(store, url)
+        say(f"database  {safe_url(url)} ({migrated.describe()})")
+        with store.write() as session:
+            agent = _ensure_admin(session, rt, login)
+            actor = directory.actor_for(session, login)
+            active = desk.active_rule_set(session)
+            if active is None or force:
+                rule_set, created = desk.apply_rules(session, actor, rt.now, document)
+                rules_line = (
+                    f"applied as version {rule_set.version}"
+                    if created
+                    else f"version {rule_set.version} already active"
+                )
+            else:
+                rules_line = (
+                    f"desk rules version {active.version} active "
+                    "(change them with `helpdesk rules apply`)"
+                )
+        say(f"agent     {agent}")
+        say(f"rules     {rules_line}")
+        if demo:
+            from tui_helpdesk.services.demo import seed_demo
+
+            with store.write() as session:
+                counts = seed_demo(session, rt.now, seed=seed)
+            made = ", ".join(f"{n} {what}" for what, n in counts.items())
+            say(f"demo      {made}")
+    finally:
+        store.dispose()
+    say("ready: run `helpdesk` to open the console, `helpdesk --help` for commands")
+
+
+def _ensure_admin(session: Session, rt: Runtime, login: str) -> str:
+    """Register `login` as an admin unless it is an agent already; describe what happened."""
+    try:
+        agent = directory.get_agent(session, login)
+    except NotFound:
+        directory.add_agent(
+            session, rt.now, directory.AgentDraft(login, full_name(login), role=Role.ADMIN)
+        )
+        return f"{login} registered as admin"
+    return f"{login} already registered ({agent.role.value})"
+
+
+@app.command()
+def upgrade(ctx: typer.Context) -> None:
+    """Bring the database to this version's schema (prints before -> after)."""
+    url = runtime(ctx).settings.database_url
+    store = open_store(url)
+    try:
+        migrated = _upgrade(store, url)
+    finally:
+        store.dispose()
+    say(f"database  {safe_url(url)} ({migrated.describe()})")
+
+
+@app.command()
+def current(ctx: typer.Context) -> None:
+    """Print the database's schema revision and the one this version needs."""
+    url = runtime(ctx).settings.database_url
+    store = open_store(url)
+    try:
+        revision = current_revision(store, url)
+    finally:
+        store.dispose()
+    from tui_helpdesk.store import migrate
+
+    head = migrate.head_revision()
+    state = "up to date" if revision == head else "run `helpdesk db upgrade`"
+    say(f"database  {safe_url(url)}: revision {revision or '(empty)'}, needs {head} ({state})")

@@ -1,0 +1,312 @@
+"""Printing for the CLI: JSON documents, Rich tables and panels, one-line errors.
+
+Data goes to stdout, diagnostics to stderr. `--json` output is one document with the stable
+keys of `services.serialize`, ISO 8601 UTC timestamps with `Z`, UTF-8 as is. Human output
+goes through a Rich console: no colour when piped or under NO_COLOR (Rich's own rules), a
+fixed width when piped so rows don't wrap at 80 columns. Every piece of stored text (subjects,
+names, bodies, tags) is untrusted: it is shown through `clean()` as `rich.text.Text`, never as
+a string Rich would parse for markup. Renderables are built inside the caller's session (they
+read relationships) and printed after it closes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console, Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from tui_helpdesk.store.models import (
+    Agent,
+    Category,
+    Contact,
+    Message,
+    Organization,
+    Ticket,
+    TicketEvent,
+)
+from tui_helpdesk.store.models import Group as AgentGroup
+from tui_helpdesk.text import clean
+
+PIPE_WIDTH = 120
+
+
+def print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def error(message: str) -> None:
+    """The error on stderr: one line, then any detail lines (an import lists each bad row)
+    indented below it. Messages may quote user input, so each line is cleaned."""
+    first, *details = str(message).splitlines() or [""]
+    lines = [f"helpdesk: {clean(first, single_line=True)}"]
+    lines += [f"  {clean(line, single_line=True)}" for line in details if line.strip()]
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+
+
+def console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = stream.isatty() if hasattr(stream, "isatty") else False
+    width = None if terminal or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(file=stream, width=width, highlight=False, emoji=False, markup=False)
+
+
+def show(*renderables: RenderableType) -> None:
+    out = console()
+    for renderable in renderables:
+        out.print(renderable)
+
+
+def say(line: str) -> None:
+    """A plain status line on stdout, never wrapped (scripts may read it)."""
+    console().print(Text(clean(line)), soft_wrap=True)
+
+
+def hint(line: str) -> None:
+    """A diagnostic for people (paging hints and the like) on stderr."""
+    console(stderr=True).print(Text(clean(line), style="dim"), soft_wrap=True)
+
+
+def inert(text: object, *, single_line: bool = True, style: str = "") -> Text:
+    """Untrusted text made safe to print: control sequences stripped, never markup."""
+    return Text(clean("" if text is None else str(text), single_line=single_line), style=style)
+
+
+def when(value: datetime | None, zone: str) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _table(*columns: str, title: str | None = None) -> Table:
+    table = Table(
+        *columns,
+        title=Text(title) if title else None,
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+        show_edge=False,
+    )
+    return table
+
+
+# --- tickets ------------------------------------------------------------------------------
+
+
+def ticket_table(tickets: Sequence[Ticket], zone: str) -> Table:
+    table = _table("Number", "Status", "Priority", "Due", "Assignee", "Group", "Requester")
+    table.add_column("Subject", ratio=1, no_wrap=True, overflow="ellipsis")
+    for t in tickets:
+        table.add_row(
+            Text(t.key, style="bold"),
+            Text(t.status.value),
+            Text(t.priority.value, style="bold red" if t.priority.value == "urgent" else ""),
+            Text(when(t.due_at, zone)),
+            inert(t.assignee.login if t.assignee else "-"),
+            inert(t.group.name if t.group else "-"),
+            inert(t.requester.name),
+            inert(t.subject),
+        )
+    return table
+
+
+def _field(label: str, value: Text | str) -> Text:
+    text = Text(f"{label} ", style="dim")
+    text.append_text(value if isinstance(value, Text) else Text(value))
+    return text
+
+
+def _join(parts: Iterable[Text], sep: str = "  ") -> Text:
+    return Text(sep).join(list(parts))
+
+
+def ticket_header(t: Ticket, zone: str) -> RenderableType:
+    requester = t.requester
+    who = inert(requester.name)
+    for extra in (requester.email, requester.phone):
+        if extra:
+            who.append("  ")
+            who.append_text(inert(extra))
+    lines = [
+        Text.assemble(Text(t.key, style="bold"), "  ", inert(t.subject, style="bold")),
+        _join(
+            [
+                _field("status", t.status.value),
+                _field("priority", t.priority.value),
+                _field("channel", t.channel.value),
+                _field("version", str(t.version)),
+            ]
+        ),
+        _join(
+            [
+                _field("requester", who),
+                _field("organization", inert(t.organization.name if t.organization else "-")),
+            ]
+        ),
+        _join(
+            [
+                _field("group", inert(t.group.name if t.group else "-")),
+                _field("level", str(t.level) if t.level else "-"),
+                _field("assignee", inert(t.assignee.login if t.assignee else "-")),
+                _field("category", inert(t.category.path if t.category else "-")),
+            ]
+        ),
+        _field("tags", inert(", ".join(t.tags) or "-")),
+        _join(
+            [
+                _field("created", when(t.created_at, zone)),
+                _field("updated", when(t.updated_at, zone)),
+                _field("first response", when(t.first_response_at, zone)),
+            ]
+        ),
+        _join(
+            [
+                _field("first response due", when(t.first_response_due_at, zone)),
+                _field("resolution due", when(t.resolution_due_at, zone)),
+                _field("escalation", str(t.escalation_level)),
+            ]
+        ),
+    ]
+    if t.merged_into is not None:
+        lines.append(_field("merged into", t.merged_into.key))
+    lines.append(Text(f"times in {zone}", style="dim"))
+    return Group(*lines)
+
+
+def _author(message: Message) -> Text:
+    if message.author_contact is not None:
+        text = inert(message.author_contact.name)
+        if message.author_agent is not None:
+            text.append(" ")
+            text.append_text(inert(f"(taken by {message.author_agent.login})"))
+        return text
+    if message.author_agent is not None:
+        return inert(message.author_agent.name or message.author_agent.login)
+    return Text("desk")
+
+
+def message_block(message: Message, zone: str) -> RenderableType:
+    title = Text.assemble(
+        Text(message.kind.value, style="bold yellow" if message.kind.value == "note" else "bold"),
+        " · ",
+        _author(message),
+        " · ",
+        when(message.created_at, zone),
+    )
+    return Group(Rule(title, align="left", style="dim"), inert(message.body, single_line=False))
+
+
+def event_table(events: Sequence[TicketEvent], zone: str) -> Table:
+    table = _table("When", "Who", "What", title="History")
+    table.add_column("Change", ratio=1, overflow="fold")
+    for event in events:
+        if event.field:
+            change = inert(f"{event.field}: {event.old or '-'} -> {event.new or '-'}")
+        else:
+            change = inert(event.new or "")
+        if event.rule:
+            change.append_text(inert(f"  (rule {event.rule})", style="dim"))
+        table.add_row(
+            Text(when(event.at, zone)), inert(event.actor), Text(event.kind.value), change
+        )
+    return table
+
+
+def ticket_view(
+    t: Ticket, messages: Sequence[Message], events: Sequence[TicketEvent], zone: str
+) -> list[RenderableType]:
+    parts: list[RenderableType] = [ticket_header(t, zone), Text("")]
+    parts += [message_block(m, zone) for m in messages]
+    if events:
+        parts += [Text(""), event_table(events, zone)]
+    return parts
+
+
+# --- people and customers -----------------------------------------------------------------
+
+
+def agent_table(agents: Sequence[Agent]) -> Table:
+    table = _table("Login", "Name", "Email", "Role", "Groups", "Skills", "Capacity", "Active")
+    for a in agents:
+        table.add_row(
+            inert(a.login),
+            inert(a.name),
+            inert(a.email or "-"),
+            Text(a.role.value),
+            inert(", ".join(g.name for g in a.groups) or "-"),
+            inert(", ".join(a.skills) or "-"),
+            Text(str(a.capacity)),
+            Text("yes" if a.active else "no"),
+        )
+    return table
+
+
+def group_table(groups: Sequence[AgentGroup]) -> Table:
+    table = _table("Name", "Level", "Next level", "Lead", "Email", "Members")
+    for g in groups:
+        table.add_row(
+            inert(g.name),
+            Text(str(g.level) if g.level else "-"),
+            inert(g.next_level.name if g.next_level else "-"),
+            inert(g.lead.login if g.lead else "-"),
+            inert(g.email or "-"),
+            inert(", ".join(m.login for m in g.members) or "-"),
+        )
+    return table
+
+
+def organization_table(orgs: Sequence[Organization]) -> Table:
+    table = _table("Name", "Domains", "Segment", "SLA policy", "Region")
+    for o in orgs:
+        table.add_row(
+            inert(o.name),
+            inert(", ".join(o.domains) or "-"),
+            inert(o.segment),
+            inert(o.sla_policy or "-"),
+            inert(o.region or "-"),
+        )
+    return table
+
+
+def contact_table(contacts: Sequence[Contact]) -> Table:
+    table = _table("Name", "Email", "Phone", "Organization", "Language", "VIP")
+    for c in contacts:
+        table.add_row(
+            inert(c.name),
+            inert(c.email or "-"),
+            inert(c.phone or "-"),
+            inert(c.organization.name if c.organization else "-"),
+            inert(c.language or "-"),
+            Text("yes" if c.vip else ""),
+        )
+    return table
+
+
+def category_doc(category: Category) -> dict[str, Any]:
+    return {
+        "path": category.path,
+        "name": category.name,
+        "default_group": category.default_group.name if category.default_group else None,
+        "default_priority": category.default_priority.value if category.default_priority else None,
+    }
+
+
+def category_table(categories: Sequence[Category]) -> Table:
+    table = _table("Category", "Default group", "Default priority")
+    for c in categories:
+        table.add_row(
+            inert(c.path),
+            inert(c.default_group.name if c.default_group else "-"),
+            Text(c.default_priority.value if c.default_priority else "-"),
+        )
+    return table

@@ -1,0 +1,336 @@
+"""`helpdesk agent|group|org|contact|category ...`: the desk's directory.
+
+Thin glue over `services.directory` (add, list, find) and `services.imports` (CSV files with
+a header row: a bad row names its line and nothing of the file is written). List commands
+print a table, or with `--json` one object: {"agents": [...]}, {"groups": [...]},
+{"organizations": [...]}, {"contacts": [...]}, {"categories": [...]}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import Priority, Role
+from tui_helpdesk.services import desk, directory, imports, serialize
+
+from .common import JsonFlag, read_text, runtime
+from .output import (
+    agent_table,
+    category_doc,
+    category_table,
+    contact_table,
+    group_table,
+    hint,
+    organization_table,
+    print_json,
+    say,
+    show,
+)
+
+
+def _app(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+agent_app = _app("Agents: the people who work tickets.")
+group_app = _app("Groups: support levels (1, 2, 3) and functional teams.")
+org_app = _app("Organizations: the customers' companies, matched by email domain.")
+contact_app = _app("Contacts: the people who ask for help.")
+category_app = _app("Categories: the tree tickets are filed under.")
+apps = {
+    "agent": agent_app,
+    "group": group_app,
+    "org": org_app,
+    "contact": contact_app,
+    "category": category_app,
+}
+
+ImportFile = Annotated[
+    str, typer.Argument(metavar="FILE.csv", help="A CSV file with a header row (- for stdin).")
+]
+
+
+def _import(ctx: typer.Context, file: str, noun: str, run: Callable[..., Any]) -> None:
+    rt = runtime(ctx)
+    text = read_text(file, "CSV file")
+    source = "<stdin>" if file == "-" else file
+    with rt.store().write() as session:
+        result = run(session, rt.now, text, source=source)
+    skipped = f", {result.skipped} already known" if result.skipped else ""
+    say(f"imported {result.created} {noun} from {source}{skipped}")
+
+
+# --- agents -------------------------------------------------------------------------------
+
+
+@agent_app.command("add")
+def agent_add(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(metavar="LOGIN", help="Their OS login, usually.")],
+    name: Annotated[str | None, typer.Option("--name", help="Default: the login.")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    role: Annotated[Role, typer.Option("--role")] = Role.AGENT,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", metavar="NAME", help="Repeatable.")
+    ] = None,
+    skill: Annotated[
+        list[str] | None, typer.Option("--skill", metavar="SKILL", help="Repeatable.")
+    ] = None,
+    language: Annotated[
+        list[str] | None,
+        typer.Option("--language", metavar="CODE", help="Repeatable, e.g. en, it."),
+    ] = None,
+    capacity: Annotated[
+        int, typer.Option("--capacity", metavar="N", help="Most open tickets at once.")
+    ] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """Register an agent."""
+    rt = runtime(ctx)
+    draft = directory.AgentDraft(
+        login=login,
+        name=name or login,
+        email=email,
+        role=role,
+        groups=group or (),
+        skills=skill or (),
+        languages=language or (),
+        capacity=capacity,
+    )
+    with rt.store().write() as session:
+        doc = serialize.agent_doc(directory.add_agent(session, rt.now, draft))
+    if json_out:
+        print_json(doc)
+    else:
+        say(f"agent {doc['login']} added ({doc['role']})")
+
+
+@agent_app.command("list")
+def agent_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """List agents. JSON: {"agents": [...]}."""
+    with runtime(ctx).store().read() as session:
+        agents = directory.list_agents(session)
+        if json_out:
+            print_json({"agents": [serialize.agent_doc(a) for a in agents]})
+        else:
+            show(agent_table(agents))
+
+
+@agent_app.command("import")
+def agent_import(ctx: typer.Context, file: ImportFile) -> None:
+    """Import agents from CSV (login, name, email, role, groups, skills, ...)."""
+    _import(ctx, file, "agents", imports.import_agents)
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+@group_app.command("add")
+def group_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    level: Annotated[
+        int | None,
+        typer.Option("--level", min=1, max=3, help="Support level 1-3; none for a team."),
+    ] = None,
+    next_level: Annotated[
+        str | None,
+        typer.Option("--next-level", metavar="GROUP", help="Where escalation goes next."),
+    ] = None,
+    lead: Annotated[str | None, typer.Option("--lead", metavar="LOGIN")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    member: Annotated[
+        list[str] | None, typer.Option("--member", "-m", metavar="LOGIN", help="Repeatable.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Create a group."""
+    rt = runtime(ctx)
+    draft = directory.GroupDraft(
+        name=name,
+        level=level,
+        next_level=next_level,
+        lead=lead,
+        email=email,
+        members=member or (),
+    )
+    with rt.store().write() as session:
+        doc = serialize.group_doc(directory.add_group(session, rt.now, draft))
+    if json_out:
+        print_json(doc)
+    else:
+        say(f"group {doc['name']} added")
+
+
+@group_app.command("list")
+def group_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """List groups. JSON: {"groups": [...]}."""
+    with runtime(ctx).store().read() as session:
+        groups = directory.list_groups(session)
+        if json_out:
+            print_json({"groups": [serialize.group_doc(g) for g in groups]})
+        else:
+            show(group_table(groups))
+
+
+# --- organizations ------------------------------------------------------------------------
+
+
+@org_app.command("add")
+def org_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    domain: Annotated[
+        list[str] | None,
+        typer.Option("--domain", "-d", help="Email domain of its people; repeatable."),
+    ] = None,
+    segment: Annotated[
+        str,
+        typer.Option("--segment", help=f"One of {', '.join(directory.SEGMENTS)}."),
+    ] = "standard",
+    sla_policy: Annotated[str | None, typer.Option("--sla-policy", metavar="NAME")] = None,
+    region: Annotated[str | None, typer.Option("--region")] = None,
+    notes: Annotated[str | None, typer.Option("--notes")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add an organization."""
+    rt = runtime(ctx)
+    draft = directory.OrganizationDraft(
+        name=name,
+        domains=domain or (),
+        segment=segment,
+        sla_policy=sla_policy,
+        region=region,
+        notes=notes,
+    )
+    with rt.store().write() as session:
+        doc = serialize.organization_doc(directory.add_organization(session, rt.now, draft))
+    if json_out:
+        print_json(doc)
+    else:
+        say(f"organization {doc['name']} added")
+
+
+@org_app.command("list")
+def org_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """List organizations. JSON: {"organizations": [...]}."""
+    with runtime(ctx).store().read() as session:
+        orgs = directory.list_organizations(session)
+        if json_out:
+            print_json({"organizations": [serialize.organization_doc(o) for o in orgs]})
+        else:
+            show(organization_table(orgs))
+
+
+@org_app.command("import")
+def org_import(ctx: typer.Context, file: ImportFile) -> None:
+    """Import organizations from CSV (name, domains, segment, ...)."""
+    _import(ctx, file, "organizations", imports.import_organizations)
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+def _phone_region(session: Session) -> str | None:
+    return desk.desk_settings(session).phone_region
+
+
+@contact_app.command("add")
+def contact_add(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="With +country, or in the desk's region.")
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", metavar="NAME", help="Default: by the email's domain."),
+    ] = None,
+    language: Annotated[str | None, typer.Option("--language", metavar="CODE")] = None,
+    vip: Annotated[bool, typer.Option("--vip", help="Mark as a VIP.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add a contact (an email address or a phone number is required)."""
+    rt = runtime(ctx)
+    draft = directory.ContactDraft(
+        name=name, email=email, phone=phone, organization=org, language=language, vip=vip
+    )
+    with rt.store().write() as session:
+        contact = directory.add_contact(session, rt.now, draft, _phone_region(session))
+        doc = serialize.contact_doc(contact)
+    if json_out:
+        print_json(doc)
+    else:
+        say(f"contact {doc['name']} added")
+
+
+@contact_app.command("find")
+def contact_find(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="Email, phone, or part of a name.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500)] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """Find contacts by email, phone number, name or organization. JSON: {"contacts": [...]}."""
+    with runtime(ctx).store().read() as session:
+        found = directory.find_contacts(session, query, _phone_region(session), limit=limit)
+        if json_out:
+            print_json({"contacts": [serialize.contact_doc(c) for c in found]})
+        elif found:
+            show(contact_table(found))
+        else:
+            hint("no contact matches")
+
+
+@contact_app.command("import")
+def contact_import(ctx: typer.Context, file: ImportFile) -> None:
+    """Import contacts from CSV (name, email, phone, organization, ...)."""
+    _import(ctx, file, "contacts", imports.import_contacts)
+
+
+# --- categories ---------------------------------------------------------------------------
+
+
+@category_app.command("add")
+def category_add(
+    ctx: typer.Context,
+    path: Annotated[
+        str, typer.Argument(metavar="PATH", help="e.g. 'Technical > Network'; parents too.")
+    ],
+    group: Annotated[
+        str | None, typer.Option("--group", "-g", metavar="NAME", help="Default group.")
+    ] = None,
+    priority: Annotated[
+        Priority | None, typer.Option("--priority", "-p", help="Default priority.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add a category (or set the defaults of an existing one)."""
+    with runtime(ctx).store().write() as session:
+        doc = category_doc(
+            directory.ensure_category(session, path, default_group=group, default_priority=priority)
+        )
+    if json_out:
+        print_json(doc)
+    else:
+        say(f"category {doc['path']}")
+
+
+@category_app.command("list")
+def category_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """List categories. JSON: {"categories": [...]}."""
+    with runtime(ctx).store().read() as session:
+        categories = directory.list_categories(session)
+        if json_out:
+            print_json({"categories": [category_doc(c) for c in categories]})
+        else:
+            show(category_table(categories))

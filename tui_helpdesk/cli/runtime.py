@@ -1,0 +1,157 @@
+"""What every command takes from the edge: settings, the store, the acting agent and `now`.
+
+The root callback builds one `Runtime` per invocation from the global options; commands ask
+it for what they need, so settings are loaded once, the store is opened at most once (and
+database errors are explained in one line afterwards), and the clock is read once.
+`CliError` is a failure found here, at the edge, rather than by a service.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.config import Settings, load_settings
+from tui_helpdesk.services import desk, directory
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.store.engine import Store
+
+INIT_HINT = "run `helpdesk init` (or `helpdesk db upgrade`)"
+
+
+class CliError(Exception):
+    """A one-line failure found at the edge; `exit_code` follows DESIGN §8."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def db_reason(exc: DBAPIError) -> str:
+    """The first line of a driver error: what went wrong, without the SQL or a traceback."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def open_store(url: str) -> Store:
+    """A Store on `url`, or a one-line `CliError` (exit 2) for a URL that cannot be used."""
+    try:
+        return Store(url)
+    except ArgumentError as exc:
+        raise CliError(f"invalid database URL {safe_url(url)!r}: {exc}", 2) from None
+    except ImportError as exc:
+        raise CliError(f"no driver for database URL {safe_url(url)!r}: {exc}", 2) from None
+
+
+def current_revision(store: Store, url: str) -> str | None:
+    """The schema revision, turning an unreachable database into a one-line error."""
+    from tui_helpdesk.store import migrate  # alembic is slow to import: only when needed
+
+    try:
+        return migrate.current_revision(store)
+    except DBAPIError as exc:
+        raise CliError(f"cannot open the database at {safe_url(url)}: {db_reason(exc)}") from None
+
+
+def os_login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        raise CliError(
+            "cannot tell who you are: pass --as LOGIN or set HELPDESK_AGENT", 2
+        ) from None
+
+
+@dataclass
+class Runtime:
+    """One invocation's view of the world, built by the root callback."""
+
+    config_path: Path | None
+    database_url: str | None
+    login_option: str | None  # --as, or HELPDESK_AGENT through the option's envvar
+    now: datetime
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path, self.database_url)
+        return self._settings
+
+    @property
+    def login(self) -> str:
+        """The acting agent's login: --as, else HELPDESK_AGENT, else the OS login name."""
+        return self.login_option or os_login()
+
+    def store(self) -> Store:
+        """The desk's store. The schema is not checked up front (that would load alembic on
+        every command); a database error is explained afterwards by `explain()`."""
+        if self._store is None:
+            url = self.settings.database_url
+            _refuse_missing_sqlite_file(url)
+            self._store = open_store(url)
+        return self._store
+
+    def explain(self, exc: DBAPIError) -> str:
+        """A one-line reason for a database error: unreachable, empty or not migrated."""
+        if self._store is None:
+            return f"database error: {db_reason(exc)}"
+        from tui_helpdesk.store import migrate  # alembic is slow to import: only when needed
+
+        url = self._store.url
+        try:
+            revision = migrate.current_revision(self._store)
+        except DBAPIError as again:
+            return f"cannot open the database at {safe_url(url)}: {db_reason(again)}"
+        head = migrate.head_revision()
+        if revision is None:
+            return f"the database at {safe_url(url)} has no desk yet: {INIT_HINT}"
+        if revision != head:
+            return (
+                f"the database at {safe_url(url)} is at schema revision {revision}, "
+                f"this helpdesk needs {head}: run `helpdesk db upgrade`"
+            )
+        return f"database error: {db_reason(exc)}"
+
+    def actor(self, session: Session) -> Actor:
+        """The acting agent; an unknown login is a `NotFound` naming `agent add` and --as."""
+        return directory.actor_for(session, self.login)
+
+    def display_zone(self, session: Session) -> str:
+        """Where times are shown: the agent's configured zone, else the desk's."""
+        return self.settings.timezone or desk.desk_settings(session).timezone
+
+    def close(self) -> None:
+        """Release connections. The store stays usable (it reconnects), so `explain()` can
+        still look at the database after the command ended."""
+        if self._store is not None:
+            self._store.dispose()
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """SQLite would silently create an empty file for a mistyped path; say so instead."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # open_store reports it
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database).expanduser()
+    if not path.exists():
+        raise CliError(f"no database at {path}: {INIT_HINT}")

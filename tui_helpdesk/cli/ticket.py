@@ -1,0 +1,500 @@
+"""`helpdesk ticket ...`: create, list, show and change tickets.
+
+Each body parses its options, opens one unit of work, calls `services.tickets` /
+`services.queue` as the acting agent, and prints the result after the transaction commits
+(the ticket number, a one-line confirmation, or with `--json` the ticket document).
+A NUMBER is written HD-12, 12 or #12.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import ACTIVE_STATUSES, Channel, Priority, Status
+from tui_helpdesk.services import queue, serialize, tickets
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.store.models import Message, Ticket
+
+from .common import Body, BodyFile, ExpectedVersion, JsonFlag, read_body, runtime
+from .output import hint, print_json, say, show, ticket_table, ticket_view
+from .runtime import CliError
+
+app = typer.Typer(
+    help="Create, list, show and change tickets.",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Number = Annotated[str, typer.Argument(metavar="NUMBER", help="HD-12, 12 or #12.")]
+
+
+def _me(login: str | None, actor: Actor) -> str | None:
+    return actor.login if login is not None and login.lower() == "me" else login
+
+
+def _done(ticket_doc: dict[str, Any], json_out: bool, line: str) -> None:
+    if json_out:
+        print_json(ticket_doc)
+    else:
+        say(line)
+
+
+# --- create -------------------------------------------------------------------------------
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option("--subject", "-s", help="One line: what is wrong.")],
+    body: Body = None,
+    body_file: BodyFile = None,
+    requester: Annotated[
+        str | None,
+        typer.Option(
+            "--requester",
+            "-r",
+            metavar="EMAIL_OR_PHONE",
+            help="The customer's email or phone number: found, or created as a contact. "
+            "Default: you (an internal ticket).",
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The requester's name, for a new contact.")
+    ] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", metavar="NAME", help="The requester's organization.")
+    ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option("--category", metavar="PATH", help="e.g. 'Technical > Network'."),
+    ] = None,
+    priority: Annotated[
+        Priority | None,
+        typer.Option("--priority", "-p", help="Default: the category's, else normal."),
+    ] = None,
+    channel: Annotated[
+        Channel | None,
+        typer.Option(
+            "--channel",
+            help="How the request came in. Default: phone when --requester is a phone "
+            "number, else cli.",
+        ),
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", "-g", metavar="NAME")] = None,
+    assign: Annotated[
+        str | None, typer.Option("--assign", "-a", metavar="LOGIN", help="An agent, or 'me'.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Repeatable.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Open a ticket, e.g. for a caller: --requester "+39 02 1234 5678" --name "Carla Bianchi".
+
+    Prints the new number (with --json: the ticket document)."""
+    rt = runtime(ctx)
+    text = read_body(body, body_file, required=False)
+    if channel is None:
+        # Someone typing in a caller's phone number is on the phone with them.
+        channel = Channel.PHONE if requester and "@" not in requester else Channel.CLI
+    with rt.store().write() as session:
+        actor = rt.actor(session)
+        ticket = tickets.create_ticket(
+            session,
+            actor,
+            rt.now,
+            tickets.NewTicket(
+                subject=subject,
+                body=text,
+                channel=channel,
+                requester=requester,
+                requester_name=name,
+                organization=org,
+                category=category,
+                priority=priority,
+                group=group,
+                assignee=_me(assign, actor),
+                tags=tag or (),
+            ),
+        )
+        doc = serialize.ticket_doc(ticket)
+    _done(doc, json_out, doc["number"])
+
+
+# --- reading ------------------------------------------------------------------------------
+
+STATUS_WORDS = ", ".join([*(s.value for s in Status), "active", "all"])
+
+
+def parse_statuses(values: list[str] | None) -> tuple[Status, ...]:
+    """--status values (repeatable or comma-separated); `active` (the default) or `all`."""
+    words = [w.strip().lower() for v in values or [] for w in v.split(",") if w.strip()]
+    if not words:
+        return ACTIVE_STATUSES
+    if "all" in words:
+        return ()
+    out: list[Status] = []
+    for word in words:
+        if word == "active":
+            out.extend(ACTIVE_STATUSES)
+            continue
+        try:
+            out.append(Status(word))
+        except ValueError:
+            raise CliError(f"unknown status {word!r} (expected {STATUS_WORDS})", 2) from None
+    return tuple(dict.fromkeys(out))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help=f"Repeatable: {STATUS_WORDS}. Default: active (not resolved or closed).",
+        ),
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", "-g", metavar="NAME")] = None,
+    assignee: Annotated[
+        str | None,
+        typer.Option("--assignee", metavar="LOGIN", help="An agent, 'me', or 'none'."),
+    ] = None,
+    priority: Annotated[
+        list[Priority] | None, typer.Option("--priority", "-p", help="Repeatable.")
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", metavar="NAME")] = None,
+    category: Annotated[
+        str | None,
+        typer.Option("--category", metavar="PATH", help="Includes sub-categories."),
+    ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG")] = None,
+    channel: Annotated[Channel | None, typer.Option("--channel")] = None,
+    text: Annotated[
+        str | None,
+        typer.Option("--text", "-q", help="In the subject, requester name or email."),
+    ] = None,
+    sort: Annotated[
+        queue.Sort,
+        typer.Option("--sort", help="due: most urgent deadline first; updated/created: newest."),
+    ] = queue.Sort.DUE,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1)] = 50,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", metavar="CURSOR", help="Next page: the cursor of the last one."),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List tickets, one page at a time.
+
+    JSON: {"tickets": [ticket, ...], "next_cursor": CURSOR or null}; pass the cursor back
+    with --after (same filters and --sort) for the next page."""
+    rt = runtime(ctx)
+    statuses = parse_statuses(status)
+    cursor = queue.Cursor.decode(after) if after else None
+    with rt.store().read() as session:
+        actor = rt.actor(session)
+        flt = queue.TicketFilter(
+            statuses=statuses,
+            group=group,
+            assignee=_me(assignee, actor),
+            priorities=tuple(priority or ()),
+            organization=org,
+            category=category,
+            tag=tag,
+            channel=channel,
+            text=text,
+        )
+        page = queue.list_tickets(session, flt, sort=sort, after=cursor, limit=limit)
+        next_cursor = page.next_cursor.encode() if page.next_cursor else None
+        if json_out:
+            print_json(
+                {
+                    "tickets": [serialize.ticket_doc(t) for t in page.tickets],
+                    "next_cursor": next_cursor,
+                }
+            )
+            return
+        if not page.tickets:
+            hint("no tickets match")
+            return
+        show(ticket_table(page.tickets, rt.display_zone(session)))
+    if next_cursor:
+        hint(f"more: add --after {next_cursor}")
+
+
+@app.command("show")
+def show_(ctx: typer.Context, number: Number, json_out: JsonFlag = False) -> None:
+    """Show a ticket with its conversation and history.
+
+    JSON: the ticket document plus "messages" and "events" (oldest first)."""
+    rt = runtime(ctx)
+    with rt.store().read() as session:
+        rt.actor(session)
+        ticket = tickets.get_ticket(session, number)
+        messages = tickets.ticket_messages(session, ticket)
+        events = tickets.ticket_events(session, ticket)
+        if json_out:
+            doc = serialize.ticket_doc(ticket)
+            doc["messages"] = [serialize.message_doc(m) for m in messages]
+            doc["events"] = [serialize.event_doc(e) for e in events]
+            print_json(doc)
+            return
+        show(*ticket_view(ticket, messages, events, rt.display_zone(session)))
+
+
+# --- conversation -------------------------------------------------------------------------
+
+
+@app.command()
+def reply(
+    ctx: typer.Context,
+    number: Number,
+    body: Body = None,
+    body_file: BodyFile = None,
+    status: Annotated[
+        Status | None,
+        typer.Option("--status", help="Then move the ticket on, e.g. pending or resolved."),
+    ] = None,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Send a public reply to the customer (the first one stamps the first response).
+
+    JSON: the ticket document plus "message"."""
+    rt = runtime(ctx)
+    text = read_body(body, body_file, required=True)
+    assert text is not None
+    with rt.store().write() as session:
+        actor = rt.actor(session)
+        message = tickets.reply(
+            session, actor, rt.now, number, text, expected_version=expected_version, status=status
+        )
+        doc = _ticket_with_message(session, number, message)
+    _done(doc, json_out, f"{doc['number']}: reply added; now {doc['status']}")
+
+
+@app.command()
+def note(
+    ctx: typer.Context,
+    number: Number,
+    body: Body = None,
+    body_file: BodyFile = None,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add an internal note (never shown to the customer).
+
+    JSON: the ticket document plus "message"."""
+    rt = runtime(ctx)
+    text = read_body(body, body_file, required=True)
+    assert text is not None
+    with rt.store().write() as session:
+        actor = rt.actor(session)
+        message = tickets.add_note(
+            session, actor, rt.now, number, text, expected_version=expected_version
+        )
+        doc = _ticket_with_message(session, number, message)
+    _done(doc, json_out, f"{doc['number']}: note added")
+
+
+def _ticket_with_message(session: Session, number: str, message: Message) -> dict[str, Any]:
+    doc = serialize.ticket_doc(tickets.get_ticket(session, number))
+    doc["message"] = serialize.message_doc(message)
+    return doc
+
+
+# --- changes ------------------------------------------------------------------------------
+
+
+def _summary(ticket: Ticket) -> str:
+    who = ticket.assignee.login if ticket.assignee else "unassigned"
+    group = ticket.group.name if ticket.group else "no group"
+    return (
+        f"{ticket.key}: {ticket.status.value}, {ticket.priority.value}, {who} in {group} "
+        f"(version {ticket.version})"
+    )
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    number: Number,
+    login: Annotated[
+        str | None, typer.Argument(metavar="[LOGIN]", help="The new assignee, or 'me'.")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", "-g", metavar="NAME", help="Move to this group.")
+    ] = None,
+    none: Annotated[
+        bool, typer.Option("--none", help="Unassign (the ticket stays in its group).")
+    ] = False,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Assign a ticket to an agent and/or move it to a group."""
+    if login and none:
+        raise CliError("give a LOGIN or --none, not both", 2)
+    if not (login or group or none):
+        raise CliError("say who: a LOGIN, --group NAME or --none", 2)
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        actor = rt.actor(session)
+        agent: str | tickets._Unset | None = tickets.UNSET
+        if none:
+            agent = None
+        elif login:
+            agent = _me(login, actor)
+        ticket = tickets.assign(
+            session,
+            actor,
+            rt.now,
+            number,
+            agent=agent,
+            group=group if group else tickets.UNSET,
+            expected_version=expected_version,
+        )
+        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
+    _done(doc, json_out, line)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    number: Number,
+    target: Annotated[Status, typer.Argument(metavar="STATUS")],
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Move a ticket to another status (new, open, pending, on_hold, resolved, closed)."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        ticket = tickets.change_status(
+            session, rt.actor(session), rt.now, number, target, expected_version=expected_version
+        )
+        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
+    _done(doc, json_out, line)
+
+
+@app.command()
+def priority(
+    ctx: typer.Context,
+    number: Number,
+    value: Annotated[Priority, typer.Argument(metavar="PRIORITY")],
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Change a ticket's priority (low, normal, high, urgent)."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        ticket = tickets.change_priority(
+            session, rt.actor(session), rt.now, number, value, expected_version=expected_version
+        )
+        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
+    _done(doc, json_out, line)
+
+
+@app.command()
+def category(
+    ctx: typer.Context,
+    number: Number,
+    path: Annotated[
+        str | None, typer.Argument(metavar="[PATH]", help="e.g. 'Technical > Network'.")
+    ] = None,
+    none: Annotated[bool, typer.Option("--none", help="Clear the category.")] = False,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Set or clear a ticket's category."""
+    if bool(path) == none:
+        raise CliError("give a category PATH or --none", 2)
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        ticket = tickets.change_category(
+            session,
+            rt.actor(session),
+            rt.now,
+            number,
+            path if path else None,
+            expected_version=expected_version,
+        )
+        doc = serialize.ticket_doc(ticket)
+    _done(doc, json_out, f"{doc['number']}: category {doc['category'] or 'none'}")
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def tag(
+    ctx: typer.Context,
+    number: Number,
+    changes: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[+TAG|-TAG]...", help="+tag or tag adds, -tag removes."),
+    ] = None,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add and remove tags: helpdesk ticket tag HD-12 +vip -billing."""
+    add = [c[1:] if c.startswith("+") else c for c in changes or [] if not c.startswith("-")]
+    remove = [c[1:] for c in changes or [] if c.startswith("-")]
+    if not add and not remove:
+        raise CliError("no tags given: write +TAG to add, -TAG to remove", 2)
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        ticket = tickets.change_tags(
+            session,
+            rt.actor(session),
+            rt.now,
+            number,
+            add=add,
+            remove=remove,
+            expected_version=expected_version,
+        )
+        doc = serialize.ticket_doc(ticket)
+    _done(doc, json_out, f"{doc['number']}: tags {' '.join(doc['tags']) or '(none)'}")
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="The ticket to close.")],
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="The ticket that stays.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Merge SOURCE into TARGET: its messages move over and SOURCE is closed with a link.
+
+    JSON: {"source": ticket, "target": ticket}."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        merged, kept = tickets.merge(session, rt.actor(session), rt.now, source, target)
+        doc = {"source": serialize.ticket_doc(merged), "target": serialize.ticket_doc(kept)}
+    if json_out:
+        print_json(doc)
+    else:
+        say(f"{doc['source']['number']} merged into {doc['target']['number']}")
+
+
+@app.command()
+def reopen(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str | None, typer.Option("--reason", help="Recorded in the history.")] = None,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Reopen a resolved ticket, or a closed one within the desk's reopen window."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        ticket = tickets.reopen(
+            session,
+            rt.actor(session),
+            rt.now,
+            number,
+            reason=reason,
+            expected_version=expected_version,
+        )
+        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
+    _done(doc, json_out, line)
