@@ -1,0 +1,95 @@
+"""Helpers for console tests: a desk with tickets, an App that records its notifications,
+and a way to wait until every worker has reported back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.conftest import NOW, Desk
+from tui_helpdesk.app import HelpdeskApp
+from tui_helpdesk.domain import Status
+from tui_helpdesk.services import tickets
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.store.models import Ticket
+from tui_helpdesk.widgets.ticket_table import TicketTable
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+class RecordingApp(HelpdeskApp):
+    """The real App, keeping what it told the agent so tests can assert on it."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.notices: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *, severity: str = "information", **kwargs: object) -> None:  # type: ignore[override]
+        self.notices.append((severity, str(message)))
+        super().notify(message, severity=severity, **kwargs)  # type: ignore[arg-type]
+
+
+def make_ticket(
+    desk: Desk,
+    subject: str,
+    *,
+    actor: Actor | None = None,
+    assignee: str | None = None,
+    group: str | None = None,
+    status: Status | None = None,
+    due_in: timedelta | None = None,
+    body: str | None = "It does not work.",
+    at: datetime = NOW,
+) -> str:
+    """Create a ticket through the services; `due_in` sets a running deadline."""
+    actor = actor or desk.agent
+    with desk.store.write() as session:
+        ticket: Ticket = tickets.create_ticket(
+            session,
+            actor,
+            at,
+            tickets.NewTicket(
+                subject=subject,
+                body=body,
+                requester="mario@acme.example",
+                requester_name="Mario Rossi",
+                assignee=assignee,
+                group=group,
+            ),
+        )
+        if due_in is not None:
+            # No SLA engine yet: set the stored deadline the queue orders and colours by.
+            ticket.due_at = NOW + due_in
+        if status is not None and status is not ticket.status:
+            tickets.change_status(session, actor, at, ticket.key, status)
+        return ticket.key
+
+
+def make_app(desk: Desk, login: str = "bob", **kwargs: object) -> RecordingApp:
+    return RecordingApp(desk.store, login, clock=lambda: NOW, **kwargs)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until workers are done and their messages handled (a load may start another)."""
+    for _ in range(5):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            break
+
+
+def table_of(app: HelpdeskApp) -> TicketTable:
+    return app.screen.query_one(TicketTable)
+
+
+def column(table: TicketTable, key: str) -> list[str]:
+    """The plain text of one column, top to bottom, as displayed."""
+    index = table.visible_columns().index(key)
+    return [table.get_row_at(i)[index].plain for i in range(table.row_count)]
+
+
+def keys_shown(app: HelpdeskApp) -> list[str]:
+    return column(table_of(app), "number")

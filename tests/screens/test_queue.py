@@ -1,0 +1,179 @@
+"""The queue screen through Pilot, on SQLite and PostgreSQL, at 80x24 and 120x40."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NOW, Desk
+from tests.screens.conftest import (
+    SIZES,
+    column,
+    keys_shown,
+    make_app,
+    make_ticket,
+    settle,
+    table_of,
+)
+from tui_helpdesk.config import Settings
+from tui_helpdesk.domain import Status
+from tui_helpdesk.screens.queue import QueueScreen
+from tui_helpdesk.services import directory
+from tui_helpdesk.services.views import View
+from tui_helpdesk.widgets.ticket_table import COLUMNS
+
+pytestmark = pytest.mark.parametrize("size", SIZES)
+
+
+async def test_my_open_then_all_open(desk_store: Desk, size: tuple[int, int]) -> None:
+    mine = make_ticket(desk_store, "VPN drops", assignee="bob", due_in=timedelta(minutes=30))
+    overdue = make_ticket(desk_store, "Printer offline", assignee="bob", due_in=-timedelta(hours=1))
+    other = make_ticket(desk_store, "Invoice twice", assignee="cleo", due_in=timedelta(hours=5))
+    make_ticket(desk_store, "Old one", status=Status.RESOLVED)
+
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.title == "Help Desk" and "bob" in app.sub_title
+        table = table_of(app)
+        # Most urgent deadline first; an overdue one says so.
+        assert keys_shown(app) == [overdue, mine]
+        assert column(table, "sla") == ["overdue", "30m"]
+        assert column(table, "subject") == ["Printer offline", "VPN drops"]
+        assert "assignee" not in table.visible_columns()  # "My open": always me
+        assert str(app.screen.query_one("#count").render()) == "2 tickets"
+
+        await pilot.press("3")
+        await settle(pilot)
+        assert app.screen.view is View.ALL_OPEN
+        assert keys_shown(app) == [overdue, mine, other]
+        assert column(table, "status") == ["open", "open", "open"]
+        assert str(app.screen.query_one("#count").render()) == "3 tickets"
+        assert app.notices == []
+
+
+async def test_columns_fit_the_width(desk_store: Desk, size: tuple[int, int]) -> None:
+    make_ticket(desk_store, "A subject long enough to need cropping at eighty columns wide")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        table = table_of(app)
+        shown = table.visible_columns()
+        widths = sum(c.get_render_width(table) for c in table.ordered_columns)
+        assert widths <= table.size.width  # nothing runs off the right edge
+        if size[0] == 80:
+            assert "organization" not in shown and "updated" not in shown
+            assert shown[:4] == ["number", "priority", "sla", "subject"]
+        else:
+            assert shown == [c.key for c in COLUMNS]
+            assert column(table, "organization") == ["Acme"]
+            assert column(table, "group") == [""]
+
+
+async def test_views_switch(desk_store: Desk, size: tuple[int, int]) -> None:
+    with desk_store.store.write() as session:
+        directory.add_group(session, NOW, directory.GroupDraft("Team", members=["bob"]))
+    in_l1 = make_ticket(desk_store, "Unassigned in L1", group="L1")
+    in_team = make_ticket(desk_store, "Unassigned in Team", group="Team")
+    make_ticket(desk_store, "Unassigned in L2", group="L2")  # not one of bob's groups
+    make_ticket(desk_store, "Taken in L1", group="L1", assignee="admin")
+    pending = make_ticket(desk_store, "Waiting on customer", assignee="bob", status=Status.PENDING)
+    resolved = make_ticket(desk_store, "Fixed", assignee="bob", status=Status.RESOLVED)
+
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert keys_shown(app) == [pending]
+        await pilot.press("2")
+        await settle(pilot)
+        assert sorted(keys_shown(app)) == sorted([in_l1, in_team])
+        await pilot.press("4")
+        await settle(pilot)
+        assert keys_shown(app) == [pending]
+        await pilot.press("5")
+        await settle(pilot)
+        assert keys_shown(app) == [resolved]
+        await pilot.press("v")  # wraps round to the first view
+        await settle(pilot)
+        assert app.screen.view is View.MY_OPEN
+        tabs = app.screen.query(".tab.-current")
+        assert [t.id for t in tabs] == ["tab-my_open"]
+
+
+async def test_pages_load_as_the_cursor_nears_the_end(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    made = [make_ticket(desk_store, f"Ticket {i}") for i in range(12)]
+    app = make_app(desk_store, page_size=5)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        assert keys_shown(app) == made[:5]  # one page, not the whole view
+        assert str(app.screen.query_one("#count").render()) == "5/12 tickets"
+        await pilot.press("j", "j", "j")  # within the load margin of the last row
+        await settle(pilot)
+        assert keys_shown(app) == made[:10]
+        await pilot.press("G")
+        await settle(pilot)
+        assert keys_shown(app) == made
+        assert str(app.screen.query_one("#count").render()) == "12 tickets"
+        await pilot.press("g")
+        assert table_of(app).cursor_row == 0
+
+
+async def test_text_filter(desk_store: Desk, size: tuple[int, int]) -> None:
+    vpn = make_ticket(desk_store, "VPN drops every hour")
+    make_ticket(desk_store, "Printer offline")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        assert len(keys_shown(app)) == 2
+        await pilot.press("slash", "v", "p", "n", "enter")
+        await settle(pilot)
+        assert keys_shown(app) == [vpn]
+        assert "vpn" in str(app.screen.query_one("#count").render())
+        assert app.focused is table_of(app)  # enter hands the keys back to the list
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(keys_shown(app)) == 2
+        assert not app.screen.has_class("-filtering")
+
+
+async def test_keymap_and_theme_from_settings(
+    desk_store: Desk, size: tuple[int, int], tmp_path: Path
+) -> None:
+    make_ticket(desk_store, "Anything")
+    settings = Settings(
+        database_url="unused://",
+        config_path=tmp_path / "config.toml",
+        rules_path=tmp_path / "rules.toml",
+        theme="textual-ansi",
+        keymap={"queue.view.all_open": "a"},
+    )
+    app = make_app(desk_store, settings=settings)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert app.theme == "ansi-dark"  # what Textual calls its ANSI theme
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen.view is View.ALL_OPEN
+        assert len(keys_shown(app)) == 1
+
+
+async def test_service_errors_are_notifications(desk_store: Desk, size: tuple[int, int]) -> None:
+    make_ticket(desk_store, "Anything")
+    app = make_app(desk_store, login="nobody")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        errors = [text for severity, text in app.notices if severity == "error"]
+        assert any("unknown agent 'nobody'" in text for text in errors)
+        assert table_of(app).row_count == 0
+        await pilot.press("3")  # the desk-wide view does not need to know the agent
+        await settle(pilot)
+        assert len(keys_shown(app)) == 1
+        assert app.is_running

@@ -1,0 +1,470 @@
+"""What the console shows, as small frozen rows of display-ready plain values.
+
+The console's screens never hold a session or a model object: their thread workers call the
+functions here, each of which opens its own read-only unit of work on the `Store`, asks the
+lifecycle and queue services, and returns plain dataclasses (customer text already cleaned of
+control sequences, times already formatted). Database failures come back as `ServiceError`
+so a screen can show them as a notification without knowing about SQLAlchemy.
+
+Called by `tui_helpdesk.screens` (queue and ticket screens) from worker threads only.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind, Status
+from tui_helpdesk.services.desk import desk_settings
+from tui_helpdesk.services.directory import get_agent
+from tui_helpdesk.services.errors import ServiceError
+from tui_helpdesk.services.queue import (
+    MAX_PAGE,
+    Cursor,
+    Sort,
+    TicketFilter,
+    count_tickets,
+    list_tickets,
+)
+from tui_helpdesk.services.tickets import get_ticket, ticket_messages
+from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Message, Ticket
+from tui_helpdesk.text import clean
+
+__all__ = [
+    "AT_RISK_WITHIN",
+    "MAX_PAGE",
+    "DatabaseUnavailable",
+    "MessageView",
+    "Profile",
+    "QueuePage",
+    "QueueRow",
+    "SlaState",
+    "Store",
+    "TicketDetail",
+    "View",
+    "ViewCursor",
+    "count_view",
+    "profile",
+    "queue_page",
+    "ticket_detail",
+]
+
+AT_RISK_WITHIN = timedelta(hours=1)  # a running deadline this close is shown as at risk
+MAX_THREAD = 500  # messages shown on the ticket screen (the newest ones)
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database could not be reached or answered with an error."""
+
+
+@contextmanager
+def _reading(store: Store) -> Iterator[Session]:
+    try:
+        with store.read() as session:
+            yield session
+    except SQLAlchemyError as exc:
+        # One line for a notification; the driver's multi-line detail is not for agents.
+        first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
+        raise DatabaseUnavailable(
+            f"database error: {first[0] if first else type(exc).__name__}"
+        ) from exc
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+class View(enum.StrEnum):
+    MY_OPEN = "my_open"
+    MY_GROUPS = "my_groups"  # unassigned tickets of the agent's groups
+    ALL_OPEN = "all_open"
+    PENDING = "pending"
+    RESOLVED = "resolved"  # recently resolved or closed, newest first
+
+    @property
+    def label(self) -> str:
+        return _VIEW_LABELS[self]
+
+
+_VIEW_LABELS = {
+    View.MY_OPEN: "My open",
+    View.MY_GROUPS: "My groups",
+    View.ALL_OPEN: "All open",
+    View.PENDING: "Pending",
+    View.RESOLVED: "Resolved",
+}
+
+
+def _filters(session: Session, login: str, view: View, text: str | None) -> list[TicketFilter]:
+    """The queue filters a view stands for; several when it spans the agent's groups."""
+    text = text.strip() if text and text.strip() else None
+    if view is View.MY_OPEN:
+        return [TicketFilter(assignee=login, text=text)]
+    if view is View.MY_GROUPS:
+        groups = [g.name for g in get_agent(session, login).groups]
+        return [TicketFilter(group=g, assignee="none", text=text) for g in groups]
+    if view is View.PENDING:
+        return [TicketFilter(statuses=(Status.PENDING,), text=text)]
+    if view is View.RESOLVED:
+        return [TicketFilter(statuses=(Status.RESOLVED, Status.CLOSED), text=text)]
+    return [TicketFilter(statuses=ACTIVE_STATUSES, text=text)]
+
+
+def _sort(view: View) -> Sort:
+    return Sort.UPDATED if view is View.RESOLVED else Sort.DUE
+
+
+# --- queue rows ---------------------------------------------------------------------------
+
+
+class SlaState(enum.StrEnum):
+    OK = "ok"
+    AT_RISK = "at-risk"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    NONE = "none"  # no running deadline
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    key: str
+    number: int
+    subject: str
+    priority: str
+    status: str
+    sla: str
+    sla_state: SlaState
+    requester: str
+    organization: str
+    group: str  # "L1 (1)" or a functional team's name
+    assignee: str
+    updated: str  # relative, "3h"
+    version: int
+
+
+@dataclass(frozen=True)
+class ViewCursor:
+    """Where the next page of a view starts: one queue cursor per filter of the view.
+
+    Opaque to the screens; `done[i]` says filter i has no rows left.
+    """
+
+    cursors: tuple[Cursor | None, ...]
+    done: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    view: View
+    rows: tuple[QueueRow, ...]
+    next: ViewCursor | None  # None: this was the last page
+
+
+def short_duration(delta: timedelta) -> str:
+    """ "45m", "3h20m", "2d4h", "6w": two units at most, for narrow columns."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    if days < 14:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    return f"{days // 7}w"
+
+
+def relative_age(then: datetime, now: datetime) -> str:
+    """How long ago, to one unit: "now", "12m", "3h", "5d", "8w", "2y"."""
+    seconds = int((now - then).total_seconds())
+    if seconds < 60:
+        return "now"
+    for size, unit in ((31_536_000, "y"), (604_800, "w"), (86_400, "d"), (3_600, "h")):
+        if seconds >= size * (2 if unit in "yw" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 60}m"
+
+
+def sla_of(ticket: Ticket, now: datetime) -> tuple[str, SlaState]:
+    if ticket.due_at is None:
+        if ticket.sla_paused_at is not None and ticket.status.is_active:
+            return "paused", SlaState.PAUSED
+        return "—", SlaState.NONE
+    left = ticket.due_at - now
+    if left <= timedelta(0):
+        return "overdue", SlaState.BREACHED
+    return short_duration(left), SlaState.AT_RISK if left <= AT_RISK_WITHIN else SlaState.OK
+
+
+def _group_label(ticket: Ticket) -> str:
+    if ticket.group is None:
+        return ""
+    name = clean(ticket.group.name, single_line=True)
+    level = ticket.level if ticket.level is not None else ticket.group.level
+    return f"{name} ({level})" if level is not None and not name.endswith(str(level)) else name
+
+
+def _requester_label(ticket: Ticket) -> str:
+    person = ticket.requester
+    return clean(person.name or person.email or person.phone or "", single_line=True)
+
+
+def queue_row(ticket: Ticket, now: datetime) -> QueueRow:
+    sla, state = sla_of(ticket, now)
+    return QueueRow(
+        key=ticket.key,
+        number=ticket.number,
+        subject=clean(ticket.subject, single_line=True),
+        priority=ticket.priority.value,
+        status=ticket.status.value.replace("_", " "),
+        sla=sla,
+        sla_state=state,
+        requester=_requester_label(ticket),
+        organization=clean(ticket.organization.name, single_line=True)
+        if ticket.organization
+        else "",
+        group=_group_label(ticket),
+        assignee=ticket.assignee.login if ticket.assignee else "",
+        updated=relative_age(ticket.updated_at, now),
+        version=ticket.version,
+    )
+
+
+def _order_key(sort: Sort) -> Callable[[Ticket], tuple[object, ...]]:
+    """The order `list_tickets` returns rows in, as a sort key, to merge several filters."""
+    if sort is Sort.DUE:
+        return lambda t: (0, t.due_at, t.id) if t.due_at else (1, t.id, t.id)
+    if sort is Sort.NUMBER:
+        return lambda t: (t.number, t.id)
+    if sort is Sort.UPDATED:
+        return lambda t: (-t.updated_at.timestamp(), -t.id)
+    return lambda t: (-t.created_at.timestamp(), -t.id)
+
+
+def _cursor_at(ticket: Ticket, sort: Sort) -> Cursor:
+    """The cursor just after `ticket`, as `list_tickets` would have made it."""
+    if sort is Sort.NUMBER:
+        return Cursor(sort, 0, ticket.number, ticket.id)
+    if sort is Sort.DUE:
+        if ticket.due_at is None:
+            return Cursor(sort, 1, None, ticket.id)
+        return Cursor(sort, 0, ticket.due_at.isoformat(), ticket.id)
+    column = ticket.updated_at if sort is Sort.UPDATED else ticket.created_at
+    return Cursor(sort, 0, column.isoformat(), ticket.id)
+
+
+def queue_page(
+    store: Store,
+    login: str,
+    view: View,
+    *,
+    now: datetime,
+    text: str | None = None,
+    after: ViewCursor | None = None,
+    limit: int = 100,
+) -> QueuePage:
+    """One page of a view, most urgent first, after `after` (None: the first page).
+
+    A view over several groups merges one keyset page per group, so each page costs one
+    indexed query per group however deep the agent has scrolled.
+    """
+    sort = _sort(view)
+    with _reading(store) as session:
+        filters = _filters(session, login, view, text)
+        if not filters:
+            return QueuePage(view, (), None)
+        cursors = after.cursors if after else (None,) * len(filters)
+        done = after.done if after else (False,) * len(filters)
+        if len(cursors) != len(filters):  # the agent's groups changed under the cursor
+            cursors, done = (None,) * len(filters), (False,) * len(filters)
+        fetched: list[list[Ticket]] = []
+        next_cursors: list[Cursor | None] = []
+        for flt, cursor, finished in zip(filters, cursors, done, strict=True):
+            if finished:
+                fetched.append([])
+                next_cursors.append(None)
+                continue
+            page = list_tickets(session, flt, sort=sort, after=cursor, limit=limit)
+            fetched.append(page.tickets)
+            next_cursors.append(page.next_cursor)
+        key = _order_key(sort)
+        merged = heapq.merge(
+            *[[(key(t), i, t) for t in tickets] for i, tickets in enumerate(fetched)],
+            key=lambda item: (item[0], item[1]),
+        )
+        taken = [item for _, item in zip(range(limit), merged, strict=False)]
+        used = [0] * len(filters)
+        last: list[Ticket | None] = [None] * len(filters)
+        for _, i, ticket in taken:
+            used[i] += 1
+            last[i] = ticket
+        new_cursors: list[Cursor | None] = []
+        new_done: list[bool] = []
+        for i in range(len(filters)):
+            if done[i]:
+                new_cursors.append(None)
+                new_done.append(True)
+            elif used[i] == len(fetched[i]):  # the whole page was shown: continue after it
+                new_cursors.append(next_cursors[i])
+                new_done.append(next_cursors[i] is None)
+            else:  # rows left over: continue after the last one shown
+                ticket = last[i]
+                new_cursors.append(_cursor_at(ticket, sort) if ticket else cursors[i])
+                new_done.append(False)
+        rows = tuple(queue_row(t, now) for _, _, t in taken)
+        following = None if all(new_done) else ViewCursor(tuple(new_cursors), tuple(new_done))
+        return QueuePage(view, rows, following)
+
+
+def count_view(store: Store, login: str, view: View, *, text: str | None = None) -> int:
+    """How many tickets the view holds (exact: one COUNT per filter)."""
+    with _reading(store) as session:
+        return sum(count_tickets(session, flt) for flt in _filters(session, login, view, text))
+
+
+# --- the agent and the desk ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    desk_name: str
+    login: str
+    name: str
+    groups: tuple[str, ...]
+    timezone: str
+
+
+def _zone(*names: str | None) -> ZoneInfo:
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def profile(store: Store, login: str, timezone: str | None = None) -> Profile:
+    """The acting agent and the desk's name; the display zone is the personal setting, else
+    the agent's, else the desk's."""
+    with _reading(store) as session:
+        agent = get_agent(session, login)
+        desk = desk_settings(session)
+        zone = _zone(timezone, agent.timezone, desk.timezone)
+        return Profile(
+            desk_name=clean(desk.name, single_line=True) or "Help Desk",
+            login=agent.login,
+            name=clean(agent.name, single_line=True),
+            groups=tuple(g.name for g in agent.groups),
+            timezone=zone.key,
+        )
+
+
+# --- one ticket ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageView:
+    kind: MessageKind
+    author: str
+    at: str  # in the display time zone
+    body: str
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    key: str
+    subject: str
+    status: str
+    priority: str
+    sla: str
+    sla_state: SlaState
+    category: str
+    channel: str
+    requester: str
+    requester_contact: str  # email and phone
+    organization: str
+    group: str
+    assignee: str
+    tags: tuple[str, ...]
+    created: str
+    updated: str
+    version: int
+    messages: tuple[MessageView, ...]
+    hidden_messages: int  # older messages not loaded
+
+
+def _author(message: Message) -> str:
+    if message.kind is MessageKind.SYSTEM:
+        return "system"
+    if message.kind is MessageKind.CUSTOMER and message.author_contact is not None:
+        contact = message.author_contact
+        return clean(contact.name or contact.email or contact.phone or "customer", single_line=True)
+    if message.author_agent is not None:
+        return clean(message.author_agent.name or message.author_agent.login, single_line=True)
+    return "unknown"
+
+
+def _when(stamp: str, age: str) -> str:
+    return f"{stamp} (just now)" if age == "now" else f"{stamp} ({age} ago)"
+
+
+def ticket_detail(
+    store: Store,
+    login: str,
+    ref: str,
+    *,
+    now: datetime,
+    timezone: str | None = None,
+) -> TicketDetail:
+    """The header and conversation of one ticket, oldest message first."""
+    with _reading(store) as session:
+        ticket = get_ticket(session, ref)
+        agent_zone = None
+        with suppress(ServiceError):  # an unknown viewer still sees it in the desk's zone
+            agent_zone = get_agent(session, login).timezone
+        zone = _zone(timezone, agent_zone, desk_settings(session).timezone)
+        messages = ticket_messages(session, ticket)
+        hidden = max(0, len(messages) - MAX_THREAD)
+        sla, state = sla_of(ticket, now)
+        person = ticket.requester
+
+        def local(value: datetime) -> str:
+            return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+        return TicketDetail(
+            key=ticket.key,
+            subject=clean(ticket.subject, single_line=True),
+            status=ticket.status.value.replace("_", " "),
+            priority=ticket.priority.value,
+            sla=sla,
+            sla_state=state,
+            category=clean(ticket.category.path, single_line=True) if ticket.category else "",
+            channel=ticket.channel.value,
+            requester=_requester_label(ticket),
+            requester_contact=" · ".join(
+                clean(v, single_line=True) for v in (person.email, person.phone) if v
+            ),
+            organization=clean(ticket.organization.name, single_line=True)
+            if ticket.organization
+            else "",
+            group=_group_label(ticket),
+            assignee=ticket.assignee.login if ticket.assignee else "",
+            tags=tuple(ticket.tags),
+            created=local(ticket.created_at),
+            updated=_when(local(ticket.updated_at), relative_age(ticket.updated_at, now)),
+            version=ticket.version,
+            messages=tuple(
+                MessageView(m.kind, _author(m), local(m.created_at), clean(m.body))
+                for m in messages[hidden:]
+            ),
+            hidden_messages=hidden,
+        )

@@ -1,0 +1,1 @@
+"""Reusable console widgets (the ticket table, later the SLA badge and thread view)."""
