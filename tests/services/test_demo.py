@@ -1,0 +1,194 @@
+"""The demo desk: seeded once per back end (it is the slowest thing in the suite), then read
+by several small tests. Checks sizes, every status, a consistent audit trail, history within
+the last 90 days, determinism, and that a second run is refused."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from tui_helpdesk.domain import EventKind, MessageKind, Status
+from tui_helpdesk.services import demo
+from tui_helpdesk.services.errors import ValidationError
+from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Contact, Message, Ticket, TicketEvent
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+SEED = 7
+
+
+def _pg_exec(admin_url: str, sql: str) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def _fresh_sqlite(template: Path, directory: Path) -> str:
+    path = directory / f"demo-{uuid.uuid4().hex[:8]}.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@dataclass
+class Seeded:
+    store: Store
+    counts: dict[str, int]
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeded]:
+    """A demo desk seeded once per back end for the whole module (read-only for tests)."""
+    drop = None
+    if request.param == "sqlite":
+        url = _fresh_sqlite(
+            request.getfixturevalue("_sqlite_template"), tmp_path_factory.mktemp("d")
+        )
+    else:
+        template = request.getfixturevalue("_pg_template")
+        name = f"hd_demo_{uuid.uuid4().hex[:12]}"
+        _pg_exec(template.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
+        url = make_url(template.admin_url).set(database=name).render_as_string(hide_password=False)
+        drop = (template.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    store = Store(url)
+    with store.write() as session:
+        counts = demo.seed_demo(session, NOW, seed=SEED)
+    yield Seeded(store, counts)
+    store.dispose()
+    if drop:
+        _pg_exec(*drop)
+
+
+def test_counts_are_in_the_expected_ranges(seeded: Seeded) -> None:
+    c = seeded.counts
+    assert c["agents"] == 12
+    assert c["groups"] == 5
+    assert 28 <= c["organizations"] <= 32
+    assert 120 <= c["contacts"] <= 200
+    assert c["categories"] >= 15
+    assert 35 <= c["articles"] <= 45
+    assert 450 <= c["tickets"] <= 550
+    assert c["messages"] > 2 * c["tickets"]
+    assert c["events"] > 5 * c["tickets"]
+    with seeded.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == c["tickets"]
+        assert session.scalar(select(func.count()).select_from(TicketEvent)) == c["events"]
+
+
+def test_every_status_is_present_and_some_tickets_are_merged(seeded: Seeded) -> None:
+    with seeded.store.read() as session:
+        statuses = Counter(session.scalars(select(Ticket.status)))
+        merged = session.scalar(select(func.count()).where(Ticket.merged_into_id.is_not(None)))
+        reopened = session.scalar(
+            select(func.count(func.distinct(TicketEvent.ticket_id))).where(
+                TicketEvent.kind == EventKind.REOPENED
+            )
+        )
+        phone_by_agent = session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .join(Contact, Ticket.requester_id == Contact.id)
+            .where(Ticket.channel == "phone", Ticket.created_by_id.is_not(None))
+        )
+    assert set(statuses) == set(Status)
+    assert min(statuses.values()) >= demo.MIN_PER_STATUS
+    assert merged == demo.MERGES
+    assert reopened and reopened >= 3
+    assert phone_by_agent and phone_by_agent > 20
+
+
+def test_history_is_within_the_last_90_days_and_in_order(seeded: Seeded) -> None:
+    start = NOW - timedelta(days=90)
+    with seeded.store.read() as session:
+        for ticket in session.scalars(select(Ticket)):
+            stamps = [ticket.created_at, ticket.updated_at]
+            stamps += [t for t in (ticket.first_response_at, ticket.resolved_at) if t]
+            stamps += [t for t in (ticket.closed_at,) if t]
+            assert all(start <= t <= NOW for t in stamps), ticket.key
+            assert ticket.created_at <= ticket.updated_at
+        lowest, highest = session.execute(
+            select(func.min(TicketEvent.at), func.max(TicketEvent.at))
+        ).one()
+        assert start <= lowest and highest <= NOW
+        lowest, highest = session.execute(
+            select(func.min(Message.created_at), func.max(Message.created_at))
+        ).one()
+        assert start <= lowest and highest <= NOW
+
+
+def test_audit_trail_is_consistent(seeded: Seeded) -> None:
+    with seeded.store.read() as session:
+        events: dict[int, list[TicketEvent]] = {}
+        for event in session.scalars(select(TicketEvent).order_by(TicketEvent.at, TicketEvent.id)):
+            events.setdefault(event.ticket_id, []).append(event)
+        replies = set(
+            session.scalars(select(Message.ticket_id).where(Message.kind == MessageKind.REPLY))
+        )
+        for ticket in session.scalars(select(Ticket)):
+            trail = events[ticket.id]
+            assert trail[0].kind is EventKind.CREATED, ticket.key
+            assert trail[0].at == ticket.created_at
+            assert [e.kind for e in trail].count(EventKind.CREATED) == 1
+            if ticket.first_response_at is not None:
+                assert ticket.id in replies, ticket.key
+            # the status events replay to the stored status
+            assigned = (trail[0].detail or {}).get("assignee")
+            status = Status.OPEN if assigned else Status.NEW
+            for event in trail:
+                if event.kind is EventKind.STATUS:
+                    assert event.old == status.value, ticket.key
+                    status = Status(event.new)
+            assert status is ticket.status, ticket.key
+            if ticket.status is Status.RESOLVED:
+                assert ticket.resolved_at is not None
+            if ticket.status is Status.CLOSED:
+                assert ticket.closed_at is not None
+            if ticket.merged_into_id is not None:
+                assert ticket.status is Status.CLOSED
+
+
+def test_same_seed_gives_the_same_desk(
+    seeded: Seeded, _sqlite_template: Path, tmp_path: Path
+) -> None:
+    """A second fresh database (SQLite) seeded alike has the same tickets in the same order,
+    so the demo is the same on both back ends too."""
+    other = Store(_fresh_sqlite(_sqlite_template, tmp_path))
+    try:
+        with other.write() as session:
+            counts = demo.seed_demo(session, NOW, seed=SEED)
+        assert counts == seeded.counts
+
+        def tickets(store: Store) -> list[tuple[int, str, str, str]]:
+            with store.read() as session:
+                rows = session.execute(
+                    select(Ticket.number, Ticket.subject, Ticket.status, Ticket.priority).order_by(
+                        Ticket.number
+                    )
+                )
+                return [(n, s, st.value, p.value) for n, s, st, p in rows]
+
+        assert tickets(other) == tickets(seeded.store)
+    finally:
+        other.dispose()
+
+
+def test_a_second_run_is_refused(seeded: Seeded) -> None:
+    with seeded.store.write() as session, pytest.raises(ValidationError, match="already has"):
+        demo.seed_demo(session, NOW)
+    with seeded.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == seeded.counts["tickets"]
