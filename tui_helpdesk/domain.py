@@ -109,5 +109,6 @@ class EventKind(enum.StrEnum):
     MERGED = "merged"
     MERGED_FROM = "merged_from"
     REOPENED = "reopened"
+    FOLLOW_UP = "follow_up"  # a closed ticket and the new ticket that took a late reply
     ESCALATED = "escalated"
     SLA = "sla"

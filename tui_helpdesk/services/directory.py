@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Priority, Role
@@ -30,7 +30,6 @@ from tui_helpdesk.store.models import (
     Category,
     Contact,
     Group,
-    GroupMember,
     Organization,
     OrganizationDomain,
 )
@@ -102,8 +101,11 @@ def add_agent(session: Session, now: datetime, draft: AgentDraft) -> Agent:
     session.add(agent)
     session.flush()
     for group_name in draft.groups:
+        # Through the relationship, so the group's loaded `members` (and `agent.groups`) in
+        # this session agree with the rows: services check membership on those collections.
         group = get_group(session, group_name)
-        session.add(GroupMember(group_id=group.id, agent_id=agent.id))
+        if agent not in group.members:
+            group.members.append(agent)
     session.flush()
     session.refresh(agent)
     return agent
@@ -160,7 +162,11 @@ def add_group(session: Session, now: datetime, draft: GroupDraft) -> Group:
     session.add(group)
     session.flush()
     for login in draft.members:
-        session.add(GroupMember(group_id=group.id, agent_id=get_agent(session, login).id))
+        # Through the relationship: agents already loaded in this session see their new group
+        # (a bare GroupMember row would leave their `groups` collection stale).
+        agent = get_agent(session, login)
+        if agent not in group.members:
+            group.members.append(agent)
     session.flush()
     session.refresh(group)
     return group
@@ -324,11 +330,13 @@ def add_contact(
 def find_contacts(
     session: Session, query: str, region: str | None, limit: int = 20
 ) -> list[Contact]:
-    """Contacts matching an email, a phone number, or part of a name or organization.
-    Exact email/phone matches come first. (Ranked fuzzy lookup arrives with the
+    """Contacts matching an email, a phone number, or part of a name, address, phone or
+    organization. Ranked: the exact email/phone match first, then names equal to the query,
+    names starting with it, a word of the name starting with it, addresses starting with it,
+    then any other match; alphabetical within a rank. (Fuzzy lookup arrives with the
     customers capability.)"""
     query = query.strip()
-    if not query:
+    if not query or limit < 1:
         return []
     exact: list[Contact] = []
     try:
@@ -337,22 +345,32 @@ def find_contacts(
         found = None
     if found is not None:
         exact.append(found)
-    pattern = f"%{query.lower()}%"
+    words = query.lower()
+    name = func.lower(Contact.name)
+    matches = [
+        name.contains(words, autoescape=True),
+        Contact.email.contains(words, autoescape=True),
+        func.lower(Organization.name).contains(words, autoescape=True),
+    ]
+    digits = "".join(c for c in query if c.isdigit())
+    if len(digits) >= 4 and not any(c.isalpha() for c in query):
+        matches.append(Contact.phone.contains(digits, autoescape=True))  # part of a number
+    rank = case(
+        (name == words, 0),
+        (name.startswith(words, autoescape=True), 1),
+        (name.contains(" " + words, autoescape=True), 2),
+        (Contact.email.startswith(words, autoescape=True), 3),
+        else_=4,
+    )
     others = session.scalars(
         select(Contact)
         .outerjoin(Organization, Contact.organization_id == Organization.id)
-        .where(
-            or_(
-                func.lower(Contact.name).like(pattern),
-                Contact.email.like(pattern),
-                func.lower(Organization.name).like(pattern),
-            )
-        )
-        .order_by(Contact.name, Contact.id)
-        .limit(limit)
+        .where(or_(*matches))
+        .order_by(rank, name, Contact.id)
+        .limit(limit + len(exact))
     ).all()
     seen = {c.id for c in exact}
-    return exact + [c for c in others if c.id not in seen][: limit - len(exact)]
+    return (exact + [c for c in others if c.id not in seen])[:limit]
 
 
 # --- categories ---------------------------------------------------------------------------

@@ -98,7 +98,10 @@ def _where(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:
     if flt.category:
         category = get_category(session, flt.category)
         sub_ids = select(Category.id).where(
-            or_(Category.id == category.id, Category.path.startswith(category.path + " > "))
+            or_(
+                Category.id == category.id,
+                Category.path.startswith(category.path + " > ", autoescape=True),
+            )
         )
         clauses.append(Ticket.category_id.in_(sub_ids))
     if flt.tag:
@@ -110,14 +113,23 @@ def _where(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:
     if flt.requester_id is not None:
         clauses.append(Ticket.requester_id == flt.requester_id)
     if flt.text and flt.text.strip():
-        pattern = f"%{flt.text.strip().lower()}%"
+        # What the user typed is matched literally: % and _ are not wildcards.
+        words = flt.text.strip().lower()
         requester_match = (
             select(Contact.id)
-            .where(or_(func.lower(Contact.name).like(pattern), Contact.email.like(pattern)))
+            .where(
+                or_(
+                    func.lower(Contact.name).contains(words, autoescape=True),
+                    Contact.email.contains(words, autoescape=True),
+                )
+            )
             .scalar_subquery()
         )
         clauses.append(
-            or_(func.lower(Ticket.subject).like(pattern), Ticket.requester_id.in_(requester_match))
+            or_(
+                func.lower(Ticket.subject).contains(words, autoescape=True),
+                Ticket.requester_id.in_(requester_match),
+            )
         )
     return clauses
 

@@ -1,5 +1,6 @@
-"""The ticket lifecycle: create, reply, note, assign, status, priority, category, tags,
-merge, reopen (DESIGN §3).
+"""The ticket lifecycle: create, reply, note, customer messages, status, reopen (DESIGN §3),
+and the one place callers import ticket services from (assignment, classification and merge
+live in `ticket_changes`; loading, saving and the audit trail in `ticket_core`).
 
 Every function takes the caller's session, the acting `Actor` and `now`, changes the ticket,
 writes its audit events in the same transaction, and returns what it changed. Callers that
@@ -9,20 +10,18 @@ changed in between, `Conflict` names who changed it and nothing is written.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
-from tui_helpdesk.domain import ACTIVE_STATUSES, Channel, EventKind, MessageKind, Priority, Status
+from tui_helpdesk.domain import Channel, EventKind, MessageKind, Priority, Status
 from tui_helpdesk.rules.document import DeskSettings
 from tui_helpdesk.rules.identity import email_domain, looks_like_email
-from tui_helpdesk.rules.numbering import format_key, parse_ref
+from tui_helpdesk.rules.numbering import format_key
 from tui_helpdesk.rules.workflow import allowed_targets, can_transition
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.desk import desk_settings
@@ -36,137 +35,68 @@ from tui_helpdesk.services.directory import (
     get_organization,
     organization_for_domain,
 )
-from tui_helpdesk.services.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.ticket_changes import (
+    UNSET,
+    assign,
+    change_category,
+    change_priority,
+    change_tags,
+    merge,
+)
+from tui_helpdesk.services.ticket_changes import _Unset as _Unset
+from tui_helpdesk.services.ticket_core import (
+    TICKET_COUNTER,
+    _group_for_assignee,
+    _is_member,
+    _load_for_change,
+    _set_status,
+    _touch,
+    get_ticket,
+    next_ticket_number,
+    normalise_tags,
+    record,
+    save,
+    ticket_events,
+    ticket_messages,
+)
 from tui_helpdesk.store.models import (
-    Agent,
     Contact,
-    Counter,
     Group,
     Message,
     Ticket,
-    TicketEvent,
     TicketTag,
 )
 
-TICKET_COUNTER = "ticket"
+# The lifecycle's public face: assignment, classification and merge live in
+# `ticket_changes`, the shared loading/saving/audit helpers in `ticket_core`.
+__all__ = [
+    "TICKET_COUNTER",
+    "UNSET",
+    "CustomerMessageResult",
+    "NewTicket",
+    "add_customer_message",
+    "add_note",
+    "assign",
+    "change_category",
+    "change_priority",
+    "change_status",
+    "change_tags",
+    "create_ticket",
+    "get_ticket",
+    "merge",
+    "next_ticket_number",
+    "normalise_tags",
+    "record",
+    "reopen",
+    "reply",
+    "resolve_requester",
+    "save",
+    "ticket_events",
+    "ticket_messages",
+]
+
 MAX_SUBJECT = 500
-_TAG = re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,63}$")
-
-
-# --- loading ------------------------------------------------------------------------------
-
-
-def get_ticket(session: Session, ref: str | int, *, for_update: bool = False) -> Ticket:
-    """A ticket by "HD-12", "12", "#12" or number. `for_update` locks the row (PostgreSQL;
-    SQLite write transactions already hold the database lock)."""
-    if isinstance(ref, int):
-        prefix, number = None, ref
-    else:
-        parsed = parse_ref(ref)
-        if parsed is None:
-            raise ValidationError(f"not a ticket number: {ref!r} (write HD-12, 12 or #12)")
-        prefix, number = parsed
-    query = select(Ticket).where(Ticket.number == number)
-    if for_update:
-        query = query.with_for_update(of=Ticket)
-    ticket = session.scalar(query)
-    if ticket is None or (prefix is not None and not ticket.key.upper().startswith(prefix + "-")):
-        raise NotFound(f"no ticket {ref}")
-    return ticket
-
-
-def _load_for_change(session: Session, ref: str | int, expected_version: int | None) -> Ticket:
-    ticket = get_ticket(session, ref, for_update=True)
-    if expected_version is not None and ticket.version != expected_version:
-        raise _conflict(session, ticket, expected_version)
-    return ticket
-
-
-def _conflict(session: Session, ticket: Ticket, expected_version: int | None) -> Conflict:
-    last = session.scalars(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-        .limit(1)
-    ).first()
-    change = None
-    if last is not None:
-        change = last.kind.value
-        if last.field:
-            change = f"{last.field}: {last.old or '-'} -> {last.new or '-'}"
-    return Conflict(
-        ticket.key,
-        expected_version,
-        ticket.version,
-        last.actor if last else (ticket.updated_by.login if ticket.updated_by else None),
-        last.at if last else ticket.updated_at,
-        change,
-    )
-
-
-def save(session: Session, ticket: Ticket) -> None:
-    """Flush a changed ticket; a concurrent update of the same version becomes `Conflict`."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(ticket.key, ticket.version, None, None, None, None) from None
-
-
-# --- audit --------------------------------------------------------------------------------
-
-
-def record(
-    session: Session,
-    ticket: Ticket,
-    actor: Actor,
-    now: datetime,
-    kind: EventKind,
-    *,
-    field: str | None = None,
-    old: object = None,
-    new: object = None,
-    rule: str | None = None,
-    detail: dict[str, object] | None = None,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=now,
-        actor_agent_id=actor.agent_id,
-        actor=actor.login,
-        kind=kind,
-        field=field,
-        old=None if old is None else str(old),
-        new=None if new is None else str(new),
-        rule=rule,
-        detail=detail,
-    )
-    session.add(event)
-    return event
-
-
-def _touch(ticket: Ticket, actor: Actor, now: datetime) -> None:
-    """Mark the ticket changed. The row is always rewritten, so its version moves on even when
-    only child rows (tags, messages) changed."""
-    ticket.updated_at = now
-    ticket.updated_by_id = actor.agent_id
-    flag_modified(ticket, "updated_at")
-
-
-# --- numbering ----------------------------------------------------------------------------
-
-
-def next_ticket_number(session: Session) -> int:
-    """Take the next number. The counter row is updated in the caller's transaction, so two
-    concurrent creators queue on it and never get the same number."""
-    value = session.execute(
-        update(Counter)
-        .where(Counter.name == TICKET_COUNTER)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    ).scalar_one_or_none()
-    if value is None:
-        raise RuntimeError("ticket counter missing: run `helpdesk db upgrade`")
-    return value
 
 
 # --- create -------------------------------------------------------------------------------
@@ -185,6 +115,7 @@ class NewTicket:
     group: str | None = None
     assignee: str | None = None
     tags: Sequence[str] = ()
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_requester(
@@ -240,11 +171,15 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     category = get_category(session, new.category) if new.category else None
     priority = new.priority or (category.default_priority if category else None) or Priority.NORMAL
     group: Group | None = get_group(session, new.group) if new.group else None
-    if group is None and category is not None:
-        group = category.default_group
     assignee = get_agent(session, new.assignee) if new.assignee else None
+    if assignee is not None and not assignee.active:
+        raise ValidationError(f"agent {assignee.login!r} is deactivated")
     if assignee is not None:
         group = _group_for_assignee(assignee, group)
+    default_group = category.default_group if category is not None else None
+    # The category's group is only a default: an assignee from another group keeps theirs.
+    if group is None and default_group is not None:
+        group = default_group if assignee is None or _is_member(assignee, default_group) else None
     tags = normalise_tags(new.tags)
 
     number = next_ticket_number(session)
@@ -265,7 +200,7 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
         level=group.level if group else None,
         created_at=now,
         updated_at=now,
-        custom_fields={},
+        custom_fields=dict(new.custom_fields),
     )
     ticket.tag_rows = [TicketTag(tag=t) for t in tags]
     session.add(ticket)
@@ -305,25 +240,6 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     return ticket
 
 
-def _is_member(agent: Agent, group: Group) -> bool:
-    return any(g.id == group.id for g in agent.groups)
-
-
-def _group_for_assignee(agent: Agent, group: Group | None) -> Group | None:
-    """The group a ticket should sit in once `agent` owns it: the given group if the agent
-    belongs to it, else the agent's only group. Refuses an agent outside the given group."""
-    if group is not None:
-        if not _is_member(agent, group):
-            raise ValidationError(
-                f"{agent.login} is not a member of group {group.name!r} "
-                "(assign within the group, or move the ticket with --group)"
-            )
-        return group
-    if len(agent.groups) == 1:
-        return agent.groups[0]
-    return None
-
-
 # --- conversation -------------------------------------------------------------------------
 
 
@@ -359,6 +275,9 @@ def reply(
     ticket = _load_for_change(session, ref, expected_version)
     _ensure_open_for_messages(ticket)
     text = _clean_body(body)
+    if status is not None and status is not ticket.status:
+        # Refuse before anything is added: a refused reply leaves no half of itself behind.
+        _check_transition(ticket, status)
     message = Message(
         ticket_id=ticket.id,
         kind=MessageKind.REPLY,
@@ -428,45 +347,19 @@ def add_customer_message(
     """A message from the customer. It reopens a pending or resolved ticket (not when it is
     automatic mail); on a closed ticket it reopens within the desk's reopen window, else a
     new ticket linked to the old one takes it."""
-    ticket = get_ticket(session, ref, for_update=True)
-    if ticket.merged_into is not None:
-        ticket = ticket.merged_into
     text = _clean_body(body)
+    ticket = get_ticket(session, ref, for_update=True)
+    hops = 0
+    while ticket.merged_into_id is not None and hops < 10:
+        # A merged ticket's conversation goes on in its target (which may itself be merged).
+        ticket = get_ticket(session, ticket.merged_into.number, for_update=True)  # type: ignore[union-attr]
+        hops += 1
     desk = desk_settings(session)
     if ticket.status is Status.CLOSED and not automatic:
         if _within_reopen_window(ticket, now, desk):
             _reopen(session, ticket, actor, now, reason="customer replied")
         else:
-            follow_up = create_ticket(
-                session,
-                actor,
-                now,
-                NewTicket(
-                    subject=ticket.subject,
-                    body=text,
-                    channel=channel,
-                    requester=author.email or author.phone,
-                    category=ticket.category.path if ticket.category else None,
-                    priority=ticket.priority,
-                    group=ticket.group.name if ticket.group else None,
-                ),
-            )
-            follow_up.custom_fields = {"follow_up_of": ticket.key}
-            record(
-                session,
-                follow_up,
-                actor,
-                now,
-                EventKind.REOPENED,
-                field="follow_up_of",
-                new=ticket.key,
-                detail={"reason": "reply after the reopen window"},
-            )
-            first = session.scalars(
-                select(Message).where(Message.ticket_id == follow_up.id)
-            ).first()
-            assert first is not None
-            return CustomerMessageResult(follow_up, first, follow_up_of=ticket)
+            return _follow_up(session, actor, now, ticket, author, text, channel, desk)
     message = Message(
         ticket_id=ticket.id,
         kind=MessageKind.CUSTOMER,
@@ -494,48 +387,84 @@ def add_customer_message(
     return CustomerMessageResult(ticket, message)
 
 
+def _follow_up(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    closed: Ticket,
+    author: Contact,
+    text: str,
+    channel: Channel,
+    desk: DeskSettings,
+) -> CustomerMessageResult:
+    """A reply to a ticket closed beyond the reopen window: a new ticket takes it, linked both
+    ways (a custom field and an event on each ticket)."""
+    identity = author.email or author.phone
+    assert identity is not None  # a contact always has one or the other
+    follow_up = create_ticket(
+        session,
+        actor,
+        now,
+        NewTicket(
+            subject=closed.subject,
+            body=text,
+            channel=channel,
+            requester=identity,
+            category=closed.category.path if closed.category else None,
+            priority=closed.priority,
+            group=closed.group.name if closed.group else None,
+            custom_fields={"follow_up_of": closed.key},
+        ),
+    )
+    reason = f"reply after the {desk.reopen_window_days}-day reopen window"
+    record(
+        session,
+        follow_up,
+        actor,
+        now,
+        EventKind.FOLLOW_UP,
+        field="follow_up_of",
+        new=closed.key,
+        detail={"reason": reason},
+    )
+    # The closed ticket itself stays as it was (no version bump): only its history says where
+    # the conversation went on.
+    record(
+        session,
+        closed,
+        actor,
+        now,
+        EventKind.FOLLOW_UP,
+        field="follow_up",
+        new=follow_up.key,
+        detail={"reason": reason},
+    )
+    session.flush()
+    message = session.scalars(
+        select(Message).where(Message.ticket_id == follow_up.id).order_by(Message.id)
+    ).first()
+    assert message is not None  # create_ticket stored the (non-empty) body
+    return CustomerMessageResult(follow_up, message, follow_up_of=closed)
+
+
 # --- status -------------------------------------------------------------------------------
 
 
-def _set_status(
-    session: Session,
-    ticket: Ticket,
-    actor: Actor,
-    now: datetime,
-    target: Status,
-    rule: str | None = None,
-) -> None:
-    old = ticket.status
-    ticket.status = target
-    if target is Status.RESOLVED:
-        ticket.resolved_at = now
-    elif target is Status.CLOSED:
-        ticket.closed_at = now
-    elif target in ACTIVE_STATUSES and old in (Status.RESOLVED, Status.CLOSED):
-        ticket.resolved_at = None
-        ticket.closed_at = None
-    record(
-        session,
-        ticket,
-        actor,
-        now,
-        EventKind.STATUS,
-        field="status",
-        old=old.value,
-        new=target.value,
-        rule=rule,
-    )
+def _check_transition(ticket: Ticket, target: Status) -> None:
+    if not can_transition(ticket.status, target):
+        allowed = ", ".join(s.value for s in allowed_targets(ticket.status))
+        if ticket.status is Status.CLOSED:
+            allowed = "none: a closed ticket is reopened, or a follow-up ticket created"
+        raise InvalidTransition(
+            f"{ticket.key} cannot go from {ticket.status.value} to {target.value} "
+            f"(allowed: {allowed or 'none'})"
+        )
 
 
 def _transition(
     session: Session, ticket: Ticket, actor: Actor, now: datetime, target: Status
 ) -> None:
-    if not can_transition(ticket.status, target):
-        allowed = ", ".join(s.value for s in allowed_targets(ticket.status)) or "none"
-        raise InvalidTransition(
-            f"{ticket.key} cannot go from {ticket.status.value} to {target.value} "
-            f"(allowed: {allowed})"
-        )
+    _check_transition(ticket, target)
     if ticket.status is Status.RESOLVED and target is Status.OPEN:
         _reopen(session, ticket, actor, now, reason="reopened by agent")
     else:
@@ -609,305 +538,3 @@ def reopen(
     _touch(ticket, actor, now)
     save(session, ticket)
     return ticket
-
-
-# --- assignment and classification --------------------------------------------------------
-
-
-class _Unset:
-    pass
-
-
-UNSET = _Unset()
-
-
-def assign(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    ref: str | int,
-    *,
-    agent: str | _Unset | None = UNSET,
-    group: str | _Unset | None = UNSET,
-    expected_version: int | None = None,
-    rule: str | None = None,
-) -> Ticket:
-    """Set the assignee (`agent=None` unassigns) and/or the group. An assignee must belong to
-    the ticket's group; moving a ticket to a group its assignee is not in unassigns it. The
-    support level follows the group."""
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
-    new_group = ticket.group
-    if not isinstance(group, _Unset):
-        new_group = get_group(session, group) if group else None
-    new_agent = ticket.assignee
-    if not isinstance(agent, _Unset):
-        new_agent = get_agent(session, agent) if agent else None
-        if new_agent is not None and not new_agent.active:
-            raise ValidationError(f"agent {new_agent.login!r} is deactivated")
-        if new_agent is not None:
-            # An explicit assignee must fit the group (or brings their only group along).
-            new_group = _group_for_assignee(new_agent, new_group)
-    elif new_agent is not None and new_group is not None and not _is_member(new_agent, new_group):
-        new_agent = None  # the ticket moved to a group its assignee is not in
-
-    if (new_group.id if new_group else None) != ticket.group_id:
-        record(
-            session,
-            ticket,
-            actor,
-            now,
-            EventKind.GROUP,
-            field="group",
-            old=ticket.group.name if ticket.group else None,
-            new=new_group.name if new_group else None,
-            rule=rule,
-        )
-        ticket.group = new_group
-        new_level = new_group.level if new_group else None
-        if new_level != ticket.level:
-            record(
-                session,
-                ticket,
-                actor,
-                now,
-                EventKind.LEVEL,
-                field="level",
-                old=ticket.level,
-                new=new_level,
-                rule=rule,
-            )
-            ticket.level = new_level
-    if (new_agent.id if new_agent else None) != ticket.assignee_id:
-        record(
-            session,
-            ticket,
-            actor,
-            now,
-            EventKind.ASSIGNEE,
-            field="assignee",
-            old=ticket.assignee.login if ticket.assignee else None,
-            new=new_agent.login if new_agent else None,
-            rule=rule,
-        )
-        ticket.assignee = new_agent
-        if new_agent is not None and ticket.status is Status.NEW:
-            _set_status(session, ticket, actor, now, Status.OPEN, rule=rule)
-    _touch(ticket, actor, now)
-    save(session, ticket)
-    return ticket
-
-
-def change_priority(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    ref: str | int,
-    priority: Priority,
-    *,
-    expected_version: int | None = None,
-    rule: str | None = None,
-) -> Ticket:
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
-    if ticket.priority is not priority:
-        record(
-            session,
-            ticket,
-            actor,
-            now,
-            EventKind.PRIORITY,
-            field="priority",
-            old=ticket.priority.value,
-            new=priority.value,
-            rule=rule,
-        )
-        ticket.priority = priority
-        _touch(ticket, actor, now)
-        save(session, ticket)
-    return ticket
-
-
-def change_category(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    ref: str | int,
-    category: str | None,
-    *,
-    expected_version: int | None = None,
-    rule: str | None = None,
-) -> Ticket:
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
-    new = get_category(session, category) if category else None
-    if (new.id if new else None) != ticket.category_id:
-        record(
-            session,
-            ticket,
-            actor,
-            now,
-            EventKind.CATEGORY,
-            field="category",
-            old=ticket.category.path if ticket.category else None,
-            new=new.path if new else None,
-            rule=rule,
-        )
-        ticket.category = new
-        _touch(ticket, actor, now)
-        save(session, ticket)
-    return ticket
-
-
-def normalise_tags(tags: Iterable[str]) -> list[str]:
-    out: set[str] = set()
-    for raw in tags:
-        tag = raw.strip().lower().replace(" ", "-")
-        if not tag:
-            continue
-        if not _TAG.match(tag):
-            raise ValidationError(
-                f"invalid tag {raw!r}: letters, digits and _ . : / - (up to 64 characters)"
-            )
-        out.add(tag)
-    return sorted(out)
-
-
-def change_tags(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    ref: str | int,
-    *,
-    add: Iterable[str] = (),
-    remove: Iterable[str] = (),
-    expected_version: int | None = None,
-    rule: str | None = None,
-) -> Ticket:
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
-    before = ticket.tags
-    wanted = (set(before) | set(normalise_tags(add))) - set(normalise_tags(remove))
-    after = sorted(wanted)
-    if after != before:
-        ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
-            TicketTag(tag=t) for t in after if t not in before
-        ]
-        record(
-            session,
-            ticket,
-            actor,
-            now,
-            EventKind.TAGS,
-            field="tags",
-            old=" ".join(before),
-            new=" ".join(after),
-            rule=rule,
-        )
-        _touch(ticket, actor, now)
-        save(session, ticket)
-    return ticket
-
-
-# --- merge --------------------------------------------------------------------------------
-
-
-def merge(
-    session: Session,
-    actor: Actor,
-    now: datetime,
-    source_ref: str | int,
-    target_ref: str | int,
-) -> tuple[Ticket, Ticket]:
-    """Merge `source` into `target`: its messages move to the target (set-based), its tags
-    join the target's, and the source is closed with a link to the target."""
-    source = get_ticket(session, source_ref, for_update=True)
-    target = get_ticket(session, target_ref, for_update=True)
-    if source.id == target.id:
-        raise InvalidTransition("cannot merge a ticket into itself")
-    if source.merged_into_id is not None:
-        raise InvalidTransition(f"{source.key} is already merged into {source.merged_into.key}")  # type: ignore[union-attr]
-    if target.merged_into_id is not None or target.status is Status.CLOSED:
-        raise InvalidTransition(f"{target.key} is closed: merge into an open ticket")
-    session.execute(
-        update(Message).where(Message.ticket_id == source.id).values(ticket_id=target.id)
-    )
-    session.add(
-        Message(
-            ticket_id=target.id,
-            kind=MessageKind.SYSTEM,
-            author_agent_id=actor.agent_id,
-            body=f"{source.key} ({source.subject}) was merged into this ticket.",
-            created_at=now,
-        )
-    )
-    extra_tags = [t for t in source.tags if t not in target.tags]
-    if extra_tags:
-        target.tag_rows = [*target.tag_rows, *(TicketTag(tag=t) for t in extra_tags)]
-    old_status = source.status
-    source.status = Status.CLOSED
-    source.closed_at = now
-    source.merged_into = target
-    record(
-        session,
-        source,
-        actor,
-        now,
-        EventKind.MERGED,
-        field="merged_into",
-        new=target.key,
-        detail={"status_before": old_status.value},
-    )
-    record(
-        session,
-        source,
-        actor,
-        now,
-        EventKind.STATUS,
-        field="status",
-        old=old_status.value,
-        new=Status.CLOSED.value,
-    )
-    record(
-        session,
-        target,
-        actor,
-        now,
-        EventKind.MERGED_FROM,
-        field="merged_from",
-        new=source.key,
-        detail={"tags_added": extra_tags},
-    )
-    _touch(source, actor, now)
-    _touch(target, actor, now)
-    session.expire(source, ["tag_rows"])
-    save(session, target)
-    return source, target
-
-
-# --- reading a ticket ---------------------------------------------------------------------
-
-
-def ticket_messages(session: Session, ticket: Ticket, limit: int | None = None) -> list[Message]:
-    query = (
-        select(Message)
-        .where(Message.ticket_id == ticket.id)
-        .order_by(Message.created_at, Message.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
-
-
-def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:
-    return list(
-        session.scalars(
-            select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket.id)
-            .order_by(TicketEvent.at, TicketEvent.id)
-        )
-    )

@@ -44,6 +44,17 @@ def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str | Non
     return before, current_revision(store)
 
 
+def downgrade(store: Store, revision: str) -> tuple[str | None, str | None]:
+    """Take the schema back to `revision` ("base" drops every table); returns (before, after).
+    For developers and tests: data in dropped tables is lost."""
+    before = current_revision(store)
+    config = _config()
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    return before, current_revision(store)
+
+
 def revise(store: Store, message: str) -> None:
     """Developer helper: autogenerate a new migration against `store` (at head)."""
     config = _config()

@@ -9,7 +9,7 @@ requester, and the audit trail of one ticket.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -252,7 +252,7 @@ class Ticket(Base):
 
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     category: Mapped[Category | None] = relationship(lazy="joined")
     requester: Mapped[Contact] = relationship(lazy="joined")
@@ -268,7 +268,8 @@ class Ticket(Base):
 
     @property
     def tags(self) -> list[str]:
-        return [row.tag for row in self.tag_rows]
+        # Sorted here too: rows added in this session sit at the end until reloaded.
+        return sorted(row.tag for row in self.tag_rows)
 
 
 class Message(Base):

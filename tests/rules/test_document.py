@@ -1,0 +1,86 @@
+"""The rules document: the [desk] table, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_helpdesk.rules.document import (
+    DeskSettings,
+    RulesError,
+    desk_from_document,
+    parse_rules,
+)
+
+
+def test_empty_document_gives_defaults() -> None:
+    document = parse_rules("")
+    assert document.desk == DeskSettings()
+    assert document.data == {}
+    assert len(document.sha256) == 64
+
+
+def test_desk_table() -> None:
+    document = parse_rules(
+        '[desk]\nname = " Acme Support "\nticket_prefix = "SUP2"\ntimezone = "Europe/Rome"\n'
+        'phone_region = "IT"\nreopen_window_days = 0\nauto_close_days = 7\n'
+    )
+    assert document.desk == DeskSettings(
+        name="Acme Support",
+        ticket_prefix="SUP2",
+        timezone="Europe/Rome",
+        phone_region="IT",
+        reopen_window_days=0,
+        auto_close_days=7,
+    )
+    assert desk_from_document(document.data) == document.desk
+    assert desk_from_document(None) == DeskSettings()
+
+
+def test_starter_rules_file_is_valid() -> None:
+    from importlib.resources import files
+
+    text = files("tui_helpdesk.starter").joinpath("rules.toml").read_text()
+    assert parse_rules(text, "rules.toml").desk.ticket_prefix == "HD"
+
+
+def test_same_text_same_hash() -> None:
+    assert parse_rules("[desk]\n").sha256 == parse_rules("[desk]\n").sha256
+    assert parse_rules("[desk]\n").sha256 != parse_rules('[desk]\nname = "X"\n').sha256
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[desk]\nticket_prefix = "hd"\n', "rules.toml: desk.ticket_prefix: expected 1-10"),
+        ('[desk]\nticket_prefix = "HD-1"\n', "rules.toml: desk.ticket_prefix:"),
+        ('[desk]\nticket_prefix = ""\n', "rules.toml: desk.ticket_prefix:"),
+        ("[desk]\nticket_prefix = 12\n", "rules.toml: desk.ticket_prefix:"),
+        ('[desk]\nticket_prefix = "ABCDEFGHIJK"\n', "rules.toml: desk.ticket_prefix:"),
+        ('[desk]\ntimezone = "Mars/Olympus"\n', "rules.toml: desk.timezone: unknown time zone"),
+        ('[desk]\ntimezone = ""\n', "rules.toml: desk.timezone:"),
+        ('[desk]\nphone_region = "XX"\n', "rules.toml: desk.phone_region:"),
+        ('[desk]\nname = "  "\n', "rules.toml: desk.name:"),
+        ("[desk]\nreopen_window_days = -1\n", "rules.toml: desk.reopen_window_days:"),
+        ("[desk]\nauto_close_days = true\n", "rules.toml: desk.auto_close_days:"),
+        ('[desk]\nauto_close_days = "5"\n', "rules.toml: desk.auto_close_days:"),
+        ('[desk]\nprefix = "HD"\n', "rules.toml: desk.prefix: unknown key"),
+        ('[dsk]\nname = "x"\n', "rules.toml: dsk: unknown section"),
+        ('desk = "x"\n', "rules.toml: desk: expected a table"),
+        ("[desk\n", "rules.toml: not valid TOML"),
+    ],
+)
+def test_errors_name_the_key(text: str, message: str) -> None:
+    with pytest.raises(RulesError) as info:
+        parse_rules(text, "rules.toml")
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value).strip()
+
+
+def test_error_names_the_source() -> None:
+    with pytest.raises(RulesError, match=r"^/etc/desk/rules\.toml: desk\.timezone: "):
+        parse_rules('[desk]\ntimezone = "Nowhere/City"\n', "/etc/desk/rules.toml")
+
+
+def test_unknown_key_lists_the_known_ones() -> None:
+    with pytest.raises(RulesError, match="ticket_prefix"):
+        parse_rules("[desk]\nreopen_days = 3\n")

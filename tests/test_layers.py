@@ -1,0 +1,77 @@
+"""Layering, enforced: rules are pure; store, services and the CLI never load Textual (the
+console is imported only when it is launched)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "tui_helpdesk"
+RULES_FORBIDDEN = ("sqlalchemy", "textual", "typer", "tui_helpdesk.store", "tui_helpdesk.services")
+NEVER_TEXTUAL = ("textual",)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a source file imports, at any depth (inside functions too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _offending(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in files
+        for name in sorted(_imports(path))
+        if any(name == bad or name.startswith(bad + ".") for bad in forbidden)
+    ]
+
+
+def test_rules_are_pure() -> None:
+    files = sorted((PACKAGE / "rules").rglob("*.py"))
+    assert files
+    assert _offending(files, RULES_FORBIDDEN) == []
+
+
+@pytest.mark.parametrize("layer", ["store", "services"])
+def test_store_and_services_never_import_textual(layer: str) -> None:
+    files = sorted((PACKAGE / layer).rglob("*.py"))
+    assert files
+    assert _offending(files, NEVER_TEXTUAL) == []
+
+
+def test_the_checker_sees_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import os\ndef f():\n    from textual.app import App\n")
+    assert _imports(sample) == {"os", "textual.app"}
+
+
+def _loads_textual(modules: str) -> subprocess.CompletedProcess[str]:
+    code = (
+        f"import sys, {modules}; print(sorted(m for m in sys.modules if m.startswith('textual')))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_services_load_without_textual() -> None:
+    result = _loads_textual("tui_helpdesk.services.tickets, tui_helpdesk.services.queue")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_cli_loads_without_textual() -> None:
+    assert importlib.util.find_spec("tui_helpdesk.cli") is not None, "tui_helpdesk.cli is missing"
+    result = _loads_textual("tui_helpdesk.cli")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,335 @@
+"""Changing who owns a ticket and how it is classified: assign (agent and/or group),
+priority, category, tags, and merging one ticket into another. Each change is audited with
+actor, old and new; a change that changes nothing writes nothing. Re-exported by `tickets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import EventKind, MessageKind, Priority, Status
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.directory import (
+    get_agent,
+    get_category,
+    get_group,
+)
+from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.ticket_core import (
+    _conflict,
+    _group_for_assignee,
+    _is_member,
+    _load_for_change,
+    _set_status,
+    _touch,
+    get_ticket,
+    normalise_tags,
+    record,
+    save,
+)
+from tui_helpdesk.store.models import (
+    Message,
+    Ticket,
+    TicketTag,
+)
+
+# --- assignment and classification --------------------------------------------------------
+
+
+class _Unset:
+    pass
+
+
+UNSET = _Unset()
+
+
+def assign(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    ref: str | int,
+    *,
+    agent: str | _Unset | None = UNSET,
+    group: str | _Unset | None = UNSET,
+    expected_version: int | None = None,
+    rule: str | None = None,
+) -> Ticket:
+    """Set the assignee (`agent=None` unassigns) and/or the group (`group=None` takes the
+    ticket out of any group). An assignee must belong to the ticket's group (the one given,
+    else the current one); a ticket in no group takes its new assignee's only group. Moving a
+    ticket to a group its assignee is not in unassigns it. The support level follows the
+    group. Assigning what is already assigned changes nothing (no event, same version)."""
+    ticket = _load_for_change(session, ref, expected_version)
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition(f"{ticket.key} is closed")
+    group_given = not isinstance(group, _Unset)
+    new_group = ticket.group
+    if not isinstance(group, _Unset):
+        new_group = get_group(session, group) if group else None
+    new_agent = ticket.assignee
+    if not isinstance(agent, _Unset):
+        new_agent = get_agent(session, agent) if agent else None
+        if new_agent is not None and not new_agent.active:
+            raise ValidationError(f"agent {new_agent.login!r} is deactivated")
+        if new_agent is not None and (new_group is not None or not group_given):
+            # An explicit assignee must fit the group (or brings their only group along).
+            new_group = _group_for_assignee(new_agent, new_group)
+    elif new_agent is not None and new_group is not None and not _is_member(new_agent, new_group):
+        new_agent = None  # the ticket moved to a group its assignee is not in
+
+    group_changes = (new_group.id if new_group else None) != ticket.group_id
+    agent_changes = (new_agent.id if new_agent else None) != ticket.assignee_id
+    if not group_changes and not agent_changes:
+        return ticket
+    if group_changes:
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.GROUP,
+            field="group",
+            old=ticket.group.name if ticket.group else None,
+            new=new_group.name if new_group else None,
+            rule=rule,
+        )
+        ticket.group = new_group
+        new_level = new_group.level if new_group else None
+        if new_level != ticket.level:
+            record(
+                session,
+                ticket,
+                actor,
+                now,
+                EventKind.LEVEL,
+                field="level",
+                old=ticket.level,
+                new=new_level,
+                rule=rule,
+            )
+            ticket.level = new_level
+    if agent_changes:
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.ASSIGNEE,
+            field="assignee",
+            old=ticket.assignee.login if ticket.assignee else None,
+            new=new_agent.login if new_agent else None,
+            rule=rule,
+        )
+        ticket.assignee = new_agent
+        if new_agent is not None and ticket.status is Status.NEW:
+            _set_status(session, ticket, actor, now, Status.OPEN, rule=rule)
+    _touch(ticket, actor, now)
+    save(session, ticket)
+    return ticket
+
+
+def change_priority(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    ref: str | int,
+    priority: Priority,
+    *,
+    expected_version: int | None = None,
+    rule: str | None = None,
+) -> Ticket:
+    ticket = _load_for_change(session, ref, expected_version)
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition(f"{ticket.key} is closed")
+    if ticket.priority is not priority:
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.PRIORITY,
+            field="priority",
+            old=ticket.priority.value,
+            new=priority.value,
+            rule=rule,
+        )
+        ticket.priority = priority
+        _touch(ticket, actor, now)
+        save(session, ticket)
+    return ticket
+
+
+def change_category(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    ref: str | int,
+    category: str | None,
+    *,
+    expected_version: int | None = None,
+    rule: str | None = None,
+) -> Ticket:
+    ticket = _load_for_change(session, ref, expected_version)
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition(f"{ticket.key} is closed")
+    new = get_category(session, category) if category else None
+    if (new.id if new else None) != ticket.category_id:
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.CATEGORY,
+            field="category",
+            old=ticket.category.path if ticket.category else None,
+            new=new.path if new else None,
+            rule=rule,
+        )
+        ticket.category = new
+        _touch(ticket, actor, now)
+        save(session, ticket)
+    return ticket
+
+
+def change_tags(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    ref: str | int,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    expected_version: int | None = None,
+    rule: str | None = None,
+) -> Ticket:
+    ticket = _load_for_change(session, ref, expected_version)
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition(f"{ticket.key} is closed")
+    before = ticket.tags
+    wanted = (set(before) | set(normalise_tags(add))) - set(normalise_tags(remove))
+    after = sorted(wanted)
+    if after != before:
+        ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
+            TicketTag(tag=t) for t in after if t not in before
+        ]
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.TAGS,
+            field="tags",
+            old=" ".join(before),
+            new=" ".join(after),
+            rule=rule,
+        )
+        _touch(ticket, actor, now)
+        save(session, ticket)
+    return ticket
+
+
+# --- merge --------------------------------------------------------------------------------
+
+
+def merge(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    source_ref: str | int,
+    target_ref: str | int,
+    *,
+    expected_version: int | None = None,
+    target_version: int | None = None,
+) -> tuple[Ticket, Ticket]:
+    """Merge `source` into `target`: its messages move to the target (set-based), its tags
+    join the target's, and the source is closed with a link to the target. Events on both
+    tickets say what happened. `expected_version` / `target_version` guard against changes
+    made since the caller showed the two tickets."""
+    source = get_ticket(session, source_ref)
+    target = get_ticket(session, target_ref)
+    if source.id == target.id:
+        raise InvalidTransition("cannot merge a ticket into itself")
+    # Lock both rows in id order, so two merges of the same pair cannot deadlock.
+    first, second = sorted((source, target), key=lambda t: t.id)
+    _load_for_change(session, first.number, None)
+    _load_for_change(session, second.number, None)
+    if expected_version is not None and source.version != expected_version:
+        raise _conflict(session, source, expected_version)
+    if target_version is not None and target.version != target_version:
+        raise _conflict(session, target, target_version)
+    if source.merged_into_id is not None:
+        into = source.merged_into
+        raise InvalidTransition(
+            f"{source.key} is already merged into {into.key if into else 'another ticket'}"
+        )
+    if target.merged_into_id is not None or target.status is Status.CLOSED:
+        raise InvalidTransition(f"{target.key} is closed: merge into an open ticket")
+    session.execute(
+        update(Message).where(Message.ticket_id == source.id).values(ticket_id=target.id)
+    )
+    session.add(
+        Message(
+            ticket_id=target.id,
+            kind=MessageKind.SYSTEM,
+            author_agent_id=actor.agent_id,
+            body=f"{source.key} ({source.subject}) was merged into this ticket.",
+            created_at=now,
+        )
+    )
+    before_tags = target.tags
+    extra_tags = [t for t in source.tags if t not in before_tags]
+    if extra_tags:
+        target.tag_rows = [*target.tag_rows, *(TicketTag(tag=t) for t in extra_tags)]
+    old_status = source.status
+    source.status = Status.CLOSED
+    source.closed_at = now
+    source.merged_into = target
+    record(
+        session,
+        source,
+        actor,
+        now,
+        EventKind.MERGED,
+        field="merged_into",
+        new=target.key,
+        detail={"status_before": old_status.value},
+    )
+    record(
+        session,
+        source,
+        actor,
+        now,
+        EventKind.STATUS,
+        field="status",
+        old=old_status.value,
+        new=Status.CLOSED.value,
+    )
+    record(
+        session,
+        target,
+        actor,
+        now,
+        EventKind.MERGED_FROM,
+        field="merged_from",
+        new=source.key,
+        detail={"tags_added": extra_tags},
+    )
+    if extra_tags:
+        record(
+            session,
+            target,
+            actor,
+            now,
+            EventKind.TAGS,
+            field="tags",
+            old=" ".join(before_tags),
+            new=" ".join(target.tags),
+        )
+    _touch(source, actor, now)
+    _touch(target, actor, now)
+    save(session, target)
+    return source, target

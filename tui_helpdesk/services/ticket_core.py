@@ -1,0 +1,266 @@
+"""What every ticket service shares: loading a ticket for a change (locked, version
+checked), saving it with optimistic locking, the audit trail, numbering, tag and group-fit
+rules, and the status setter. Used by `tickets` (lifecycle) and `ticket_changes`
+(assignment, classification, merge); callers outside the services use `tickets`, which
+re-exports what they need.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind, Status
+from tui_helpdesk.rules.numbering import parse_ref
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.errors import Conflict, NotFound, ValidationError
+from tui_helpdesk.store.models import (
+    Agent,
+    Counter,
+    Group,
+    Message,
+    Ticket,
+    TicketEvent,
+)
+
+TICKET_COUNTER = "ticket"
+_TAG = re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,63}$")
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def get_ticket(session: Session, ref: str | int, *, for_update: bool = False) -> Ticket:
+    """A ticket by "HD-12", "12", "#12" or number. `for_update` locks the row (PostgreSQL;
+    SQLite write transactions already hold the database lock)."""
+    if isinstance(ref, int):
+        prefix, number = None, ref
+    else:
+        parsed = parse_ref(ref)
+        if parsed is None:
+            raise ValidationError(f"not a ticket number: {ref!r} (write HD-12, 12 or #12)")
+        prefix, number = parsed
+    query = select(Ticket).where(Ticket.number == number)
+    if for_update:
+        # Refresh a copy already in this session: after waiting for the lock, the caller must
+        # see the committed version, or a concurrent change would surface only at flush time
+        # (as a conflict that cannot say who made it).
+        query = query.with_for_update(of=Ticket).execution_options(populate_existing=True)
+    ticket = session.scalar(query)
+    if ticket is None or (prefix is not None and not ticket.key.upper().startswith(prefix + "-")):
+        raise NotFound(f"no ticket {ref}")
+    return ticket
+
+
+def _load_for_change(session: Session, ref: str | int, expected_version: int | None) -> Ticket:
+    ticket = get_ticket(session, ref, for_update=True)
+    if expected_version is not None and ticket.version != expected_version:
+        raise _conflict(session, ticket, expected_version)
+    return ticket
+
+
+def _conflict(
+    session: Session,
+    ticket: Ticket,
+    expected_version: int | None,
+    current_version: int | None = None,
+) -> Conflict:
+    """The conflict to raise, naming the last change recorded on the ticket (by insertion
+    order: `at` is the caller's `now`, which replays may set in the past)."""
+    with session.no_autoflush:  # what this session has pending must not be written now
+        last = session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.id.desc())
+            .limit(1)
+        ).first()
+        fallback_who = ticket.updated_by.login if ticket.updated_by else None
+    change = None
+    if last is not None:
+        change = last.kind.value
+        if last.field:
+            change = f"{last.field}: {last.old or '-'} -> {last.new or '-'}"
+    return Conflict(
+        ticket.key,
+        expected_version,
+        current_version if current_version is not None else ticket.version,
+        last.actor if last else fallback_who,
+        last.at if last else ticket.updated_at,
+        change,
+    )
+
+
+def save(session: Session, ticket: Ticket) -> None:
+    """Flush a changed ticket. If its row moved past the version this session loaded (another
+    unit of work saved it meanwhile), raise `Conflict` naming who changed it; nothing of this
+    session's changes is written."""
+    state = inspect(ticket)
+    if state.persistent:
+        with session.no_autoflush:
+            # Lock and read the committed version first: a plain flush would only tell that
+            # the row moved (StaleDataError), after which the session can no longer ask by whom.
+            current = session.scalar(
+                select(Ticket.version).where(Ticket.id == ticket.id).with_for_update()
+            )
+        if current is not None and current != ticket.version:
+            raise _conflict(session, ticket, ticket.version, current)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(ticket.key, ticket.version, None, None, None, None) from None
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+def record(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    kind: EventKind,
+    *,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    rule: str | None = None,
+    detail: dict[str, object] | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=now,
+        actor_agent_id=actor.agent_id,
+        actor=actor.login,
+        kind=kind,
+        field=field,
+        old=None if old is None else str(old),
+        new=None if new is None else str(new),
+        rule=rule,
+        detail=detail,
+    )
+    session.add(event)
+    return event
+
+
+def _touch(ticket: Ticket, actor: Actor, now: datetime) -> None:
+    """Mark the ticket changed. The row is always rewritten, so its version moves on even when
+    only child rows (tags, messages) changed."""
+    ticket.updated_at = now
+    ticket.updated_by_id = actor.agent_id
+    flag_modified(ticket, "updated_at")
+
+
+# --- numbering ----------------------------------------------------------------------------
+
+
+def next_ticket_number(session: Session) -> int:
+    """Take the next number. The counter row is updated in the caller's transaction, so two
+    concurrent creators queue on it and never get the same number."""
+    value = session.execute(
+        update(Counter)
+        .where(Counter.name == TICKET_COUNTER)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    ).scalar_one_or_none()
+    if value is None:
+        raise RuntimeError("ticket counter missing: run `helpdesk db upgrade`")
+    return value
+
+
+# --- fit and tags -------------------------------------------------------------------------
+
+
+def _is_member(agent: Agent, group: Group) -> bool:
+    return any(g.id == group.id for g in agent.groups)
+
+
+def _group_for_assignee(agent: Agent, group: Group | None) -> Group | None:
+    """The group a ticket should sit in once `agent` owns it: the given group if the agent
+    belongs to it, else the agent's only group. Refuses an agent outside the given group."""
+    if group is not None:
+        if not _is_member(agent, group):
+            raise ValidationError(
+                f"{agent.login} is not a member of group {group.name!r} "
+                "(assign within the group, or move the ticket with --group)"
+            )
+        return group
+    if len(agent.groups) == 1:
+        return agent.groups[0]
+    return None
+
+
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    out: set[str] = set()
+    for raw in tags:
+        tag = raw.strip().lower().replace(" ", "-")
+        if not tag:
+            continue
+        if not _TAG.match(tag):
+            raise ValidationError(
+                f"invalid tag {raw!r}: letters, digits and _ . : / - (up to 64 characters)"
+            )
+        out.add(tag)
+    return sorted(out)
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+def _set_status(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    target: Status,
+    rule: str | None = None,
+) -> None:
+    old = ticket.status
+    ticket.status = target
+    if target is Status.RESOLVED:
+        ticket.resolved_at = now
+    elif target is Status.CLOSED:
+        ticket.closed_at = now
+    elif target in ACTIVE_STATUSES and old in (Status.RESOLVED, Status.CLOSED):
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    record(
+        session,
+        ticket,
+        actor,
+        now,
+        EventKind.STATUS,
+        field="status",
+        old=old.value,
+        new=target.value,
+        rule=rule,
+    )
+
+
+# --- reading a ticket ---------------------------------------------------------------------
+
+
+def ticket_messages(session: Session, ticket: Ticket, limit: int | None = None) -> list[Message]:
+    query = (
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(Message.created_at, Message.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    return list(
+        session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.at, TicketEvent.id)
+        )
+    )
