@@ -23,8 +23,6 @@ ENV_CONFIG = "HELPDESK_CONFIG"
 ENV_DATABASE_URL = "HELPDESK_DATABASE_URL"
 ENV_AGENT = "HELPDESK_AGENT"
 
-THEMES = ("textual-dark", "textual-light", "textual-ansi", "nord", "gruvbox", "dracula")
-
 
 class ConfigError(Exception):
     """A config file that cannot be used; the message names the file and the key."""

@@ -1,4 +1,4 @@
-"""The console's data facade: pages of views, merged across groups, and row formatting."""
+"""The console's data facade: pages of views (one spans all the agent's groups), rows."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _walk(desk: Desk, view: View, limit: int) -> list[QueuePage]:
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 50])
-def test_my_groups_merges_each_group_in_due_order(desk_store: Desk, limit: int) -> None:
+def test_my_groups_spans_every_group_in_due_order(desk_store: Desk, limit: int) -> None:
     with desk_store.store.write() as session:
         directory.add_group(session, NOW, directory.GroupDraft("Team", members=["bob"]))
     due = {

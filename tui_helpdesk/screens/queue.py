@@ -27,7 +27,7 @@ from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import views
 from tui_helpdesk.services.errors import ServiceError
-from tui_helpdesk.services.views import QueuePage, View, ViewCursor
+from tui_helpdesk.services.views import Cursor, QueuePage, View
 from tui_helpdesk.widgets.ticket_table import TicketTable
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before the filter runs
@@ -84,7 +84,7 @@ class QueueScreen(Screen[None]):
         self.view = view
         self.filter_text = ""
         self._request = 0
-        self._next: ViewCursor | None = None
+        self._next: Cursor | None = None
         self._loading = False
         self._count: int | None = None
         self._filter_timer: Timer | None = None
@@ -134,7 +134,7 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
     def _fetch_page(
-        self, request: int, view: View, text: str | None, after: ViewCursor | None, append: bool
+        self, request: int, view: View, text: str | None, after: Cursor | None, append: bool
     ) -> None:
         worker = get_current_worker()
         try:

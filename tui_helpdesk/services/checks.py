@@ -62,7 +62,8 @@ def _foreign_keys(session: Session) -> list[CheckResult]:
             results.append(
                 CheckResult(
                     f"fk:{table.name}.{column.name}",
-                    f"{table.name}.{column.name} points at an existing {element.column.table.name} row",
+                    f"{table.name}.{column.name} points at an existing "
+                    f"{element.column.table.name} row",
                     count,
                 )
             )
@@ -79,35 +80,46 @@ def run_checks(session: Session) -> list[CheckResult]:
             "counter:ticket",
             "the ticket counter is at or above the highest ticket number (numbers never reused)",
             0 if counter is not None and counter >= highest else 1,
-            () if counter is not None and counter >= highest
+            ()
+            if counter is not None and counter >= highest
             else (f"counter={counter}, highest number={highest}",),
         )
     )
-    results.append(_ticket_check(
-        session, "ticket:key", "each ticket's key ends with its number",
-        not_(Ticket.key.like(literal("%-") + cast(Ticket.number, String))),
-    ))
+    results.append(
+        _ticket_check(
+            session,
+            "ticket:key",
+            "each ticket's key ends with its number",
+            not_(Ticket.key.like(literal("%-") + cast(Ticket.number, String))),
+        )
+    )
     finished = Ticket.status.in_([Status.RESOLVED, Status.CLOSED])
     results += [
         _ticket_check(
-            session, "ticket:resolved_at", "resolved and closed tickets have a resolution time "
-            "(merged ones excepted)",
+            session,
+            "ticket:resolved_at",
+            "resolved and closed tickets have a resolution time (merged ones excepted)",
             and_(finished, Ticket.resolved_at.is_(None), Ticket.merged_into_id.is_(None)),
         ),
         _ticket_check(
-            session, "ticket:closed_at", "closed tickets, and only they, have a closing time",
+            session,
+            "ticket:closed_at",
+            "closed tickets, and only they, have a closing time",
             or_(
                 and_(Ticket.status == Status.CLOSED, Ticket.closed_at.is_(None)),
                 and_(Ticket.status != Status.CLOSED, Ticket.closed_at.is_not(None)),
             ),
         ),
         _ticket_check(
-            session, "ticket:merged", "merged tickets are closed",
+            session,
+            "ticket:merged",
+            "merged tickets are closed",
             and_(Ticket.merged_into_id.is_not(None), Ticket.status != Status.CLOSED),
         ),
         _ticket_check(
-            session, "ticket:timeline", "no ticket was answered, resolved or updated before it "
-            "was created",
+            session,
+            "ticket:timeline",
+            "no ticket was answered, resolved or updated before it was created",
             or_(
                 Ticket.first_response_at < Ticket.created_at,
                 Ticket.resolved_at < Ticket.created_at,
@@ -115,25 +127,37 @@ def run_checks(session: Session) -> list[CheckResult]:
             ),
         ),
         _ticket_check(
-            session, "sla:finished", "resolved and closed tickets have no running deadline",
+            session,
+            "sla:finished",
+            "resolved and closed tickets have no running deadline",
             and_(finished, Ticket.due_at.is_not(None)),
         ),
         _ticket_check(
-            session, "sla:paused", "only pending and on-hold tickets are paused",
-            and_(Ticket.sla_paused_at.is_not(None),
-                 not_(Ticket.status.in_([Status.PENDING, Status.ON_HOLD]))),
+            session,
+            "sla:paused",
+            "only pending and on-hold tickets are paused",
+            and_(
+                Ticket.sla_paused_at.is_not(None),
+                not_(Ticket.status.in_([Status.PENDING, Status.ON_HOLD])),
+            ),
         ),
         _ticket_check(
-            session, "sla:due", "a running deadline is the first-response target while "
+            session,
+            "sla:due",
+            "a running deadline is the first-response target while "
             "unanswered, else the resolution target",
             and_(
                 Ticket.due_at.is_not(None),
                 Ticket.status.in_(ACTIVE_STATUSES),
                 or_(
-                    and_(Ticket.first_response_at.is_(None),
-                         Ticket.due_at != Ticket.first_response_due_at),
-                    and_(Ticket.first_response_at.is_not(None),
-                         Ticket.due_at != Ticket.resolution_due_at),
+                    and_(
+                        Ticket.first_response_at.is_(None),
+                        Ticket.due_at != Ticket.first_response_due_at,
+                    ),
+                    and_(
+                        Ticket.first_response_at.is_not(None),
+                        Ticket.due_at != Ticket.resolution_due_at,
+                    ),
                 ),
             ),
         ),

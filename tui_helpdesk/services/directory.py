@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tui_helpdesk.domain import Priority, Role
 from tui_helpdesk.rules.identity import (
@@ -112,7 +112,13 @@ def add_agent(session: Session, now: datetime, draft: AgentDraft) -> Agent:
 
 
 def list_agents(session: Session) -> list[Agent]:
-    return list(session.scalars(select(Agent).order_by(Agent.login)))
+    return list(
+        session.scalars(
+            select(Agent)
+            .options(selectinload(Agent.groups), selectinload(Agent.skill_rows))
+            .order_by(Agent.login)
+        )
+    )
 
 
 def _clean_words(words: Sequence[str]) -> set[str]:
@@ -174,7 +180,15 @@ def add_group(session: Session, now: datetime, draft: GroupDraft) -> Group:
 
 def list_groups(session: Session) -> list[Group]:
     return list(
-        session.scalars(select(Group).order_by(Group.level.is_(None), Group.level, Group.name))
+        session.scalars(
+            select(Group)
+            .options(
+                selectinload(Group.members),
+                joinedload(Group.lead),
+                joinedload(Group.next_level),
+            )
+            .order_by(Group.level.is_(None), Group.level, Group.name)
+        )
     )
 
 
@@ -244,7 +258,11 @@ def add_organization(session: Session, now: datetime, draft: OrganizationDraft) 
 
 
 def list_organizations(session: Session, limit: int | None = None) -> list[Organization]:
-    query = select(Organization).order_by(Organization.name)
+    query = (
+        select(Organization)
+        .options(selectinload(Organization.domain_rows))
+        .order_by(Organization.name)
+    )
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query))
@@ -426,4 +444,8 @@ def ensure_category(
 
 
 def list_categories(session: Session) -> list[Category]:
-    return list(session.scalars(select(Category).order_by(Category.path)))
+    return list(
+        session.scalars(
+            select(Category).options(joinedload(Category.default_group)).order_by(Category.path)
+        )
+    )

@@ -39,6 +39,7 @@ class Sort(enum.StrEnum):
 class TicketFilter:
     statuses: tuple[Status, ...] = ACTIVE_STATUSES
     group: str | None = None
+    groups: tuple[str, ...] | None = None  # any of these groups (an empty tuple matches none)
     assignee: str | None = None  # a login, or "none" for unassigned
     priorities: tuple[Priority, ...] = ()
     organization: str | None = None
@@ -86,6 +87,8 @@ def _where(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:
         clauses.append(Ticket.status.in_(flt.statuses))
     if flt.group:
         clauses.append(Ticket.group_id == get_group(session, flt.group).id)
+    if flt.groups is not None:
+        clauses.append(Ticket.group_id.in_([get_group(session, g).id for g in flt.groups]))
     if flt.assignee:
         if flt.assignee.lower() == "none":
             clauses.append(Ticket.assignee_id.is_(None))

@@ -12,8 +12,7 @@ Called by `tui_helpdesk.screens` (queue and ticket screens) from worker threads 
 from __future__ import annotations
 
 import enum
-import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from tui_helpdesk.text import clean
 __all__ = [
     "AT_RISK_WITHIN",
     "MAX_PAGE",
+    "Cursor",
     "DatabaseUnavailable",
     "MessageView",
     "Profile",
@@ -51,7 +51,6 @@ __all__ = [
     "Store",
     "TicketDetail",
     "View",
-    "ViewCursor",
     "count_view",
     "profile",
     "queue_page",
@@ -103,19 +102,19 @@ _VIEW_LABELS = {
 }
 
 
-def _filters(session: Session, login: str, view: View, text: str | None) -> list[TicketFilter]:
-    """The queue filters a view stands for; several when it spans the agent's groups."""
+def _filter(session: Session, login: str, view: View, text: str | None) -> TicketFilter:
+    """The queue filter a view stands for."""
     text = text.strip() if text and text.strip() else None
     if view is View.MY_OPEN:
-        return [TicketFilter(assignee=login, text=text)]
+        return TicketFilter(assignee=login, text=text)
     if view is View.MY_GROUPS:
-        groups = [g.name for g in get_agent(session, login).groups]
-        return [TicketFilter(group=g, assignee="none", text=text) for g in groups]
+        groups = tuple(g.name for g in get_agent(session, login).groups)
+        return TicketFilter(groups=groups, assignee="none", text=text)
     if view is View.PENDING:
-        return [TicketFilter(statuses=(Status.PENDING,), text=text)]
+        return TicketFilter(statuses=(Status.PENDING,), text=text)
     if view is View.RESOLVED:
-        return [TicketFilter(statuses=(Status.RESOLVED, Status.CLOSED), text=text)]
-    return [TicketFilter(statuses=ACTIVE_STATUSES, text=text)]
+        return TicketFilter(statuses=(Status.RESOLVED, Status.CLOSED), text=text)
+    return TicketFilter(statuses=ACTIVE_STATUSES, text=text)
 
 
 def _sort(view: View) -> Sort:
@@ -151,21 +150,10 @@ class QueueRow:
 
 
 @dataclass(frozen=True)
-class ViewCursor:
-    """Where the next page of a view starts: one queue cursor per filter of the view.
-
-    Opaque to the screens; `done[i]` says filter i has no rows left.
-    """
-
-    cursors: tuple[Cursor | None, ...]
-    done: tuple[bool, ...]
-
-
-@dataclass(frozen=True)
 class QueuePage:
     view: View
     rows: tuple[QueueRow, ...]
-    next: ViewCursor | None  # None: this was the last page
+    next: Cursor | None  # None: this was the last page
 
 
 def short_duration(delta: timedelta) -> str:
@@ -238,29 +226,6 @@ def queue_row(ticket: Ticket, now: datetime) -> QueueRow:
     )
 
 
-def _order_key(sort: Sort) -> Callable[[Ticket], tuple[object, ...]]:
-    """The order `list_tickets` returns rows in, as a sort key, to merge several filters."""
-    if sort is Sort.DUE:
-        return lambda t: (0, t.due_at, t.id) if t.due_at else (1, t.id, t.id)
-    if sort is Sort.NUMBER:
-        return lambda t: (t.number, t.id)
-    if sort is Sort.UPDATED:
-        return lambda t: (-t.updated_at.timestamp(), -t.id)
-    return lambda t: (-t.created_at.timestamp(), -t.id)
-
-
-def _cursor_at(ticket: Ticket, sort: Sort) -> Cursor:
-    """The cursor just after `ticket`, as `list_tickets` would have made it."""
-    if sort is Sort.NUMBER:
-        return Cursor(sort, 0, ticket.number, ticket.id)
-    if sort is Sort.DUE:
-        if ticket.due_at is None:
-            return Cursor(sort, 1, None, ticket.id)
-        return Cursor(sort, 0, ticket.due_at.isoformat(), ticket.id)
-    column = ticket.updated_at if sort is Sort.UPDATED else ticket.created_at
-    return Cursor(sort, 0, column.isoformat(), ticket.id)
-
-
 def queue_page(
     store: Store,
     login: str,
@@ -268,66 +233,21 @@ def queue_page(
     *,
     now: datetime,
     text: str | None = None,
-    after: ViewCursor | None = None,
+    after: Cursor | None = None,
     limit: int = 100,
 ) -> QueuePage:
-    """One page of a view, most urgent first, after `after` (None: the first page).
-
-    A view over several groups merges one keyset page per group, so each page costs one
-    indexed query per group however deep the agent has scrolled.
-    """
-    sort = _sort(view)
+    """One page of a view, in the view's order, after `after` (None: the first page)."""
     with _reading(store) as session:
-        filters = _filters(session, login, view, text)
-        if not filters:
-            return QueuePage(view, (), None)
-        cursors = after.cursors if after else (None,) * len(filters)
-        done = after.done if after else (False,) * len(filters)
-        if len(cursors) != len(filters):  # the agent's groups changed under the cursor
-            cursors, done = (None,) * len(filters), (False,) * len(filters)
-        fetched: list[list[Ticket]] = []
-        next_cursors: list[Cursor | None] = []
-        for flt, cursor, finished in zip(filters, cursors, done, strict=True):
-            if finished:
-                fetched.append([])
-                next_cursors.append(None)
-                continue
-            page = list_tickets(session, flt, sort=sort, after=cursor, limit=limit)
-            fetched.append(page.tickets)
-            next_cursors.append(page.next_cursor)
-        key = _order_key(sort)
-        merged = heapq.merge(
-            *[[(key(t), i, t) for t in tickets] for i, tickets in enumerate(fetched)],
-            key=lambda item: (item[0], item[1]),
-        )
-        taken = [item for _, item in zip(range(limit), merged, strict=False)]
-        used = [0] * len(filters)
-        last: list[Ticket | None] = [None] * len(filters)
-        for _, i, ticket in taken:
-            used[i] += 1
-            last[i] = ticket
-        new_cursors: list[Cursor | None] = []
-        new_done: list[bool] = []
-        for i in range(len(filters)):
-            if done[i]:
-                new_cursors.append(None)
-                new_done.append(True)
-            elif used[i] == len(fetched[i]):  # the whole page was shown: continue after it
-                new_cursors.append(next_cursors[i])
-                new_done.append(next_cursors[i] is None)
-            else:  # rows left over: continue after the last one shown
-                ticket = last[i]
-                new_cursors.append(_cursor_at(ticket, sort) if ticket else cursors[i])
-                new_done.append(False)
-        rows = tuple(queue_row(t, now) for _, _, t in taken)
-        following = None if all(new_done) else ViewCursor(tuple(new_cursors), tuple(new_done))
-        return QueuePage(view, rows, following)
+        flt = _filter(session, login, view, text)
+        page = list_tickets(session, flt, sort=_sort(view), after=after, limit=limit)
+        rows = tuple(queue_row(t, now) for t in page.tickets)
+        return QueuePage(view, rows, page.next_cursor)
 
 
 def count_view(store: Store, login: str, view: View, *, text: str | None = None) -> int:
-    """How many tickets the view holds (exact: one COUNT per filter)."""
+    """How many tickets the view holds (an exact COUNT)."""
     with _reading(store) as session:
-        return sum(count_tickets(session, flt) for flt in _filters(session, login, view, text))
+        return count_tickets(session, _filter(session, login, view, text))
 
 
 # --- the agent and the desk ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,14 +85,13 @@ class Agent(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
+    # Collections load on first use: eager loading here would cascade (agent -> groups ->
+    # members -> groups ...) into every ticket load. List services ask for them explicitly.
     skill_rows: Mapped[list[AgentSkill]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=AgentSkill.skill
+        cascade="all, delete-orphan", order_by=AgentSkill.skill
     )
     groups: Mapped[list[Group]] = relationship(
-        secondary="group_members",
-        back_populates="members",
-        lazy="selectin",
-        order_by="Group.name",
+        secondary="group_members", back_populates="members", order_by="Group.name"
     )
 
     @property
@@ -112,13 +112,10 @@ class Group(Base):
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
-    next_level: Mapped[Group | None] = relationship(remote_side=[id], lazy="joined")
-    lead: Mapped[Agent | None] = relationship(lazy="joined")
+    next_level: Mapped[Group | None] = relationship(remote_side=[id])
+    lead: Mapped[Agent | None] = relationship()
     members: Mapped[list[Agent]] = relationship(
-        secondary="group_members",
-        back_populates="groups",
-        lazy="selectin",
-        order_by=Agent.login,
+        secondary="group_members", back_populates="groups", order_by=Agent.login
     )
 
 
@@ -134,7 +131,7 @@ class Organization(Base):
     created_at: Mapped[datetime]
 
     domain_rows: Mapped[list[OrganizationDomain]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", back_populates="organization"
+        cascade="all, delete-orphan", back_populates="organization"
     )
 
     @property
@@ -185,7 +182,7 @@ class Category(Base):
     default_group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
     default_priority: Mapped[Priority | None] = mapped_column(str_enum(Priority))
 
-    default_group: Mapped[Group | None] = relationship(lazy="joined")
+    default_group: Mapped[Group | None] = relationship()
 
 
 class TicketTag(Base):
@@ -260,7 +257,7 @@ class Ticket(Base):
     group: Mapped[Group | None] = relationship(lazy="joined")
     assignee: Mapped[Agent | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
     created_by: Mapped[Agent | None] = relationship(foreign_keys=[created_by_id], lazy="joined")
-    updated_by: Mapped[Agent | None] = relationship(foreign_keys=[updated_by_id], lazy="joined")
+    updated_by: Mapped[Agent | None] = relationship(foreign_keys=[updated_by_id])
     merged_into: Mapped[Ticket | None] = relationship(remote_side=[id], lazy="select")
     tag_rows: Mapped[list[TicketTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by=TicketTag.tag
@@ -274,7 +271,16 @@ class Ticket(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_ticket_created", "ticket_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_messages_ticket_created", "ticket_id", "created_at", "id"),
+        # Only mail carries a Message-ID: index those rows alone.
+        Index(
+            "ix_messages_message_id",
+            "message_id",
+            sqlite_where=text("message_id IS NOT NULL"),
+            postgresql_where=text("message_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
@@ -285,7 +291,7 @@ class Message(Base):
     channel: Mapped[Channel | None] = mapped_column(str_enum(Channel))
     created_at: Mapped[datetime]
     # Email threading: every Message-ID we have seen or sent, so replies find their ticket.
-    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(998))
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[str | None] = mapped_column(Text)
     delivery_state: Mapped[OutboxState | None] = mapped_column(str_enum(OutboxState))
@@ -316,10 +322,7 @@ class TicketEvent(Base):
     """Append-only audit trail: who changed what on a ticket, when, and which rule caused it."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (
-        Index("ix_ticket_events_ticket_at", "ticket_id", "at", "id"),
-        Index("ix_ticket_events_kind_at", "kind", "at"),
-    )
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

@@ -362,7 +362,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_messages_message_id"), ["message_id"], unique=False)
+        batch_op.create_index(
+            "ix_messages_message_id",
+            ["message_id"],
+            unique=False,
+            sqlite_where=sa.text("message_id IS NOT NULL"),
+            postgresql_where=sa.text("message_id IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_messages_ticket_created", ["ticket_id", "created_at", "id"], unique=False
         )
@@ -417,7 +423,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_events")),
     )
     with op.batch_alter_table("ticket_events", schema=None) as batch_op:
-        batch_op.create_index("ix_ticket_events_kind_at", ["kind", "at"], unique=False)
         batch_op.create_index("ix_ticket_events_ticket_at", ["ticket_id", "at", "id"], unique=False)
     op.create_table(
         "ticket_tags",
@@ -441,11 +446,10 @@ def downgrade() -> None:
     op.drop_table("ticket_tags")
     with op.batch_alter_table("ticket_events", schema=None) as batch_op:
         batch_op.drop_index("ix_ticket_events_ticket_at")
-        batch_op.drop_index("ix_ticket_events_kind_at")
     op.drop_table("ticket_events")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_ticket_created")
-        batch_op.drop_index(batch_op.f("ix_messages_message_id"))
+        batch_op.drop_index("ix_messages_message_id")
     op.drop_table("messages")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_status_updated")
