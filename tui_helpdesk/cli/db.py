@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -153,15 +154,23 @@ def init(
         say(f"agent     {agent}")
         say(f"rules     {rules_line}")
         if demo:
-            from tui_helpdesk.services.demo import seed_demo
-
-            with store.write() as session:
-                counts = seed_demo(session, rt.now, seed=seed)
-            made = ", ".join(f"{n} {what}" for what, n in counts.items())
-            say(f"demo      {made}")
+            say(f"demo      {_seed_demo(store, rt.now, seed)}")
     finally:
         store.dispose()
     say("ready: run `helpdesk` to open the console, `helpdesk --help` for commands")
+
+
+def _seed_demo(store: Store, now: datetime, seed: int) -> str:
+    """Seed the demo desk into an empty desk; a desk with data keeps it and is left alone,
+    so `init --demo` can run again."""
+    from tui_helpdesk.services import demo
+
+    with store.write() as session:
+        taken = demo.existing_data(session)
+        if taken:
+            return f"not added: the desk already has {', '.join(taken)}"
+        counts = demo.seed_demo(session, now, seed=seed)
+    return ", ".join(f"{n} {what}" for what, n in counts.items())
 
 
 def _ensure_admin(session: Session, rt: Runtime, login: str) -> str:

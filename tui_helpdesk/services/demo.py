@@ -68,16 +68,23 @@ MERGES = 6
 MIN_PER_STATUS = 4  # every status shows up in the demo queue, whatever the seed
 
 
+def existing_data(session: Session) -> list[str]:
+    """What the desk already holds that demo data would mix with (empty: safe to seed)."""
+    return [
+        label
+        for label, model in (
+            ("tickets", Ticket),
+            ("organizations", Organization),
+            ("groups", Group),
+        )
+        if session.scalar(select(func.count()).select_from(model))
+    ]
+
+
 def seed_demo(session: Session, now: datetime, *, seed: int = 42) -> dict[str, int]:
     """Fill an empty desk with demo data; the same seed and `now` give the same desk.
     Returns row counts by kind. Refuses a database that already holds tickets or customers."""
-    taken = [
-        label
-        for label, model in (("tickets", Ticket), ("organizations", Organization))
-        if session.scalar(select(func.count()).select_from(model))
-    ]
-    if session.scalar(select(func.count()).select_from(Group)):
-        taken.append("groups")
+    taken = existing_data(session)
     if taken:
         raise ValidationError(
             f"the database already has {', '.join(taken)}: "
