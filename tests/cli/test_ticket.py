@@ -248,6 +248,10 @@ def test_assign_status_priority_category_tag_reopen_json(hd: Run) -> None:
     assert doc["category"] is None
     doc = ok(hd("ticket", "tag", "HD-1", "+VIP", "escalated", "-billing", "--json")).json()
     assert doc["tags"] == ["escalated", "vip"]
+    # A tag starting with "h" is removed, not taken for -h (help).
+    ok(hd("ticket", "tag", "HD-1", "+hardware"))
+    doc = ok(hd("ticket", "tag", "HD-1", "-hardware", "--json")).json()
+    assert doc["tags"] == ["escalated", "vip"]
     doc = ok(hd("ticket", "status", "HD-1", "resolved", "--json")).json()
     assert doc["status"] == "resolved"
     doc = ok(hd("ticket", "reopen", "HD-1", "--reason", "not fixed", "--json")).json()

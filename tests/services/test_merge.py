@@ -92,6 +92,7 @@ def test_merge_refusals(desk_store: Desk, make_ticket: MakeTicket, look: Look) -
         (a, c, f"{a} is already merged into {b}"),
         (c, a, f"{a} is closed: merge into an open ticket"),  # merged tickets are closed
         (c, closed, f"{closed} is closed"),
+        (closed, c, f"{closed} is closed: only tickets still in work merge"),
     ]
     for source, target, message in refusals:
         with (

@@ -154,22 +154,22 @@ def init(
         say(f"agent     {agent}")
         say(f"rules     {rules_line}")
         if demo:
-            say(f"demo      {_seed_demo(store, rt.now, seed)}")
+            say(f"demo      {_seed_demo(store, rt.now, seed, login)}")
     finally:
         store.dispose()
     say("ready: run `helpdesk` to open the console, `helpdesk --help` for commands")
 
 
-def _seed_demo(store: Store, now: datetime, seed: int) -> str:
-    """Seed the demo desk into an empty desk; a desk with data keeps it and is left alone,
-    so `init --demo` can run again."""
+def _seed_demo(store: Store, now: datetime, seed: int, login: str) -> str:
+    """Seed the demo desk into an empty desk, with `login` working in it; a desk with data
+    keeps it and is left alone, so `init --demo` can run again."""
     from tui_helpdesk.services import demo
 
     with store.write() as session:
         taken = demo.existing_data(session)
         if taken:
             return f"not added: the desk already has {', '.join(taken)}"
-        counts = demo.seed_demo(session, now, seed=seed)
+        counts = demo.seed_demo(session, now, seed=seed, agent=login)
     return ", ".join(f"{n} {what}" for what, n in counts.items())
 
 

@@ -426,7 +426,8 @@ def category(
     _done(doc, json_out, f"{doc['number']}: category {doc['category'] or 'none'}")
 
 
-@app.command(context_settings={"ignore_unknown_options": True})
+# -TAG words are tags to remove, not options; and `-h...` must not read as -h (help).
+@app.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
 def tag(
     ctx: typer.Context,
     number: Number,

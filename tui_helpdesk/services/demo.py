@@ -81,8 +81,12 @@ def existing_data(session: Session) -> list[str]:
     ]
 
 
-def seed_demo(session: Session, now: datetime, *, seed: int = 42) -> dict[str, int]:
+def seed_demo(
+    session: Session, now: datetime, *, seed: int = 42, agent: str | None = None
+) -> dict[str, int]:
     """Fill an empty desk with demo data; the same seed and `now` give the same desk.
+    `agent`, an existing login (the person trying the demo), joins the first-line group and
+    works a share of its tickets, so their own views are not empty.
     Returns row counts by kind. Refuses a database that already holds tickets or customers."""
     taken = existing_data(session)
     if taken:
@@ -90,12 +94,18 @@ def seed_demo(session: Session, now: datetime, *, seed: int = 42) -> dict[str, i
             f"the database already has {', '.join(taken)}: "
             "the demo desk can only be seeded into an empty desk"
         )
-    return _Demo(session, now, random.Random(seed)).build()
+    return _Demo(session, now, random.Random(seed), agent).build()
+
+
+GUEST_GROUP = "L1"
 
 
 class _Demo:
-    def __init__(self, session: Session, now: datetime, rng: random.Random) -> None:
+    def __init__(
+        self, session: Session, now: datetime, rng: random.Random, guest: str | None
+    ) -> None:
         self.s = session
+        self.guest = guest
         self.now = now
         self.start = now - HISTORY
         self.rng = rng
@@ -140,8 +150,12 @@ class _Demo:
             )
             logins[login] = actual
             self.agents_created += 1
+        if self.guest is not None:
+            logins[self.guest] = self.guest  # already registered: joins L1 below
         for group, level, next_level, lead, description in GROUPS:
             members = [agent[0] for agent in AGENTS if group in agent[3]]
+            if self.guest is not None and group == GUEST_GROUP:
+                members.append(self.guest)
             self.members[group] = members
             directory.add_group(
                 self.s,

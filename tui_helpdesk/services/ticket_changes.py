@@ -268,6 +268,9 @@ def merge(
         )
     if target.merged_into_id is not None or target.status is Status.CLOSED:
         raise InvalidTransition(f"{target.key} is closed: merge into an open ticket")
+    if source.status is Status.CLOSED:
+        # A closed ticket's conversation is a finished record; a follow-up links instead.
+        raise InvalidTransition(f"{source.key} is closed: only tickets still in work merge")
     session.execute(
         update(Message).where(Message.ticket_id == source.id).values(ticket_id=target.id)
     )
