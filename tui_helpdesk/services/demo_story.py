@@ -228,7 +228,8 @@ class Script:
         org = contact.organization.name if contact.organization else "home"
         detail = rng.choice(story.details)
         words = {"first": first, "org": org, "detail": detail}
-        self.plan.subject = rng.choice(story.subjects).format(**words)
+        subject = rng.choice(story.subjects).format(**words)
+        self.plan.subject = subject[:1].upper() + subject[1:]
         chosen = None
         if rng.random() < 0.2:
             chosen = rng.choices((Priority.URGENT, Priority.HIGH, Priority.LOW), (2, 4, 4))[0]
