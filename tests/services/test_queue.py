@@ -125,6 +125,10 @@ def _walk(desk_store: Desk, flt: TicketFilter, sort: Sort, limit: int) -> list[l
             assert len(pages) < 100
 
 
+LATER = NOW + timedelta(hours=2)
+ORDERS_OF_ALL = [s for s in Sort if s is not Sort.RESOLVED]  # RESOLVED lists resolved ones only
+
+
 def test_paging_visits_every_ticket_once(desk_store: Desk, make_ticket: MakeTicket) -> None:
     keys: list[str] = []
     for i in range(13):
@@ -145,7 +149,7 @@ def test_paging_visits_every_ticket_once(desk_store: Desk, make_ticket: MakeTick
     with desk_store.store.read() as session:
         full = {
             sort: [t.key for t in list_tickets(session, sort=sort, limit=100).tickets]
-            for sort in Sort
+            for sort in ORDERS_OF_ALL
         }
         rows = list_tickets(session, sort=Sort.NUMBER, limit=100).tickets
         assert [t.key for t in rows] == keys
@@ -162,7 +166,7 @@ def test_paging_visits_every_ticket_once(desk_store: Desk, make_ticket: MakeTick
         }
         assert full == expected
         assert len(due) == 8
-    for sort in Sort:
+    for sort in ORDERS_OF_ALL:
         for limit in (1, 2, 3, 5, 7, 8, 12, 13, 14):
             pages = _walk(desk_store, TicketFilter(), sort, limit)
             flat = [k for page in pages for k in page]
@@ -202,3 +206,25 @@ def test_count_tickets(desk_store: Desk, queue: dict[str, str]) -> None:
         assert count_tickets(session, TicketFilter(statuses=())) == 6
         assert count_tickets(session, TicketFilter(assignee="none", group="L1")) == 2
         assert count_tickets(session, TicketFilter(tag="nothing")) == 0
+
+
+def test_recently_resolved_pages_newest_first(desk_store: Desk, make_ticket: MakeTicket) -> None:
+    keys = [make_ticket(f"r{i}") for i in range(7)]
+    with desk_store.store.write() as session:
+        for i, key in enumerate(keys[:6]):
+            # Pairs resolved at the same moment: ties go by id, across page boundaries.
+            at = NOW + timedelta(minutes=i // 2)
+            tickets.change_status(session, desk_store.agent, at, key, Status.RESOLVED)
+        tickets.change_status(session, desk_store.agent, LATER, keys[0], Status.CLOSED)
+        tickets.reopen(session, desk_store.agent, LATER, keys[5])  # no longer resolved
+    expected = [keys[4], keys[3], keys[2], keys[1], keys[0]]
+    with desk_store.store.read() as session:
+        everything = TicketFilter(statuses=())
+        page = list_tickets(session, everything, sort=Sort.RESOLVED, limit=50)
+        assert [t.key for t in page.tickets] == expected
+        closed_only = TicketFilter(statuses=(Status.CLOSED,))
+        page = list_tickets(session, closed_only, sort=Sort.RESOLVED, limit=50)
+        assert [t.key for t in page.tickets] == [keys[0]]
+    for limit in (1, 2, 3, 4, 5, 6):
+        pages = _walk(desk_store, TicketFilter(statuses=()), Sort.RESOLVED, limit)
+        assert [k for page in pages for k in page] == expected, limit

@@ -30,9 +30,9 @@ from tui_helpdesk.services import desk, directory
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.store.engine import Store
 
-from .common import read_text, runtime
-from .output import say
-from .runtime import Runtime, current_revision, open_store, safe_url
+from .common import JsonFlag, read_text, runtime
+from .output import print_json, say
+from .runtime import CliError, Runtime, current_revision, open_store, safe_url
 
 app = typer.Typer(
     help="The database schema: upgrade it after installing a new version.",
@@ -211,3 +211,41 @@ def current(ctx: typer.Context) -> None:
     head = migrate.head_revision()
     state = "up to date" if revision == head else "run `helpdesk db upgrade`"
     say(f"database  {safe_url(url)}: revision {revision or '(empty)'}, needs {head} ({state})")
+
+
+@app.command()
+def check(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Check the database's consistency: foreign keys, counters, ticket and SLA fields.
+
+    Exits 1 when any check finds rows that break it (their numbers are printed)."""
+    from tui_helpdesk.services.checks import run_checks
+
+    rt = runtime(ctx)
+    with rt.store().read() as session:
+        results = run_checks(session)
+    failed = [r for r in results if not r.ok]
+    if json_out:
+        print_json(
+            {
+                "ok": not failed,
+                "checks": [
+                    {
+                        "name": r.name,
+                        "description": r.description,
+                        "violations": r.violations,
+                        "examples": list(r.examples),
+                    }
+                    for r in results
+                ],
+            }
+        )
+    else:
+        for result in failed:
+            examples = f" (e.g. {', '.join(result.examples)})" if result.examples else ""
+            say(
+                f"FAILED {result.name}: {result.violations} rows break "
+                f'"{result.description}"{examples}'
+            )
+        say(f"{len(results) - len(failed)} of {len(results)} checks passed")
+    if failed:
+        raise CliError(f"{len(failed)} consistency checks failed", 1)

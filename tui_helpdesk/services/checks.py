@@ -98,8 +98,12 @@ def run_checks(session: Session) -> list[CheckResult]:
         _ticket_check(
             session,
             "ticket:resolved_at",
-            "resolved and closed tickets have a resolution time (merged ones excepted)",
-            and_(finished, Ticket.resolved_at.is_(None), Ticket.merged_into_id.is_(None)),
+            "resolved and closed tickets have a resolution time (merged ones excepted), "
+            "and no other ticket has one",
+            or_(
+                and_(finished, Ticket.resolved_at.is_(None), Ticket.merged_into_id.is_(None)),
+                and_(not_(finished), Ticket.resolved_at.is_not(None)),
+            ),
         ),
         _ticket_check(
             session,

@@ -118,7 +118,8 @@ def _filter(session: Session, login: str, view: View, text: str | None) -> Ticke
 
 
 def _sort(view: View) -> Sort:
-    return Sort.UPDATED if view is View.RESOLVED else Sort.DUE
+    """Deadlines first where clocks run; where they are paused or done, the latest first."""
+    return {View.RESOLVED: Sort.RESOLVED, View.PENDING: Sort.UPDATED}.get(view, Sort.DUE)
 
 
 # --- queue rows ---------------------------------------------------------------------------

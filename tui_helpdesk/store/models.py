@@ -197,14 +197,17 @@ class TicketTag(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
-        # The queue: active tickets of a group / an assignee, most urgent deadline first.
-        Index("ix_tickets_group_status_due", "group_id", "status", "due_at", "id"),
-        Index("ix_tickets_assignee_status_due", "assignee_id", "status", "due_at", "id"),
+        # The queue, most urgent deadline first: all open tickets, an agent's, a group's
+        # (unassigned). Only active tickets carry `due_at`, so these ranges hold no history.
         Index("ix_tickets_due", "due_at", "id"),
+        Index("ix_tickets_assignee_due", "assignee_id", "due_at", "id"),
+        Index("ix_tickets_group_assignee_due", "group_id", "assignee_id", "due_at", "id"),
         # Escalation scans on each deadline.
         Index("ix_tickets_first_response_due", "first_response_due_at"),
         Index("ix_tickets_resolution_due", "resolution_due_at"),
-        Index("ix_tickets_status_updated", "status", "updated_at"),
+        # Views by status and recency; recently resolved; reports by creation time.
+        Index("ix_tickets_status_updated", "status", "updated_at", "id"),
+        Index("ix_tickets_resolved", "resolved_at", "id"),
         Index("ix_tickets_created", "created_at"),
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 3", name="level"),
         CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat"),

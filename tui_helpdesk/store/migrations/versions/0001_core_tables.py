@@ -282,9 +282,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_tickets_assignee_status_due",
-            ["assignee_id", "status", "due_at", "id"],
-            unique=False,
+            "ix_tickets_assignee_due", ["assignee_id", "due_at", "id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_tickets_category_id"), ["category_id"], unique=False)
         batch_op.create_index("ix_tickets_created", ["created_at"], unique=False)
@@ -293,14 +291,19 @@ def upgrade() -> None:
             "ix_tickets_first_response_due", ["first_response_due_at"], unique=False
         )
         batch_op.create_index(
-            "ix_tickets_group_status_due", ["group_id", "status", "due_at", "id"], unique=False
+            "ix_tickets_group_assignee_due",
+            ["group_id", "assignee_id", "due_at", "id"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_tickets_organization_id"), ["organization_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_tickets_requester_id"), ["requester_id"], unique=False)
         batch_op.create_index("ix_tickets_resolution_due", ["resolution_due_at"], unique=False)
-        batch_op.create_index("ix_tickets_status_updated", ["status", "updated_at"], unique=False)
+        batch_op.create_index(
+            "ix_tickets_status_updated", ["status", "updated_at", "id"], unique=False
+        )
+        batch_op.create_index("ix_tickets_resolved", ["resolved_at", "id"], unique=False)
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -452,16 +455,17 @@ def downgrade() -> None:
         batch_op.drop_index("ix_messages_message_id")
     op.drop_table("messages")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_resolved")
         batch_op.drop_index("ix_tickets_status_updated")
         batch_op.drop_index("ix_tickets_resolution_due")
         batch_op.drop_index(batch_op.f("ix_tickets_requester_id"))
         batch_op.drop_index(batch_op.f("ix_tickets_organization_id"))
-        batch_op.drop_index("ix_tickets_group_status_due")
+        batch_op.drop_index("ix_tickets_group_assignee_due")
         batch_op.drop_index("ix_tickets_first_response_due")
         batch_op.drop_index("ix_tickets_due")
         batch_op.drop_index("ix_tickets_created")
         batch_op.drop_index(batch_op.f("ix_tickets_category_id"))
-        batch_op.drop_index("ix_tickets_assignee_status_due")
+        batch_op.drop_index("ix_tickets_assignee_due")
     op.drop_table("tickets")
     with op.batch_alter_table("group_members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_group_members_agent_id"))
