@@ -1,0 +1,89 @@
+"""Settings: flags > environment > user file > site file > defaults; errors name file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_helpdesk.config import ConfigError, default_database_url, load_settings
+
+
+@pytest.fixture
+def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """(user config dir, site config dir), both empty, and no HELPDESK_* variables."""
+    user, site = tmp_path / "home-config", tmp_path / "etc-xdg"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(user))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(site))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for name in ("HELPDESK_CONFIG", "HELPDESK_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    (user / "helpdesk").mkdir(parents=True)
+    (site / "helpdesk").mkdir(parents=True)
+    return user / "helpdesk", site / "helpdesk"
+
+
+def test_defaults(dirs: tuple[Path, Path], tmp_path: Path) -> None:
+    settings = load_settings(environ={})
+    assert settings.database_url == default_database_url()
+    assert str(tmp_path / "data" / "helpdesk" / "helpdesk.db") in settings.database_url
+    assert settings.database_url_source == "default"
+    assert settings.config_path == dirs[0] / "config.toml"
+    assert settings.rules_path == dirs[0] / "rules.toml"
+    assert settings.theme == "textual-dark"
+
+
+def test_precedence_flag_env_user_site(dirs: tuple[Path, Path]) -> None:
+    user, site = dirs
+    (site / "config.toml").write_text(
+        '[database]\nurl = "sqlite:///site.db"\n[display]\ntheme = "nord"\n'
+    )
+    settings = load_settings(environ={})
+    assert (settings.database_url, settings.theme) == ("sqlite:///site.db", "nord")
+    assert settings.database_url_source == str(site / "config.toml")
+
+    (user / "config.toml").write_text('[database]\nurl = "sqlite:///user.db"\n')
+    settings = load_settings(environ={})
+    assert (settings.database_url, settings.theme) == ("sqlite:///user.db", "nord")
+
+    env = {"HELPDESK_DATABASE_URL": "sqlite:///env.db"}
+    assert load_settings(environ=env).database_url == "sqlite:///env.db"
+    assert load_settings(database_url="sqlite:///flag.db", environ=env).database_url == (
+        "sqlite:///flag.db"
+    )
+    assert load_settings(database_url="sqlite:///flag.db", environ=env).database_url_source == (
+        "--db"
+    )
+
+
+def test_config_path_from_flag_or_environment(dirs: tuple[Path, Path], tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text('[database]\nurl = "sqlite:///other.db"\n[keymap]\nrefresh = "f5"\n')
+    by_env = load_settings(environ={"HELPDESK_CONFIG": str(other)})
+    assert by_env.database_url == "sqlite:///other.db"
+    assert by_env.keymap == {"refresh": "f5"}
+    assert load_settings(config_path=other, environ={}).config_path == other
+    with pytest.raises(ConfigError, match=r"nope\.toml: config file not found"):
+        load_settings(config_path=tmp_path / "nope.toml", environ={})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[database\n", "not valid TOML"),
+        ("[database]\nurl = 42\n", "database.url: expected a database URL string"),
+        ('[database]\nuri = "x"\n', "database.uri: unknown key"),
+        ('[display]\ntimezone = "Mars/Olympus"\n', "display.timezone: unknown time zone"),
+        ('[display]\ncolour = "red"\n', "display.colour: unknown key"),
+        ("[keymap]\nreply = 1\n", "keymap: expected a table"),
+        ('colour = "red"\n', "unknown key 'colour'"),
+    ],
+)
+def test_errors_name_the_file_and_the_key(dirs: tuple[Path, Path], text: str, message: str) -> None:
+    path = dirs[0] / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={})
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
