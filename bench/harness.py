@@ -229,15 +229,11 @@ def percentile(samples: Samples, q: float) -> float:
 def run_in_worker(name: str, ctx: Context, part: str) -> tuple[Samples, float]:
     """Run one benchmark (or its reference) in a fresh process; (samples, peak MB)."""
     command = [sys.executable, "-m", "bench.worker", name, part, json.dumps(asdict(ctx))]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=BENCH_DIR.parent)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"benchmark {name} ({part}) failed with exit status {status}")
-    payload = json.loads(output)
-    own_peak_kb = usage.ru_maxrss
-    return payload["samples"], max(own_peak_kb, payload.get("child_peak_kb", 0)) / 1024
+    done = subprocess.run(command, stdout=subprocess.PIPE, cwd=BENCH_DIR.parent, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark {name} ({part}) failed with exit status {done.returncode}")
+    payload = json.loads(done.stdout)
+    return payload["samples"], payload["peak_kb"] / 1024
 
 
 def run_benchmark(bench: Benchmark, ctx: Context) -> Result:
@@ -261,9 +257,17 @@ def run_benchmark(bench: Benchmark, ctx: Context) -> Result:
     return result
 
 
-def child_peak_kb() -> int:
-    """Peak resident memory of the processes this process has waited for."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def peak_kb() -> int:
+    """Peak resident memory of this process and of the processes it ran and waited for.
+
+    This process's own peak is its `VmHWM`, which starts afresh at exec (`ru_maxrss` would
+    carry the high-water mark of the process that forked it)."""
+    own = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children)
 
 
 def machine() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench.harness import Context, child_peak_kb, load_registry
+from bench.harness import Context, load_registry, peak_kb
 
 
 def main() -> int:
@@ -18,7 +18,7 @@ def main() -> int:
     fn = bench.fn if part == "main" else bench.reference
     assert fn is not None
     samples = fn(ctx)
-    print(json.dumps({"samples": samples, "child_peak_kb": child_peak_kb()}))
+    print(json.dumps({"samples": samples, "peak_kb": peak_kb()}))
     return 0
 
 
