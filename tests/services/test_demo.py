@@ -66,12 +66,14 @@ def seeded(
         url = make_url(template.admin_url).set(database=name).render_as_string(hide_password=False)
         drop = (template.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     store = Store(url)
-    with store.write() as session:
-        counts = demo.seed_demo(session, NOW, seed=SEED)
-    yield Seeded(store, counts)
-    store.dispose()
-    if drop:
-        _pg_exec(*drop)
+    try:
+        with store.write() as session:
+            counts = demo.seed_demo(session, NOW, seed=SEED)
+        yield Seeded(store, counts)
+    finally:
+        store.dispose()
+        if drop:
+            _pg_exec(*drop)
 
 
 def test_counts_are_in_the_expected_ranges(seeded: Seeded) -> None:
