@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tui_helpdesk.rules.document import (
@@ -9,6 +11,7 @@ from tui_helpdesk.rules.document import (
     RulesError,
     desk_from_document,
     parse_rules,
+    rules_from_document,
 )
 
 
@@ -84,3 +87,44 @@ def test_error_names_the_source() -> None:
 def test_unknown_key_lists_the_known_ones() -> None:
     with pytest.raises(RulesError, match="ticket_prefix"):
         parse_rules("[desk]\nreopen_days = 3\n")
+
+
+def test_rule_sections_are_parsed_and_data_stays_raw() -> None:
+    text = (
+        '[calendars.always]\ntimezone = "UTC"\nalways_open = true\n'
+        '[[sla]]\nname = "all"\ncalendar = "always"\n'
+        'first_response = { urgent = "1h", high = "1h", normal = "1h", low = "1h" }\n'
+        'resolution = { urgent = "8h", high = "8h", normal = "8h", low = "8h" }\n'
+    )
+    document = parse_rules(text)
+    assert list(document.calendars) == ["always"]
+    assert [policy.name for policy in document.sla] == ["all"]
+    assert document.escalations == () and document.routes == ()
+    assert document.data["sla"][0]["first_response"]["urgent"] == "1h"
+    stored = rules_from_document(document.data)
+    assert stored.sla == document.sla and stored.desk == document.desk
+
+
+def test_stored_document_errors_name_the_source() -> None:
+    with pytest.raises(RulesError, match=r"^active rules: sla\[0\]\.first_response: missing"):
+        rules_from_document({"sla": [{"name": "x", "calendar": "nope"}]})
+    assert rules_from_document(None).sla == ()
+
+
+def test_calendar_errors_get_the_source_and_stay_on_one_line() -> None:
+    with pytest.raises(RulesError) as info:
+        parse_rules('[calendars.office]\ntimezone = "UTC"\nhours.mon = ["18:00-09:00"]\n', "r.toml")
+    assert str(info.value).startswith("r.toml: calendars.office.hours.mon[0]: the start must be")
+    assert "\n" not in str(info.value)
+
+
+def test_toml_dates_are_stored_as_strings_and_parse_the_same() -> None:
+    text = (
+        '[calendars.office]\ntimezone = "Europe/Rome"\nhours.mon = ["09:00-17:00"]\n'
+        "holidays = [2026-12-24]\n"
+    )
+    document = parse_rules(text)
+    stored = json.loads(json.dumps(document.data))  # what the JSON column keeps
+    assert stored["calendars"]["office"]["holidays"] == ["2026-12-24"]
+    again = rules_from_document(stored)
+    assert again.calendars["office"].holidays(2026) == document.calendars["office"].holidays(2026)

@@ -4,8 +4,10 @@ The admin edits a TOML file; `helpdesk rules apply` validates it here and stores
 document in the database as the active version, so every process evaluates the same rules.
 Errors name the file and the exact key (`rules.toml: desk.ticket_prefix: ...`).
 
-This module owns the `[desk]` table; calendars, SLA policies, escalation and routing
-sections are validated by their own modules as they arrive.
+This module owns the `[desk]` table and the shape of the document; calendars (`calendar`),
+SLA policies (`sla`), escalation rules and routes (`escalation`) are validated by their own
+modules, whose errors start at the key path and get the file name prefixed here. Services
+re-read the stored document with `rules_from_document`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,22 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+
+from tui_helpdesk.rules.calendar import Calendar, CalendarError, parse_calendar
+from tui_helpdesk.rules.escalation import (
+    EscalationRule,
+    Route,
+    parse_escalations,
+    parse_routes,
+)
+from tui_helpdesk.rules.sla import RuleError, SlaPolicy, parse_policies
 
 KNOWN_SECTIONS = ("desk", "calendars", "sla", "escalation", "route")
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
@@ -37,10 +50,22 @@ class DeskSettings:
     auto_close_days: int = 5  # resolved tickets close after this many days without objection
 
 
-@dataclass(frozen=True)
-class RulesDocument:
-    desk: DeskSettings
-    data: dict[str, Any]  # the validated document, as stored in the database
+@dataclass(frozen=True, kw_only=True)
+class Rules:
+    """The parsed rules: what services and batch jobs evaluate."""
+
+    desk: DeskSettings = DeskSettings()
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    sla: tuple[SlaPolicy, ...] = ()  # first matching policy wins, top to bottom
+    escalations: tuple[EscalationRule, ...] = ()
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RulesDocument(Rules):
+    """A validated rules file, ready to be applied as a new version."""
+
+    data: dict[str, Any]  # the raw TOML document, as stored in the database
     source_text: str
     sha256: str
 
@@ -86,6 +111,18 @@ def _parse_desk(source: str, table: Any) -> DeskSettings:
     return DeskSettings(**values)
 
 
+def _storable(value: Any) -> Any:
+    """The document as JSON can hold it: TOML dates and times become ISO strings (the
+    parsers accept both forms, so the stored document parses to the same rules)."""
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, date | time):  # datetime is a date
+        return value.isoformat()
+    return value
+
+
 def parse_rules(text: str, source: str = "rules.toml") -> RulesDocument:
     try:
         data = tomllib.loads(text)
@@ -96,13 +133,44 @@ def parse_rules(text: str, source: str = "rules.toml") -> RulesDocument:
             raise _fail(
                 source, key, f"unknown section (expected one of: {', '.join(KNOWN_SECTIONS)})"
             )
-    desk = _parse_desk(source, data.get("desk", {}))
+    rules = _parse_sections(source, data)
     return RulesDocument(
-        desk=desk,
-        data=data,
+        desk=rules.desk,
+        calendars=rules.calendars,
+        sla=rules.sla,
+        escalations=rules.escalations,
+        routes=rules.routes,
+        data=_storable(data),
         source_text=text,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
     )
+
+
+def _parse_sections(source: str, data: Mapping[str, Any]) -> Rules:
+    desk = _parse_desk(source, data.get("desk", {}))
+    try:
+        tables = data.get("calendars", {})
+        if not isinstance(tables, Mapping):
+            raise RuleError("calendars: expected a table of calendars ([calendars.<name>])")
+        calendars = {name: parse_calendar(name, table) for name, table in tables.items()}
+        return Rules(
+            desk=desk,
+            calendars=calendars,
+            sla=parse_policies(data.get("sla", []), calendars),
+            escalations=parse_escalations(data.get("escalation", [])),
+            routes=parse_routes(data.get("route", [])),
+        )
+    except (CalendarError, RuleError) as error:
+        message = " ".join(str(error).split())  # always one line
+        raise RulesError(f"{source}: {message}") from None
+
+
+def rules_from_document(data: Mapping[str, Any] | None, source: str = "active rules") -> Rules:
+    """The parsed rules of a stored (already validated) document; empty rules when none is
+    active. Services call it on the active version's `document`."""
+    if not data:
+        return Rules()
+    return _parse_sections(source, data)
 
 
 def desk_from_document(data: dict[str, Any] | None) -> DeskSettings:

@@ -1,0 +1,302 @@
+"""SLA policies: which targets apply to a ticket, and why.
+
+This module owns the `[[sla]]` array of the rules file (parsed into frozen `SlaPolicy` values),
+the `where` matcher shared by SLA policies and escalation rules (`Where`, `parse_where`), and
+the ticket facts they match on (`TicketFacts`). `select_policy` picks the first policy whose
+`where` matches, top to bottom, and says why in words an agent can read. The SLA clock services
+call it when a ticket changes; `document.parse_rules` calls the parsers. No clock, no I/O.
+
+Errors are `RuleError`s whose message starts at the key path (`sla[1].calendar: ...`);
+`document.parse_rules` prefixes the file name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tui_helpdesk.domain import Channel, Priority, Status
+from tui_helpdesk.rules.calendar import parse_duration
+
+SLA_KEYS = ("name", "calendar", "where", "first_response", "resolution")
+WHERE_KEYS = ("priority", "segment", "group", "level", "category", "channel", "status", "tag")
+LEVELS = (1, 2, 3)
+PRIORITY_NAMES = tuple(priority.value for priority in Priority)
+CATEGORY_SEPARATOR = ">"
+
+
+class RuleError(ValueError):
+    """An invalid SLA policy, escalation or route; the message is `<key path>: <reason>`."""
+
+
+def show(value: Any) -> str:
+    """A value as the admin wrote it: strings in double quotes, like TOML."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def expect_table(value: Any, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RuleError(f"{key}: expected a table, got {show(value)}")
+    return value
+
+
+def expect_text(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RuleError(f"{key}: expected a non-empty string, got {show(value)}")
+    return value.strip()
+
+
+def expect_list(value: Any, key: str) -> Sequence[Any]:
+    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+        raise RuleError(f"{key}: expected a non-empty list, got {show(value)}")
+    return value
+
+
+def check_keys(table: Mapping[str, Any], known: Sequence[str], path: str) -> None:
+    for key in table:
+        if key not in known:
+            raise RuleError(f"{path}.{key}: unknown key (expected one of {', '.join(known)})")
+
+
+def parse_priority(value: Any, key: str) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        names = ", ".join(Priority)
+        raise RuleError(f"{key}: unknown priority {show(value)} (expected {names})") from None
+
+
+def category_parts(path: str) -> tuple[str, ...]:
+    """A category path ("Security > Phishing") as its names, whitespace around ">" ignored."""
+    return tuple(part.strip() for part in path.split(CATEGORY_SEPARATOR))
+
+
+def normalise_category(value: Any, key: str) -> str:
+    text = expect_text(value, key)
+    parts = category_parts(text)
+    if not all(parts):
+        raise RuleError(
+            f'{key}: expected a category path like "Security > Phishing", got {show(value)}'
+        )
+    return f" {CATEGORY_SEPARATOR} ".join(parts)
+
+
+# --- ticket facts and the where matcher ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What policies and escalation rules may ask about a ticket (plain values, no ORM)."""
+
+    priority: Priority
+    segment: str | None = None  # the requester organization's segment
+    group: str | None = None
+    level: int | None = None  # the group's support level, None for a functional team
+    category: str | None = None  # the full path, "Security > Phishing"
+    channel: Channel | None = None
+    status: Status | None = None
+    tags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Where:
+    """Conditions on ticket facts: every key given must match; within a key, any value does.
+
+    An empty `Where` matches every ticket. `category` matches the path or any path below it
+    ("Security" matches "Security > Phishing"); `tag` matches when any of the ticket's tags is
+    listed.
+    """
+
+    priority: frozenset[Priority] | None = None
+    segment: frozenset[str] | None = None
+    group: frozenset[str] | None = None
+    level: frozenset[int] | None = None
+    category: tuple[str, ...] | None = None  # normalised paths, in the order written
+    channel: frozenset[Channel] | None = None
+    status: frozenset[Status] | None = None
+    tag: frozenset[str] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return all(getattr(self, key) is None for key in WHERE_KEYS)
+
+    def matches(self, facts: TicketFacts) -> bool:
+        return self.explain(facts) is not None
+
+    def explain(self, facts: TicketFacts) -> str | None:
+        """Why `facts` match ("segment is premium and priority is urgent"), or None."""
+        reasons: list[str] = []
+        for key, allowed, value in (
+            ("priority", self.priority, facts.priority),
+            ("segment", self.segment, facts.segment),
+            ("group", self.group, facts.group),
+            ("level", self.level, facts.level),
+            ("channel", self.channel, facts.channel),
+            ("status", self.status, facts.status),
+        ):
+            if allowed is None:
+                continue
+            if value is None or value not in allowed:
+                return None
+            reasons.append(f"{key} is {value}")
+        if self.category is not None:
+            under = _category_under(facts.category, self.category)
+            if under is None:
+                return None
+            if under == facts.category:
+                reasons.append(f"category is {under}")
+            else:
+                reasons.append(f"category {facts.category} is under {under}")
+        if self.tag is not None:
+            tags = sorted(self.tag & facts.tags)
+            if not tags:
+                return None
+            reasons.append(f"tagged {', '.join(tags)}")
+        return " and ".join(reasons) if reasons else "matches every ticket"
+
+
+def _category_under(category: str | None, allowed: Iterable[str]) -> str | None:
+    """The first allowed path that `category` equals or lies below, or None."""
+    if not category:
+        return None
+    parts = category_parts(category)
+    for path in allowed:
+        prefix = category_parts(path)
+        if parts[: len(prefix)] == prefix:
+            return path
+    return None
+
+
+def parse_where(value: Any, path: str) -> Where:
+    """Validate a `where` table (of an SLA policy or an escalation rule)."""
+    table = expect_table(value, path)
+    check_keys(table, WHERE_KEYS, path)
+    fields: dict[str, Any] = {}
+    for key, items in table.items():
+        key_path = f"{path}.{key}"
+        values = expect_list(items, key_path)
+        parsed = [
+            _parse_where_value(key, item, f"{key_path}[{i}]") for i, item in enumerate(values)
+        ]
+        fields[key] = tuple(dict.fromkeys(parsed)) if key == "category" else frozenset(parsed)
+    return Where(**fields)
+
+
+def _parse_where_value(key: str, value: Any, path: str) -> Any:
+    if key == "priority":
+        return parse_priority(value, path)
+    if key == "channel":
+        try:
+            return Channel(value)
+        except ValueError:
+            names = ", ".join(Channel)
+            raise RuleError(f"{path}: unknown channel {show(value)} (expected {names})") from None
+    if key == "status":
+        try:
+            return Status(value)
+        except ValueError:
+            names = ", ".join(Status)
+            raise RuleError(f"{path}: unknown status {show(value)} (expected {names})") from None
+    if key == "level":
+        if type(value) is not int or value not in LEVELS:
+            raise RuleError(f"{path}: expected a support level 1, 2 or 3, got {show(value)}")
+        return value
+    if key == "category":
+        return normalise_category(value, path)
+    return expect_text(value, path)
+
+
+# --- SLA policies ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    name: str
+    calendar: str  # the name of a calendar of the same document
+    where: Where
+    first_response: Mapping[Priority, timedelta]
+    resolution: Mapping[Priority, timedelta]
+
+    def targets(self, priority: Priority) -> tuple[timedelta, timedelta]:
+        """(first response, resolution) working-time targets for a priority."""
+        return self.first_response[priority], self.resolution[priority]
+
+
+def parse_sla(index: int, table: Any, calendars: Iterable[str]) -> SlaPolicy:
+    """Validate `sla[index]`; `calendars` are the names of the document's calendars."""
+    path = f"sla[{index}]"
+    table = expect_table(table, path)
+    check_keys(table, SLA_KEYS, path)
+    for key in ("name", "calendar", "first_response", "resolution"):
+        if key not in table:
+            raise RuleError(f"{path}.{key}: missing")
+    name = expect_text(table["name"], f"{path}.name")
+    calendar = expect_text(table["calendar"], f"{path}.calendar")
+    known = sorted(calendars)
+    if calendar not in known:
+        listed = ", ".join(known) if known else "none defined"
+        raise RuleError(f"{path}.calendar: unknown calendar {show(calendar)} (calendars: {listed})")
+    where = parse_where(table["where"], f"{path}.where") if "where" in table else Where()
+    return SlaPolicy(
+        name=name,
+        calendar=calendar,
+        where=where,
+        first_response=_parse_targets(table["first_response"], f"{path}.first_response"),
+        resolution=_parse_targets(table["resolution"], f"{path}.resolution"),
+    )
+
+
+def _parse_targets(value: Any, path: str) -> dict[Priority, timedelta]:
+    table = expect_table(value, path)
+    names = ", ".join(Priority)
+    for key in table:
+        if key not in PRIORITY_NAMES:
+            raise RuleError(f"{path}.{key}: unknown priority (expected {names})")
+    targets: dict[Priority, timedelta] = {}
+    for priority in Priority:
+        key = f"{path}.{priority}"
+        if priority.value not in table:
+            raise RuleError(f"{key}: missing (every priority needs a target: {names})")
+        duration = parse_duration(table[priority.value], key)
+        if not duration:
+            raise RuleError(f"{key}: a target must be longer than zero")
+        targets[priority] = duration
+    return targets
+
+
+def parse_policies(items: Any, calendars: Iterable[str]) -> tuple[SlaPolicy, ...]:
+    """Validate the whole `[[sla]]` array; policy names are unique."""
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        raise RuleError("sla: expected an array of tables ([[sla]])")
+    names = tuple(calendars)
+    policies = tuple(parse_sla(index, table, names) for index, table in enumerate(items))
+    check_unique([policy.name for policy in policies], "sla")
+    return policies
+
+
+def check_unique(names: Sequence[str], section: str) -> None:
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in seen:
+            raise RuleError(
+                f"{section}[{index}].name: duplicate name {show(name)} "
+                f"(already used by {section}[{seen[name]}])"
+            )
+        seen[name] = index
+
+
+def select_policy(
+    policies: Iterable[SlaPolicy], facts: TicketFacts
+) -> tuple[SlaPolicy, str] | None:
+    """The first policy whose `where` matches, top to bottom, and why ("premium: segment is
+    premium"); None when no policy matches (the ticket then has no SLA clocks)."""
+    for policy in policies:
+        reason = policy.where.explain(facts)
+        if reason is not None:
+            return policy, f"{policy.name}: {reason}"
+    return None
