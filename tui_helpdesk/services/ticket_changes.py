@@ -47,6 +47,31 @@ class _Unset:
 UNSET = _Unset()
 
 
+def _load_open_for_change(session: Session, ref: str | int, expected_version: int | None) -> Ticket:
+    """The ticket to change, locked and version-checked; closed tickets take no changes."""
+    ticket = _load_for_change(session, ref, expected_version)
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition(f"{ticket.key} is closed")
+    return ticket
+
+
+def _save_field_change(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    kind: EventKind,
+    field: str,
+    old: object,
+    new: object,
+    rule: str | None,
+) -> None:
+    """Audit one changed field, then mark the ticket changed and save it."""
+    record(session, ticket, actor, now, kind, field=field, old=old, new=new, rule=rule)
+    _touch(ticket, actor, now)
+    save(session, ticket)
+
+
 def assign(
     session: Session,
     actor: Actor,
@@ -63,9 +88,7 @@ def assign(
     else the current one); a ticket in no group takes its new assignee's only group. Moving a
     ticket to a group its assignee is not in unassigns it. The support level follows the
     group. Assigning what is already assigned changes nothing (no event, same version)."""
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
+    ticket = _load_open_for_change(session, ref, expected_version)
     group_given = not isinstance(group, _Unset)
     new_group = ticket.group
     if not isinstance(group, _Unset):
@@ -142,24 +165,13 @@ def change_priority(
     expected_version: int | None = None,
     rule: str | None = None,
 ) -> Ticket:
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
+    ticket = _load_open_for_change(session, ref, expected_version)
     if ticket.priority is not priority:
-        record(
-            session,
-            ticket,
-            actor,
-            now,
-            EventKind.PRIORITY,
-            field="priority",
-            old=ticket.priority.value,
-            new=priority.value,
-            rule=rule,
-        )
+        old = ticket.priority.value
         ticket.priority = priority
-        _touch(ticket, actor, now)
-        save(session, ticket)
+        _save_field_change(
+            session, ticket, actor, now, EventKind.PRIORITY, "priority", old, priority.value, rule
+        )
     return ticket
 
 
@@ -173,25 +185,22 @@ def change_category(
     expected_version: int | None = None,
     rule: str | None = None,
 ) -> Ticket:
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
+    ticket = _load_open_for_change(session, ref, expected_version)
     new = get_category(session, category) if category else None
     if (new.id if new else None) != ticket.category_id:
-        record(
+        old = ticket.category.path if ticket.category else None
+        ticket.category = new
+        _save_field_change(
             session,
             ticket,
             actor,
             now,
             EventKind.CATEGORY,
-            field="category",
-            old=ticket.category.path if ticket.category else None,
-            new=new.path if new else None,
-            rule=rule,
+            "category",
+            old,
+            new.path if new else None,
+            rule,
         )
-        ticket.category = new
-        _touch(ticket, actor, now)
-        save(session, ticket)
     return ticket
 
 
@@ -206,9 +215,7 @@ def change_tags(
     expected_version: int | None = None,
     rule: str | None = None,
 ) -> Ticket:
-    ticket = _load_for_change(session, ref, expected_version)
-    if ticket.status is Status.CLOSED:
-        raise InvalidTransition(f"{ticket.key} is closed")
+    ticket = _load_open_for_change(session, ref, expected_version)
     before = ticket.tags
     wanted = (set(before) | set(normalise_tags(add))) - set(normalise_tags(remove))
     after = sorted(wanted)
@@ -216,19 +223,17 @@ def change_tags(
         ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
             TicketTag(tag=t) for t in after if t not in before
         ]
-        record(
+        _save_field_change(
             session,
             ticket,
             actor,
             now,
             EventKind.TAGS,
-            field="tags",
-            old=" ".join(before),
-            new=" ".join(after),
-            rule=rule,
+            "tags",
+            " ".join(before),
+            " ".join(after),
+            rule,
         )
-        _touch(ticket, actor, now)
-        save(session, ticket)
     return ticket
 
 
