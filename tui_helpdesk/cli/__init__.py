@@ -25,7 +25,7 @@ from tui_helpdesk.config import ENV_AGENT, ConfigError
 from tui_helpdesk.rules.document import RulesError
 from tui_helpdesk.services.errors import ServiceError
 
-from . import db, people, ticket
+from . import db, people, rules, ticket
 from .output import error
 from .runtime import CliError, Runtime, db_reason
 
@@ -58,6 +58,7 @@ app.add_typer(ticket.app, name="ticket")
 for noun, sub_app in people.apps.items():
     app.add_typer(sub_app, name=noun)
 app.command("init")(db.init)
+app.add_typer(rules.app, name="rules")
 app.add_typer(db.app, name="db")
 
 

@@ -46,3 +46,8 @@ def apply_rules(
     session.add(rule_set)
     session.flush()
     return rule_set, True
+
+
+def rule_set_history(session: Session, limit: int = 50) -> list[RuleSet]:
+    """Applied versions of the rules, newest first."""
+    return list(session.scalars(select(RuleSet).order_by(RuleSet.version.desc()).limit(limit)))

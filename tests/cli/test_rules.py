@@ -1,0 +1,64 @@
+"""`helpdesk rules check|apply|show|history`: validate, store as the active version, print."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from tests.cli.conftest import Run, ok, one_line_error
+
+RULES = """\
+[desk]
+ticket_prefix = "SUP"
+phone_region = "IT"
+
+[calendars.office]
+timezone = "Europe/Rome"
+hours.mon = ["09:00-13:00", "14:00-18:00"]
+holidays = [2026-12-24, "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25"]
+
+[[sla]]
+name = "standard"
+calendar = "office"
+first_response = { urgent = "1h", high = "2h", normal = "4h", low = "8h" }
+resolution     = { urgent = "8h", high = "16h", normal = "36h", low = "72h" }
+"""
+
+
+def test_check_names_the_file_and_key(cli: Run, tmp_path: Path) -> None:
+    good = tmp_path / "rules.toml"
+    good.write_text(RULES)
+    assert "1 calendars, 1 SLA policies" in ok(cli("rules", "check", good)).stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(RULES.replace('urgent = "1h"', 'urgent = "1d"'))
+    line = one_line_error(cli("rules", "check", bad), 2)
+    assert f"{bad}: sla[0].first_response.urgent: use minutes or hours" in line
+
+
+def test_apply_show_history(hd: Run, tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(RULES)
+    dry = ok(hd("rules", "apply", path, "--dry-run", as_="admin")).stdout
+    assert "would become the active version" in dry
+    assert ok(hd("rules", "history", "--json")).json()["versions"][0]["version"] == 1
+
+    assert "rules version 2 applied by admin" in ok(hd("rules", "apply", path, as_="admin")).stdout
+    assert "nothing changed" in ok(hd("rules", "apply", path, as_="admin")).stdout
+    shown = ok(hd("rules", "show")).stdout
+    document = tomllib.loads(shown)
+    assert shown.startswith("# active rules version 2, applied by admin")
+    assert document["desk"]["ticket_prefix"] == "SUP"
+    assert document["calendars"]["office"]["holidays"][0] == "2026-12-24"
+    versions = ok(hd("rules", "history", "--json")).json()["versions"]
+    assert [(v["version"], v["active"]) for v in versions] == [(2, True), (1, False)]
+    # The new prefix numbers the next ticket.
+    doc = ok(hd("ticket", "create", "-s", "Hi", "-r", "a@acme.example", "--json")).json()
+    assert doc["number"].startswith("SUP-")
+
+
+def test_only_admins_apply(hd: Run, tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(RULES)
+    line = one_line_error(hd("rules", "apply", path, as_="bob"), 1)
+    assert "only admins apply rules" in line
+    assert len(ok(hd("rules", "history", "--json")).json()["versions"]) == 1
