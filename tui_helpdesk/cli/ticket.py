@@ -8,6 +8,8 @@ A NUMBER is written HD-12, 12 or #12.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -311,6 +313,21 @@ def _ticket_with_message(session: Session, number: str, message: Message) -> dic
 # --- changes ------------------------------------------------------------------------------
 
 
+def _change(
+    ctx: typer.Context,
+    json_out: bool,
+    change: Callable[[Session, Actor, datetime], Ticket],
+    line: Callable[[Ticket], str] | None = None,
+) -> None:
+    """One change to one ticket in its own unit of work, then the ticket's document (--json)
+    or a one-line summary."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        ticket = change(session, rt.actor(session), rt.now)
+        doc, text = serialize.ticket_doc(ticket), (line or _summary)(ticket)
+    _done(doc, json_out, text)
+
+
 def _summary(ticket: Ticket) -> str:
     who = ticket.assignee.login if ticket.assignee else "unassigned"
     group = ticket.group.name if ticket.group else "no group"
@@ -341,25 +358,24 @@ def assign(
         raise CliError("give a LOGIN or --none, not both", 2)
     if not (login or group or none):
         raise CliError("say who: a LOGIN, --group NAME or --none", 2)
-    rt = runtime(ctx)
-    with rt.store().write() as session:
-        actor = rt.actor(session)
+
+    def change(session: Session, actor: Actor, now: datetime) -> Ticket:
         agent: str | tickets._Unset | None = tickets.UNSET
         if none:
             agent = None
         elif login:
             agent = _me(login, actor)
-        ticket = tickets.assign(
+        return tickets.assign(
             session,
             actor,
-            rt.now,
+            now,
             number,
             agent=agent,
             group=group if group else tickets.UNSET,
             expected_version=expected_version,
         )
-        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
-    _done(doc, json_out, line)
+
+    _change(ctx, json_out, change)
 
 
 @app.command()
@@ -371,13 +387,13 @@ def status(
     json_out: JsonFlag = False,
 ) -> None:
     """Move a ticket to another status (new, open, pending, on_hold, resolved, closed)."""
-    rt = runtime(ctx)
-    with rt.store().write() as session:
-        ticket = tickets.change_status(
-            session, rt.actor(session), rt.now, number, target, expected_version=expected_version
-        )
-        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
-    _done(doc, json_out, line)
+    _change(
+        ctx,
+        json_out,
+        lambda session, actor, now: tickets.change_status(
+            session, actor, now, number, target, expected_version=expected_version
+        ),
+    )
 
 
 @app.command()
@@ -389,13 +405,13 @@ def priority(
     json_out: JsonFlag = False,
 ) -> None:
     """Change a ticket's priority (low, normal, high, urgent)."""
-    rt = runtime(ctx)
-    with rt.store().write() as session:
-        ticket = tickets.change_priority(
-            session, rt.actor(session), rt.now, number, value, expected_version=expected_version
-        )
-        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
-    _done(doc, json_out, line)
+    _change(
+        ctx,
+        json_out,
+        lambda session, actor, now: tickets.change_priority(
+            session, actor, now, number, value, expected_version=expected_version
+        ),
+    )
 
 
 @app.command()
@@ -412,18 +428,14 @@ def category(
     """Set or clear a ticket's category."""
     if bool(path) == none:
         raise CliError("give a category PATH or --none", 2)
-    rt = runtime(ctx)
-    with rt.store().write() as session:
-        ticket = tickets.change_category(
-            session,
-            rt.actor(session),
-            rt.now,
-            number,
-            path if path else None,
-            expected_version=expected_version,
-        )
-        doc = serialize.ticket_doc(ticket)
-    _done(doc, json_out, f"{doc['number']}: category {doc['category'] or 'none'}")
+    _change(
+        ctx,
+        json_out,
+        lambda session, actor, now: tickets.change_category(
+            session, actor, now, number, path or None, expected_version=expected_version
+        ),
+        lambda t: f"{t.key}: category {t.category.path if t.category else 'none'}",
+    )
 
 
 # -TAG words are tags to remove, not options; and `-h...` must not read as -h (help).
@@ -443,19 +455,14 @@ def tag(
     remove = [c[1:] for c in changes or [] if c.startswith("-")]
     if not add and not remove:
         raise CliError("no tags given: write +TAG to add, -TAG to remove", 2)
-    rt = runtime(ctx)
-    with rt.store().write() as session:
-        ticket = tickets.change_tags(
-            session,
-            rt.actor(session),
-            rt.now,
-            number,
-            add=add,
-            remove=remove,
-            expected_version=expected_version,
-        )
-        doc = serialize.ticket_doc(ticket)
-    _done(doc, json_out, f"{doc['number']}: tags {' '.join(doc['tags']) or '(none)'}")
+    _change(
+        ctx,
+        json_out,
+        lambda session, actor, now: tickets.change_tags(
+            session, actor, now, number, add=add, remove=remove, expected_version=expected_version
+        ),
+        lambda t: f"{t.key}: tags {' '.join(t.tags) or '(none)'}",
+    )
 
 
 @app.command()
@@ -487,15 +494,10 @@ def reopen(
     json_out: JsonFlag = False,
 ) -> None:
     """Reopen a resolved ticket, or a closed one within the desk's reopen window."""
-    rt = runtime(ctx)
-    with rt.store().write() as session:
-        ticket = tickets.reopen(
-            session,
-            rt.actor(session),
-            rt.now,
-            number,
-            reason=reason,
-            expected_version=expected_version,
-        )
-        doc, line = serialize.ticket_doc(ticket), _summary(ticket)
-    _done(doc, json_out, line)
+    _change(
+        ctx,
+        json_out,
+        lambda session, actor, now: tickets.reopen(
+            session, actor, now, number, reason=reason, expected_version=expected_version
+        ),
+    )
