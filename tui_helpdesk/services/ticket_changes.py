@@ -68,7 +68,7 @@ def _save_field_change(
 ) -> None:
     """Audit one changed field, then mark the ticket changed and save it."""
     record(session, ticket, actor, now, kind, field=field, old=old, new=new, rule=rule)
-    _touch(ticket, actor, now)
+    _touch(session, ticket, actor, now)
     save(session, ticket)
 
 
@@ -150,7 +150,7 @@ def assign(
         ticket.assignee = new_agent
         if new_agent is not None and ticket.status is Status.NEW:
             _set_status(session, ticket, actor, now, Status.OPEN, rule=rule)
-    _touch(ticket, actor, now)
+    _touch(session, ticket, actor, now)
     save(session, ticket)
     return ticket
 
@@ -337,7 +337,7 @@ def merge(
             old=" ".join(before_tags),
             new=" ".join(target.tags),
         )
-    _touch(source, actor, now)
-    _touch(target, actor, now)
+    _touch(session, source, actor, now)
+    _touch(session, target, actor, now)
     save(session, target)
     return source, target

@@ -18,8 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind, Status
 from tui_helpdesk.rules.numbering import parse_ref
+from tui_helpdesk.services.audit import record
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import Conflict, NotFound, ValidationError
+from tui_helpdesk.services.sla import sync_sla
 from tui_helpdesk.store.models import (
     Agent,
     Counter,
@@ -116,41 +118,14 @@ def save(session: Session, ticket: Ticket) -> None:
         raise Conflict(ticket.key, ticket.version, None, None, None, None) from None
 
 
-# --- audit --------------------------------------------------------------------------------
+# --- change marking ---------------------------------------------------------------------
 
 
-def record(
-    session: Session,
-    ticket: Ticket,
-    actor: Actor,
-    now: datetime,
-    kind: EventKind,
-    *,
-    field: str | None = None,
-    old: object = None,
-    new: object = None,
-    rule: str | None = None,
-    detail: dict[str, object] | None = None,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=now,
-        actor_agent_id=actor.agent_id,
-        actor=actor.login,
-        kind=kind,
-        field=field,
-        old=None if old is None else str(old),
-        new=None if new is None else str(new),
-        rule=rule,
-        detail=detail,
-    )
-    session.add(event)
-    return event
-
-
-def _touch(ticket: Ticket, actor: Actor, now: datetime) -> None:
-    """Mark the ticket changed. The row is always rewritten, so its version moves on even when
-    only child rows (tags, messages) changed."""
+def _touch(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
+    """Mark the ticket changed and bring its SLA clocks and escalation timers up to date.
+    Every change calls it last, before `save`. The row is always rewritten, so its version
+    moves on even when only child rows (tags, messages) changed."""
+    sync_sla(session, ticket, actor, now)
     ticket.updated_at = now
     ticket.updated_by_id = actor.agent_id
     flag_modified(ticket, "updated_at")

@@ -36,6 +36,7 @@ from tui_helpdesk.services.directory import (
     organization_for_domain,
 )
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.sla import record_ledger, update_clocks
 from tui_helpdesk.services.ticket_changes import (
     UNSET,
     assign,
@@ -200,10 +201,13 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
         level=group.level if group else None,
         created_at=now,
         updated_at=now,
+        last_activity_at=now,
         custom_fields=dict(new.custom_fields),
     )
     ticket.tag_rows = [TicketTag(tag=t) for t in tags]
     session.add(ticket)
+    # The clocks start before the first flush, so the new ticket is written once (version 1).
+    sla, ledger = update_clocks(session, ticket, now)
     session.flush()
     if new.body and new.body.strip():
         session.add(
@@ -236,6 +240,7 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
             "tags": tags,
         },
     )
+    record_ledger(session, ticket, actor, now, ledger, sla)
     session.flush()
     return ticket
 
@@ -287,6 +292,7 @@ def reply(
     )
     session.add(message)
     record(session, ticket, actor, now, EventKind.REPLY)
+    ticket.last_activity_at = now
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         record(session, ticket, actor, now, EventKind.FIRST_RESPONSE, new=now.isoformat())
@@ -294,7 +300,7 @@ def reply(
         _set_status(session, ticket, actor, now, Status.OPEN)
     if status is not None and status is not ticket.status:
         _transition(session, ticket, actor, now, status)
-    _touch(ticket, actor, now)
+    _touch(session, ticket, actor, now)
     save(session, ticket)
     return message
 
@@ -321,7 +327,7 @@ def add_note(
     )
     session.add(message)
     record(session, ticket, actor, now, EventKind.NOTE)
-    _touch(ticket, actor, now)
+    _touch(session, ticket, actor, now)
     save(session, ticket)
     return message
 
@@ -378,11 +384,12 @@ def add_customer_message(
         detail={"from": author.email or author.phone, "automatic": automatic},
     )
     if not automatic:
+        ticket.last_activity_at = now
         if ticket.status is Status.PENDING:
             _set_status(session, ticket, actor, now, Status.OPEN)
         elif ticket.status is Status.RESOLVED:
             _reopen(session, ticket, actor, now, reason="customer replied")
-    _touch(ticket, actor, now)
+    _touch(session, ticket, actor, now)
     save(session, ticket)
     return CustomerMessageResult(ticket, message)
 
@@ -486,7 +493,7 @@ def change_status(
     if ticket.merged_into_id is not None:
         _ensure_open_for_messages(ticket)
     _transition(session, ticket, actor, now, target)
-    _touch(ticket, actor, now)
+    _touch(session, ticket, actor, now)
     save(session, ticket)
     return ticket
 
@@ -535,6 +542,6 @@ def reopen(
                 "create a follow-up ticket instead"
             )
     _reopen(session, ticket, actor, now, reason=reason or "reopened by agent")
-    _touch(ticket, actor, now)
+    _touch(session, ticket, actor, now)
     save(session, ticket)
     return ticket

@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from tui_helpdesk.store.engine import Store
 
@@ -21,6 +24,30 @@ def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+@contextmanager
+def _migrating(store: Store) -> Iterator[Connection]:
+    """A connection in one transaction for migrations. On SQLite, foreign keys are off while
+    migrations run: a batch migration rebuilds a table by copy, drop and rename, and dropping
+    a table with foreign keys on would delete every row that references it through ON DELETE
+    CASCADE (a ticket's messages). The references are checked before commit instead."""
+    with store.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # a PRAGMA inside a transaction would be ignored
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration left a broken reference: {tuple(broken)}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def head_revision() -> str:
@@ -38,7 +65,7 @@ def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str | Non
     """Bring the schema to `revision`; returns (before, after)."""
     before = current_revision(store)
     config = _config()
-    with store.engine.begin() as connection:
+    with _migrating(store) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     return before, current_revision(store)
@@ -49,7 +76,7 @@ def downgrade(store: Store, revision: str) -> tuple[str | None, str | None]:
     For developers and tests: data in dropped tables is lost."""
     before = current_revision(store)
     config = _config()
-    with store.engine.begin() as connection:
+    with _migrating(store) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
     return before, current_revision(store)

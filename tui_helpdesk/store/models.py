@@ -202,9 +202,10 @@ class Ticket(Base):
         Index("ix_tickets_due", "due_at", "id"),
         Index("ix_tickets_assignee_due", "assignee_id", "due_at", "id"),
         Index("ix_tickets_group_assignee_due", "group_id", "assignee_id", "due_at", "id"),
-        # Escalation scans on each deadline.
+        # Escalation scans on each deadline; `helpdesk escalate` on the next one due.
         Index("ix_tickets_first_response_due", "first_response_due_at"),
         Index("ix_tickets_resolution_due", "resolution_due_at"),
+        Index("ix_tickets_next_escalation", "next_escalation_at", "id"),
         # Views by status and recency; recently resolved; reports by creation time.
         Index("ix_tickets_status_updated", "status", "updated_at", "id"),
         Index("ix_tickets_resolved", "resolved_at", "id"),
@@ -236,13 +237,37 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 
-    # SLA: deadlines are computed by the rules and stored so "what breaches next" is a range
-    # scan. `due_at` is the earliest deadline still running (None when paused or finished).
+    # SLA clocks (rules/clock.py, kept by services/sla.py on every change). Each clock has a
+    # state (running, paused, stopped, met), its working-time target in seconds, its deadline
+    # (while running, and kept once met for reports), the working time left while paused
+    # (negative once overdue) and whether it was breached. `due_at` is the earliest deadline
+    # still running (None when paused or finished): the queue's order. `sla_cycle` counts
+    # reopenings; escalation rules fire once per cycle.
     sla_policy: Mapped[str | None] = mapped_column(String(64))
+    sla_calendar: Mapped[str | None] = mapped_column(String(64))
+    sla_cycle: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_response_state: Mapped[str | None] = mapped_column(String(16))
+    first_response_target: Mapped[int | None] = mapped_column(Integer)
     first_response_due_at: Mapped[datetime | None]
+    first_response_remaining: Mapped[int | None] = mapped_column(Integer)
+    first_response_breached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    resolution_state: Mapped[str | None] = mapped_column(String(16))
+    resolution_target: Mapped[int | None] = mapped_column(Integer)
     resolution_due_at: Mapped[datetime | None]
+    resolution_remaining: Mapped[int | None] = mapped_column(Integer)
+    resolution_breached: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     due_at: Mapped[datetime | None]
     sla_paused_at: Mapped[datetime | None]
+    # Escalation timers: the earliest instant an escalation rule or a breach may be due
+    # (`helpdesk escalate` reads only tickets with `next_escalation_at <= now`), the last
+    # public exchange (idle rules) and since when nobody owns the ticket (unassigned rules).
+    next_escalation_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None]
+    unassigned_since: Mapped[datetime | None]
 
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     customer_escalation: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -338,6 +363,25 @@ class TicketEvent(Base):
     new: Mapped[str | None] = mapped_column(Text)
     rule: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Escalation(Base):
+    """An escalation that fired: one row per (ticket, rule, SLA cycle), so a rule fires once
+    per cycle however often cron runs and however many runs overlap. Manual escalations have
+    no rule and may repeat."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("ticket_id", "rule", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    rule: Mapped[str | None] = mapped_column(String(100))
+    cycle: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Article(Base):

@@ -1,0 +1,234 @@
+"""Keeping each ticket's SLA clocks and escalation timers true (DESIGN §4).
+
+Every ticket change ends in `ticket_core._touch`, which calls `sync_sla`: the pure clock rule
+(`rules.clock.reconcile`) moves the clocks from what is stored to what the ticket now is, each
+step of the ledger becomes an audit event (kind `sla`), and `next_escalation_at` is set to the
+next instant an escalation rule or a breach is due (`rules.triggers.schedule`), so the
+escalation run reads only tickets whose instant has come. The escalation service uses the
+same functions for its candidates.
+
+The active rules are parsed once per applied version and cached for the process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import EventKind
+from tui_helpdesk.rules.clock import (
+    Clock,
+    ClockName,
+    ClockState,
+    LedgerEntry,
+    Situation,
+    Sla,
+    calendar_for,
+    reconcile,
+)
+from tui_helpdesk.rules.document import Rules, rules_from_document
+from tui_helpdesk.rules.sla import TicketFacts
+from tui_helpdesk.rules.triggers import Schedule, Timers, schedule
+from tui_helpdesk.services.audit import record
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.store.models import Escalation, RuleSet, Ticket
+
+_parsed: dict[tuple[int, str], Rules] = {}
+
+
+def active_rules(session: Session) -> Rules:
+    """The active rules, parsed (empty rules when none were applied)."""
+    row = session.execute(
+        select(RuleSet.id, RuleSet.sha256).where(RuleSet.active.is_(True)).limit(1)
+    ).first()
+    if row is None:
+        return Rules()
+    key = (row.id, row.sha256)
+    rules = _parsed.get(key)
+    if rules is None:
+        document = session.scalar(select(RuleSet.document).where(RuleSet.id == row.id))
+        rules = rules_from_document(document)
+        _parsed.clear()  # one version is active at a time
+        _parsed[key] = rules
+    return rules
+
+
+# --- the ticket as the rules see it --------------------------------------------------------
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def _delta(value: int | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)
+
+
+def _clock_of(ticket: Ticket, name: ClockName) -> Clock | None:
+    state = getattr(ticket, f"{name}_state")
+    target = getattr(ticket, f"{name}_target")
+    if state is None or target is None:
+        return None
+    return Clock(
+        state=ClockState(state),
+        target=timedelta(seconds=target),
+        due_at=getattr(ticket, f"{name}_due_at"),
+        remaining=_delta(getattr(ticket, f"{name}_remaining")),
+        breached=bool(getattr(ticket, f"{name}_breached")),
+    )
+
+
+def sla_of(ticket: Ticket) -> Sla:
+    return Sla(
+        policy=ticket.sla_policy,
+        calendar=ticket.sla_calendar,
+        cycle=ticket.sla_cycle or 0,
+        first_response=_clock_of(ticket, ClockName.FIRST_RESPONSE),
+        resolution=_clock_of(ticket, ClockName.RESOLUTION),
+    )
+
+
+def store_sla(ticket: Ticket, sla: Sla, now: datetime) -> None:
+    was_paused = ticket.sla_paused_at
+    ticket.sla_policy = sla.policy
+    ticket.sla_calendar = sla.calendar
+    ticket.sla_cycle = sla.cycle
+    for name in ClockName:
+        clock = sla.clock(name)
+        setattr(ticket, f"{name}_state", clock.state.value if clock else None)
+        setattr(ticket, f"{name}_target", _seconds(clock.target) if clock else None)
+        setattr(ticket, f"{name}_due_at", clock.due_at if clock else None)
+        setattr(ticket, f"{name}_remaining", _seconds(clock.remaining) if clock else None)
+        setattr(ticket, f"{name}_breached", bool(clock and clock.breached))
+    ticket.due_at = sla.due_at
+    ticket.sla_paused_at = (was_paused or now) if sla.paused else None
+
+
+def facts_of(ticket: Ticket) -> TicketFacts:
+    return TicketFacts(
+        priority=ticket.priority,
+        segment=ticket.organization.segment if ticket.organization else None,
+        group=ticket.group.name if ticket.group else None,
+        level=ticket.level,
+        category=ticket.category.path if ticket.category else None,
+        channel=ticket.channel,
+        status=ticket.status,
+        tags=frozenset(ticket.tags),
+    )
+
+
+def situation_of(ticket: Ticket) -> Situation:
+    return Situation(
+        facts=facts_of(ticket),
+        contract=ticket.organization.sla_policy if ticket.organization else None,
+        first_response_at=ticket.first_response_at,
+    )
+
+
+def timers_of(ticket: Ticket) -> Timers:
+    return Timers(
+        last_activity_at=ticket.last_activity_at or ticket.created_at,
+        unassigned_since=ticket.unassigned_since,
+    )
+
+
+def fired_rules(session: Session, ticket: Ticket) -> set[str]:
+    """Names of the escalation rules that fired on this ticket in its current SLA cycle."""
+    if ticket.id is None:
+        return set()
+    names = session.scalars(
+        select(Escalation.rule).where(
+            Escalation.ticket_id == ticket.id,
+            Escalation.cycle == (ticket.sla_cycle or 0),
+            Escalation.rule.is_not(None),
+        )
+    )
+    return {name for name in names if name is not None}
+
+
+# --- keeping it true -----------------------------------------------------------------------
+
+
+def ledger_detail(entry: LedgerEntry, sla: Sla) -> dict[str, Any]:
+    return {
+        "action": entry.action,
+        "clock": entry.clock.value if entry.clock else None,
+        "reason": entry.reason or None,
+        "due_at": entry.due_at.isoformat() if entry.due_at else None,
+        "remaining_s": _seconds(entry.remaining),
+        "target_s": _seconds(entry.target),
+        "policy": sla.policy,
+        "calendar": sla.calendar,
+        "cycle": sla.cycle,
+    }
+
+
+def record_ledger(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    entries: list[LedgerEntry],
+    sla: Sla,
+    rule: str | None = None,
+) -> None:
+    for entry in entries:
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.SLA,
+            field=entry.clock.value if entry.clock else "policy",
+            new=entry.action,
+            rule=rule,
+            detail=ledger_detail(entry, sla),
+        )
+
+
+def refresh_schedule(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> Schedule:
+    """Work out what escalation is due for the ticket and store when the next one will be."""
+    sla = sla_of(ticket)
+    planned = schedule(
+        rules.escalations,
+        sla,
+        calendar_for(rules, sla.calendar),
+        facts_of(ticket),
+        timers_of(ticket),
+        fired_rules(session, ticket) if rules.escalations else set(),
+        now,
+    )
+    ticket.next_escalation_at = planned.next_at
+    return planned
+
+
+def sync_sla(
+    session: Session, ticket: Ticket, actor: Actor, now: datetime, *, rules: Rules | None = None
+) -> Sla:
+    """Bring the ticket's clocks and escalation timers up to date after a change, recording
+    each step of the clocks in the audit trail."""
+    sla, entries = update_clocks(session, ticket, now, rules=rules)
+    record_ledger(session, ticket, actor, now, entries, sla)
+    return sla
+
+
+def update_clocks(
+    session: Session, ticket: Ticket, now: datetime, *, rules: Rules | None = None
+) -> tuple[Sla, list[LedgerEntry]]:
+    """The clock and timer part of `sync_sla`, without the audit events: a ticket being
+    created has no id yet, so its ledger is recorded once it is stored."""
+    with session.no_autoflush:  # the caller's change is flushed once, by `save`
+        rules = rules if rules is not None else active_rules(session)
+        if ticket.assignee is None and ticket.status.is_active:
+            ticket.unassigned_since = ticket.unassigned_since or now
+        else:
+            ticket.unassigned_since = None
+        before = sla_of(ticket)
+        after, entries = reconcile(rules, before, situation_of(ticket), now)
+        if after != before:
+            store_sla(ticket, after, now)
+        refresh_schedule(session, ticket, rules, now)
+    return after, entries
