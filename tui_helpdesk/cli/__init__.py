@@ -25,7 +25,7 @@ from tui_helpdesk.config import ENV_AGENT, ConfigError
 from tui_helpdesk.rules.document import RulesError
 from tui_helpdesk.services.errors import ServiceError
 
-from . import db, people, rules, ticket
+from . import db, escalate, people, rules, ticket
 from .output import error
 from .runtime import CliError, Runtime, db_reason
 
@@ -54,11 +54,13 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+ticket.app.command("escalate")(escalate.ticket_escalate)
 app.add_typer(ticket.app, name="ticket")
 for noun, sub_app in people.apps.items():
     app.add_typer(sub_app, name=noun)
 app.command("init")(db.init)
 app.add_typer(rules.app, name="rules")
+app.command("escalate")(escalate.escalate)
 app.add_typer(db.app, name="db")
 
 

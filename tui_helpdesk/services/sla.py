@@ -189,10 +189,10 @@ def record_ledger(
         )
 
 
-def refresh_schedule(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> Schedule:
-    """Work out what escalation is due for the ticket and store when the next one will be."""
+def ticket_schedule(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> Schedule:
+    """What escalation is due for the ticket at `now`, and when the next one will be."""
     sla = sla_of(ticket)
-    planned = schedule(
+    return schedule(
         rules.escalations,
         sla,
         calendar_for(rules, sla.calendar),
@@ -201,6 +201,11 @@ def refresh_schedule(session: Session, ticket: Ticket, rules: Rules, now: dateti
         fired_rules(session, ticket) if rules.escalations else set(),
         now,
     )
+
+
+def refresh_schedule(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> Schedule:
+    """`ticket_schedule`, storing when the next escalation will be due."""
+    planned = ticket_schedule(session, ticket, rules, now)
     ticket.next_escalation_at = planned.next_at
     return planned
 

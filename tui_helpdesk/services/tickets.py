@@ -313,8 +313,10 @@ def add_note(
     body: str,
     *,
     expected_version: int | None = None,
+    rule: str | None = None,
 ) -> Message:
-    """An internal note: never shown to the customer, never a first response."""
+    """An internal note: never shown to the customer, never a first response. `rule` names
+    the automation that wrote it, if any."""
     ticket = _load_for_change(session, ref, expected_version)
     if ticket.merged_into_id is not None:
         _ensure_open_for_messages(ticket)
@@ -326,7 +328,7 @@ def add_note(
         created_at=now,
     )
     session.add(message)
-    record(session, ticket, actor, now, EventKind.NOTE)
+    record(session, ticket, actor, now, EventKind.NOTE, rule=rule)
     _touch(session, ticket, actor, now)
     save(session, ticket)
     return message

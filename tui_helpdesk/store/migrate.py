@@ -34,20 +34,20 @@ def _migrating(store: Store) -> Iterator[Connection]:
     CASCADE (a ticket's messages). The references are checked before commit instead."""
     with store.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()  # a PRAGMA inside a transaction would be ignored
+        raw = connection.connection.driver_connection if sqlite else None
+        if raw is not None:
+            # On the driver connection, outside any transaction: inside one it is ignored.
+            raw.execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 yield connection
-                if sqlite:
+                if raw is not None:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
                     if broken is not None:
                         raise RuntimeError(f"migration left a broken reference: {tuple(broken)}")
         finally:
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def head_revision() -> str:

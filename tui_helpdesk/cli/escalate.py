@@ -1,0 +1,158 @@
+"""`helpdesk escalate` (the cron job) and `helpdesk ticket escalate` (by hand).
+
+`escalate` is quiet unless it did something: one line per action on stdout and a summary,
+failures on stderr. Exit codes: 0 done, 3 some tickets failed (the rest were done), 75 another
+run holds the lock or the database is unreachable (cron tries again), 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from tui_helpdesk.services import escalation, serialize
+from tui_helpdesk.services.serialize import iso
+from tui_helpdesk.store.locks import LockHeld, job_lock
+
+from .common import ExpectedVersion, JsonFlag, runtime
+from .output import print_json, say
+from .runtime import CliError
+from .ticket import Number
+
+EX_SOME_FAILED = 3
+EX_TEMPFAIL = 75
+LOCK_NAME = "escalate"
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"not an ISO date-time: {value!r} (e.g. 2026-12-02T09:30Z)", param_hint="--now"
+        ) from None
+    # A time without an offset is read as UTC, like every time the desk stores.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _line(action: escalation.ActionLine) -> str:
+    if action.after is None:
+        change = "  (nothing to do)"
+    elif action.before is None:
+        change = f"  -> {action.after}"
+    else:
+        change = f"  {action.before} -> {action.after}"
+    return f"{action.ticket}  {action.rule or 'manual'}  {action.action}{change}"
+
+
+def _action_doc(action: escalation.ActionLine) -> dict[str, Any]:
+    return {
+        "ticket": action.ticket,
+        "rule": action.rule,
+        "action": action.action,
+        "from": action.before,
+        "to": action.after,
+    }
+
+
+def escalate(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what is due; change nothing.")
+    ] = False,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", metavar="ISO", help="Evaluate as of this instant (default: now)."),
+    ] = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", metavar="NAME", help="Only this escalation rule.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Apply the escalation rules to every ticket that is due (run it from cron)."""
+    rt = runtime(ctx)
+    at = _parse_now(now) or rt.now
+    printer = None if json_out else (lambda action: say(_line(action)))
+    try:
+        store = rt.store()
+        if dry_run:
+            result = escalation.run_escalations(
+                store, at, dry_run=True, rule=rule, progress=printer
+            )
+        else:
+            with job_lock(store, LOCK_NAME):
+                result = escalation.run_escalations(store, at, rule=rule, progress=printer)
+    except LockHeld as held:
+        raise CliError(f"escalate: {held}; not running (try again later)", EX_TEMPFAIL) from None
+    except OperationalError as exc:
+        raise CliError(f"escalate: {rt.explain(exc)}", EX_TEMPFAIL) from None
+    for ticket, reason in result.failed:
+        sys.stderr.write(f"helpdesk: escalate: {ticket}: failed: {reason}\n")
+    if json_out:
+        print_json(
+            {
+                "now": iso(at),
+                "dry_run": dry_run,
+                "actions": [_action_doc(action) for action in result.actions],
+                "escalated": result.escalated,
+                "breaches": result.breaches,
+                "failed": [{"ticket": t, "reason": r} for t, r in result.failed],
+            }
+        )
+    elif result.actions or result.breaches or result.failed:
+        verb = "would escalate" if dry_run else "escalated"
+        say(
+            f"escalate: {verb} {result.escalated} tickets with {len(result.actions)} actions; "
+            f"{result.breaches} SLA breaches {'due' if dry_run else 'recorded'}; "
+            f"{len(result.failed)} failed; as of {iso(at)}"
+        )
+    if result.failed:
+        raise typer.Exit(EX_SOME_FAILED)
+
+
+def ticket_escalate(
+    ctx: typer.Context,
+    number: Number,
+    level_up: Annotated[
+        bool, typer.Option("--level-up", help="To the group's next support level (default).")
+    ] = False,
+    to_group: Annotated[
+        str | None, typer.Option("--to-group", metavar="GROUP", help="To another team.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", metavar="TEXT")] = None,
+    customer_request: Annotated[
+        bool,
+        typer.Option("--customer-request", help="The customer asked for it (fires those rules)."),
+    ] = False,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Escalate a ticket by hand: up one level, or to another group."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        actor = rt.actor(session)
+        lines = escalation.escalate_ticket(
+            session,
+            actor,
+            rt.now,
+            number,
+            level_up=level_up,
+            to_group=to_group,
+            reason=reason,
+            customer_request=customer_request,
+            expected_version=expected_version,
+        )
+        ticket = escalation.get_ticket(session, number)
+        doc = serialize.ticket_doc(ticket)
+    if json_out:
+        print_json({**doc, "escalation": [_action_doc(line) for line in lines]})
+        return
+    for line in lines:
+        say(_line(line))
+    say(f"{doc['number']}: escalated (level {doc['escalation_level']})")

@@ -1,0 +1,429 @@
+"""Escalation: the cron run (`helpdesk escalate`) and manual escalation of one ticket.
+
+The run works in two phases per batch (DESIGN §4, after Request Tracker's prepare/commit):
+SQL selects candidates by `next_escalation_at <= now` in keyset order (an index range, never
+all open tickets), the pure `rules.triggers.schedule` decides what is due for each, and then,
+unless it is a dry run, the actions are applied through the same ticket services the console
+and the CLI use, so every change is checked and audited the same way. A batch commits as one
+transaction; a ticket whose actions fail is rolled back alone (a savepoint) and counted.
+
+Idempotence: each (ticket, rule, SLA cycle) gets one `escalations` row, inserted with ON
+CONFLICT DO NOTHING before the rule's actions run: the actions run only when this run inserted
+the row. Overlap: the run holds a job lock (`store.locks`) so a second run exits at once; the
+unique row would stop a double action even without it.
+
+Manual escalation (`escalate_ticket`) moves a ticket up a level or to a named group, records an
+escalation without a rule, and for a customer's request fires the `customer_request` rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import EventKind, Priority
+from tui_helpdesk.rules.clock import ClockName, LedgerEntry, mark_breached
+from tui_helpdesk.rules.document import Rules
+from tui_helpdesk.rules.escalation import (
+    Action,
+    AddNote,
+    AddTag,
+    Assign,
+    EscalationRule,
+    LevelUp,
+    MoveToGroup,
+    Notify,
+    NotifyTarget,
+    RaisePriority,
+    SetPriority,
+    Trigger,
+    Unassign,
+)
+from tui_helpdesk.rules.triggers import Due
+from tui_helpdesk.services import ticket_changes, tickets
+from tui_helpdesk.services.audit import record
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.errors import ServiceError, ValidationError
+from tui_helpdesk.services.notify import notify, recipients
+from tui_helpdesk.services.sla import (
+    active_rules,
+    facts_of,
+    record_ledger,
+    sla_of,
+    store_sla,
+    ticket_schedule,
+)
+from tui_helpdesk.services.ticket_core import _load_for_change, _touch, get_ticket, save
+from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Escalation, Ticket
+
+SYSTEM = Actor.system("escalation")
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """One thing an escalation did (or would do): what the run prints."""
+
+    ticket: str
+    rule: str | None
+    action: str
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass
+class RunResult:
+    now: datetime
+    dry_run: bool
+    actions: list[ActionLine] = field(default_factory=list)
+    escalated: int = 0  # tickets with at least one rule fired
+    breaches: int = 0  # breaches newly recorded
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (ticket, reason)
+    candidates: int = 0
+
+
+# --- one action -----------------------------------------------------------------------------
+
+
+def _change_of(ticket: Ticket, action: Action) -> tuple[str | None, str | None]:
+    """(before, after) of what `action` would change on the ticket as it is; `after` is None
+    when there is nothing to do (already so, no next level, nobody to notify)."""
+    if isinstance(action, RaisePriority | SetPriority):
+        wanted = action.priority if isinstance(action, SetPriority) else ticket.priority.raised()
+        before = ticket.priority.value
+        return before, (wanted.value if wanted is not ticket.priority else None)
+    if isinstance(action, LevelUp | MoveToGroup):
+        group = ticket.group.name if ticket.group else None
+        if isinstance(action, LevelUp):
+            target = ticket.group.next_level if ticket.group else None
+            name = target.name if target else None
+        else:
+            name = action.group
+        return group, (name if name != group else None)
+    if isinstance(action, Assign | Unassign):
+        login = ticket.assignee.login if ticket.assignee else None
+        wanted_login = action.login if isinstance(action, Assign) else None
+        if wanted_login == login:
+            return login, None
+        return login, wanted_login or "-"
+    if isinstance(action, AddTag):
+        return None, (action.tag if action.tag not in ticket.tags else None)
+    if isinstance(action, AddNote):
+        return None, action.text
+    return None, ", ".join(recipients(ticket, action.to)) or None
+
+
+def _apply_action(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    action: Action,
+    rule: str | None,
+    reason: str,
+) -> ActionLine:
+    """Apply one rule action through the ticket services; returns what changed."""
+    before, after = _change_of(ticket, action)
+    line = ActionLine(ticket.key, rule, str(action), before, after)
+    if after is None:
+        return line
+    number = ticket.number
+    if isinstance(action, RaisePriority | SetPriority):
+        priority = Priority(after)
+        ticket_changes.change_priority(session, actor, now, number, priority, rule=rule)
+    elif isinstance(action, LevelUp | MoveToGroup):
+        ticket_changes.assign(session, actor, now, number, group=after, rule=rule)
+    elif isinstance(action, Assign | Unassign):
+        login = action.login if isinstance(action, Assign) else None
+        ticket_changes.assign(session, actor, now, number, agent=login, rule=rule)
+    elif isinstance(action, AddTag):
+        ticket_changes.change_tags(session, actor, now, number, add=[action.tag], rule=rule)
+    elif isinstance(action, AddNote):
+        tickets.add_note(session, actor, now, number, action.text, rule=rule)
+    else:
+        what = f"rule {rule}" if rule else "escalated by an agent"
+        to = after.split(", ")
+        notify(
+            session,
+            ticket,
+            now,
+            to,
+            f"Escalation: {ticket.subject}",
+            f"{ticket.key} ({ticket.priority}, {ticket.status}) needs attention: {reason}.\n"
+            f"Escalation: {what}.\n",
+        )
+        record(
+            session, ticket, actor, now, EventKind.ESCALATED, field="notify", new=after, rule=rule
+        )
+    return line
+
+
+def _claim(
+    session: Session,
+    ticket: Ticket,
+    rule: str,
+    trigger: str,
+    at: datetime,
+    reason: str,
+    actions: list[str],
+    actor: Actor,
+) -> bool:
+    """Insert the (ticket, rule, cycle) escalation row; False if it already exists."""
+    values = {
+        "ticket_id": ticket.id,
+        "rule": rule,
+        "cycle": ticket.sla_cycle or 0,
+        "trigger": trigger,
+        "at": at,
+        "actor": actor.login,
+        "reason": reason,
+        "actions": actions,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Escalation)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["ticket_id", "rule", "cycle"])
+        .returning(Escalation.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def _fire(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    rule: EscalationRule,
+    reason: str,
+) -> list[ActionLine]:
+    """Fire `rule` on a ticket once per cycle: claim its row, then run its actions."""
+    names = [str(action) for action in rule.actions]
+    if not _claim(session, ticket, rule.name, rule.on.value, now, reason, names, actor):
+        return []
+    lines: list[ActionLine] = []
+    for action in rule.actions:
+        # Each service reloads and relocks the ticket, so every action sees the last one's result.
+        ticket = get_ticket(session, ticket.number)
+        lines.append(_apply_action(session, ticket, actor, now, action, rule.name, reason))
+    ticket = get_ticket(session, ticket.number)
+    if any(not isinstance(action, Notify) for action in rule.actions):
+        ticket.escalation_level = (ticket.escalation_level or 0) + 1
+    record(
+        session,
+        ticket,
+        actor,
+        now,
+        EventKind.ESCALATED,
+        field="rule",
+        new=rule.name,
+        rule=rule.name,
+        detail={"trigger": rule.on.value, "reason": reason, "actions": names},
+    )
+    return lines
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def _record_breaches(
+    session: Session, ticket: Ticket, now: datetime, names: tuple[ClockName, ...]
+) -> None:
+    sla = mark_breached(sla_of(ticket), list(names))
+    store_sla(ticket, sla, now)
+    entries = [
+        LedgerEntry("breach", name, due_at=clock.due_at)
+        for name in names
+        if (clock := sla.clock(name)) is not None
+    ]
+    record_ledger(session, ticket, SYSTEM, now, entries, sla)
+
+
+def _candidates(
+    session: Session, now: datetime, after: tuple[datetime, int] | None, limit: int
+) -> list[Ticket]:
+    query = select(Ticket).where(Ticket.next_escalation_at <= now)
+    if after is not None:
+        query = query.where(tuple_(Ticket.next_escalation_at, Ticket.id) > tuple_(*after))
+    query = query.order_by(Ticket.next_escalation_at, Ticket.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def _plan(
+    session: Session, ticket: Ticket, rules: Rules, now: datetime, only: str | None
+) -> tuple[list[Due], tuple[ClockName, ...]]:
+    planned = ticket_schedule(session, ticket, rules, now)
+    due = [item for item in planned.due if only is None or item.rule.name == only]
+    return due, planned.breaches
+
+
+def _describe(ticket: Ticket, item: Due) -> list[ActionLine]:
+    """What a due rule would do, for a dry run (from the ticket as it is now)."""
+    return [
+        ActionLine(ticket.key, item.rule.name, str(action), *_change_of(ticket, action))
+        for action in item.rule.actions
+    ]
+
+
+def run_escalations(
+    store: Store,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    rule: str | None = None,
+    batch: int = BATCH,
+    progress: Callable[[ActionLine], None] | None = None,
+) -> RunResult:
+    """Escalate every ticket that is due at `now`. The caller holds the job lock (see
+    `store.locks.job_lock`) unless it is a dry run, which writes nothing."""
+    result = RunResult(now=now, dry_run=dry_run)
+    after: tuple[datetime, int] | None = None
+    while True:
+        unit = store.read() if dry_run else store.write()
+        with unit as session:
+            rules = active_rules(session)
+            if rule is not None and rule not in {r.name for r in rules.escalations}:
+                known = ", ".join(r.name for r in rules.escalations) or "none"
+                raise ValidationError(f"no escalation rule {rule!r} (rules: {known})")
+            page = _candidates(session, now, after, batch)
+            if not page:
+                break
+            last = page[-1]
+            assert last.next_escalation_at is not None
+            after = (last.next_escalation_at, last.id)
+            result.candidates += len(page)
+            for ticket in page:
+                for line in _escalate_one(session, ticket, rules, now, dry_run, rule, result):
+                    result.actions.append(line)
+                    if progress is not None:
+                        progress(line)
+            if dry_run:
+                session.rollback()
+        if len(page) < batch:
+            break
+    return result
+
+
+def _escalate_one(
+    session: Session,
+    ticket: Ticket,
+    rules: Rules,
+    now: datetime,
+    dry_run: bool,
+    only: str | None,
+    result: RunResult,
+) -> Iterator[ActionLine]:
+    key = ticket.key
+    if dry_run:
+        due, breaches = _plan(session, ticket, rules, now, only)
+        result.breaches += len(breaches)
+        if due:
+            result.escalated += 1
+        for item in due:
+            yield from _describe(ticket, item)
+        return
+    savepoint = session.begin_nested()
+    try:
+        ticket = _load_for_change(session, ticket.number, None)
+        due, breaches = _plan(session, ticket, rules, now, only)
+        if breaches:
+            _record_breaches(session, ticket, now, breaches)
+        lines: list[ActionLine] = []
+        for item in due:
+            lines.extend(_fire(session, ticket, SYSTEM, now, item.rule, item.reason))
+            ticket = get_ticket(session, ticket.number)
+        # Bring clocks and timers up to date: the next escalation moves past what just fired.
+        _touch(session, ticket, SYSTEM, now)
+        save(session, ticket)
+        savepoint.commit()
+    except ServiceError as error:
+        savepoint.rollback()
+        result.failed.append((key, str(error)))
+        return
+    result.breaches += len(breaches)
+    if lines:
+        result.escalated += 1
+    yield from lines
+
+
+# --- manual escalation ----------------------------------------------------------------------
+
+
+def escalate_ticket(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    ref: str | int,
+    *,
+    level_up: bool = False,
+    to_group: str | None = None,
+    reason: str | None = None,
+    customer_request: bool = False,
+    expected_version: int | None = None,
+) -> list[ActionLine]:
+    """Escalate a ticket by hand: up one support level (the default), or to a named group;
+    `customer_request` records that the customer asked and fires the `customer_request`
+    rules (once per SLA cycle each)."""
+    if level_up and to_group:
+        raise ValidationError("choose one of --level-up and --to-group")
+    ticket = ticket_changes._load_open_for_change(session, ref, expected_version)
+    why = (reason or "").strip() or ("the customer asked" if customer_request else "by hand")
+    lines: list[ActionLine] = []
+    move: Action | None = None
+    if to_group:
+        move = MoveToGroup(to_group)
+    elif level_up or not customer_request:
+        if ticket.group is None or ticket.group.next_level is None:
+            where = ticket.group.name if ticket.group else "no group"
+            raise ValidationError(
+                f"{ticket.key} is in {where}, which has no next level: use --to-group GROUP"
+            )
+        move = LevelUp()
+    session.add(
+        Escalation(
+            ticket_id=ticket.id,
+            rule=None,
+            cycle=ticket.sla_cycle or 0,
+            trigger=Trigger.CUSTOMER_REQUEST.value if customer_request else "manual",
+            at=now,
+            actor=actor.login,
+            reason=why,
+            actions=[str(move)] if move else [],
+        )
+    )
+    if move is not None:
+        lines.append(_apply_action(session, ticket, actor, now, move, None, why))
+        ticket = get_ticket(session, ticket.number)
+        lines.append(
+            _apply_action(session, ticket, actor, now, Notify(NotifyTarget.GROUP_LEAD), None, why)
+        )
+    ticket = get_ticket(session, ticket.number)
+    ticket.escalation_level = (ticket.escalation_level or 0) + 1
+    if customer_request:
+        ticket.customer_escalation = True
+    record(
+        session,
+        ticket,
+        actor,
+        now,
+        EventKind.ESCALATED,
+        field="manual",
+        new=str(move) if move else Trigger.CUSTOMER_REQUEST.value,
+        detail={"reason": why, "customer_request": customer_request},
+    )
+    if customer_request:
+        rules = active_rules(session)
+        for rule in rules.escalations:
+            if rule.on is Trigger.CUSTOMER_REQUEST and rule.where.matches(facts_of(ticket)):
+                lines.extend(_fire(session, ticket, actor, now, rule, why))
+                ticket = get_ticket(session, ticket.number)
+    _touch(session, ticket, actor, now)
+    save(session, ticket)
+    return lines
