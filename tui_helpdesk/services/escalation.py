@@ -264,14 +264,6 @@ def _plan(
     return due, planned.breaches
 
 
-def _describe(ticket: Ticket, item: Due) -> list[ActionLine]:
-    """What a due rule would do, for a dry run (from the ticket as it is now)."""
-    return [
-        ActionLine(ticket.key, item.rule.name, str(action), *_change_of(ticket, action))
-        for action in item.rule.actions
-    ]
-
-
 def run_escalations(
     store: Store,
     now: datetime,
@@ -281,13 +273,13 @@ def run_escalations(
     batch: int = BATCH,
     progress: Callable[[ActionLine], None] | None = None,
 ) -> RunResult:
-    """Escalate every ticket that is due at `now`. The caller holds the job lock (see
-    `store.locks.job_lock`) unless it is a dry run, which writes nothing."""
+    """Escalate every ticket that is due at `now`, a batch per transaction. The caller holds
+    the job lock (`store.locks.job_lock`). A dry run does the same work and rolls each batch
+    back: it prints exactly what a run would do and keeps nothing."""
     result = RunResult(now=now, dry_run=dry_run)
     after: tuple[datetime, int] | None = None
     while True:
-        unit = store.read() if dry_run else store.write()
-        with unit as session:
+        with store.write() as session:
             rules = active_rules(session)
             if rule is not None and rule not in {r.name for r in rules.escalations}:
                 known = ", ".join(r.name for r in rules.escalations) or "none"
@@ -300,11 +292,13 @@ def run_escalations(
             after = (last.next_escalation_at, last.id)
             result.candidates += len(page)
             for ticket in page:
-                for line in _escalate_one(session, ticket, rules, now, dry_run, rule, result):
+                for line in _escalate_one(session, ticket, rules, now, only=rule, result=result):
                     result.actions.append(line)
                     if progress is not None:
                         progress(line)
             if dry_run:
+                # The batch ran for real inside the transaction, so what was printed is
+                # exactly what a run would do now; rolling back keeps none of it.
                 session.rollback()
         if len(page) < batch:
             break
@@ -316,19 +310,11 @@ def _escalate_one(
     ticket: Ticket,
     rules: Rules,
     now: datetime,
-    dry_run: bool,
+    *,
     only: str | None,
     result: RunResult,
 ) -> Iterator[ActionLine]:
     key = ticket.key
-    if dry_run:
-        due, breaches = _plan(session, ticket, rules, now, only)
-        result.breaches += len(breaches)
-        if due:
-            result.escalated += 1
-        for item in due:
-            yield from _describe(ticket, item)
-        return
     savepoint = session.begin_nested()
     try:
         ticket = _load_for_change(session, ticket.number, None)

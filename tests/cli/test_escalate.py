@@ -1,0 +1,124 @@
+"""`helpdesk escalate` as cron runs it, and `helpdesk ticket escalate`: output, exit codes,
+the job lock (75), and two overlapping processes applying each action once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from tests.cli.conftest import Run, ok, one_line_error
+from tests.conftest import NOW, Desk
+from tests.services.test_escalation import RULES
+from tui_helpdesk.domain import Priority
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, tickets
+from tui_helpdesk.store.locks import job_lock
+from tui_helpdesk.store.models import Escalation, Outbox
+
+HELPDESK = Path(sys.executable).with_name("helpdesk")
+LATER = (NOW + timedelta(hours=3)).isoformat()
+
+
+def _desk_with_due_tickets(desk_store: Desk, count: int) -> None:
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(RULES))
+        for number in range(count):
+            tickets.create_ticket(
+                session,
+                desk_store.agent,
+                NOW,
+                tickets.NewTicket(
+                    subject=f"Down {number}",
+                    requester="carla@acme.example",
+                    priority=Priority.HIGH,
+                    group="L1",
+                    assignee="bob",
+                ),
+            )
+
+
+def test_escalate_prints_actions_and_summary_then_nothing(
+    desk_store: Desk, db_url: str, cli: Run
+) -> None:
+    _desk_with_due_tickets(desk_store, 1)
+    quiet = ok(cli("--db", db_url, "escalate", "--now", NOW.isoformat()))
+    assert quiet.stdout == ""  # nothing due: nothing for cron to mail
+    first = ok(cli("--db", db_url, "escalate", "--now", LATER))
+    lines = first.stdout.splitlines()
+    assert lines[0] == "HD-1  warn-first-response  notify:assignee  -> bob@desk.example"
+    assert "HD-1  first-response-missed  raise_priority  high -> urgent" in lines
+    assert lines[-1].startswith("escalate: escalated 1 tickets with 6 actions; 1 SLA breaches")
+    assert ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout == ""
+
+
+def test_escalate_json_and_dry_run(desk_store: Desk, db_url: str, cli: Run) -> None:
+    _desk_with_due_tickets(desk_store, 2)
+    planned = ok(cli("--db", db_url, "escalate", "--dry-run", "--now", LATER, "--json")).json()
+    assert planned["dry_run"] is True and planned["now"] == "2026-11-23T12:30:00Z"
+    assert planned["escalated"] == 2
+    assert planned["actions"][0] == {
+        "ticket": "HD-1",
+        "rule": "warn-first-response",
+        "action": "notify:assignee",
+        "from": None,
+        "to": "bob@desk.example",
+    }
+    done = ok(cli("--db", db_url, "escalate", "--now", LATER, "--json")).json()
+    assert done["dry_run"] is False and done["actions"] == planned["actions"]
+
+
+def test_bad_arguments_exit_2(desk_store: Desk, db_url: str, cli: Run) -> None:
+    assert "--now" in one_line_error(cli("--db", db_url, "escalate", "--now", "yesterday"), 2)
+    refused = one_line_error(cli("--db", db_url, "escalate", "--rule", "nope"), 2)
+    assert "no escalation rule 'nope'" in refused
+
+
+def test_a_held_lock_exits_75(desk_store: Desk, db_url: str, cli: Run) -> None:
+    _desk_with_due_tickets(desk_store, 1)
+    with job_lock(desk_store.store, "escalate"):
+        held = cli("--db", db_url, "escalate", "--now", LATER)
+    assert held.exit_code == 75 and "holds the lock" in held.stderr
+    assert "Traceback" not in held.stderr
+    assert ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout
+
+
+def test_two_overlapping_runs_apply_each_action_once(desk_store: Desk, db_url: str) -> None:
+    count = 40
+    _desk_with_due_tickets(desk_store, count)
+    command = [str(HELPDESK), "--db", db_url, "escalate", "--now", LATER, "--json"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    runs.append(
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    )
+    outputs = [run.communicate(timeout=300) for run in runs]
+    codes = [run.returncode for run in runs]
+    assert sorted(codes) in ([0, 0], [0, 75]), outputs
+    actions = [
+        (a["ticket"], a["rule"], a["action"])
+        for (out, _), code in zip(outputs, codes, strict=True)
+        if code == 0
+        for a in json.loads(out)["actions"]
+    ]
+    assert len(actions) == len(set(actions)) == count * 6  # 2 warnings + 4 breach actions
+    with desk_store.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Escalation)) == count * 2
+        # Each ticket: assignee and lead warned; L2 has no lead, so the breach notifies nobody.
+        assert session.scalar(select(func.count()).select_from(Outbox)) == count * 2
+
+
+def test_ticket_escalate_by_hand(desk_store: Desk, db_url: str, cli: Run) -> None:
+    _desk_with_due_tickets(desk_store, 1)
+    args = ("--db", db_url, "--as", "bob", "ticket", "escalate")
+    done = ok(cli(*args, "HD-1", "--reason", "needs an expert"))
+    assert "HD-1  manual  level_up  L1 -> L2" in done.stdout
+    assert done.stdout.rstrip().endswith("HD-1: escalated (level 1)")
+    assert "no next level" in one_line_error(cli(*args, "HD-1"), 2)
+    asked = ok(cli(*args, "HD-1", "--customer-request", "--json")).json()
+    # The request and the rule it fired (it changed the priority) are two escalations.
+    assert asked["priority"] == "urgent" and asked["escalation_level"] == 3
+    assert [a["rule"] for a in asked["escalation"]] == ["customer-asked", "customer-asked"]
