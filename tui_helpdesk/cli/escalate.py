@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import OperationalError
 
-from tui_helpdesk.services import escalation, serialize
+from tui_helpdesk.services import escalation, serialize, tickets
 from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.locks import LockHeld, job_lock
 
@@ -148,7 +148,7 @@ def ticket_escalate(
             customer_request=customer_request,
             expected_version=expected_version,
         )
-        ticket = escalation.get_ticket(session, number)
+        ticket = tickets.get_ticket(session, number)
         doc = serialize.ticket_doc(ticket)
     if json_out:
         print_json({**doc, "escalation": [_action_doc(line) for line in lines]})

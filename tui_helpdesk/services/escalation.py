@@ -59,7 +59,7 @@ from tui_helpdesk.services.sla import (
     store_sla,
     ticket_schedule,
 )
-from tui_helpdesk.services.ticket_core import _load_for_change, _touch, get_ticket, save
+from tui_helpdesk.services.ticket_core import _load_for_change, _touch, save
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Escalation, Ticket
 
@@ -210,10 +210,9 @@ def _fire(
         return []
     lines: list[ActionLine] = []
     for action in rule.actions:
-        # Each service reloads and relocks the ticket, so every action sees the last one's result.
-        ticket = get_ticket(session, ticket.number)
+        # Each service relocks and refreshes this same (identity-mapped) ticket object, so
+        # every action sees the result of the one before.
         lines.append(_apply_action(session, ticket, actor, now, action, rule.name, reason))
-    ticket = get_ticket(session, ticket.number)
     if any(not isinstance(action, Notify) for action in rule.actions):
         ticket.escalation_level = (ticket.escalation_level or 0) + 1
     record(
@@ -324,7 +323,6 @@ def _escalate_one(
         lines: list[ActionLine] = []
         for item in due:
             lines.extend(_fire(session, ticket, SYSTEM, now, item.rule, item.reason))
-            ticket = get_ticket(session, ticket.number)
         # Bring clocks and timers up to date: the next escalation moves past what just fired.
         _touch(session, ticket, SYSTEM, now)
         save(session, ticket)
@@ -386,11 +384,9 @@ def escalate_ticket(
     )
     if move is not None:
         lines.append(_apply_action(session, ticket, actor, now, move, None, why))
-        ticket = get_ticket(session, ticket.number)
         lines.append(
             _apply_action(session, ticket, actor, now, Notify(NotifyTarget.GROUP_LEAD), None, why)
         )
-    ticket = get_ticket(session, ticket.number)
     ticket.escalation_level = (ticket.escalation_level or 0) + 1
     if customer_request:
         ticket.customer_escalation = True
@@ -409,7 +405,6 @@ def escalate_ticket(
         for rule in rules.escalations:
             if rule.on is Trigger.CUSTOMER_REQUEST and rule.where.matches(facts_of(ticket)):
                 lines.extend(_fire(session, ticket, actor, now, rule, why))
-                ticket = get_ticket(session, ticket.number)
     _touch(session, ticket, actor, now)
     save(session, ticket)
     return lines

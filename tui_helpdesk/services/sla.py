@@ -60,7 +60,7 @@ def active_rules(session: Session) -> Rules:
 
 
 def _seconds(value: timedelta | None) -> int | None:
-    return None if value is None else int(value.total_seconds())
+    return None if value is None else round(value.total_seconds())
 
 
 def _delta(value: int | None) -> timedelta | None:
