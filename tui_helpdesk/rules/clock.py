@@ -22,8 +22,13 @@ retarget, met, breach, restart). What moves them:
   resolution clock.
 
 Remaining time is measured in working time on the policy's calendar; a clock that is already
-overdue keeps a negative remaining time and resumes overdue. No clock, no I/O: `now` is a
-parameter.
+overdue keeps a negative remaining time and resumes exactly as overdue as it was paused (its
+deadline then lies that much working time in the past), so pausing never adds or removes
+working time from a target. A running clock is overdue from the instant of its deadline on
+(the same instant `breaches` and a `breach` escalation use); a paused one once its remaining
+time is zero or less. Every clock that becomes overdue gets its `breached` flag and exactly one
+`breach` ledger entry, whichever step made it overdue (the deadline passing, a retarget to a
+shorter target); the flag stays once set. No clock, no I/O: `now` is a parameter.
 """
 
 from __future__ import annotations
@@ -157,8 +162,34 @@ def remaining(calendar: Calendar, clock: Clock, now: datetime) -> timedelta | No
 
 
 def deadline(calendar: Calendar, now: datetime, left: timedelta) -> datetime:
-    """When `left` of working time from `now` is used up; an overdue clock is due now."""
-    return add_working_time(calendar, now, left) if left > ZERO else now
+    """When `left` of working time from `now` is used up. For an overdue clock (`left` < 0)
+    the instant it became due, `-left` of working time before `now`, so the clock resumes
+    exactly as overdue as it was: `signed_working_time(calendar, now, deadline(...)) == left`."""
+    if left > ZERO:
+        return add_working_time(calendar, now, left)
+    if left < ZERO:
+        return _working_time_before(calendar, now, -left)
+    return now
+
+
+# How far back an overdue deadline is searched; a calendar without working time in that long
+# (only holidays can do that) makes an overdue clock due now instead.
+_MAX_LOOKBACK = timedelta(days=366 * 10)
+
+
+def _working_time_before(calendar: Calendar, end: datetime, amount: timedelta) -> datetime:
+    """An instant with exactly `amount` (> 0) of working time between it and `end`.
+
+    The calendar only adds forwards, so: go back (doubling the step) to an instant with at
+    least `amount` of working time before `end`, then add the surplus forwards from there."""
+    if calendar.always_open:
+        return end - amount
+    span = amount
+    while (found := working_time_between(calendar, end - span, end)) < amount:
+        if span > _MAX_LOOKBACK:
+            return end
+        span *= 2
+    return add_working_time(calendar, end - span, found - amount)
 
 
 def _wanted(name: ClockName, situation: Situation) -> ClockState:
@@ -196,6 +227,15 @@ def _start(
     )
 
 
+def _overdue(clock: Clock, left: timedelta, now: datetime) -> bool:
+    """Past the deadline: a running clock from its deadline's instant on (as `breaches` and a
+    `breach` escalation see it, even when no working time has passed since), any other clock
+    once no working time is left."""
+    if clock.state is ClockState.RUNNING and clock.due_at is not None:
+        return clock.due_at <= now
+    return left <= ZERO
+
+
 def _step(
     name: ClockName,
     before: Clock | None,
@@ -205,8 +245,11 @@ def _step(
     calendar: Calendar,
     situation: Situation,
     now: datetime,
-    why_retarget: str,
+    why_retarget: str | None,
 ) -> tuple[Clock, list[LedgerEntry]]:
+    """One clock's step. `why_retarget` is set when the policy or its calendar changed: the
+    clock is then retargeted even if its target stays the same (the deadline moves with the
+    calendar); otherwise a clock is retargeted only when its target changed (priority)."""
     if before is None:
         clock, entry = _start(name, wanted, target, calendar, now)
         return clock, [entry]
@@ -219,47 +262,61 @@ def _step(
     entries: list[LedgerEntry] = []
     left = remaining(old_calendar, before, now)
     assert left is not None
+    overdue = _overdue(before, left, now)
     breached = before.breached
-    if not breached and left <= ZERO and before.state is ClockState.RUNNING:
+    if overdue and not breached:
         breached = True
         entries.append(LedgerEntry("breach", name, due_at=before.due_at, remaining=left))
-    retargeted = target != before.target or why_retarget.startswith("policy")
+    retargeted = why_retarget is not None or target != before.target
+    due = before.due_at  # the deadline a running or met clock keeps
     if retargeted:
+        # The working time already used stays used: only the target changes.
         left = target - (before.target - left)
+        overdue = left <= ZERO
+        # The new deadline, for a clock that runs on, or is met now while it was running.
+        keeps_deadline = wanted is ClockState.RUNNING or (
+            wanted is ClockState.MET and before.state is ClockState.RUNNING
+        )
+        due = deadline(calendar, now, left) if keeps_deadline else None
         entries.append(
             LedgerEntry(
                 "retarget",
                 name,
-                reason=why_retarget,
+                reason=why_retarget or f"priority {situation.facts.priority}",
                 remaining=left,
                 target=target,
-                due_at=deadline(calendar, now, left) if wanted is ClockState.RUNNING else None,
+                due_at=due,
             )
         )
+        if overdue and not breached:
+            breached = True
+            entries.append(
+                LedgerEntry("breach", name, reason="retargeted", due_at=due, remaining=left)
+            )
     if wanted is ClockState.RUNNING:
         if before.state is ClockState.RUNNING and not retargeted:
             return replace(before, breached=breached), entries
-        due = deadline(calendar, now, left)
+        if not retargeted:
+            due = deadline(calendar, now, left)
         if before.state is not ClockState.RUNNING:
             entries.append(LedgerEntry("resume", name, due_at=due, remaining=left))
-        return Clock(wanted, target, due_at=due, breached=breached or left <= ZERO), entries
+        return Clock(wanted, target, due_at=due, breached=breached), entries
     if wanted is ClockState.MET:
-        late = left < ZERO
         entries.append(
             LedgerEntry(
                 "met",
                 name,
-                reason="late" if late else "in time",
-                due_at=before.due_at,
+                reason="late" if overdue else "in time",
+                due_at=due,
                 remaining=left,
             )
         )
-        return Clock(wanted, target, due_at=before.due_at, breached=breached or late), entries
-    # paused or stopped
-    if before.state is not wanted or retargeted:
+        return Clock(wanted, target, due_at=due, breached=breached), entries
+    # paused or stopped: record the change of state (a retarget entry already told the rest)
+    if before.state is not wanted:
         action = "pause" if wanted is ClockState.PAUSED else "stop"
         entries.append(LedgerEntry(action, name, reason=_why_waiting(situation), remaining=left))
-    return Clock(wanted, target, remaining=left, breached=breached or left <= ZERO), entries
+    return Clock(wanted, target, remaining=left, breached=breached), entries
 
 
 def reconcile(
@@ -275,11 +332,13 @@ def reconcile(
         return Sla(cycle=before.cycle), [LedgerEntry("clear", reason="no SLA policy applies")]
     policy, why = choice
     entries: list[LedgerEntry] = []
-    why_retarget = f"priority {situation.facts.priority}"
+    why_retarget: str | None = None  # set when every clock moves, whatever its target
     if before.policy != policy.name:
         entries.append(LedgerEntry("policy", reason=why))
         if before.policy is not None:
             why_retarget = f"policy {before.policy} -> {policy.name}"
+    elif before.calendar is not None and before.calendar != policy.calendar:
+        why_retarget = f"calendar {before.calendar} -> {policy.calendar}"
     old_calendar = calendar_for(rules, before.calendar)
     calendar = calendar_for(rules, policy.calendar)
     first_target, resolution_target = policy.targets(situation.facts.priority)

@@ -70,7 +70,10 @@ def fire_time(
     timers: Timers,
     now: datetime,
 ) -> tuple[datetime, str] | None:
-    """When `rule` fires for this ticket, and why; None if it cannot fire as things stand."""
+    """When `rule` fires for this ticket, and why; None if it cannot fire as things stand.
+
+    A breach fires at the clock's deadline (in the past for an overdue clock); a share of the
+    target that is already used fires at `now` (the exact past instant is not kept)."""
     if facts.status is None or not facts.status.is_active or not rule.where.matches(facts):
         return None
     at = rule.at
@@ -146,4 +149,5 @@ def percent_used(clock_target: timedelta, left: timedelta) -> int:
     """How much of a target is used, in whole percent (over 100 once overdue)."""
     if clock_target <= ZERO:
         return 100
-    return int((clock_target - left) / clock_target * 100)
+    # Whole microseconds, not floats: 29% of a target must not read as 28.
+    return (clock_target - left) * 100 // clock_target
