@@ -206,16 +206,54 @@ def message_block(message: Message, zone: str) -> RenderableType:
     return Group(Rule(title, align="left", style="dim"), inert(message.body, single_line=False))
 
 
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, int):
+        return "?"
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    hours, minutes = divmod(seconds // 60, 60)
+    return sign + (f"{hours}h{minutes:02d}m" if hours else f"{minutes}m")
+
+
+def _sla_text(event: TicketEvent, zone: str) -> str:
+    """An SLA ledger step in words: "first response: pause (status pending), 1h50m left"."""
+    detail = event.detail or {}
+    action = str(detail.get("action") or event.new or "")
+    if event.field == "policy":
+        return f"SLA policy {detail.get('policy') or '-'}: {detail.get('reason') or action}"
+    parts = [action]
+    if detail.get("reason"):
+        parts[0] += f" ({detail['reason']})"
+    due = detail.get("due_at")
+    if due and action != "met":
+        parts.append(f"due {when(datetime.fromisoformat(str(due)), zone)}")
+    if detail.get("remaining_s") is not None and action in ("pause", "stop", "retarget", "met"):
+        parts.append(f"{_duration(detail['remaining_s'])} left")
+    return f"{(event.field or '').replace('_', ' ')}: " + ", ".join(parts)
+
+
+def _change_text(event: TicketEvent, zone: str) -> str:
+    if event.kind.value == "sla":
+        return _sla_text(event, zone)
+    detail = event.detail or {}
+    if event.kind.value == "escalated" and event.field == "rule":
+        return f"rule {event.new}: {detail.get('reason', '')}"
+    if event.kind.value == "escalated" and event.field == "notify":
+        return f"notified {event.new}"
+    if event.kind.value == "escalated" and event.field == "manual":
+        return f"{event.new}: {detail.get('reason', '')}"
+    if event.field:
+        return f"{event.field}: {event.old or '-'} -> {event.new or '-'}"
+    return event.new or ""
+
+
 def event_table(events: Sequence[TicketEvent], zone: str) -> Table:
     table = _table("When", "Who", "What", title="History")
     table.add_column("Change", ratio=1, overflow="fold")
     for event in events:
-        if event.field:
-            change = inert(f"{event.field}: {event.old or '-'} -> {event.new or '-'}")
-        else:
-            change = inert(event.new or "")
+        change = inert(_change_text(event, zone))
         if event.rule:
-            change.append_text(inert(f"  (rule {event.rule})", style="dim"))
+            change.append("  ")
+            change.append_text(inert(f"(rule {event.rule})", style="dim"))
         table.add_row(
             Text(when(event.at, zone)), inert(event.actor), Text(event.kind.value), change
         )
