@@ -25,7 +25,7 @@ from tui_helpdesk.config import ENV_AGENT, ConfigError
 from tui_helpdesk.rules.document import RulesError
 from tui_helpdesk.services.errors import ServiceError
 
-from . import db, escalate, people, rules, ticket
+from . import clocks, db, escalate, people, rules, ticket
 from .output import error
 from .runtime import CliError, Runtime, db_reason
 
@@ -55,6 +55,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 ticket.app.command("escalate")(escalate.ticket_escalate)
+ticket.app.command("sla")(clocks.sla)
 app.add_typer(ticket.app, name="ticket")
 for noun, sub_app in people.apps.items():
     app.add_typer(sub_app, name=noun)

@@ -378,7 +378,7 @@ def _plain_weeks(calendar: Calendar, day: date, most: int) -> int:
     return most
 
 
-def _day_intervals(calendar: Calendar, day: date) -> list[tuple[datetime, datetime]]:
+def day_intervals(calendar: Calendar, day: date) -> list[tuple[datetime, datetime]]:
     """The working intervals of one local date, as ordered, non-empty UTC instant pairs."""
     if calendar.is_holiday(day):
         return []
@@ -429,7 +429,7 @@ def add_working_time(calendar: Calendar, start: datetime, duration: timedelta) -
                 day += weeks * _WEEK
                 idle = 0
                 continue
-        intervals = _day_intervals(calendar, day)
+        intervals = day_intervals(calendar, day)
         for opens, closes in intervals:
             if closes <= start:
                 continue
@@ -465,7 +465,7 @@ def working_time_between(calendar: Calendar, start: datetime, end: datetime) -> 
                 total += weeks * weekly
                 day += weeks * _WEEK
                 continue
-        for opens, closes in _day_intervals(calendar, day):
+        for opens, closes in day_intervals(calendar, day):
             opens, closes = max(opens, start), min(closes, end)
             if closes > opens:
                 total += closes - opens

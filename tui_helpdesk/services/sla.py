@@ -39,8 +39,22 @@ from tui_helpdesk.store.models import Escalation, RuleSet, Ticket
 _parsed: dict[tuple[int, str], Rules] = {}
 
 
+RULES_KEY = "helpdesk.active_rules"  # session.info: (transaction, rules) read in it
+
+
 def active_rules(session: Session) -> Rules:
-    """The active rules, parsed (empty rules when none were applied)."""
+    """The active rules, parsed (empty rules when none were applied). Read once per
+    transaction: a batch job changing many tickets asks once; `desk.apply_rules` forgets it."""
+    transaction = session.get_transaction()
+    cached = session.info.get(RULES_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    rules = _read_active_rules(session)
+    session.info[RULES_KEY] = (session.get_transaction(), rules)
+    return rules
+
+
+def _read_active_rules(session: Session) -> Rules:
     row = session.execute(
         select(RuleSet.id, RuleSet.sha256).where(RuleSet.active.is_(True)).limit(1)
     ).first()
