@@ -390,13 +390,13 @@ def test_always_open_is_plain_arithmetic() -> None:
 
 def _counting_days(monkeypatch: pytest.MonkeyPatch) -> list[date]:
     walked: list[date] = []
-    real = engine._day_intervals
+    real = engine.day_intervals
 
     def counting(calendar: Calendar, day: date) -> list[tuple[datetime, datetime]]:
         walked.append(day)
         return real(calendar, day)
 
-    monkeypatch.setattr(engine, "_day_intervals", counting)
+    monkeypatch.setattr(engine, "day_intervals", counting)
     return walked
 
 
