@@ -1,22 +1,29 @@
-"""`helpdesk rules check|apply|show|history`: the desk-wide rules file and its versions.
+"""`helpdesk rules check|apply|show|history|test`: the desk-wide rules file and its versions.
 
 A rules file on disk is only the admin's source: `apply` validates it and stores it in the
-database as the active version, which every console and cron job then evaluates.
+database as the active version, which every console and cron job then evaluates; `test`
+replays a file over past tickets (services.replay) so an admin can see what it would change
+before applying it.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 import tomli_w
 import typer
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
 
 from tui_helpdesk.rules.document import RulesDocument, parse_rules
-from tui_helpdesk.services import desk
+from tui_helpdesk.services import desk, replay
 from tui_helpdesk.services.serialize import iso
 
 from .common import JsonFlag, read_text, runtime
-from .output import print_json, say
+from .output import inert, print_json, say
+from .output import show as render
 from .runtime import CliError
 
 app = typer.Typer(
@@ -115,3 +122,148 @@ def history(ctx: typer.Context, json_out: JsonFlag = False) -> None:
             f"{mark} {row['version']:>3}  {row['applied_at']}  {row['applied_by']}  "
             f"{row['sha256'][:12]}"
         )
+
+
+# --- test: replay a rules file over past tickets -------------------------------------------
+
+DEFAULT_PERIOD = timedelta(days=30)
+Since = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="DATE",
+        help="Tickets created from this ISO date or datetime, UTC "
+        "(default: 30 days before --until).",
+    ),
+]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        metavar="DATE",
+        help="Up to (not including) this ISO date or datetime, UTC (default: now).",
+    ),
+]
+Now = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        metavar="DATE",
+        help="Replay as of this instant, UTC (default: the clock).",
+    ),
+]
+
+
+def _instant(text: str, option: str) -> datetime:
+    """An ISO date (midnight) or datetime; without an offset it is UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(
+            f"{option}: expected an ISO date or datetime in UTC like 2026-11-01 or "
+            f"2026-11-01T09:30, got {text!r}",
+            2,
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@app.command("test")
+def test_rules(
+    ctx: typer.Context,
+    file: RulesFile,
+    since: Since = None,
+    until: Until = None,
+    now: Now = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Replay a rules file over the tickets of a period, next to the active rules and what
+    was recorded (reads only; escalation actions are not replayed)."""
+    rt = runtime(ctx)
+    at = _instant(now, "--now") if now else rt.now
+    end = _instant(until, "--until") if until else at
+    start = _instant(since, "--since") if since else end - DEFAULT_PERIOD
+    if start >= end:
+        raise CliError(f"--since ({iso(start)}) must be before --until ({iso(end)})", 2)
+    document = _load(file)
+    with rt.store().read() as session:
+        report = replay.replay_period(session, document, start, end, at)
+    doc = replay.report_document(report)
+    if json_out:
+        print_json(doc)
+        return
+    head, tables, notes = _replay_view(file, doc)
+    say(head)  # plain lines, never wrapped: scripts may read them
+    render(Text(""), *tables)
+    for line in notes:
+        say(line)
+
+
+SIDES = ("candidate", "active", "recorded")
+POLICY_COUNTS = ("tickets", "first_response_breaches", "resolution_breaches")
+
+
+def _minute(value: str) -> str:
+    return value[:16].replace("T", " ")
+
+
+def _count(figures: dict[str, int] | None, key: str) -> Text:
+    return Text("-" if figures is None else str(figures[key]), justify="right")
+
+
+def _table(labels: tuple[str, ...], counts: tuple[str, ...], title: str) -> Table:
+    """Label columns left, count columns right."""
+    table = Table(title=Text(title, style="bold"), title_justify="left", box=None, pad_edge=False)
+    for column in labels:
+        table.add_column(column, header_style="bold")
+    for column in counts:
+        table.add_column(column, header_style="bold", justify="right")
+    return table
+
+
+def _replay_view(file: str, doc: dict[str, Any]) -> tuple[str, list[RenderableType], list[str]]:
+    """The header line, the two tables, and the note lines of a replay."""
+    period, version = doc["period"], doc["active_version"]
+    against = f"the active rules (version {version})" if version else "no active rules"
+    head = (
+        f"{file} vs {against}: {doc['tickets']} tickets created {_minute(period['since'])} "
+        f"to {_minute(period['until'])} UTC, each replayed up to {_minute(period['now'])} UTC"
+    )
+    rules = _table(
+        ("Rule", "On", "At"),
+        ("Candidate", "Active", "Recorded"),
+        "Escalation rules: tickets escalated",
+    )
+    for row in doc["escalation"]:
+        rules.add_row(
+            inert(row["rule"]),
+            Text(row["on"] or "-"),
+            Text(row["at"] or "-"),
+            *(_count(row[side], "tickets") for side in SIDES),
+        )
+    sla = _table(
+        ("Policy", "Rules"),
+        ("Tickets", "First-response breaches", "Resolution breaches"),
+        "SLA policies",
+    )
+    for row in doc["sla"]:
+        for side in SIDES:
+            sla.add_row(
+                inert(row["policy"]) if side == SIDES[0] else Text(""),
+                Text(side),
+                *(_count(row[side], key) for key in POLICY_COUNTS),
+            )
+    none = doc["without_policy"]
+    notes = ["", "Tickets with no SLA policy: " + ", ".join(f"{s} {none[s]}" for s in SIDES)]
+    for label, key in (
+        ("Only in the candidate", "only_in_candidate"),
+        ("Only in the active rules", "only_in_active"),
+    ):
+        for section, title in (("escalation", "escalation rules"), ("sla", "SLA policies")):
+            if doc[key][section]:
+                notes.append(f"{label} ({title}): {', '.join(doc[key][section])}")
+    changed = [r["rule"] for r in doc["escalation"] if r["changed"]]
+    changed += [r["policy"] for r in doc["sla"] if r["changed"]]
+    if changed:
+        notes.append(f"Changed in the candidate: {', '.join(changed)}")
+    notes.append("Limits of the replay: " + "; ".join(doc["limitations"]) + ".")
+    return head, [rules, Text(""), sla], notes
