@@ -111,4 +111,5 @@ class EventKind(enum.StrEnum):
     REOPENED = "reopened"
     FOLLOW_UP = "follow_up"  # a closed ticket and the new ticket that took a late reply
     ESCALATED = "escalated"
+    ROUTED = "routed"  # a classification rule set fields of a new ticket
     SLA = "sla"

@@ -241,8 +241,19 @@ def _change_text(event: TicketEvent, zone: str) -> str:
         return f"notified {event.new}"
     if event.kind.value == "escalated" and event.field == "manual":
         return f"{event.new}: {detail.get('reason', '')}"
+    if event.kind.value == "routed":
+        decided = [
+            f"{key} {' '.join(value) if isinstance(value, list) else value}"
+            for key, value in detail.items()
+            if value and key != "skipped"
+        ]
+        skipped = f" (skipped: {detail['skipped']})" if detail.get("skipped") else ""
+        return "classified: " + ", ".join(decided) + skipped
     if event.field:
-        return f"{event.field}: {event.old or '-'} -> {event.new or '-'}"
+        text = f"{event.field}: {event.old or '-'} -> {event.new or '-'}"
+        if detail.get("reason"):
+            text += f" ({detail['reason']})"
+        return text
     return event.new or ""
 
 

@@ -48,6 +48,12 @@ class DeskSettings:
     phone_region: str | None = None  # region for phone numbers written without +country
     reopen_window_days: int = 14  # a reply to a closed ticket reopens it within this window
     auto_close_days: int = 5  # resolved tickets close after this many days without objection
+    # Groups whose new and incoming tickets go to an agent automatically (by skills and
+    # workload); "*" means every group.
+    auto_assign: tuple[str, ...] = ()
+
+    def assigns_automatically(self, group: str) -> bool:
+        return "*" in self.auto_assign or group in self.auto_assign
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +107,19 @@ def _parse_desk(source: str, table: Any) -> DeskSettings:
                     source, path, f'expected a two-letter region code like "IT", got {value!r}'
                 )
             values[key] = value
+        elif key == "auto_assign":
+            if value is True:
+                values[key] = ("*",)
+            elif value is False:
+                values[key] = ()
+            elif isinstance(value, list) and all(
+                isinstance(item, str) and item.strip() for item in value
+            ):
+                values[key] = tuple(dict.fromkeys(item.strip() for item in value))
+            else:
+                raise _fail(
+                    source, path, f"expected true, false or a list of group names, got {value!r}"
+                )
         elif key in ("reopen_window_days", "auto_close_days"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise _fail(source, path, f"expected a whole number of days >= 0, got {value!r}")

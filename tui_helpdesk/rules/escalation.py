@@ -23,21 +23,32 @@ Route (DESIGN §5)::
 
     [[route]]
     name = "phishing-reports"       # unique
-    where = { channel = ["email"], sender_domain = ["example.com"], contact = ["a@b.com"],
-              subject = ["phishing"], body = ["suspicious link"],
-              subject_regex = "^\\[SEC\\]", body_regex = "(?i)invoice #\\d+" }
-    set = { category = "Security > Phishing", priority = "high", group = "SecOps",
-            tags = ["security"] }
+    [route.where]                   # or inline: where = { subject = ["phishing"] }
+    channel = ["email"]
+    sender_domain = ["example.com"]
+    contact = ["a@b.com"]
+    subject = ["phishing"]
+    body = ["suspicious link"]
+    subject_regex = "^\\[SEC\\]"
+    body_regex = "(?i)invoice #\\d+"
+    [route.set]
+    category = "Security > Phishing"
+    priority = "high"
+    group = "SecOps"
+    tags = ["security"]
+    skills = ["forensics"]
 
 Every `where` key given must match, and within a key any value does. `sender_domain` matches
-the sender's domain or any subdomain of it; `contact` is the sender's address; `subject` and
+the sender's domain or any subdomain of it; `set.skills` are what an agent needs to be
+given the ticket by automatic assignment; `contact` is the sender's address; `subject` and
 `body` are keywords matched case-insensitively anywhere in the text; the regexes are Python
 regular expressions searched in the text. A route without `where` matches every message (a
 catch-all default at the bottom). `set` needs at least one of its keys.
 
 Routing semantics (chosen so that a small tag rule never hides a category rule, and every
 decision still names exactly one rule): every matching route applies, top to bottom; the first
-route to set a field wins it, later routes only fill fields still unset; tags accumulate.
+route to set a field wins it, later routes only fill fields still unset; tags and skills
+accumulate.
 `classify` returns, per contributing route, the changes it decided.
 
 Errors are `RuleError`s whose message starts at the key path (`escalation[2].actions[1]: ...`).
@@ -79,7 +90,7 @@ ROUTE_WHERE_KEYS = (
     "subject_regex",
     "body_regex",
 )
-ROUTE_SET_KEYS = ("category", "priority", "group", "tags")
+ROUTE_SET_KEYS = ("category", "priority", "group", "tags", "skills")
 
 _PERCENT = re.compile(r"(\d{1,3})%", re.ASCII)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -422,9 +433,10 @@ class RouteSet:
     priority: Priority | None = None
     group: str | None = None
     tags: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return any((self.category, self.priority, self.group, self.tags))
+        return any((self.category, self.priority, self.group, self.tags, self.skills))
 
 
 @dataclass(frozen=True)
@@ -501,10 +513,8 @@ def _parse_route_set(value: Any, route_path: str) -> RouteSet:
     check_keys(table, ROUTE_SET_KEYS, path)
     if not table:
         raise RuleError(f"{path}: expected at least one of {', '.join(ROUTE_SET_KEYS)}")
-    tags: tuple[str, ...] = ()
-    if "tags" in table:
-        items = expect_list(table["tags"], f"{path}.tags")
-        tags = tuple(expect_text(t, f"{path}.tags[{i}]") for i, t in enumerate(items))
+    tags = _texts(table, "tags", path)
+    skills = _texts(table, "skills", path)
     return RouteSet(
         category=normalise_category(table["category"], f"{path}.category")
         if "category" in table
@@ -513,8 +523,17 @@ def _parse_route_set(value: Any, route_path: str) -> RouteSet:
         if "priority" in table
         else None,
         group=expect_text(table["group"], f"{path}.group") if "group" in table else None,
-        tags=tuple(dict.fromkeys(tags)),
+        tags=tags,
+        skills=skills,
     )
+
+
+def _texts(table: Any, key: str, path: str) -> tuple[str, ...]:
+    """An optional list of non-empty strings, duplicates dropped, in the order written."""
+    if key not in table:
+        return ()
+    items = expect_list(table[key], f"{path}.{key}")
+    return tuple(dict.fromkeys(expect_text(t, f"{path}.{key}[{i}]") for i, t in enumerate(items)))
 
 
 def parse_routes(items: Any) -> tuple[Route, ...]:
@@ -533,6 +552,7 @@ def classify(routes: Iterable[Route], facts: MessageFacts) -> list[RouteDecision
     decisions: list[RouteDecision] = []
     taken: set[str] = set()
     tags: set[str] = set()
+    skills: set[str] = set()
     for route in routes:
         if not route.where.matches(facts):
             continue
@@ -542,11 +562,13 @@ def classify(routes: Iterable[Route], facts: MessageFacts) -> list[RouteDecision
             priority=wanted.priority if "priority" not in taken else None,
             group=wanted.group if "group" not in taken else None,
             tags=tuple(tag for tag in wanted.tags if tag not in tags),
+            skills=tuple(skill for skill in wanted.skills if skill not in skills),
         )
         for key in ("category", "priority", "group"):
             if getattr(changes, key) is not None:
                 taken.add(key)
         tags.update(changes.tags)
+        skills.update(changes.skills)
         if changes:
             decisions.append(RouteDecision(route.name, changes))
     return decisions

@@ -12,6 +12,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import EventKind, MessageKind, Priority, Status
+from tui_helpdesk.services.assignment import RULE as ASSIGN_RULE
+from tui_helpdesk.services.assignment import assigns_automatically, needed_skills, pick_assignee
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.directory import (
     get_agent,
@@ -105,6 +107,15 @@ def assign(
         new_agent = None  # the ticket moved to a group its assignee is not in
 
     group_changes = (new_group.id if new_group else None) != ticket.group_id
+    picked_why = None
+    if (
+        group_changes
+        and new_agent is None
+        and isinstance(agent, _Unset)
+        and assigns_automatically(session, new_group)
+    ):
+        assert new_group is not None
+        new_agent, picked_why = pick_assignee(session, new_group, needed_skills(ticket), now)
     agent_changes = (new_agent.id if new_agent else None) != ticket.assignee_id
     if not group_changes and not agent_changes:
         return ticket
@@ -135,7 +146,7 @@ def assign(
                 rule=rule,
             )
             ticket.level = new_level
-    if agent_changes:
+    if agent_changes or picked_why is not None:
         record(
             session,
             ticket,
@@ -145,7 +156,8 @@ def assign(
             field="assignee",
             old=ticket.assignee.login if ticket.assignee else None,
             new=new_agent.login if new_agent else None,
-            rule=rule,
+            rule=ASSIGN_RULE if picked_why is not None else rule,
+            detail={"reason": picked_why} if picked_why is not None else None,
         )
         ticket.assignee = new_agent
         if new_agent is not None and ticket.status is Status.NEW:

@@ -23,6 +23,8 @@ from tui_helpdesk.rules.document import DeskSettings
 from tui_helpdesk.rules.identity import email_domain, looks_like_email
 from tui_helpdesk.rules.numbering import format_key
 from tui_helpdesk.rules.workflow import allowed_targets, can_transition
+from tui_helpdesk.services.assignment import RULE as ASSIGN_RULE
+from tui_helpdesk.services.assignment import assigns_automatically, pick_assignee
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.directory import (
@@ -36,6 +38,7 @@ from tui_helpdesk.services.directory import (
     organization_for_domain,
 )
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.routing import decision_detail, route_new_ticket
 from tui_helpdesk.services.sla import record_ledger, update_clocks
 from tui_helpdesk.services.ticket_changes import (
     UNSET,
@@ -169,9 +172,18 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     organization = (
         get_organization(session, new.organization) if new.organization else requester.organization
     )
-    category = get_category(session, new.category) if new.category else None
-    priority = new.priority or (category.default_priority if category else None) or Priority.NORMAL
-    group: Group | None = get_group(session, new.group) if new.group else None
+    # Routes classify what the caller left open: explicit fields win.
+    routing = route_new_ticket(
+        session, new.channel, requester.email, subject, (new.body or "").strip()
+    )
+    category = get_category(session, new.category) if new.category else routing.category
+    priority = (
+        new.priority
+        or routing.priority
+        or (category.default_priority if category else None)
+        or Priority.NORMAL
+    )
+    group: Group | None = get_group(session, new.group) if new.group else routing.group
     assignee = get_agent(session, new.assignee) if new.assignee else None
     if assignee is not None and not assignee.active:
         raise ValidationError(f"agent {assignee.login!r} is deactivated")
@@ -181,7 +193,13 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     # The category's group is only a default: an assignee from another group keeps theirs.
     if group is None and default_group is not None:
         group = default_group if assignee is None or _is_member(assignee, default_group) else None
-    tags = normalise_tags(new.tags)
+    tags = normalise_tags([*new.tags, *routing.tags])
+    custom_fields = dict(new.custom_fields)
+    if routing.skills:
+        custom_fields["skills"] = sorted({*custom_fields.get("skills", []), *routing.skills})
+    picked_why = None
+    if assignee is None and group is not None and assigns_automatically(session, group):
+        assignee, picked_why = pick_assignee(session, group, custom_fields.get("skills", []), now)
 
     number = next_ticket_number(session)
     ticket = Ticket(
@@ -202,7 +220,7 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
         created_at=now,
         updated_at=now,
         last_activity_at=now,
-        custom_fields=dict(new.custom_fields),
+        custom_fields=custom_fields,
     )
     ticket.tag_rows = [TicketTag(tag=t) for t in tags]
     session.add(ticket)
@@ -240,6 +258,22 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
             "tags": tags,
         },
     )
+    for decision in routing.decisions:
+        skipped = routing.skipped.get(decision.rule)
+        detail = decision_detail(decision, skipped)
+        record(session, ticket, actor, now, EventKind.ROUTED, rule=decision.rule, detail=detail)
+    if picked_why is not None:
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.ASSIGNEE,
+            field="assignee",
+            new=assignee.login if assignee else None,
+            rule=ASSIGN_RULE,
+            detail={"reason": picked_why},
+        )
     record_ledger(session, ticket, actor, now, ledger, sla)
     session.flush()
     return ticket

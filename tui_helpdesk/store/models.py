@@ -84,6 +84,7 @@ class Agent(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    last_assigned_at: Mapped[datetime | None]  # by automatic assignment: round robin on ties
 
     # Collections load on first use: eager loading here would cascade (agent -> groups ->
     # members -> groups ...) into every ticket load. List services ask for them explicitly.

@@ -1,4 +1,5 @@
-"""SLA clock state on tickets, escalation timers, and the escalations fired.
+"""SLA clock state on tickets, escalation timers, the escalations fired, and when an agent
+was last given a ticket by automatic assignment.
 
 Revision ID: 0003
 Revises: 0002
@@ -50,6 +51,9 @@ def upgrade() -> None:
     op.add_column(
         "tickets", sa.Column("unassigned_since", sa.DateTime(timezone=True), nullable=True)
     )
+    op.add_column(
+        "agents", sa.Column("last_assigned_at", sa.DateTime(timezone=True), nullable=True)
+    )
     op.create_index(
         "ix_tickets_next_escalation", "tickets", ["next_escalation_at", "id"], unique=False
     )
@@ -94,6 +98,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("escalations")
+    with op.batch_alter_table("agents", schema=None) as batch_op:
+        batch_op.drop_column("last_assigned_at")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_next_escalation")
         for column in (
