@@ -54,12 +54,14 @@ from tui_helpdesk.services.notify import notify, recipients
 from tui_helpdesk.services.sla import (
     active_rules,
     facts_of,
+    prime_fired,
     record_ledger,
+    remember_fired,
     sla_of,
     store_sla,
     ticket_schedule,
 )
-from tui_helpdesk.services.ticket_core import _load_for_change, _touch, save
+from tui_helpdesk.services.ticket_core import _touch, save
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Escalation, Ticket
 
@@ -129,24 +131,24 @@ def _apply_action(
     rule: str | None,
     reason: str,
 ) -> ActionLine:
-    """Apply one rule action through the ticket services; returns what changed."""
+    """Apply one rule action to a loaded, locked ticket through the same ticket services the
+    console and the CLI use (their cores, without the per-change load and save: the caller
+    marks and saves the ticket once after all its actions). Returns what changed."""
     before, after = _change_of(ticket, action)
     line = ActionLine(ticket.key, rule, str(action), before, after)
     if after is None:
         return line
-    number = ticket.number
     if isinstance(action, RaisePriority | SetPriority):
-        priority = Priority(after)
-        ticket_changes.change_priority(session, actor, now, number, priority, rule=rule)
+        ticket_changes.apply_priority(session, ticket, actor, now, Priority(after), rule=rule)
     elif isinstance(action, LevelUp | MoveToGroup):
-        ticket_changes.assign(session, actor, now, number, group=after, rule=rule)
+        ticket_changes.apply_assignment(session, ticket, actor, now, group=after, rule=rule)
     elif isinstance(action, Assign | Unassign):
         login = action.login if isinstance(action, Assign) else None
-        ticket_changes.assign(session, actor, now, number, agent=login, rule=rule)
+        ticket_changes.apply_assignment(session, ticket, actor, now, agent=login, rule=rule)
     elif isinstance(action, AddTag):
-        ticket_changes.change_tags(session, actor, now, number, add=[action.tag], rule=rule)
+        ticket_changes.apply_tags(session, ticket, actor, now, add=[action.tag], rule=rule)
     elif isinstance(action, AddNote):
-        tickets.add_note(session, actor, now, number, action.text, rule=rule)
+        tickets.write_note(session, ticket, actor, now, action.text, rule=rule)
     else:
         what = f"rule {rule}" if rule else "escalated by an agent"
         to = after.split(", ")
@@ -208,10 +210,9 @@ def _fire(
     names = [str(action) for action in rule.actions]
     if not _claim(session, ticket, rule.name, rule.on.value, now, reason, names, actor):
         return []
+    remember_fired(session, ticket, rule.name)
     lines: list[ActionLine] = []
     for action in rule.actions:
-        # Each service relocks and refreshes this same (identity-mapped) ticket object, so
-        # every action sees the result of the one before.
         lines.append(_apply_action(session, ticket, actor, now, action, rule.name, reason))
     if any(not isinstance(action, Notify) for action in rule.actions):
         ticket.escalation_level = (ticket.escalation_level or 0) + 1
@@ -252,7 +253,9 @@ def _candidates(
     if after is not None:
         query = query.where(tuple_(Ticket.next_escalation_at, Ticket.id) > tuple_(*after))
     query = query.order_by(Ticket.next_escalation_at, Ticket.id).limit(limit)
-    return list(session.scalars(query))
+    # Locked for the batch (PostgreSQL; a SQLite write transaction holds the database):
+    # a ticket changed by an agent meanwhile is read after their change, never under it.
+    return list(session.scalars(query.with_for_update(of=Ticket)))
 
 
 def _plan(
@@ -290,6 +293,7 @@ def run_escalations(
             assert last.next_escalation_at is not None
             after = (last.next_escalation_at, last.id)
             result.candidates += len(page)
+            prime_fired(session, page)
             for ticket in page:
                 for line in _escalate_one(session, ticket, rules, now, only=rule, result=result):
                     result.actions.append(line)
@@ -316,7 +320,6 @@ def _escalate_one(
     key = ticket.key
     savepoint = session.begin_nested()
     try:
-        ticket = _load_for_change(session, ticket.number, None)
         due, breaches = _plan(session, ticket, rules, now, only)
         if breaches:
             _record_breaches(session, ticket, now, breaches)
@@ -325,8 +328,7 @@ def _escalate_one(
             lines.extend(_fire(session, ticket, SYSTEM, now, item.rule, item.reason))
         # Bring clocks and timers up to date: the next escalation moves past what just fired.
         _touch(session, ticket, SYSTEM, now)
-        save(session, ticket)
-        savepoint.commit()
+        savepoint.commit()  # flushes this ticket's changes
     except ServiceError as error:
         savepoint.rollback()
         result.failed.append((key, str(error)))

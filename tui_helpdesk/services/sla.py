@@ -149,10 +149,39 @@ def timers_of(ticket: Ticket) -> Timers:
     )
 
 
+FIRED_KEY = "helpdesk.fired"  # session.info: {(ticket id, cycle): rule names}, see prime_fired
+
+
+def prime_fired(session: Session, tickets: list[Ticket]) -> None:
+    """Read the rules fired on many tickets at once (a batch job), so `fired_rules` needs no
+    query per ticket; `remember_fired` keeps the cache true as the job fires more."""
+    cache: dict[tuple[int, int], set[str]] = {(t.id, t.sla_cycle or 0): set() for t in tickets}
+    session.info[FIRED_KEY] = cache
+    if not tickets:
+        return
+    rows = session.execute(
+        select(Escalation.ticket_id, Escalation.cycle, Escalation.rule).where(
+            Escalation.ticket_id.in_([t.id for t in tickets]), Escalation.rule.is_not(None)
+        )
+    )
+    for ticket_id, cycle, rule in rows:
+        if (ticket_id, cycle) in cache and rule is not None:
+            cache[(ticket_id, cycle)].add(rule)
+
+
+def remember_fired(session: Session, ticket: Ticket, rule: str) -> None:
+    cache = session.info.get(FIRED_KEY)
+    if cache is not None:
+        cache.setdefault((ticket.id, ticket.sla_cycle or 0), set()).add(rule)
+
+
 def fired_rules(session: Session, ticket: Ticket) -> set[str]:
     """Names of the escalation rules that fired on this ticket in its current SLA cycle."""
     if ticket.id is None:
         return set()
+    cached = session.info.get(FIRED_KEY, {}).get((ticket.id, ticket.sla_cycle or 0))
+    if cached is not None:
+        return set(cached)
     names = session.scalars(
         select(Escalation.rule).where(
             Escalation.ticket_id == ticket.id,

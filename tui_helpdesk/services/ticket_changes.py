@@ -91,6 +91,24 @@ def assign(
     ticket to a group its assignee is not in unassigns it. The support level follows the
     group. Assigning what is already assigned changes nothing (no event, same version)."""
     ticket = _load_open_for_change(session, ref, expected_version)
+    if apply_assignment(session, ticket, actor, now, agent=agent, group=group, rule=rule):
+        _touch(session, ticket, actor, now)
+        save(session, ticket)
+    return ticket
+
+
+def apply_assignment(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    *,
+    agent: str | _Unset | None = UNSET,
+    group: str | _Unset | None = UNSET,
+    rule: str | None = None,
+) -> bool:
+    """`assign` on a ticket already loaded and locked: change and audit, without marking or
+    saving it (the caller does, once, after all its changes). Returns whether it changed."""
     group_given = not isinstance(group, _Unset)
     new_group = ticket.group
     if not isinstance(group, _Unset):
@@ -118,7 +136,7 @@ def assign(
         new_agent, picked_why = pick_assignee(session, new_group, needed_skills(ticket), now)
     agent_changes = (new_agent.id if new_agent else None) != ticket.assignee_id
     if not group_changes and not agent_changes:
-        return ticket
+        return False
     if group_changes:
         record(
             session,
@@ -162,9 +180,7 @@ def assign(
         ticket.assignee = new_agent
         if new_agent is not None and ticket.status is Status.NEW:
             _set_status(session, ticket, actor, now, Status.OPEN, rule=rule)
-    _touch(session, ticket, actor, now)
-    save(session, ticket)
-    return ticket
+    return True
 
 
 def change_priority(
@@ -178,13 +194,38 @@ def change_priority(
     rule: str | None = None,
 ) -> Ticket:
     ticket = _load_open_for_change(session, ref, expected_version)
-    if ticket.priority is not priority:
-        old = ticket.priority.value
-        ticket.priority = priority
-        _save_field_change(
-            session, ticket, actor, now, EventKind.PRIORITY, "priority", old, priority.value, rule
-        )
+    if apply_priority(session, ticket, actor, now, priority, rule=rule):
+        _touch(session, ticket, actor, now)
+        save(session, ticket)
     return ticket
+
+
+def apply_priority(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    priority: Priority,
+    *,
+    rule: str | None = None,
+) -> bool:
+    """`change_priority` on a loaded, locked ticket, without marking or saving it."""
+    if ticket.priority is priority:
+        return False
+    old = ticket.priority.value
+    ticket.priority = priority
+    record(
+        session,
+        ticket,
+        actor,
+        now,
+        EventKind.PRIORITY,
+        field="priority",
+        old=old,
+        new=priority.value,
+        rule=rule,
+    )
+    return True
 
 
 def change_category(
@@ -228,25 +269,43 @@ def change_tags(
     rule: str | None = None,
 ) -> Ticket:
     ticket = _load_open_for_change(session, ref, expected_version)
+    if apply_tags(session, ticket, actor, now, add=add, remove=remove, rule=rule):
+        _touch(session, ticket, actor, now)
+        save(session, ticket)
+    return ticket
+
+
+def apply_tags(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    rule: str | None = None,
+) -> bool:
+    """`change_tags` on a loaded, locked ticket, without marking or saving it."""
     before = ticket.tags
     wanted = (set(before) | set(normalise_tags(add))) - set(normalise_tags(remove))
     after = sorted(wanted)
-    if after != before:
-        ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
-            TicketTag(tag=t) for t in after if t not in before
-        ]
-        _save_field_change(
-            session,
-            ticket,
-            actor,
-            now,
-            EventKind.TAGS,
-            "tags",
-            " ".join(before),
-            " ".join(after),
-            rule,
-        )
-    return ticket
+    if after == before:
+        return False
+    ticket.tag_rows = [row for row in ticket.tag_rows if row.tag in wanted] + [
+        TicketTag(tag=t) for t in after if t not in before
+    ]
+    record(
+        session,
+        ticket,
+        actor,
+        now,
+        EventKind.TAGS,
+        field="tags",
+        old=" ".join(before),
+        new=" ".join(after),
+        rule=rule,
+    )
+    return True
 
 
 # --- merge --------------------------------------------------------------------------------

@@ -354,6 +354,22 @@ def add_note(
     ticket = _load_for_change(session, ref, expected_version)
     if ticket.merged_into_id is not None:
         _ensure_open_for_messages(ticket)
+    message = write_note(session, ticket, actor, now, body, rule=rule)
+    _touch(session, ticket, actor, now)
+    save(session, ticket)
+    return message
+
+
+def write_note(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    body: str,
+    *,
+    rule: str | None = None,
+) -> Message:
+    """`add_note` on a loaded, locked ticket, without marking or saving it."""
     message = Message(
         ticket_id=ticket.id,
         kind=MessageKind.NOTE,
@@ -363,8 +379,6 @@ def add_note(
     )
     session.add(message)
     record(session, ticket, actor, now, EventKind.NOTE, rule=rule)
-    _touch(session, ticket, actor, now)
-    save(session, ticket)
     return message
 
 
