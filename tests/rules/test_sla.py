@@ -17,18 +17,16 @@ from tui_helpdesk.rules.escalation import (
     AtDuration,
     AtPercent,
     LevelUp,
-    MessageFacts,
     MoveToGroup,
     Notify,
     NotifyTarget,
     RaisePriority,
-    RouteSet,
     SetPriority,
     Trigger,
     Unassign,
-    classify,
     parse_action,
 )
+from tui_helpdesk.rules.routing import MessageFacts, RouteSet, classify
 from tui_helpdesk.rules.sla import RuleError, TicketFacts, Where, parse_where, select_policy
 
 H = timedelta(hours=1)

@@ -24,12 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from tui_helpdesk.rules.calendar import Calendar, CalendarError, parse_calendar
-from tui_helpdesk.rules.escalation import (
-    EscalationRule,
-    Route,
-    parse_escalations,
-    parse_routes,
-)
+from tui_helpdesk.rules.escalation import EscalationRule, parse_escalations
+from tui_helpdesk.rules.routing import Route, parse_routes
 from tui_helpdesk.rules.sla import RuleError, SlaPolicy, parse_policies
 
 KNOWN_SECTIONS = ("desk", "calendars", "sla", "escalation", "route")

@@ -1,9 +1,9 @@
-"""Automation rules of the rules file: escalation (`[[escalation]]`) and routing (`[[route]]`).
+"""Escalation rules of the rules file (`[[escalation]]`): triggers, thresholds and actions.
 
-This module owns the parsing and validation of both arrays into frozen values, and the pure
-routing decision `classify`. Escalation rules are only data here: `helpdesk escalate` (services)
-selects candidates by due time, asks `Where.matches` and `EscalationRule.at` whether a rule is
-due, and applies its typed actions. `document.parse_rules` calls the parsers. No clock, no I/O.
+This module owns the parsing and validation of the array into frozen values. The rules are
+only data here: `rules.triggers` says when each is due for a ticket, and `helpdesk escalate`
+(services.escalation) applies its typed actions. `document.parse_rules` calls the parsers.
+No clock, no I/O.
 
 Escalation rule (DESIGN §4, issue 4)::
 
@@ -19,38 +19,6 @@ Escalation rule (DESIGN §4, issue 4)::
 Actions: `raise_priority`, `set_priority:<p>`, `level_up`, `move:<group>`, `assign:<login>`,
 `unassign`, `tag:<t>`, `note:<text>`, `notify:assignee|group_lead|group|requester|<email>`.
 
-Route (DESIGN §5)::
-
-    [[route]]
-    name = "phishing-reports"       # unique
-    [route.where]                   # or inline: where = { subject = ["phishing"] }
-    channel = ["email"]
-    sender_domain = ["example.com"]
-    contact = ["a@b.com"]
-    subject = ["phishing"]
-    body = ["suspicious link"]
-    subject_regex = "^\\[SEC\\]"
-    body_regex = "(?i)invoice #\\d+"
-    [route.set]
-    category = "Security > Phishing"
-    priority = "high"
-    group = "SecOps"
-    tags = ["security"]
-    skills = ["forensics"]
-
-Every `where` key given must match, and within a key any value does. `sender_domain` matches
-the sender's domain or any subdomain of it; `set.skills` are what an agent needs to be
-given the ticket by automatic assignment; `contact` is the sender's address; `subject` and
-`body` are keywords matched case-insensitively anywhere in the text; the regexes are Python
-regular expressions searched in the text. A route without `where` matches every message (a
-catch-all default at the bottom). `set` needs at least one of its keys.
-
-Routing semantics (chosen so that a small tag rule never hides a category rule, and every
-decision still names exactly one rule): every matching route applies, top to bottom; the first
-route to set a field wins it, later routes only fill fields still unset; tags and skills
-accumulate.
-`classify` returns, per contributing route, the changes it decided.
-
 Errors are `RuleError`s whose message starts at the key path (`escalation[2].actions[1]: ...`).
 """
 
@@ -58,12 +26,12 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from tui_helpdesk.domain import Channel, Priority
+from tui_helpdesk.domain import Priority
 from tui_helpdesk.rules.calendar import CalendarError, parse_duration
 from tui_helpdesk.rules.sla import (
     RuleError,
@@ -73,27 +41,15 @@ from tui_helpdesk.rules.sla import (
     expect_list,
     expect_table,
     expect_text,
-    normalise_category,
     parse_priority,
     parse_where,
     show,
 )
 
 ESCALATION_KEYS = ("name", "on", "at", "where", "actions")
-ROUTE_KEYS = ("name", "where", "set")
-ROUTE_WHERE_KEYS = (
-    "channel",
-    "sender_domain",
-    "contact",
-    "subject",
-    "body",
-    "subject_regex",
-    "body_regex",
-)
-ROUTE_SET_KEYS = ("category", "priority", "group", "tags", "skills")
 
 _PERCENT = re.compile(r"(\d{1,3})%", re.ASCII)
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class Trigger(enum.StrEnum):
@@ -288,7 +244,7 @@ def parse_action(value: Any, path: str) -> Action:
         return AddNote(argument)
     if argument in {target.value for target in NotifyTarget}:
         return Notify(NotifyTarget(argument))
-    if _EMAIL.fullmatch(argument):
+    if EMAIL.fullmatch(argument):
         return Notify(argument)
     targets = ", ".join(NotifyTarget)
     raise RuleError(f"{path}: notify needs one of {targets} or an email address, got {show(value)}")
@@ -383,192 +339,3 @@ def parse_escalations(items: Any) -> tuple[EscalationRule, ...]:
     rules = tuple(parse_escalation(index, table) for index, table in enumerate(items))
     check_unique([rule.name for rule in rules], "escalation")
     return rules
-
-
-# --- routing ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MessageFacts:
-    """What routes may ask about an incoming message (plain values)."""
-
-    channel: Channel
-    sender: str | None = None  # the sender's email address, if any
-    subject: str = ""
-    body: str = ""
-
-
-@dataclass(frozen=True)
-class RouteWhere:
-    channel: frozenset[Channel] | None = None
-    sender_domain: tuple[str, ...] | None = None  # lower case
-    contact: frozenset[str] | None = None  # lower case
-    subject: tuple[str, ...] | None = None  # lower case keywords
-    body: tuple[str, ...] | None = None
-    subject_regex: re.Pattern[str] | None = None
-    body_regex: re.Pattern[str] | None = None
-
-    def matches(self, facts: MessageFacts) -> bool:
-        sender = (facts.sender or "").strip().lower()
-        domain = sender.rpartition("@")[2] if "@" in sender else ""
-        subject, body = facts.subject.lower(), facts.body.lower()
-        checks = (
-            self.channel is None or facts.channel in self.channel,
-            self.sender_domain is None
-            or any(domain == d or domain.endswith(f".{d}") for d in self.sender_domain),
-            self.contact is None or sender in self.contact,
-            self.subject is None or any(word in subject for word in self.subject),
-            self.body is None or any(word in body for word in self.body),
-            self.subject_regex is None or self.subject_regex.search(facts.subject) is not None,
-            self.body_regex is None or self.body_regex.search(facts.body) is not None,
-        )
-        return all(checks)
-
-
-@dataclass(frozen=True)
-class RouteSet:
-    """Fields a route sets; None (or no tags) leaves the field alone."""
-
-    category: str | None = None
-    priority: Priority | None = None
-    group: str | None = None
-    tags: tuple[str, ...] = ()
-    skills: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return any((self.category, self.priority, self.group, self.tags, self.skills))
-
-
-@dataclass(frozen=True)
-class Route:
-    name: str
-    where: RouteWhere
-    set: RouteSet
-
-
-class RouteDecision(NamedTuple):
-    rule: str
-    changes: RouteSet
-
-
-def parse_route(index: int, table: Any) -> Route:
-    path = f"route[{index}]"
-    table = expect_table(table, path)
-    check_keys(table, ROUTE_KEYS, path)
-    for key in ("name", "set"):
-        if key not in table:
-            raise RuleError(f"{path}.{key}: missing")
-    name = expect_text(table["name"], f"{path}.name")
-    where = _parse_route_where(table["where"], f"{path}.where") if "where" in table else None
-    return Route(name=name, where=where or RouteWhere(), set=_parse_route_set(table["set"], path))
-
-
-def _parse_route_where(value: Any, path: str) -> RouteWhere:
-    table = expect_table(value, path)
-    check_keys(table, ROUTE_WHERE_KEYS, path)
-    fields: dict[str, Any] = {}
-    for key, item in table.items():
-        key_path = f"{path}.{key}"
-        if key.endswith("_regex"):
-            pattern = expect_text(item, key_path)
-            try:
-                fields[key] = re.compile(pattern)
-            except re.error as error:
-                raise RuleError(f"{key_path}: invalid regex {show(pattern)}: {error}") from None
-            continue
-        values = expect_list(item, key_path)
-        texts = [expect_text(v, f"{key_path}[{i}]") for i, v in enumerate(values)]
-        if key == "channel":
-            fields[key] = frozenset(
-                _parse_channel(v, f"{key_path}[{i}]") for i, v in enumerate(texts)
-            )
-        elif key == "contact":
-            for i, text in enumerate(texts):
-                if not _EMAIL.fullmatch(text):
-                    raise RuleError(f"{key_path}[{i}]: expected an email address, got {show(text)}")
-            fields[key] = frozenset(text.lower() for text in texts)
-        elif key == "sender_domain":
-            for i, text in enumerate(texts):
-                if "@" in text or " " in text or "." not in text.strip("."):
-                    raise RuleError(
-                        f'{key_path}[{i}]: expected a domain like "example.com", got {show(text)}'
-                    )
-            fields[key] = tuple(text.lower().strip(".") for text in texts)
-        else:
-            fields[key] = tuple(text.lower() for text in texts)
-    return RouteWhere(**fields)
-
-
-def _parse_channel(value: str, path: str) -> Channel:
-    try:
-        return Channel(value)
-    except ValueError:
-        names = ", ".join(Channel)
-        raise RuleError(f"{path}: unknown channel {show(value)} (expected {names})") from None
-
-
-def _parse_route_set(value: Any, route_path: str) -> RouteSet:
-    path = f"{route_path}.set"
-    table = expect_table(value, path)
-    check_keys(table, ROUTE_SET_KEYS, path)
-    if not table:
-        raise RuleError(f"{path}: expected at least one of {', '.join(ROUTE_SET_KEYS)}")
-    tags = _texts(table, "tags", path)
-    skills = _texts(table, "skills", path)
-    return RouteSet(
-        category=normalise_category(table["category"], f"{path}.category")
-        if "category" in table
-        else None,
-        priority=parse_priority(table["priority"], f"{path}.priority")
-        if "priority" in table
-        else None,
-        group=expect_text(table["group"], f"{path}.group") if "group" in table else None,
-        tags=tags,
-        skills=skills,
-    )
-
-
-def _texts(table: Any, key: str, path: str) -> tuple[str, ...]:
-    """An optional list of non-empty strings, duplicates dropped, in the order written."""
-    if key not in table:
-        return ()
-    items = expect_list(table[key], f"{path}.{key}")
-    return tuple(dict.fromkeys(expect_text(t, f"{path}.{key}[{i}]") for i, t in enumerate(items)))
-
-
-def parse_routes(items: Any) -> tuple[Route, ...]:
-    """Validate the whole `[[route]]` array; route names are unique."""
-    if not isinstance(items, Sequence) or isinstance(items, str):
-        raise RuleError("route: expected an array of tables ([[route]])")
-    routes = tuple(parse_route(index, table) for index, table in enumerate(items))
-    check_unique([route.name for route in routes], "route")
-    return routes
-
-
-def classify(routes: Iterable[Route], facts: MessageFacts) -> list[RouteDecision]:
-    """What the routes decide for a message: one decision per route that changed something,
-    top to bottom. The first route to set a field wins it; tags accumulate (see the module
-    docstring). An empty list means no route matched."""
-    decisions: list[RouteDecision] = []
-    taken: set[str] = set()
-    tags: set[str] = set()
-    skills: set[str] = set()
-    for route in routes:
-        if not route.where.matches(facts):
-            continue
-        wanted = route.set
-        changes = RouteSet(
-            category=wanted.category if "category" not in taken else None,
-            priority=wanted.priority if "priority" not in taken else None,
-            group=wanted.group if "group" not in taken else None,
-            tags=tuple(tag for tag in wanted.tags if tag not in tags),
-            skills=tuple(skill for skill in wanted.skills if skill not in skills),
-        )
-        for key in ("category", "priority", "group"):
-            if getattr(changes, key) is not None:
-                taken.add(key)
-        tags.update(changes.tags)
-        skills.update(changes.skills)
-        if changes:
-            decisions.append(RouteDecision(route.name, changes))
-    return decisions

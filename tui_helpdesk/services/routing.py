@@ -1,6 +1,6 @@
 """Classification of new tickets by the rules file's `[[route]]`s (DESIGN §5).
 
-`route_new_ticket` asks the pure `rules.escalation.classify` what the routes decide for a new
+`route_new_ticket` asks the pure `rules.routing.classify` what the routes decide for a new
 ticket's message (channel, sender, subject, body) and resolves the names they set (category,
 group) to rows. Ticket creation calls it for every channel; what the caller gave explicitly
 wins over a route, and each route that decided something is an audit event naming it.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Channel, Priority
-from tui_helpdesk.rules.escalation import MessageFacts, RouteDecision, classify
+from tui_helpdesk.rules.routing import MessageFacts, RouteDecision, classify
 from tui_helpdesk.services.directory import get_category, get_group
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.services.sla import active_rules
