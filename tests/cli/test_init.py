@@ -7,11 +7,37 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.cli.conftest import OS_LOGIN, Run, ok, one_line_error
+from tests.conftest import NOW
 from tui_helpdesk.cli.db import starter_rules
-from tui_helpdesk.services import desk
+from tui_helpdesk.services import desk, directory
 from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Ticket
+
+
+def applied_by(url: str) -> str | None:
+    store = Store(url)
+    try:
+        with store.read() as session:
+            rule_set = desk.active_rule_set(session)
+            return rule_set.applied_by if rule_set else None
+    finally:
+        store.dispose()
+
+
+def sla_policies(url: str) -> dict[str | None, int]:
+    """Tickets by SLA policy."""
+    store = Store(url)
+    try:
+        with store.read() as session:
+            rows = session.execute(
+                select(Ticket.sla_policy, func.count()).group_by(Ticket.sla_policy)
+            ).all()
+            return {policy: count for policy, count in rows}
+    finally:
+        store.dispose()
 
 
 def active_rules_version(url: str) -> int | None:
@@ -36,18 +62,24 @@ def test_init_on_a_fresh_home_sets_up_a_working_desk(cli: Run, home: Path) -> No
     assert "created at schema revision" in out
     assert f"{OS_LOGIN} registered as admin" in out
     assert active_rules_version(f"sqlite:///{database}") == 1
+    reapply = f"after editing it, apply it again with `helpdesk rules apply {rules}`"
+    assert f"applied as version 1; {reapply}" in out
+    assert applied_by(f"sqlite:///{database}") == OS_LOGIN
 
-    # The person who ran init can work at once, with no flags.
+    # The person who ran init can work at once, with no flags, under the starter SLA.
     [agent] = ok(cli("agent", "list", "--json")).json()["agents"]
     assert (agent["login"], agent["role"]) == (OS_LOGIN, "admin")
     ok(cli("ticket", "create", "-s", "Welcome", "-r", "first@customer.example"))
     assert ok(cli("ticket", "list", "--json")).json()["tickets"][0]["number"] == "HD-1"
+    shown = ok(cli("ticket", "show", "HD-1", "--json")).json()
+    assert shown["sla_policy"] == "standard" and shown["first_response_due_at"]
 
     # A second run changes nothing and says so.
     before = (config.read_text(), rules.read_text())
     again = ok(cli("init")).stdout
     assert "(kept)" in again and "already at schema revision" in again
     assert f"{OS_LOGIN} already registered (admin)" in again
+    assert f"desk rules version 1 active (change them with `helpdesk rules apply {rules}`)" in again
     assert (config.read_text(), rules.read_text()) == before
     assert len(ok(cli("agent", "list", "--json")).json()["agents"]) == 1
     assert active_rules_version(f"sqlite:///{database}") == 1
@@ -95,6 +127,52 @@ def test_init_refuses_a_bad_rules_file(cli: Run, home: Path, tmp_path: Path) -> 
     assert "rules.toml: desk.ticket_prefx" in line
 
 
+SECOPS_RULES = """
+[[escalation]]
+name = "security-to-secops"
+on = "customer_request"
+where = { group = ["Night Shift"] }
+actions = ["notify:group_lead", "move:SecOps"]
+"""
+
+
+def test_init_refuses_rules_naming_what_the_desk_lacks(
+    cli: Run, home: Path, tmp_path: Path
+) -> None:
+    rules = home / ".config" / "helpdesk" / "rules.toml"
+    rules.parent.mkdir(parents=True)
+    rules.write_text(SECOPS_RULES)
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    line = one_line_error(cli("--db", url, "init"), 2)
+    assert line == (
+        f'helpdesk: {rules}: escalation[0].actions[1]: no group "SecOps" (the desk has no '
+        "groups yet: add one with `helpdesk group add NAME`); fix it, then run "
+        f"`helpdesk rules apply {rules}`"
+    )
+    # The admin is registered all the same, so they can fix the file and apply it.
+    assert active_rules_version(url) is None
+    assert rules.read_text() == SECOPS_RULES
+    ok(cli("--db", url, "group", "add", "SecOps"))
+    applied = cli("--db", url, "rules", "apply", rules)
+    assert "rules version 1 applied" in ok(applied).stdout
+
+
+def test_init_by_an_agent_who_is_not_an_admin_leaves_the_rules(cli: Run, db_url: str) -> None:
+    store = Store(db_url)
+    with store.write() as session:
+        directory.add_agent(session, NOW, directory.AgentDraft("dana", "Dana Lee"))
+    store.dispose()
+    out = ok(cli("--db", db_url, "--as", "dana", "init")).stdout
+    assert "dana already registered (agent)" in out
+    assert (
+        "rules     not applied: dana is not an admin (an admin can run `helpdesk rules apply" in out
+    )
+    assert active_rules_version(db_url) is None
+    line = one_line_error(cli("--db", db_url, "--as", "dana", "init", "--force"), 1)
+    assert line.endswith("dana is not an admin: only admins apply rules")
+    assert active_rules_version(db_url) is None
+
+
 def test_init_demo_leaves_a_desk_with_data_alone(cli: Run, db_url: str) -> None:
     ok(cli("--db", db_url, "init"))
     ok(cli("--db", db_url, "ticket", "create", "-s", "Real work", "-r", "a@b.example"))
@@ -103,16 +181,34 @@ def test_init_demo_leaves_a_desk_with_data_alone(cli: Run, db_url: str) -> None:
     assert len(ok(cli("--db", db_url, "ticket", "list", "--json")).json()["tickets"]) == 1
 
 
-def test_init_demo_fills_a_new_desk_and_can_run_again(cli: Run, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    out = ok(cli("--db", url, "init", "--demo")).stdout
+def test_init_demo_fills_a_new_desk_and_can_run_again(cli: Run, db_url: str, home: Path) -> None:
+    # The starter rules, plus a rule naming SecOps, which only the demo creates: the rules
+    # are applied before the demo is seeded (so its tickets have SLA clocks from their
+    # creation) and their names checked after it, in one transaction. A `where` on a group
+    # the desk lacks only warns.
+    rules = home / ".config" / "helpdesk" / "rules.toml"
+    rules.parent.mkdir(parents=True)
+    rules.write_text(starter_rules() + SECOPS_RULES)
+    result = ok(cli("--db", db_url, "init", "--demo"))
+    out = result.stdout
     assert "tickets" in out and "not added" not in out
-    listed = ok(cli("--db", url, "ticket", "list", "--status", "all", "--limit", "500", "--json"))
+    assert out.index("applied as version 1") < out.index("demo ")
+    assert result.stderr.strip() == (
+        f'warning: {rules}: escalation[4].where.group[0]: no group "Night Shift" '
+        "(groups: Billing Team, L1, L2, L3, SecOps): it matches no ticket until the group exists"
+    )
+    listed = ok(
+        cli("--db", db_url, "ticket", "list", "--status", "all", "--limit", "500", "--json")
+    )
     tickets = listed.json()["tickets"]
     assert len(tickets) == 500 and listed.json()["next_cursor"] is not None
     assert {t["status"] for t in tickets} >= {"new", "open", "pending", "resolved", "closed"}
     assert any(t["channel"] == "phone" and t["created_by"] for t in tickets)
-    again = ok(cli("--db", url, "init", "--demo")).stdout
+    policies = sla_policies(db_url)
+    assert policies["premium"] > 0 and policies["standard"] > 0 and None not in policies
+    check = ok(cli("--db", db_url, "db", "check", "--json")).json()
+    assert check["ok"] is True, [c for c in check["checks"] if c["violations"]]
+    again = ok(cli("--db", db_url, "init", "--demo")).stdout
     assert "not added: the desk already has tickets" in again
 
 

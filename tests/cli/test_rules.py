@@ -62,3 +62,28 @@ def test_only_admins_apply(hd: Run, tmp_path: Path) -> None:
     line = one_line_error(hd("rules", "apply", path, as_="bob"), 1)
     assert "only admins apply rules" in line
     assert len(ok(hd("rules", "history", "--json")).json()["versions"]) == 1
+
+
+def test_apply_checks_names_even_in_a_dry_run(hd: Run, tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(
+        RULES + '\n[[escalation]]\nname = "to-secops"\non = "first_response"\nat = "breach"\n'
+        'actions = ["move:SecOps"]\n'
+    )
+    for extra in (("--dry-run",), ()):
+        line = one_line_error(hd("rules", "apply", path, *extra, as_="admin"), 2)
+        assert line == (
+            f'helpdesk: {path}: escalation[0].actions[0]: no group "SecOps" (groups: L1, L2)'
+        )
+    assert len(ok(hd("rules", "history", "--json")).json()["versions"]) == 1
+
+
+def test_apply_warns_about_a_where_on_a_missing_group(hd: Run, tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        RULES + '\n[[escalation]]\nname = "l3-warn"\non = "first_response"\nat = "80%"\n'
+        'where = { group = ["L3"] }\nactions = ["notify:group_lead"]\n'
+    )
+    applied = ok(hd("rules", "apply", path, as_="admin"))
+    assert "rules version 2 applied" in applied.stdout
+    assert applied.stderr.startswith(f"warning: {path}: escalation[0].where.group")

@@ -1,14 +1,16 @@
 """`helpdesk init` and `helpdesk db upgrade|current`: setting up a desk and its schema.
 
 `init` is safe to run again: it writes the starter config and rules files only where none
-exist (or with --force), brings the database to the current schema, applies the rules file
-into a desk that has no active rules yet, and registers the person running it as an admin.
+exist (or with --force), brings the database to the current schema, registers the person
+running it as an admin, and applies the rules file into a desk that has no active rules yet
+(before `--demo` seeds the demo, so the demo's tickets have SLA clocks from the start).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import shlex
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -25,13 +27,13 @@ from tui_helpdesk.config import (
     starter_config,
 )
 from tui_helpdesk.domain import Role
-from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.rules.document import RulesDocument, parse_rules
 from tui_helpdesk.services import desk, directory
-from tui_helpdesk.services.errors import NotFound
+from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.engine import Store
 
 from .common import JsonFlag, read_text, runtime
-from .output import print_json, say
+from .output import hint, print_json, say
 from .runtime import CliError, Runtime, current_revision, open_store, safe_url
 
 app = typer.Typer(
@@ -115,17 +117,17 @@ def init(
     """Set up a desk: starter config and rules, the database, you as an admin.
 
     Registers the acting login (--as, $HELPDESK_AGENT, else your OS login) as an admin agent
-    if it is not an agent yet. Safe to run again."""
+    if it is not an agent yet, and applies the rules file unless the desk already has active
+    rules. Safe to run again."""
     rt = runtime(ctx)
     settings = _init_settings(rt)
     login = rt.login
     url = settings.database_url
+    source = str(settings.rules_path)
     # Check the rules first, so a bad rules file stops init before it writes anything.
     keep_rules = settings.rules_path.exists() and not force
-    rules_text = (
-        read_text(str(settings.rules_path), "rules file") if keep_rules else starter_rules()
-    )
-    document = parse_rules(rules_text, str(settings.rules_path))
+    rules_text = read_text(source, "rules file") if keep_rules else starter_rules()
+    document = parse_rules(rules_text, source)
     config_state = _write(settings.config_path, starter_config(url), force)
     rules_state = _write(settings.rules_path, rules_text, force)
     say(f"config    {settings.config_path} ({config_state})")
@@ -135,41 +137,95 @@ def init(
     try:
         migrated = _upgrade(store, url)
         say(f"database  {safe_url(url)} ({migrated.describe()})")
+        # The admin commits on its own: rules that cannot be applied still leave a desk
+        # whose admin can fix them and run `helpdesk rules apply`.
         with store.write() as session:
             agent = _ensure_admin(session, rt, login)
-            actor = directory.actor_for(session, login)
-            active = desk.active_rule_set(session)
-            if active is None or force:
-                rule_set, created = desk.apply_rules(session, actor, rt.now, document)
-                rules_line = (
-                    f"applied as version {rule_set.version}"
-                    if created
-                    else f"version {rule_set.version} already active"
-                )
-            else:
-                rules_line = (
-                    f"desk rules version {active.version} active "
-                    "(change them with `helpdesk rules apply`)"
-                )
         say(f"agent     {agent}")
-        say(f"rules     {rules_line}")
-        if demo:
-            say(f"demo      {_seed_demo(store, rt.now, seed, login)}")
+        with store.write() as session:
+            applied = _apply_rules(session, rt, login, document, source, force, demo)
+            seeded = _seed_demo(session, rt.now, seed, login) if demo else None
+            if applied.names_pending:
+                # The demo has created its groups and agents by now; a failure here rolls
+                # back the rules and the demo together.
+                applied.warnings += _check_names(session, document, source)
     finally:
         store.dispose()
+    for warning in applied.warnings:
+        hint(f"warning: {warning}")
+    say(f"rules     {applied.line}")
+    if seeded is not None:
+        say(f"demo      {seeded}")
     say("ready: run `helpdesk` to open the console, `helpdesk --help` for commands")
 
 
-def _seed_demo(store: Store, now: datetime, seed: int, login: str) -> str:
+def _apply_command(path: str) -> str:
+    return f"`helpdesk rules apply {shlex.quote(path)}`"
+
+
+def _check_names(session: Session, document: RulesDocument, source: str) -> list[str]:
+    """`desk.check_rule_names`, its error telling how to apply the file once it is fixed."""
+    try:
+        return desk.check_rule_names(session, document, source)
+    except ValidationError as exc:
+        raise CliError(f"{exc}; fix it, then run {_apply_command(source)}", 2) from None
+
+
+@dataclass
+class _Applied:
+    line: str  # what happened, for the output
+    warnings: list[str] = field(default_factory=list)
+    names_pending: bool = False  # the rules' names are checked after the demo is seeded
+
+
+def _apply_rules(
+    session: Session,
+    rt: Runtime,
+    login: str,
+    document: RulesDocument,
+    source: str,
+    force: bool,
+    demo: bool,
+) -> _Applied:
+    """Apply the rules file as the first version, unless the desk already has active rules
+    (or --force). Before a demo is seeded, so its tickets get SLA clocks from the start; the
+    names the rules use are then checked once the demo has created its groups."""
+    again = f"after editing it, apply it again with {_apply_command(source)}"
+    active = desk.active_rule_set(session)
+    if active is not None and not force:
+        return _Applied(
+            f"desk rules version {active.version} active (change them with "
+            f"{_apply_command(source)})"
+        )
+    actor = directory.actor_for(session, login)
+    if active is None and not force and not actor.is_admin:
+        return _Applied(
+            f"not applied: {login} is not an admin (an admin can run {_apply_command(source)})"
+        )
+    from tui_helpdesk.services import demo as demo_service
+
+    names_pending = demo and not demo_service.existing_data(session)
+    warnings = [] if names_pending else _check_names(session, document, source)
+    rule_set, created = desk.apply_rules(
+        session, actor, rt.now, document, source=source, check_names=False
+    )
+    state = (
+        f"applied as version {rule_set.version}"
+        if created
+        else f"version {rule_set.version} already active"
+    )
+    return _Applied(f"{state}; {again}", warnings, names_pending)
+
+
+def _seed_demo(session: Session, now: datetime, seed: int, login: str) -> str:
     """Seed the demo desk into an empty desk, with `login` working in it; a desk with data
     keeps it and is left alone, so `init --demo` can run again."""
     from tui_helpdesk.services import demo
 
-    with store.write() as session:
-        taken = demo.existing_data(session)
-        if taken:
-            return f"not added: the desk already has {', '.join(taken)}"
-        counts = demo.seed_demo(session, now, seed=seed, agent=login)
+    taken = demo.existing_data(session)
+    if taken:
+        return f"not added: the desk already has {', '.join(taken)}"
+    counts = demo.seed_demo(session, now, seed=seed, agent=login)
     return ", ".join(f"{n} {what}" for what, n in counts.items())
 
 

@@ -22,7 +22,7 @@ from tui_helpdesk.services import desk, replay
 from tui_helpdesk.services.serialize import iso
 
 from .common import JsonFlag, read_text, runtime
-from .output import inert, print_json, say
+from .output import hint, inert, print_json, say
 from .output import show as render
 from .runtime import CliError
 
@@ -62,17 +62,22 @@ def apply(
 ) -> None:
     """Store a rules file as the desk's active version (admins only)."""
     document = _load(file)
+    source = "stdin" if file == "-" else file
     rt = runtime(ctx)
     with rt.store().write() as session:
         actor = rt.actor(session)
         active = desk.active_rule_set(session)
+        for warning in desk.check_rule_names(session, document, source):
+            hint(f"warning: {warning}")
         if dry_run:
             same = active is not None and active.sha256 == document.sha256
             state = "already active" if same else "would become the active version"
             say(f"{file}: valid ({_summary(document)}); {state} (dry run, nothing changed)")
             session.rollback()
             return
-        rule_set, created = desk.apply_rules(session, actor, rt.now, document)
+        rule_set, created = desk.apply_rules(
+            session, actor, rt.now, document, source=source, check_names=False
+        )
     if created:
         say(
             f"rules version {rule_set.version} applied by {rule_set.applied_by} "

@@ -8,11 +8,25 @@ Used after bulk loads (the benchmark generator), upgrades and restores.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, literal, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
-from tui_helpdesk.domain import ACTIVE_STATUSES, Status
+from tui_helpdesk.domain import Status
+from tui_helpdesk.rules.clock import ClockState
 from tui_helpdesk.store.base import Base
 from tui_helpdesk.store.models import Counter, Ticket
 
@@ -130,40 +144,189 @@ def run_checks(session: Session) -> list[CheckResult]:
                 Ticket.updated_at < Ticket.created_at,
             ),
         ),
-        _ticket_check(
-            session,
-            "sla:finished",
-            "resolved and closed tickets have no running deadline",
-            and_(finished, Ticket.due_at.is_not(None)),
+    ]
+    return results + _sla_checks(session)
+
+
+# --- SLA clocks (rules/clock.py, kept by services/sla.py) ------------------------------------
+
+# Plain strings: the state columns are VARCHARs, and drivers may dump enums by name.
+_RUNNING, _PAUSED, _STOPPED, _MET = (
+    ClockState.RUNNING.value,
+    ClockState.PAUSED.value,
+    ClockState.STOPPED.value,
+    ClockState.MET.value,
+)
+
+
+def _in_state(state: ColumnElement[str | None], value: str) -> ColumnElement[bool]:
+    """True or false, never NULL (a ticket without clocks is in no state): safe under NOT."""
+    return and_(state.is_not(None), state == value)
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """The columns of one clock."""
+
+    state: ColumnElement[str | None]
+    target: ColumnElement[int | None]
+    due_at: ColumnElement[Any]
+    remaining: ColumnElement[int | None]
+    states: tuple[str, ...]  # the states this clock can take
+    expected: ColumnElement[str]  # the state rules/clock.py gives it for the ticket as it is
+
+
+def _clocks() -> tuple[_Clock, _Clock]:
+    finished = Ticket.status.in_([Status.RESOLVED, Status.CLOSED])
+    # rules/clock.py `_wanted`: a first response is met once answered, stopped when resolved
+    # unanswered, paused while pending; resolution is met when resolved, paused while
+    # pending or on hold.
+    first_response = _Clock(
+        Ticket.first_response_state,
+        Ticket.first_response_target,
+        Ticket.first_response_due_at,
+        Ticket.first_response_remaining,
+        (_RUNNING, _PAUSED, _STOPPED, _MET),
+        case(
+            (Ticket.first_response_at.is_not(None), literal(_MET)),
+            (finished, literal(_STOPPED)),
+            (Ticket.status == Status.PENDING, literal(_PAUSED)),
+            else_=literal(_RUNNING),
         ),
-        _ticket_check(
-            session,
-            "sla:paused",
-            "only pending and on-hold tickets are paused",
-            and_(
-                Ticket.sla_paused_at.is_not(None),
-                not_(Ticket.status.in_([Status.PENDING, Status.ON_HOLD])),
+    )
+    resolution = _Clock(
+        Ticket.resolution_state,
+        Ticket.resolution_target,
+        Ticket.resolution_due_at,
+        Ticket.resolution_remaining,
+        (_RUNNING, _PAUSED, _MET),
+        case(
+            (finished, literal(_MET)),
+            (Ticket.status.in_([Status.PENDING, Status.ON_HOLD]), literal(_PAUSED)),
+            else_=literal(_RUNNING),
+        ),
+    )
+    return first_response, resolution
+
+
+def _sla_checks(session: Session) -> list[CheckResult]:
+    first, resolution = clocks = _clocks()
+    finished = Ticket.status.in_([Status.RESOLVED, Status.CLOSED])
+    paused = or_(*(_in_state(clock.state, _PAUSED) for clock in clocks))
+    # The earliest deadline of a running clock (rules/clock.py `Sla.due_at`).
+    both_running = and_(first.state == _RUNNING, resolution.state == _RUNNING)
+    earliest_running_due = case(
+        (
+            both_running,
+            case((first.due_at <= resolution.due_at, first.due_at), else_=resolution.due_at),
+        ),
+        (first.state == _RUNNING, first.due_at),
+        (resolution.state == _RUNNING, resolution.due_at),
+        else_=null(),
+    )
+    checks = [
+        (
+            "sla:state",
+            "clock states are running, paused, stopped (first response only) or met, "
+            "and a clock has a state exactly when it has a target",
+            or_(
+                *(
+                    or_(
+                        clock.state.not_in(clock.states),
+                        and_(clock.state.is_(None), clock.target.is_not(None)),
+                        and_(clock.state.is_not(None), clock.target.is_(None)),
+                    )
+                    for clock in clocks
+                )
             ),
         ),
-        _ticket_check(
-            session,
-            "sla:due",
-            "a running deadline is the first-response target while "
-            "unanswered, else the resolution target",
-            and_(
-                Ticket.due_at.is_not(None),
-                Ticket.status.in_(ACTIVE_STATUSES),
-                or_(
-                    and_(
-                        Ticket.first_response_at.is_(None),
-                        Ticket.due_at != Ticket.first_response_due_at,
+        (
+            "sla:policy",
+            "a ticket with an SLA policy has its calendar and both clocks; one without has none",
+            or_(
+                and_(
+                    Ticket.sla_policy.is_not(None),
+                    or_(
+                        Ticket.sla_calendar.is_(None),
+                        first.state.is_(None),
+                        resolution.state.is_(None),
                     ),
-                    and_(
-                        Ticket.first_response_at.is_not(None),
-                        Ticket.due_at != Ticket.resolution_due_at,
+                ),
+                and_(
+                    Ticket.sla_policy.is_(None),
+                    or_(
+                        Ticket.sla_calendar.is_not(None),
+                        first.state.is_not(None),
+                        resolution.state.is_not(None),
                     ),
                 ),
             ),
         ),
+        (
+            "sla:running",
+            "a running clock has a due time and no remaining time",
+            or_(
+                *(
+                    and_(
+                        clock.state == _RUNNING,
+                        or_(clock.due_at.is_(None), clock.remaining.is_not(None)),
+                    )
+                    for clock in clocks
+                )
+            ),
+        ),
+        (
+            "sla:waiting",
+            "a paused or stopped clock keeps its remaining time and has no due time",
+            or_(
+                *(
+                    and_(
+                        clock.state.in_([_PAUSED, _STOPPED]),
+                        or_(clock.remaining.is_(None), clock.due_at.is_not(None)),
+                    )
+                    for clock in clocks
+                )
+            ),
+        ),
+        (
+            "sla:status",
+            "clock states follow the ticket: first response met once answered, stopped when "
+            "resolved unanswered, paused while pending; resolution met when resolved, paused "
+            "while pending or on hold; else running",
+            or_(*(clock.state != clock.expected for clock in clocks)),
+        ),
+        (
+            "sla:due",
+            "the ticket's due time is the earliest due time of its running clocks",
+            Ticket.due_at.is_distinct_from(earliest_running_due),
+        ),
+        (
+            "sla:finished",
+            "only active tickets have a due time or a running clock",
+            and_(
+                finished,
+                or_(
+                    Ticket.due_at.is_not(None),
+                    first.state == _RUNNING,
+                    resolution.state == _RUNNING,
+                ),
+            ),
+        ),
+        (
+            "sla:paused",
+            "a ticket has a pause time exactly when one of its clocks is paused",
+            or_(
+                and_(Ticket.sla_paused_at.is_not(None), not_(paused)),
+                and_(Ticket.sla_paused_at.is_(None), paused),
+            ),
+        ),
+        (
+            "sla:unassigned",
+            "only active tickets without an assignee have an unassigned-since time",
+            and_(
+                Ticket.unassigned_since.is_not(None),
+                or_(Ticket.assignee_id.is_not(None), finished),
+            ),
+        ),
     ]
-    return results
+    return [_ticket_check(session, name, text, broken) for name, text, broken in checks]

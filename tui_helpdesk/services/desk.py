@@ -1,16 +1,29 @@
-"""The desk's active rules document: reading its settings and applying a new version."""
+"""The desk's active rules document: reading its settings and applying a new version.
+
+Called by `helpdesk rules apply` and `helpdesk init` (cli), and by the services that read the
+desk settings. Applying checks what the pure rules parser cannot: that the groups, agents and
+categories the rules name exist in this desk (`check_rule_names`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.rules.document import DeskSettings, RulesDocument, desk_from_document
+from tui_helpdesk.rules.escalation import Assign, MoveToGroup
+from tui_helpdesk.rules.sla import category_parts, normalise_category, show
 from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.errors import PermissionDenied
-from tui_helpdesk.store.models import RuleSet
+from tui_helpdesk.services.errors import PermissionDenied, ValidationError
+from tui_helpdesk.services.sla import RULES_KEY
+from tui_helpdesk.store.models import Agent, Category, Group, Organization, RuleSet
+
+LISTED = 8  # names listed in a message before "..."
 
 
 def active_rule_set(session: Session) -> RuleSet | None:
@@ -22,13 +35,172 @@ def desk_settings(session: Session) -> DeskSettings:
     return desk_from_document(rule_set.document if rule_set else None)
 
 
+# --- names the rules use -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Directory:
+    """The names of this desk that rules may refer to."""
+
+    groups: tuple[str, ...]
+    agents: Mapping[str, bool]  # login -> active
+    categories: tuple[str, ...]  # full paths
+
+    @classmethod
+    def load(cls, session: Session) -> _Directory:
+        return cls(
+            # Sorted here, not in SQL: the same order whatever the back end's collation.
+            groups=tuple(sorted(session.scalars(select(Group.name)))),
+            agents={
+                login: active
+                for login, active in session.execute(select(Agent.login, Agent.active))
+            },
+            categories=tuple(sorted(session.scalars(select(Category.path)))),
+        )
+
+    def group(self, name: str) -> str | None:
+        """The group's name as stored; groups are looked up regardless of case, as
+        `directory.get_group` does when the rule is carried out."""
+        wanted = name.strip().lower()
+        return next((g for g in self.groups if g.lower() == wanted), None)
+
+    def category(self, path: str) -> str | None:
+        wanted = [part.lower() for part in category_parts(path)]
+        return next(
+            (c for c in self.categories if [p.lower() for p in category_parts(c)] == wanted),
+            None,
+        )
+
+
+_ADD = {
+    "groups": "add one with `helpdesk group add NAME`",
+    "agents": "add one with `helpdesk agent add LOGIN`",
+    "categories": "add one with `helpdesk category add PATH`",
+}
+
+
+def _listing(plural: str, names: Sequence[str]) -> str:
+    """What the desk has instead, for a message: "groups: L1, L2" or how to add one."""
+    if not names:
+        return f"the desk has no {plural} yet: {_ADD[plural]}"
+    shown = ", ".join(names[:LISTED]) + (", ..." if len(names) > LISTED else "")
+    return f"{plural}: {shown}"
+
+
+def _where_values(data: Mapping[str, Any], section: str, key: str) -> Iterator[tuple[str, str]]:
+    """(key path, value) of every `where.<key>` item of a section's tables, from the raw
+    document (the parsed `Where` keeps sets, which lose the positions the paths need)."""
+    items = data.get(section, [])
+    for index, table in enumerate(items if isinstance(items, list) else []):
+        where = table.get("where", {}) if isinstance(table, Mapping) else {}
+        values = where.get(key, []) if isinstance(where, Mapping) else []
+        for position, value in enumerate(values if isinstance(values, list) else []):
+            if isinstance(value, str):
+                yield f"{section}[{index}].where.{key}[{position}]", value.strip()
+
+
+def _errors(document: RulesDocument, names: _Directory) -> Iterator[str]:
+    """Names that must exist for the rules to be carried out: groups and agents of actions,
+    groups and categories that routes set."""
+    for index, rule in enumerate(document.escalations):
+        for position, action in enumerate(rule.actions):
+            key = f"escalation[{index}].actions[{position}]"
+            if isinstance(action, MoveToGroup) and names.group(action.group) is None:
+                yield f"{key}: no group {show(action.group)} ({_listing('groups', names.groups)})"
+            elif isinstance(action, Assign):
+                active = names.agents.get(action.login)
+                if active is None:
+                    listing = _listing("agents", sorted(names.agents))
+                    yield f"{key}: no agent {show(action.login)} ({listing})"
+                elif not active:
+                    yield f"{key}: agent {show(action.login)} is deactivated"
+    for index, route in enumerate(document.routes):
+        key = f"route[{index}].set"
+        if route.set.group is not None and names.group(route.set.group) is None:
+            listing = _listing("groups", names.groups)
+            yield f"{key}.group: no group {show(route.set.group)} ({listing})"
+        if route.set.category is not None and names.category(route.set.category) is None:
+            listing = _listing("categories", names.categories)
+            yield f"{key}.category: no category {show(route.set.category)} ({listing})"
+
+
+def _warnings(session: Session, document: RulesDocument, names: _Directory) -> Iterator[str]:
+    """Names that only make a condition match nothing (yet): harmless, but likely typos."""
+    for section in ("sla", "escalation"):
+        for key, group in _where_values(document.data, section, "group"):
+            if group in names.groups:
+                continue
+            stored = names.group(group)
+            if stored is not None:
+                # `where` compares names exactly (rules/sla.py), unlike the lookups of actions.
+                yield f"{key}: the group is named {show(stored)}: {show(group)} matches no ticket"
+            else:
+                yield (
+                    f"{key}: no group {show(group)} ({_listing('groups', names.groups)}): "
+                    "it matches no ticket until the group exists"
+                )
+        for key, raw in _where_values(document.data, section, "category"):
+            path = normalise_category(raw, key)
+            prefix = category_parts(path)
+            if not any(category_parts(c)[: len(prefix)] == prefix for c in names.categories):
+                yield f"{key}: no category {show(path)} or below it yet: it matches no ticket"
+    policies = {policy.name for policy in document.sla}
+    contracts = session.execute(
+        select(Organization.sla_policy, func.count())
+        .where(Organization.sla_policy.is_not(None))
+        .group_by(Organization.sla_policy)
+        .order_by(Organization.sla_policy)
+    ).all()
+    for contract, count in contracts:
+        if contract not in policies:
+            yield (
+                f"sla: {count} organization(s) have a contract naming SLA policy "
+                f"{show(contract)}, which these rules lack: their tickets get the first "
+                "policy that matches, if any"
+            )
+
+
+def check_rule_names(
+    session: Session, document: RulesDocument, source: str = "rules.toml"
+) -> list[str]:
+    """Check the names the rules use against this desk, before they are applied.
+
+    A group, agent or category that an action or a route would need and the desk lacks is a
+    `ValidationError` naming the file and key (`rules.toml: escalation[3].actions[0]: no group
+    "SecOps" (groups: L1, L2)`). Returns warnings, each `<source>: <key>: ...`, for names that
+    are harmless but probably wrong: a `where` on a group or category the desk lacks, an
+    organization's contract naming a policy the rules lack. `rules apply --dry-run` calls it
+    alone; `apply_rules` calls it too."""
+    names = _Directory.load(session)
+    errors = list(_errors(document, names))
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ValidationError(f"{source}: {errors[0]}{more}")
+    return [f"{source}: {warning}" for warning in _warnings(session, document, names)]
+
+
+# --- versions ----------------------------------------------------------------------------
+
+
 def apply_rules(
-    session: Session, actor: Actor, now: datetime, document: RulesDocument
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    document: RulesDocument,
+    *,
+    source: str = "rules.toml",
+    check_names: bool = True,
 ) -> tuple[RuleSet, bool]:
     """Store `document` as the active version. Returns (rule set, created); applying the
-    text that is already active changes nothing."""
+    text that is already active changes nothing.
+
+    The names the rules use are checked first (`check_rule_names`; its warnings are the
+    caller's to show). `check_names=False` is for a caller that checks them later in the same
+    transaction: `init --demo` applies the rules before it creates the demo's groups."""
     if actor.is_agent and not actor.is_admin:
         raise PermissionDenied(f"{actor.login} is not an admin: only admins apply rules")
+    if check_names:
+        check_rule_names(session, document, source)
     current = active_rule_set(session)
     if current is not None and current.sha256 == document.sha256:
         return current, False
@@ -45,6 +217,7 @@ def apply_rules(
     )
     session.add(rule_set)
     session.flush()
+    session.info.pop(RULES_KEY, None)  # the rules this transaction read are no longer active
     return rule_set, True
 
 
