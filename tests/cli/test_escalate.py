@@ -21,7 +21,8 @@ from tui_helpdesk.store.locks import job_lock
 from tui_helpdesk.store.models import Escalation, Outbox
 
 HELPDESK = Path(sys.executable).with_name("helpdesk")
-LATER = (NOW + timedelta(hours=3)).isoformat()
+WARNED = (NOW + timedelta(minutes=100)).isoformat()  # 83% of the 2h first-response target
+LATER = (NOW + timedelta(hours=3)).isoformat()  # breached
 
 
 def _desk_with_due_tickets(desk_store: Desk, count: int) -> None:
@@ -48,11 +49,16 @@ def test_escalate_prints_actions_and_summary_then_nothing(
     _desk_with_due_tickets(desk_store, 1)
     quiet = ok(cli("--db", db_url, "escalate", "--now", NOW.isoformat()))
     assert quiet.stdout == ""  # nothing due: nothing for cron to mail
-    first = ok(cli("--db", db_url, "escalate", "--now", LATER))
-    lines = first.stdout.splitlines()
-    assert lines[0] == "HD-1  warn-first-response  notify:assignee  -> bob@desk.example"
-    assert "HD-1  first-response-missed  raise_priority  high -> urgent" in lines
-    assert lines[-1].startswith("escalate: escalated 1 tickets with 6 actions; 1 SLA breaches")
+    warned = ok(cli("--db", db_url, "escalate", "--now", WARNED)).stdout.splitlines()
+    assert warned == [
+        "HD-1  warn-first-response  notify:assignee  -> bob@desk.example",
+        "HD-1  warn-first-response  notify:group_lead  -> admin@desk.example",
+        "escalate: escalated 1 tickets with 2 actions; 0 SLA breaches recorded; 0 failed; "
+        "as of 2026-11-23T11:10:00Z",
+    ]
+    breached = ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout.splitlines()
+    assert breached[0] == "HD-1  first-response-missed  raise_priority  high -> urgent"
+    assert breached[-1].startswith("escalate: escalated 1 tickets with 4 actions; 1 SLA breaches")
     assert ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout == ""
 
 
@@ -63,10 +69,10 @@ def test_escalate_json_and_dry_run(desk_store: Desk, db_url: str, cli: Run) -> N
     assert planned["escalated"] == 2
     assert planned["actions"][0] == {
         "ticket": "HD-1",
-        "rule": "warn-first-response",
-        "action": "notify:assignee",
-        "from": None,
-        "to": "bob@desk.example",
+        "rule": "first-response-missed",
+        "action": "raise_priority",
+        "from": "high",
+        "to": "urgent",
     }
     done = ok(cli("--db", db_url, "escalate", "--now", LATER, "--json")).json()
     assert done["dry_run"] is False and done["actions"] == planned["actions"]
@@ -90,7 +96,7 @@ def test_a_held_lock_exits_75(desk_store: Desk, db_url: str, cli: Run) -> None:
 def test_two_overlapping_runs_apply_each_action_once(desk_store: Desk, db_url: str) -> None:
     count = 40
     _desk_with_due_tickets(desk_store, count)
-    command = [str(HELPDESK), "--db", db_url, "escalate", "--now", LATER, "--json"]
+    command = [str(HELPDESK), "--db", db_url, "escalate", "--now", WARNED, "--json"]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
     runs.append(
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -104,10 +110,9 @@ def test_two_overlapping_runs_apply_each_action_once(desk_store: Desk, db_url: s
         if code == 0
         for a in json.loads(out)["actions"]
     ]
-    assert len(actions) == len(set(actions)) == count * 6  # 2 warnings + 4 breach actions
+    assert len(actions) == len(set(actions)) == count * 2  # assignee and lead warned
     with desk_store.store.read() as session:
-        assert session.scalar(select(func.count()).select_from(Escalation)) == count * 2
-        # Each ticket: assignee and lead warned; L2 has no lead, so the breach notifies nobody.
+        assert session.scalar(select(func.count()).select_from(Escalation)) == count
         assert session.scalar(select(func.count()).select_from(Outbox)) == count * 2
 
 

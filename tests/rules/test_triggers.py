@@ -147,7 +147,6 @@ WARN = "80% of the first response target used"
         # Already past the share: due now.
         (MONDAY_9, rome(2026, 3, 9, 12, 12), rome(2026, 3, 9, 12, 12)),
         (MONDAY_9, rome(2026, 3, 9, 12, 30), rome(2026, 3, 9, 12, 30)),
-        (MONDAY_9, rome(2026, 3, 10, 12), rome(2026, 3, 10, 12)),  # even when overdue
     ],
 )
 def test_a_share_of_the_target(start: datetime, now: datetime, expected: datetime) -> None:
@@ -296,12 +295,18 @@ def test_nothing_due_yet_gives_the_earliest_upcoming_instant() -> None:
     assert later == Schedule((), (), rome(2026, 3, 9, 12, 12))
 
 
+def test_a_warning_that_comes_after_the_breach_is_skipped() -> None:
+    assert fire("fr-warn", clocks(MONDAY_9), rome(2026, 3, 10, 12)) is None
+    breached = mark_breached(clocks(MONDAY_9), [ClockName.FIRST_RESPONSE])
+    assert fire("fr-warn", breached, rome(2026, 3, 9, 12, 30)) is None
+
+
 def test_due_rules_in_file_order_and_breaches() -> None:
     sla = clocks(MONDAY_9)
     now = rome(2026, 3, 9, 13, 30)
     assert plan(sla, now) == Schedule(
         due=(
-            Due(RULE["fr-warn"], now, WARN),
+            # fr-warn (80%) is not due: the clock is overdue, the warning too late.
             Due(RULE["fr-breach"], rome(2026, 3, 9, 13), "first response target breached"),
             Due(RULE["idle"], rome(2026, 3, 9, 11), "idle for 2h"),
         ),

@@ -1,7 +1,8 @@
 """When escalation rules fire: the instants behind `next_escalation_at` and `helpdesk escalate`.
 
 For one ticket, `fire_time` says when a rule becomes due: at a share of an SLA target (the
-instant the clock's remaining working time drops to the rest of the target), at the breach,
+instant the clock's remaining working time drops to the rest of the target; a share below
+100% is a warning, so it no longer fires once the clock is overdue), at the breach,
 after a working-time duration idle (no public exchange while new or open) or unassigned, or
 never (customer requests fire on request; a paused clock fires nothing). `schedule` gathers,
 for rules not yet fired in this SLA cycle, what is due at `now` and the next instant anything
@@ -88,6 +89,8 @@ def fire_time(
         rest = clock.target * (100 - at.percent) / 100
         left = remaining(calendar, clock, now)
         assert left is not None
+        if clock.breached or left <= ZERO:
+            return None  # a warning is for before the breach: once breached, it is too late
         reason = f"{at.percent}% of the {name.label} target used"
         if left <= rest:
             return now, reason
