@@ -249,6 +249,12 @@ def _record_breaches(
 def _candidates(
     session: Session, now: datetime, after: tuple[datetime, int] | None, limit: int
 ) -> list[Ticket]:
+    if after is None:
+        # The common cron case, nothing due: one index probe, without building the ORM query
+        # that loads whole tickets (its first compilation alone costs more than the probe).
+        probe = select(Ticket.id).where(Ticket.next_escalation_at <= now).limit(1)
+        if session.execute(probe).first() is None:
+            return []
     query = select(Ticket).where(Ticket.next_escalation_at <= now)
     if after is not None:
         query = query.where(tuple_(Ticket.next_escalation_at, Ticket.id) > tuple_(*after))
