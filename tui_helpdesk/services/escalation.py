@@ -18,7 +18,7 @@ escalation without a rule, and for a customer's request fires the `customer_requ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -167,35 +167,35 @@ def _apply_action(
     return line
 
 
-def _claim(
-    session: Session,
-    ticket: Ticket,
-    rule: str,
-    trigger: str,
-    at: datetime,
-    reason: str,
-    actions: list[str],
-    actor: Actor,
-) -> bool:
-    """Insert the (ticket, rule, cycle) escalation row; False if it already exists."""
-    values = {
+def _claim_values(
+    ticket: Ticket, rule: EscalationRule, at: datetime, reason: str, actor: Actor
+) -> dict[str, object]:
+    return {
         "ticket_id": ticket.id,
-        "rule": rule,
+        "rule": rule.name,
         "cycle": ticket.sla_cycle or 0,
-        "trigger": trigger,
+        "trigger": rule.on.value,
         "at": at,
         "actor": actor.login,
         "reason": reason,
-        "actions": actions,
+        "actions": [str(action) for action in rule.actions],
     }
+
+
+def _claim(session: Session, rows: list[dict[str, object]]) -> set[tuple[int, str]]:
+    """Insert (ticket, rule, cycle) escalation rows in one statement; returns the (ticket id,
+    rule) pairs this call inserted. A pair already there (fired before, or by an overlapping
+    run) is skipped: its actions must not run again."""
+    if not rows:
+        return set()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(Escalation)
-        .values(**values)
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["ticket_id", "rule", "cycle"])
-        .returning(Escalation.id)
+        .returning(Escalation.ticket_id, Escalation.rule)
     )
-    return session.execute(statement).first() is not None
+    return {(ticket_id, rule) for ticket_id, rule in session.execute(statement)}
 
 
 def _fire(
@@ -207,10 +207,22 @@ def _fire(
     reason: str,
 ) -> list[ActionLine]:
     """Fire `rule` on a ticket once per cycle: claim its row, then run its actions."""
-    names = [str(action) for action in rule.actions]
-    if not _claim(session, ticket, rule.name, rule.on.value, now, reason, names, actor):
+    if not _claim(session, [_claim_values(ticket, rule, now, reason, actor)]):
         return []
+    return _run_actions(session, ticket, actor, now, rule, reason)
+
+
+def _run_actions(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    now: datetime,
+    rule: EscalationRule,
+    reason: str,
+) -> list[ActionLine]:
+    """The actions of a rule whose escalation row this run claimed, and their audit."""
     remember_fired(session, ticket, rule.name)
+    names = [str(action) for action in rule.actions]
     lines: list[ActionLine] = []
     for action in rule.actions:
         lines.append(_apply_action(session, ticket, actor, now, action, rule.name, reason))
@@ -272,6 +284,25 @@ def _plan(
     return due, planned.breaches
 
 
+@dataclass
+class _Batch:
+    """What one batch did; merged into the run's result once its transaction commits."""
+
+    lines: list[ActionLine] = field(default_factory=list)
+    escalated: int = 0
+    breaches: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, ticket_lines: list[ActionLine], breaches: int) -> None:
+        self.lines.extend(ticket_lines)
+        self.breaches += breaches
+        self.escalated += 1 if ticket_lines else 0
+
+
+class _TicketFailed(Exception):
+    """A ticket's actions failed in a fast batch: the batch is redone ticket by ticket."""
+
+
 def run_escalations(
     store: Store,
     now: datetime,
@@ -283,35 +314,108 @@ def run_escalations(
 ) -> RunResult:
     """Escalate every ticket that is due at `now`, a batch per transaction. The caller holds
     the job lock (`store.locks.job_lock`). A dry run does the same work and rolls each batch
-    back: it prints exactly what a run would do and keeps nothing."""
+    back: it prints exactly what a run would do and keeps nothing.
+
+    A batch is done in one go: the due rules of all its tickets are claimed in one statement
+    and their changes written in one flush. If any ticket's actions fail, that batch is rolled
+    back and done again ticket by ticket, each in a savepoint, so only the failing tickets are
+    left out (and counted)."""
     result = RunResult(now=now, dry_run=dry_run)
     after: tuple[datetime, int] | None = None
     while True:
-        with store.write() as session:
-            rules = active_rules(session)
-            if rule is not None and rule not in {r.name for r in rules.escalations}:
-                known = ", ".join(r.name for r in rules.escalations) or "none"
-                raise ValidationError(f"no escalation rule {rule!r} (rules: {known})")
-            page = _candidates(session, now, after, batch)
-            if not page:
-                break
-            last = page[-1]
-            assert last.next_escalation_at is not None
-            after = (last.next_escalation_at, last.id)
-            result.candidates += len(page)
-            prime_fired(session, page)
-            for ticket in page:
-                for line in _escalate_one(session, ticket, rules, now, only=rule, result=result):
-                    result.actions.append(line)
-                    if progress is not None:
-                        progress(line)
-            if dry_run:
-                # The batch ran for real inside the transaction, so what was printed is
-                # exactly what a run would do now; rolling back keeps none of it.
-                session.rollback()
-        if len(page) < batch:
+        try:
+            page = _batch(store, now, after, batch, dry_run, rule, careful=False)
+        except _TicketFailed:
+            page = _batch(store, now, after, batch, dry_run, rule, careful=True)
+        if page is None:
+            break
+        after, count, done = page
+        result.candidates += count
+        result.escalated += done.escalated
+        result.breaches += done.breaches
+        result.failed.extend(done.failed)
+        for line in done.lines:
+            result.actions.append(line)
+            if progress is not None:
+                progress(line)
+        if count < batch:
             break
     return result
+
+
+def _batch(
+    store: Store,
+    now: datetime,
+    after: tuple[datetime, int] | None,
+    limit: int,
+    dry_run: bool,
+    only: str | None,
+    *,
+    careful: bool,
+) -> tuple[tuple[datetime, int], int, _Batch] | None:
+    """One batch in its own transaction: (cursor after it, tickets read, what it did), or
+    None when nothing more is due."""
+    with store.write() as session:
+        rules = active_rules(session)
+        if only is not None and only not in {r.name for r in rules.escalations}:
+            known = ", ".join(r.name for r in rules.escalations) or "none"
+            raise ValidationError(f"no escalation rule {only!r} (rules: {known})")
+        page = _candidates(session, now, after, limit)
+        if not page:
+            return None
+        last = page[-1]
+        assert last.next_escalation_at is not None
+        cursor = (last.next_escalation_at, last.id)
+        prime_fired(session, page)
+        done = _Batch()
+        if careful:
+            for ticket in page:
+                _escalate_one(session, ticket, rules, now, only, done)
+        else:
+            _escalate_all(session, page, rules, now, only, done)
+        if dry_run:
+            # The batch ran for real inside the transaction, so what was printed is
+            # exactly what a run would do now; rolling back keeps none of it.
+            session.rollback()
+    return cursor, len(page), done
+
+
+def _escalate_all(
+    session: Session,
+    page: list[Ticket],
+    rules: Rules,
+    now: datetime,
+    only: str | None,
+    done: _Batch,
+) -> None:
+    """The fast path: plan every ticket, claim every due rule in one statement, apply the
+    claimed rules' actions and flush the batch once. Raises `_TicketFailed` (rolling back the
+    whole batch) if any ticket's actions fail."""
+    plans = {ticket.id: _plan(session, ticket, rules, now, only) for ticket in page}
+    claims = [
+        _claim_values(ticket, item.rule, now, item.reason, SYSTEM)
+        for ticket in page
+        for item in plans[ticket.id][0]
+    ]
+    won = _claim(session, claims)
+    with session.no_autoflush:
+        for ticket in page:
+            due, breaches = plans[ticket.id]
+            try:
+                if breaches:
+                    _record_breaches(session, ticket, now, breaches)
+                lines: list[ActionLine] = []
+                for item in due:
+                    if (ticket.id, item.rule.name) in won:
+                        lines.extend(
+                            _run_actions(session, ticket, SYSTEM, now, item.rule, item.reason)
+                        )
+                # Bring clocks and timers up to date: the next escalation moves past them.
+                _touch(session, ticket, SYSTEM, now)
+            except ServiceError as error:
+                raise _TicketFailed(ticket.key) from error
+            done.add(lines, len(breaches))
+    session.flush()
 
 
 def _escalate_one(
@@ -319,10 +423,10 @@ def _escalate_one(
     ticket: Ticket,
     rules: Rules,
     now: datetime,
-    *,
     only: str | None,
-    result: RunResult,
-) -> Iterator[ActionLine]:
+    done: _Batch,
+) -> None:
+    """The careful path: one ticket in a savepoint, so a failure undoes only its changes."""
     key = ticket.key
     savepoint = session.begin_nested()
     try:
@@ -332,17 +436,13 @@ def _escalate_one(
         lines: list[ActionLine] = []
         for item in due:
             lines.extend(_fire(session, ticket, SYSTEM, now, item.rule, item.reason))
-        # Bring clocks and timers up to date: the next escalation moves past what just fired.
         _touch(session, ticket, SYSTEM, now)
         savepoint.commit()  # flushes this ticket's changes
     except ServiceError as error:
         savepoint.rollback()
-        result.failed.append((key, str(error)))
+        done.failed.append((key, str(error)))
         return
-    result.breaches += len(breaches)
-    if lines:
-        result.escalated += 1
-    yield from lines
+    done.add(lines, len(breaches))
 
 
 # --- manual escalation ----------------------------------------------------------------------
