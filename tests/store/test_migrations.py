@@ -137,3 +137,23 @@ def test_downgrade_to_base_and_upgrade_again(store: Store) -> None:
 def test_upgrade_at_head_is_a_no_op(store: Store) -> None:
     head = migrate.head_revision()
     assert migrate.upgrade(store) == (head, head)
+
+
+def test_a_table_rebuild_keeps_the_rows_that_reference_it(store: Store) -> None:
+    """Going back to 0002 rebuilds `tickets` on SQLite (copy, drop, rename): with foreign
+    keys on, dropping it would cascade-delete every message. Migrations run with them off."""
+    with store.write() as session:
+        key = tickets.create_ticket(
+            session,
+            Actor.system(),
+            NOW,
+            tickets.NewTicket("Kept", body="A message", requester="carla@old.example"),
+        ).key
+    assert migrate.downgrade(store, "0002") == (migrate.head_revision(), "0002")
+    with store.read() as session:
+        assert session.execute(text("SELECT count(*) FROM messages")).scalar_one() == 1
+    migrate.upgrade(store)
+    with store.read() as session:
+        assert [
+            m.body for m in tickets.ticket_messages(session, tickets.get_ticket(session, key))
+        ] == ["A message"]
