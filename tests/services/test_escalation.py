@@ -295,3 +295,13 @@ def _dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
             name: sorted(map(tuple, session.execute(select(table)).all()), key=repr)
             for name, table in meta.tables.items()
         }
+
+
+def test_a_ticket_that_comes_due_again_in_the_run_counts_once(ruled: Desk) -> None:
+    # Unassigned and high: the breach raises it to urgent, which the "urgent-unassigned"
+    # rule matches (unassigned since creation), so the ticket is due again at once; with
+    # batches of one ticket the same run reads it again and fires that rule too.
+    key = _create(ruled, priority=Priority.HIGH, group="L1")
+    result = _run(ruled.store, NOW + timedelta(hours=3), batch=1)
+    assert [a.rule for a in result.actions if a.ticket == key][-1] == "urgent-unassigned"
+    assert result.escalated == 1

@@ -85,7 +85,7 @@ class RunResult:
     now: datetime
     dry_run: bool
     actions: list[ActionLine] = field(default_factory=list)
-    escalated: int = 0  # tickets with at least one rule fired
+    escalated: int = 0  # distinct tickets with at least one rule fired
     breaches: int = 0  # breaches newly recorded
     failed: list[tuple[str, str]] = field(default_factory=list)  # (ticket, reason)
     candidates: int = 0
@@ -289,14 +289,15 @@ class _Batch:
     """What one batch did; merged into the run's result once its transaction commits."""
 
     lines: list[ActionLine] = field(default_factory=list)
-    escalated: int = 0
+    escalated: set[str] = field(default_factory=set)  # ticket keys
     breaches: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
 
-    def add(self, ticket_lines: list[ActionLine], breaches: int) -> None:
+    def add(self, ticket: str, ticket_lines: list[ActionLine], breaches: int) -> None:
         self.lines.extend(ticket_lines)
         self.breaches += breaches
-        self.escalated += 1 if ticket_lines else 0
+        if ticket_lines:
+            self.escalated.add(ticket)
 
 
 class _TicketFailed(Exception):
@@ -321,6 +322,10 @@ def run_escalations(
     back and done again ticket by ticket, each in a savepoint, so only the failing tickets are
     left out (and counted)."""
     result = RunResult(now=now, dry_run=dry_run)
+    # A ticket can come due again within the run (an action made another rule due, e.g. a
+    # raised priority that an "urgent and unassigned" rule matches); it is then read again
+    # in a later batch. Count it once.
+    escalated: set[str] = set()
     after: tuple[datetime, int] | None = None
     while True:
         try:
@@ -331,7 +336,8 @@ def run_escalations(
             break
         after, count, done = page
         result.candidates += count
-        result.escalated += done.escalated
+        escalated |= done.escalated
+        result.escalated = len(escalated)
         result.breaches += done.breaches
         result.failed.extend(done.failed)
         for line in done.lines:
@@ -414,7 +420,7 @@ def _escalate_all(
                 _touch(session, ticket, SYSTEM, now)
             except ServiceError as error:
                 raise _TicketFailed(ticket.key) from error
-            done.add(lines, len(breaches))
+            done.add(ticket.key, lines, len(breaches))
     session.flush()
 
 
@@ -442,7 +448,7 @@ def _escalate_one(
         savepoint.rollback()
         done.failed.append((key, str(error)))
         return
-    done.add(lines, len(breaches))
+    done.add(key, lines, len(breaches))
 
 
 # --- manual escalation ----------------------------------------------------------------------
