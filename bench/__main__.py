@@ -27,6 +27,9 @@ BACKENDS = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgre
 def _table(result: Result) -> Table:
     """One benchmark: its figures, and the reference's measured in the same run."""
     table = Table(title=f"{result.name}: {result.what}", title_justify="left")
+    if result.extra:
+        table.caption = ", ".join(f"{key}: {value}" for key, value in result.extra.items())
+        table.caption_justify = "left"
     table.add_column("measured")
     for column in ("back end", "size", "median", "p95", "peak mem", "ratio"):
         table.add_column(column, justify="right")

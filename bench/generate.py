@@ -1,10 +1,12 @@
 """Build a realistic desk of any size, fast: `python -m bench.generate --tickets N --db URL`.
 
-Years of tickets with a believable mix of states, priorities, categories and channels,
-organizations in segments, ~5 messages per ticket (customer messages, replies, internal
-notes, some non-ASCII), audit events, tags, knowledge articles and contacts, all scaled from
-the ticket count (at 1,000,000 tickets: 200,000 contacts and 100,000 articles). The same seed
-always gives the same desk.
+Years of tickets with a believable mix of states, priorities, categories and channels, the
+open queue in the last weeks (bench.tickets), organizations in segments, ~5 messages per
+ticket (customer messages, replies, internal notes, some non-ASCII), audit events, tags,
+knowledge articles and contacts, all scaled from the ticket count (at 1,000,000 tickets:
+200,000 contacts and 100,000 articles). The bench rules (`bench/rules.toml`) are applied as
+the active version, and every ticket's SLA clocks and escalation timers are the ones the
+product would have kept under them (bench.clocks). The same seed always gives the same desk.
 
 The schema comes from the product's own migrations. Tickets are generated in fixed parts by
 worker processes (one per core): on PostgreSQL each part is `COPY`-ed straight in; on SQLite
@@ -16,8 +18,6 @@ before loading and built after. `helpdesk db check` verifies the result.
 from __future__ import annotations
 
 import argparse
-import bisect
-import itertools
 import json
 import multiprocessing
 import os
@@ -26,8 +26,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,583 +36,29 @@ from sqlalchemy import Index, Table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from bench import corpus
+from bench.clocks import Clocks, bench_rules, memoise_day_intervals
+from bench.reference import Reference, Sizes, load_reference
+from bench.rows import Formats, Writer
+from bench.tickets import (
+    EVENT_COLUMNS,
+    MESSAGE_COLUMNS,
+    TAG_COLUMNS,
+    TICKET_COLUMNS,
+    generate_tickets,
+)
 from tui_helpdesk.store import migrate
 from tui_helpdesk.store.base import Base
 from tui_helpdesk.store.engine import Store
 
 DEFAULT_END = datetime(2026, 11, 1, tzinfo=UTC)
 YEARS = 3
-CHUNK = 20_000
-PARTS = 4  # fixed, so the desk is the same whatever the number of cores
-HEAVY_TICKET_MESSAGES = 200  # ticket number 1 carries a long thread, for the "open" benchmark
-MESSAGE_IDS_PER_TICKET = 10  # id ranges reserved per ticket, so parts never collide
-EVENT_IDS_PER_TICKET = 8
+# Fixed, so the desk is the same whatever the number of cores; eight, so the recent parts
+# (the open queue, whose clocks cost most) are shared between cores. SQLite attaches them
+# all at once: at most 10.
+PARTS = 8
 BULK_TABLES = ("tickets", "messages", "ticket_events", "ticket_tags", "contacts", "articles")
 TICKET_TABLES = ("tickets", "messages", "ticket_events", "ticket_tags")
-
-STATUS_WEIGHTS = {"closed": 76, "resolved": 9, "new": 3, "open": 7, "pending": 3, "on_hold": 2}
-PRIORITY_WEIGHTS = {"low": 20, "normal": 55, "high": 20, "urgent": 5}
-CHANNEL_WEIGHTS = {"email": 50, "phone": 20, "web": 20, "chat": 7, "cli": 2, "api": 1}
-# Wall-clock stand-ins for SLA targets (hours) until the calendar engine computes them.
-FIRST_RESPONSE_H = {"urgent": 1, "high": 2, "normal": 4, "low": 8}
-RESOLUTION_H = {"urgent": 8, "high": 16, "normal": 36, "low": 72}
-TAG_POOL = [
-    "vip",
-    "outage",
-    "regression",
-    "billing-dispute",
-    "onboarding",
-    "hardware-swap",
-    "known-issue",
-    "needs-info",
-    "partner",
-    "gdpr",
-]
-
-TICKET_COLUMNS = (
-    "id",
-    "number",
-    "key",
-    "subject",
-    "status",
-    "priority",
-    "category_id",
-    "channel",
-    "requester_id",
-    "organization_id",
-    "created_by_id",
-    "updated_by_id",
-    "group_id",
-    "assignee_id",
-    "level",
-    "custom_fields",
-    "created_at",
-    "updated_at",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "sla_policy",
-    "first_response_due_at",
-    "resolution_due_at",
-    "due_at",
-    "sla_paused_at",
-    "escalation_level",
-    "customer_escalation",
-    "csat_score",
-    "csat_comment",
-    "merged_into_id",
-    "version",
-)
-# Columns that are always NULL in generated rows are left out: binding costs per value.
-MESSAGE_COLUMNS = (
-    "id",
-    "ticket_id",
-    "kind",
-    "author_agent_id",
-    "author_contact_id",
-    "body",
-    "channel",
-    "created_at",
-)
-EVENT_COLUMNS = ("id", "ticket_id", "at", "actor_agent_id", "actor", "kind", "field", "old", "new")
-TAG_COLUMNS = ("ticket_id", "tag")
-
-
-@dataclass(frozen=True)
-class Sizes:
-    tickets: int
-    contacts: int
-    organizations: int
-    articles: int
-    agents: int
-
-    @classmethod
-    def for_tickets(cls, tickets: int) -> Sizes:
-        scale = tickets / 1_000_000
-        return cls(
-            tickets=tickets,
-            contacts=max(100, int(200_000 * scale)),
-            organizations=max(20, int(4_000 * scale)),
-            articles=max(40, int(100_000 * scale)),
-            agents=max(12, int(400 * scale)),
-        )
-
-
-class Formats:
-    """Values as each driver takes them in bulk. Timestamps are whole UTC seconds, rendered
-    from cached day and time-of-day strings (formatting datetimes is the hot spot otherwise):
-    SQLAlchemy's SQLite text form, or PostgreSQL's text form for COPY."""
-
-    def __init__(self, backend: str) -> None:
-        self.backend = backend
-        self.suffix = ".000000" if backend == "sqlite" else "+00"
-        self._days: dict[int, str] = {}
-        self._hms = [
-            f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)
-        ]
-
-    def ts(self, seconds: int | None) -> str | None:
-        if seconds is None:
-            return None
-        day, second = divmod(seconds, 86400)
-        day_text = self._days.get(day)
-        if day_text is None:
-            day_text = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
-            self._days[day] = day_text
-        return f"{day_text} {self._hms[second]}{self.suffix}"
-
-    def json(self, value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    def bool(self, value: bool) -> Any:
-        return (1 if value else 0) if self.backend == "sqlite" else value
-
-
-class Writer:
-    """Appends rows to tables: `executemany` on SQLite, `COPY` on PostgreSQL."""
-
-    def __init__(self, driver_connection: Any, backend: str) -> None:
-        self.driver = driver_connection
-        self.backend = backend
-        self.rows = 0
-
-    def write(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        self.rows += len(rows)
-        names = ", ".join(f'"{c}"' for c in columns)
-        cursor = self.driver.cursor()
-        try:
-            if self.backend == "sqlite":
-                marks = ", ".join("?" for _ in columns)
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-            else:
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-        finally:
-            cursor.close()
-
-
-@dataclass
-class Reference:
-    """What ticket parts need to know of the reference data."""
-
-    leaves: list[tuple[int, str]]  # (category id, leaf name)
-    leaf_group: dict[int, int]
-    group_level: dict[int, int | None]
-    members: dict[int, list[int]]
-    contact_org: list[int | None]  # index = contact id
-    org_segment: dict[int, str]
-
-
-def _ascii(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "".join(c for c in plain.lower() if c.isalnum()) or "x"
-
-
-def load_reference(
-    w: Writer, rng: random.Random, sizes: Sizes, start: int, end: int, fmt: Formats
-) -> Reference:
-    """Groups, agents, categories, organizations, contacts and articles."""
-    created = fmt.ts(start)
-    groups = [
-        (1, "L1 Service Desk", 1),
-        (2, "L2 Specialists", 2),
-        (3, "L3 Engineering", 3),
-        (4, "SecOps", None),
-        (5, "Billing Team", None),
-    ]
-    members: dict[int, list[int]] = {g[0]: [] for g in groups}
-    agents, memberships, skills = [], [], []
-    for i in range(1, sizes.agents + 1):
-        first, last = rng.choice(corpus.FIRST_NAMES), rng.choice(corpus.LAST_NAMES)
-        role = "admin" if i == 1 else ("supervisor" if i <= 5 else "agent")
-        agents.append(
-            (
-                i,
-                f"agent{i}",
-                f"{first} {last}",
-                f"agent{i}@desk.example",
-                role,
-                fmt.bool(True),
-                "available",
-                25,
-                fmt.json(["en"]),
-                None,
-                created,
-            )
-        )
-        group = (1, 1, 1, 1, 1, 2, 2, 2, 3, 4 + i % 2)[i % 10]
-        members[group].append(i)
-        for skill in rng.sample(
-            ["network", "email", "hardware", "billing", "security", "italian", "german", "french"],
-            2,
-        ):
-            skills.append((i, skill))
-    for ids in members.values():
-        if not ids:
-            ids.append(1)
-    memberships = [(gid, aid) for gid, ids in members.items() for aid in ids]
-    w.write(
-        "agents",
-        (
-            "id",
-            "login",
-            "name",
-            "email",
-            "role",
-            "active",
-            "presence",
-            "capacity",
-            "languages",
-            "timezone",
-            "created_at",
-        ),
-        agents,
-    )
-    next_level = {1: 2, 2: 3}
-    # Written top level first: each group's next level must exist when it arrives.
-    w.write(
-        "groups",
-        ("id", "name", "level", "next_level_id", "lead_id", "email", "description", "created_at"),
-        [
-            (gid, name, level, next_level.get(gid), members[gid][0], None, None, created)
-            for gid, name, level in sorted(groups, key=lambda g: -(g[2] or 0))
-        ],
-    )
-    w.write("group_members", ("group_id", "agent_id"), memberships)
-    w.write("agent_skills", ("agent_id", "skill"), skills)
-
-    categories, leaves, leaf_group = [], [], {}
-    ids = itertools.count(1)
-    for top, children in corpus.CATEGORY_TREE.items():
-        top_id = next(ids)
-        group = {"Billing": 5, "Security": 4}.get(top, 1)
-        categories.append((top_id, top, top, None, group, None))
-        if not children:
-            leaves.append((top_id, top))
-            leaf_group[top_id] = group
-        for child in children:
-            cid = next(ids)
-            categories.append((cid, child, f"{top} > {child}", top_id, group, None))
-            leaves.append((cid, child))
-            leaf_group[cid] = group
-    w.write(
-        "categories",
-        ("id", "name", "path", "parent_id", "default_group_id", "default_priority"),
-        categories,
-    )
-
-    orgs, domains, org_segment = [], [], {}
-    for i in range(1, sizes.organizations + 1):
-        word = rng.choice(corpus.COMPANY_WORDS)
-        segment = rng.choices(["standard", "premium", "enterprise"], [70, 25, 5])[0]
-        org_segment[i] = segment
-        orgs.append(
-            (
-                i,
-                f"{word} {rng.choice(corpus.COMPANY_SUFFIXES)} #{i}",
-                segment,
-                None,
-                rng.choice(corpus.REGIONS),
-                None,
-                created,
-            )
-        )
-        domains.append((f"{word.lower()}{i}.example", i))
-    w.write(
-        "organizations",
-        ("id", "name", "segment", "sla_policy", "region", "notes", "created_at"),
-        orgs,
-    )
-    w.write("organization_domains", ("domain", "organization_id"), domains)
-
-    contact_org: list[int | None] = [None]
-    rows: list[tuple[Any, ...]] = []
-    contact_columns = (
-        "id",
-        "name",
-        "email",
-        "phone",
-        "organization_id",
-        "language",
-        "vip",
-        "notes",
-        "created_at",
-    )
-    for i in range(1, sizes.contacts + 1):
-        first, last = rng.choice(corpus.FIRST_NAMES), rng.choice(corpus.LAST_NAMES)
-        org = rng.randint(1, sizes.organizations) if rng.random() < 0.9 else None
-        contact_org.append(org)
-        domain = domains[org - 1][0] if org else "mail.example"
-        rows.append(
-            (
-                i,
-                f"{first} {last}",
-                f"{_ascii(first)}.{_ascii(last)}.{i}@{domain}",
-                f"{rng.choice(corpus.PHONE_PREFIXES)}{rng.randint(1000000, 9999999)}",
-                org,
-                None,
-                fmt.bool(rng.random() < 0.02),
-                None,
-                created,
-            )
-        )
-        if len(rows) >= CHUNK:
-            w.write("contacts", contact_columns, rows)
-            rows = []
-    w.write("contacts", contact_columns, rows)
-
-    article_columns = (
-        "id",
-        "title",
-        "body",
-        "category_id",
-        "tags",
-        "visibility",
-        "status",
-        "author_id",
-        "source_ticket_id",
-        "helpful",
-        "not_helpful",
-        "created_at",
-        "updated_at",
-    )
-    rows = []
-    for i in range(1, sizes.articles + 1):
-        cat_id, leaf = rng.choice(leaves)
-        title = f"How to fix: {rng.choice(corpus.SUBJECTS[leaf]).lower()} ({i})"
-        body = (
-            "## Symptoms\n\n"
-            + " ".join(rng.sample(corpus.SENTENCES, 3))
-            + "\n\n## Resolution\n\n"
-            + " ".join(rng.sample(corpus.REPLIES, 3))
-        )
-        when = fmt.ts(rng.randint(start, end))
-        rows.append(
-            (
-                i,
-                title,
-                body,
-                cat_id,
-                fmt.json(rng.sample(TAG_POOL, 2)),
-                "internal",
-                "published" if rng.random() < 0.85 else "draft",
-                1,
-                None,
-                rng.randint(0, 50),
-                rng.randint(0, 5),
-                when,
-                when,
-            )
-        )
-        if len(rows) >= CHUNK:
-            w.write("articles", article_columns, rows)
-            rows = []
-    w.write("articles", article_columns, rows)
-    return Reference(
-        leaves, leaf_group, {g[0]: g[2] for g in groups}, members, contact_org, org_segment
-    )
-
-
-def _cumulative(weights: dict[str, int]) -> tuple[list[str], list[float]]:
-    names = list(weights)
-    total = sum(weights.values())
-    return names, list(itertools.accumulate(weights[n] / total for n in names))
-
-
-def generate_tickets(
-    w: Writer,
-    part: int,
-    first: int,
-    last: int,
-    n_desk: int,
-    seed: int,
-    start: int,
-    end: int,
-    ref: Reference,
-    fmt: Formats,
-) -> None:
-    """Tickets `first..last` (inclusive) of a desk of `n_desk`, with their messages, events
-    and tags."""
-    rng = random.Random(f"{seed}:{part}")
-    rnd, randint = rng.random, rng.randint
-    ts = fmt.ts
-    span = end - start
-    statuses, status_cum = _cumulative(STATUS_WEIGHTS)
-    priorities, priority_cum = _cumulative(PRIORITY_WEIGHTS)
-    channels, channel_cum = _cumulative(CHANNEL_WEIGHTS)
-    leaves, leaf_group, members = ref.leaves, ref.leaf_group, ref.members
-    contacts = len(ref.contact_org) - 1
-    empty_json, false = fmt.json({}), fmt.bool(False)
-    bodies = [
-        " ".join(
-            rng.choice(corpus.SENTENCES + corpus.REPLIES)
-            for _ in range(rng.choice((1, 1, 2, 2, 2, 3, 3, 5, 12)))
-        )
-        for _ in range(4096)
-    ]
-    tickets: list[tuple[Any, ...]] = []
-    messages: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
-    tags: list[tuple[Any, ...]] = []
-
-    def flush() -> None:
-        w.write("tickets", TICKET_COLUMNS, tickets)
-        w.write("messages", MESSAGE_COLUMNS, messages)
-        w.write("ticket_events", EVENT_COLUMNS, events)
-        w.write("ticket_tags", TAG_COLUMNS, tags)
-        tickets.clear(), messages.clear(), events.clear(), tags.clear()
-
-    for number in range(first, last + 1):
-        created = start + int((number - 1 + rnd()) * span / n_desk)
-        status = statuses[bisect.bisect(status_cum, rnd())] if number > 1 else "open"
-        priority = priorities[bisect.bisect(priority_cum, rnd())]
-        channel = channels[bisect.bisect(channel_cum, rnd())]
-        cat_id, leaf = leaves[int(rnd() * len(leaves))]
-        group = leaf_group[cat_id]
-        if group == 1 and rnd() < 0.3:
-            group = 2 if rnd() < 0.8 else 3
-        requester = randint(1, contacts)
-        org = ref.contact_org[requester]
-        staff = members[group]
-        assignee = None if status == "new" else staff[int(rnd() * len(staff))]
-        created_by = assignee if channel == "phone" else None
-        event_id = (number - 1) * EVENT_IDS_PER_TICKET
-        key = f"HD-{number}"
-
-        def event(
-            at: int,
-            kind: str,
-            field: str | None = None,
-            old: str | None = None,
-            new: str | None = None,
-            actor: int | None = None,
-        ) -> None:
-            nonlocal event_id
-            event_id += 1
-            events.append(
-                (
-                    event_id,
-                    number,  # noqa: B023  (called only within this ticket's iteration)
-                    ts(at),
-                    actor,
-                    f"agent{actor}" if actor else "system",
-                    kind,
-                    field,
-                    old,
-                    new,
-                )
-            )
-
-        event(created, "created", new=key, actor=created_by)
-        count = (
-            HEAVY_TICKET_MESSAGES
-            if number == 1
-            else (1 if status == "new" else min(9, 2 + int(rng.expovariate(0.45))))
-        )
-        t = created
-        first_response = None
-        for k in range(count):
-            if k == 0:
-                kind = "customer"
-            elif rnd() < 0.18:
-                kind = "note"
-            else:
-                kind = "reply" if k % 2 else "customer"
-            if k:
-                t = min(end, t + randint(180, 108_000))
-            if k < MESSAGE_IDS_PER_TICKET:
-                message_id = (number - 1) * MESSAGE_IDS_PER_TICKET + k + 1
-            else:  # the long thread of ticket 1: ids after every reserved range
-                message_id = n_desk * MESSAGE_IDS_PER_TICKET + k
-            is_customer = kind == "customer"
-            messages.append(
-                (
-                    message_id,
-                    number,
-                    kind,
-                    None if is_customer else assignee,
-                    requester if is_customer else None,
-                    bodies[int(rnd() * 4096)],
-                    channel if is_customer else None,
-                    ts(t),
-                )
-            )
-            if kind == "reply" and first_response is None:
-                first_response = t
-                event(t, "first_response", new=ts(t), actor=assignee)
-                event(t, "status", "status", "new", "open", actor=assignee)
-        if assignee is not None:
-            event(created + 60, "assignee", "assignee", None, f"agent{assignee}", actor=assignee)
-        resolved = closed = None
-        if status in ("resolved", "closed"):
-            resolved = min(end, t + randint(3600, 72 * 3600))
-            event(resolved, "status", "status", "open", "resolved", actor=assignee)
-            if status == "closed":
-                closed = resolved + randint(1, 6) * 86400
-                if closed > end:
-                    status, closed = "resolved", None
-                else:
-                    event(closed, "status", "status", "resolved", "closed")
-        elif status in ("pending", "on_hold"):
-            event(t, "status", "status", "open", status, actor=assignee)
-        updated = closed or resolved or t
-        policy = "premium" if org and ref.org_segment[org] != "standard" else "standard"
-        fr_due = created + FIRST_RESPONSE_H[priority] * 3600
-        res_due = created + RESOLUTION_H[priority] * 3600
-        due = paused = None
-        if status in ("new", "open"):
-            due = fr_due if first_response is None else res_due
-        elif status == "on_hold" and first_response is None:
-            due = fr_due
-        if status in ("pending", "on_hold"):
-            paused = t
-        csat = randint(1, 5) if status == "closed" and rnd() < 0.3 else None
-        tickets.append(
-            (
-                number,
-                number,
-                key,
-                rng.choice(corpus.SUBJECTS[leaf]),
-                status,
-                priority,
-                cat_id,
-                channel,
-                requester,
-                org,
-                created_by,
-                assignee,
-                group,
-                assignee,
-                ref.group_level[group],
-                empty_json,
-                ts(created),
-                ts(updated),
-                ts(first_response),
-                ts(resolved),
-                ts(closed),
-                policy,
-                ts(fr_due),
-                ts(res_due),
-                ts(due),
-                ts(paused),
-                0,
-                false,
-                csat,
-                None,
-                None,
-                event_id - (number - 1) * EVENT_IDS_PER_TICKET,
-            )
-        )
-        if rnd() < 0.3:
-            for tag in rng.sample(TAG_POOL, randint(1, 2)):
-                tags.append((number, tag))
-        if len(tickets) >= CHUNK:
-            flush()
-    flush()
+RULES_APPLIED_BY = "agent1"  # the desk's admin
 
 
 @dataclass(frozen=True)
@@ -636,6 +81,9 @@ def _run_part(job: PartJob) -> tuple[int, str | None, int]:
     """In a worker process: generate one part. Returns (part, scratch file or None, rows)."""
     fmt = Formats(job.backend)
     ref = job.reference
+    memoise_day_intervals()  # this process only: it ends with the part
+    # Deadlines of the last tickets fall weeks after the desk's end (72 working hours).
+    clocks = Clocks(bench_rules(), (job.start - 86400, job.end + 120 * 86400))
     if job.backend == "sqlite":
         path = os.path.join(job.scratch_dir, f"part{job.part}.db")
         connection = sqlite3.connect(path, isolation_level=None)
@@ -656,6 +104,7 @@ def _run_part(job: PartJob) -> tuple[int, str | None, int]:
             job.end,
             ref,
             fmt,
+            clocks,
         )
         connection.execute("COMMIT")
         connection.close()
@@ -683,8 +132,31 @@ def _run_part(job: PartJob) -> tuple[int, str | None, int]:
             job.end,
             ref,
             fmt,
+            clocks,
         )
     return job.part, None, writer.rows
+
+
+def _apply_bench_rules(w: Writer, fmt: Formats, start: int) -> None:
+    """The bench rules as the active version (the row `services.desk.apply_rules` writes),
+    applied a day before the first ticket."""
+    document = bench_rules()
+    w.write(
+        "rule_sets",
+        ("id", "version", "document", "source", "sha256", "applied_by", "applied_at", "active"),
+        [
+            (
+                1,
+                1,
+                fmt.json(document.data),
+                document.source_text,
+                document.sha256,
+                RULES_APPLIED_BY,
+                fmt.ts(start - 86400),
+                fmt.bool(True),
+            )
+        ],
+    )
 
 
 def _columns(table: str) -> tuple[str, ...]:
@@ -790,6 +262,7 @@ def generate(
         bulk.execute(str(DropIndex(index).compile(dialect=dialect)))
     writer = Writer(bulk, backend)
     reference = load_reference(writer, random.Random(seed), sizes, start_s, end_s, fmt)
+    _apply_bench_rules(writer, fmt, start_s)
     bulk.execute("COMMIT")
     reference_rows = writer.rows
     log(f"reference data: {reference_rows:,} rows ({time.perf_counter() - started:.1f}s)")
@@ -853,6 +326,7 @@ def generate(
             for table in (
                 "agents",
                 "groups",
+                "rule_sets",
                 "categories",
                 "organizations",
                 "contacts",
@@ -875,6 +349,7 @@ def generate(
     if backend == "sqlite":
         bulk.execute("PRAGMA journal_mode=WAL")
     bulk.close()
+    store.dispose()  # no idle connection left behind (a PostgreSQL desk is copied as a template)
     elapsed = time.perf_counter() - started
     return {
         "tickets": tickets,

@@ -1,9 +1,11 @@
 """The benchmark harness: a registry, a runner that measures each benchmark in a fresh
 process (so peak memory is that benchmark's own), cached generated desks, and reports.
 
-A benchmark is a function of a `Context` returning its samples (seconds per operation); it
-may declare a reference measured in the same run (the ratio is printed) and a target (printed,
-never asserted). Register new ones in a module listed in `BENCHMARK_MODULES`.
+A benchmark is a function of a `Context` returning its samples (seconds per operation), or a
+`Measurement` when it knows better than the worker what its peak memory is (the process it
+timed) or has figures to show beside the times; it may declare a reference measured in the
+same run (the ratio is printed) and a target (printed, never asserted). Register new ones in
+a module listed in `BENCHMARK_MODULES`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ from sqlalchemy.engine import make_url
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_ENV = "HELPDESK_BENCH_CACHE"  # where generated desks and results go (default bench/)
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
-BENCHMARK_MODULES = ("bench.benchmarks.core",)
+BENCHMARK_MODULES = ("bench.benchmarks.core", "bench.benchmarks.escalate")
+GENERATOR_FILES = (
+    "generate.py",
+    "tickets.py",
+    "reference.py",
+    "rows.py",
+    "clocks.py",
+    "corpus.py",
+    "rules.toml",
+)
 POSTGRES_ENV = "HELPDESK_BENCH_POSTGRES_URL"
 FALLBACK_POSTGRES_ENV = "HELPDESK_TEST_POSTGRES_URL"
 
@@ -48,10 +59,23 @@ Samples = list[float]
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """Samples, with the peak memory of what was measured (KB; None: this worker's own and
+    its children's) and figures to print beside the times (counts, the instant used)."""
+
+    samples: Samples
+    peak_kb: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+BenchmarkFn = Callable[[Context], Samples | Measurement]
+
+
+@dataclass(frozen=True)
 class Benchmark:
     name: str
     what: str
-    fn: Callable[[Context], Samples]
+    fn: BenchmarkFn
     target: str | None = None
     reference: Callable[[Context], Samples] | None = None
     reference_what: str | None = None
@@ -67,8 +91,8 @@ def benchmark(
     target: str | None = None,
     reference: Callable[[Context], Samples] | None = None,
     reference_what: str | None = None,
-) -> Callable[[Callable[[Context], Samples]], Callable[[Context], Samples]]:
-    def register(fn: Callable[[Context], Samples]) -> Callable[[Context], Samples]:
+) -> Callable[[BenchmarkFn], BenchmarkFn]:
+    def register(fn: BenchmarkFn) -> BenchmarkFn:
         REGISTRY[name] = Benchmark(name, what, fn, target, reference, reference_what)
         return fn
 
@@ -116,11 +140,13 @@ def _postgres_database(size: str) -> str:
 
 
 def _generator_fingerprint() -> str:
-    """Changes when the generator or the schema changes, so stale caches are rebuilt."""
+    """Changes when the generator, its rules, the rules engine that computes the clocks or the
+    schema changes, so stale caches are rebuilt."""
     digest = hashlib.sha256()
-    files = [BENCH_DIR / "generate.py", BENCH_DIR / "corpus.py"]
-    migrations = BENCH_DIR.parent / "tui_helpdesk" / "store" / "migrations" / "versions"
-    files += sorted(migrations.glob("*.py"))
+    files = [BENCH_DIR / name for name in GENERATOR_FILES]
+    package = BENCH_DIR.parent / "tui_helpdesk"
+    files += sorted((package / "rules").glob("*.py"))
+    files += sorted((package / "store" / "migrations" / "versions").glob("*.py"))
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -226,18 +252,18 @@ def percentile(samples: Samples, q: float) -> float:
     return ordered[index]
 
 
-def run_in_worker(name: str, ctx: Context, part: str) -> tuple[Samples, float]:
-    """Run one benchmark (or its reference) in a fresh process; (samples, peak MB)."""
+def run_in_worker(name: str, ctx: Context, part: str) -> tuple[Samples, float, dict[str, Any]]:
+    """Run one benchmark (or its reference) in a fresh process; (samples, peak MB, extra)."""
     command = [sys.executable, "-m", "bench.worker", name, part, json.dumps(asdict(ctx))]
     done = subprocess.run(command, stdout=subprocess.PIPE, cwd=BENCH_DIR.parent, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark {name} ({part}) failed with exit status {done.returncode}")
     payload = json.loads(done.stdout)
-    return payload["samples"], payload["peak_kb"] / 1024
+    return payload["samples"], payload["peak_kb"] / 1024, payload.get("extra", {})
 
 
 def run_benchmark(bench: Benchmark, ctx: Context) -> Result:
-    samples, peak = run_in_worker(bench.name, ctx, "main")
+    samples, peak, extra = run_in_worker(bench.name, ctx, "main")
     result = Result(
         name=bench.name,
         what=bench.what,
@@ -248,9 +274,10 @@ def run_benchmark(bench: Benchmark, ctx: Context) -> Result:
         p95_ms=percentile(samples, 0.95) * 1000,
         peak_mb=round(peak, 1),
         target=bench.target,
+        extra=extra,
     )
     if bench.reference is not None:
-        ref_samples, _ = run_in_worker(bench.name, ctx, "reference")
+        ref_samples, _, _ = run_in_worker(bench.name, ctx, "reference")
         result.reference_what = bench.reference_what
         result.reference_median_ms = statistics.median(ref_samples) * 1000
         result.ratio = round(result.median_ms / result.reference_median_ms, 2)
@@ -288,6 +315,7 @@ def machine() -> dict[str, Any]:
     import sqlite3
 
     return {
+        "commit": _commit(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": memory_gb,
@@ -296,6 +324,28 @@ def machine() -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "date": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
+
+
+def _commit() -> str | None:
+    """The code measured: the checked-out commit, "+" when the work tree has changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=BENCH_DIR.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+            cwd=BENCH_DIR.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if changed else "")
 
 
 def save(results: list[Result], size: str, backends: list[str]) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench.harness import Context, load_registry, peak_kb
+from bench.harness import Context, Measurement, load_registry, peak_kb
 
 
 def main() -> int:
@@ -17,8 +17,11 @@ def main() -> int:
     bench = load_registry()[name]
     fn = bench.fn if part == "main" else bench.reference
     assert fn is not None
-    samples = fn(ctx)
-    print(json.dumps({"samples": samples, "peak_kb": peak_kb()}))
+    measured = fn(ctx)
+    if not isinstance(measured, Measurement):
+        measured = Measurement(measured)
+    peak = measured.peak_kb if measured.peak_kb is not None else peak_kb()
+    print(json.dumps({"samples": measured.samples, "peak_kb": peak, "extra": measured.extra}))
     return 0
 
 

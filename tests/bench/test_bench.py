@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bench import harness
+from bench.benchmarks import escalate
+from bench.clocks import bench_rules
 from bench.generate import generate
+from bench.worktime import WorkTable
 from tests.conftest import postgres_admin_url
 from tui_helpdesk.domain import Status
+from tui_helpdesk.rules.calendar import add_working_time, working_time_between
+from tui_helpdesk.rules.clock import Situation, Sla, calendar_for, reconcile
+from tui_helpdesk.rules.document import Rules
+from tui_helpdesk.rules.triggers import schedule
 from tui_helpdesk.services.checks import run_checks
+from tui_helpdesk.services.sla import active_rules, facts_of, sla_of, timers_of
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Contact, Message, Ticket
+from tui_helpdesk.store.models import Contact, Escalation, Message, Ticket, TicketEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,6 +75,137 @@ def test_generated_desk_is_realistic_and_consistent(db_url: str) -> None:
     assert 3 < (messages - 200) / 1_999 < 7  # ~5 messages a ticket
     assert non_ascii and non_ascii > 0
     assert contacts == 400  # 200,000 per million tickets
+
+
+def _replayed(session: Session, ticket: Ticket, rules: Rules) -> tuple[Sla, datetime | None]:
+    """The ticket's clocks and next escalation instant, replayed from its audit trail and
+    thread through the product's own rules, with nothing memoised."""
+    events = session.execute(
+        select(TicketEvent.at, TicketEvent.kind, TicketEvent.new).where(
+            TicketEvent.ticket_id == ticket.id
+        )
+    ).all()
+    last_message = session.scalar(
+        select(func.max(Message.created_at)).where(Message.ticket_id == ticket.id)
+    )
+    last_change = max([last_message, *(at for at, _, _ in events)])
+    paused = [at for at, kind, new in events if kind == "status" and new in ("pending", "on_hold")]
+    facts = facts_of(ticket)
+    answered = ticket.first_response_at
+    steps = [(ticket.created_at, replace(facts, status=Status.NEW), None)]
+    if answered is not None:
+        steps.append((answered, replace(facts, status=Status.OPEN), answered))
+    if ticket.resolved_at is not None:
+        steps.append((ticket.resolved_at, facts, answered))
+    steps += [(at, facts, answered) for at in paused]
+    steps.append((last_change, facts, answered))
+    sla = Sla()
+    for at, step_facts, first_response in steps:
+        sla, _ = reconcile(rules, sla, Situation(step_facts, first_response_at=first_response), at)
+    planned = schedule(
+        rules.escalations,
+        sla,
+        calendar_for(rules, sla.calendar),
+        facts,
+        timers_of(ticket),
+        (),
+        last_change,
+    )
+    return sla, planned.next_at
+
+
+def test_work_table_answers_as_the_calendar_engine() -> None:
+    """The generator's fast working-time table gives the engine's answers, across DST
+    changes, holidays, lunch breaks and the edges of its span (where it defers)."""
+    office = bench_rules().calendars["office"]
+    first = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
+    last = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    table = WorkTable(office, first, last)
+    rng = random.Random(4)
+    samples = [first + rng.randrange(last - first + 40 * 86400) for _ in range(600)]
+    samples += [
+        int(datetime(2025, 3, 30, 1, 0, tzinfo=UTC).timestamp()) + 900 * i for i in range(8)
+    ]
+    samples += [int(datetime(2025, 12, 24, 12, 0, tzinfo=UTC).timestamp()), first, last]
+    for start in samples:
+        at = datetime.fromtimestamp(start, UTC)
+        for seconds in (0, 60, 3_600, 4 * 3_600, 36 * 3_600, rng.randrange(1, 100 * 3_600)):
+            expected = add_working_time(office, at, timedelta(seconds=seconds))
+            assert table.add(start, seconds) == int(expected.timestamp()), (at, seconds)
+        end = start + rng.randrange(-86_400, 30 * 86_400)
+        spent = working_time_between(office, at, datetime.fromtimestamp(end, UTC))
+        assert table.between(start, end) == int(spent.total_seconds()), (at, end)
+    always = WorkTable(bench_rules().calendars["always"], first, last)
+    assert always.add(first, 90) == first + 90 and always.signed(first + 90, first) == -90
+
+
+def test_generated_clocks_are_what_the_rules_give(tmp_path: Path) -> None:
+    """Every ticket's SLA columns equal a replay of its history through reconcile and
+    schedule under the applied rules; the queue is recent and something is due in it."""
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    generate(url, 1_500, seed=5)
+    store = Store(url)
+    with store.read() as session:
+        rules = active_rules(session)
+        assert [rule.name for rule in rules.escalations] == [
+            "warn-first-response",
+            "first-response-missed",
+            "urgent-unassigned",
+            "resolution-missed",
+        ]
+        mismatched = []
+        tickets = session.scalars(select(Ticket).order_by(Ticket.number)).all()
+        for ticket in tickets:
+            sla, next_at = _replayed(session, ticket, rules)
+            stored = sla_of(ticket)
+            if (stored, ticket.due_at, ticket.next_escalation_at) != (sla, sla.due_at, next_at):
+                mismatched.append(ticket.key)
+            if sla.paused:
+                assert ticket.sla_paused_at is not None
+            assert (ticket.unassigned_since is not None) == (
+                ticket.assignee_id is None and ticket.status.is_active
+            )
+        assert mismatched == []
+        active = [t for t in tickets if t.status.is_active and t.number > 1]
+        end = max(t.created_at for t in tickets)
+        ages = sorted((end - t.created_at).days for t in active)
+        assert ages[-1] <= 42  # the open queue is recent...
+        new_ages = [(end - t.created_at).days for t in active if t.status is Status.NEW]
+        assert new_ages and max(new_ages) <= 14  # ...and new tickets are days old
+        history = [t for t in tickets if (end - t.created_at).days > 60]
+        assert history and all(not t.status.is_active for t in history if t.number > 1)
+        due = [t for t in tickets if t.next_escalation_at is not None]
+        assert len(due) > 0.05 * len(tickets)
+        assert all(t.status.is_active for t in due)
+        assert any(t.first_response_breached for t in tickets)
+        assert any(t.first_response_state == "stopped" for t in tickets)
+        assert {t.sla_policy for t in tickets} == {"premium", "standard"}
+    store.dispose()
+
+
+def test_escalate_instants_and_fresh_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The busy instant makes about the wanted number of tickets due, the quiet one none; each
+    run escalates a fresh copy and leaves the cached desk as it was."""
+    monkeypatch.setenv(harness.CACHE_ENV, str(tmp_path))
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    generate(url, 1_000, seed=2)
+    when = escalate.instants(url, 40)
+    assert 40 <= when.due < 60  # ties on the 40th instant may add a few
+    assert when.quiet < when.busy
+    ctx = harness.Context(backend="sqlite", size="1k", tickets=1_000, url=url, repeat=1, quick=True)
+    copies = escalate.Copies(ctx)
+    run = escalate.run_escalate(copies.fresh(), when.busy)
+    assert run.failed == 0 and run.escalated >= 40 and run.actions > 0 and run.peak_kb > 0
+    quiet = escalate.run_escalate(copies.fresh(), when.quiet)
+    assert (quiet.escalated, quiet.actions, quiet.breaches) == (0, 0, 0)
+    copies.drop()
+    store = Store(url)
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Escalation)) == 0
+    store.dispose()
+    assert escalate.due_target(1_000_000) == 10_000 and escalate.due_target(10_000) == 1_000
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:

@@ -1,0 +1,239 @@
+"""Escalation benchmarks: `helpdesk escalate` as a whole process on the generated desk.
+
+A generated desk has never been escalated: each active ticket's `next_escalation_at` is what
+its last change scheduled (bench.clocks), so the queue holds a backlog of tickets that come
+due one after another. Two cases:
+
+- `escalate_due`: `--now` one second after the N-th earliest `next_escalation_at` (N is
+  10,000, or a tenth of a desk under 100,000 tickets): about N tickets are due, and each has
+  a rule to fire (every running clock's breach has one in bench/rules.toml);
+- `escalate_nothing_due`: `--now` one second before the earliest: nothing is due, as for
+  cron on a desk that is up to date.
+
+With `--quick` (the test suite) each case runs once and the busy one makes 100 tickets due.
+
+Every run starts from the same state: before it, outside the timed part, the cached desk is
+copied (SQLite: the file; PostgreSQL: `CREATE DATABASE ... TEMPLATE`) and the run escalates
+the copy. The process is started by bench.spawn, which times it and reports its own peak
+memory. A run of a big desk takes a while, so a case stops repeating after `MAX_RUNS` runs
+or once its runs took `BUDGET_S` in all (at least one run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bench.harness import Context, Measurement, benchmark, cache_dir, postgres_server_url
+
+HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
+DUE = 10_000
+QUICK_DUE = 100  # --quick (the test suite): a small busy run, once, so the benchmark never rots
+MAX_RUNS = 5
+BUDGET_S = 300.0
+EX_SOME_FAILED = 3  # `helpdesk escalate`: some tickets failed, the rest were done
+
+
+def due_target(tickets: int) -> int:
+    """How many tickets the busy case makes due: 10,000, or a tenth of a smaller desk."""
+    return max(1, min(DUE, tickets // 10))
+
+
+@dataclass(frozen=True)
+class Instants:
+    busy: datetime  # about `due_target` tickets are due
+    quiet: datetime  # nothing is due
+    due: int  # tickets with next_escalation_at <= busy
+
+
+def instants(url: str, wanted: int) -> Instants:
+    """The two `--now` instants of a desk, found with two index range reads."""
+    from sqlalchemy import func, select
+
+    from tui_helpdesk.store.engine import Store
+    from tui_helpdesk.store.models import Ticket
+
+    column = Ticket.next_escalation_at
+    store = Store(url)
+    try:
+        with store.read() as session:
+            first = session.scalar(select(func.min(column)))
+            if first is None:
+                raise RuntimeError(f"{url}: no ticket has a next escalation instant")
+            nth = session.scalar(
+                select(column)
+                .where(column.is_not(None))
+                .order_by(column)
+                .offset(wanted - 1)
+                .limit(1)
+            )
+            if nth is None:  # fewer candidates than wanted: all of them
+                nth = session.scalar(select(func.max(column)))
+            assert nth is not None
+            busy = nth.replace(microsecond=0) + timedelta(seconds=1)
+            due = session.scalar(select(func.count()).where(column <= busy)) or 0
+    finally:
+        store.dispose()
+    quiet = first.replace(microsecond=0) - timedelta(seconds=1)
+    return Instants(busy=busy, quiet=quiet, due=due)
+
+
+class Copies:
+    """A fresh copy of the cached desk for each run (made outside the timed part)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.source = make_url(ctx.url)
+        if ctx.backend == "sqlite":
+            self.path = cache_dir() / f"escalate-run-{ctx.size}.db"
+            self.url = f"sqlite:///{self.path}"
+        else:
+            self.name = f"{self.source.database}_escalate_run"
+            self.url = self.source.set(database=self.name).render_as_string(hide_password=False)
+
+    def _admin(self) -> Any:
+        from sqlalchemy import create_engine
+
+        maintenance = make_url(postgres_server_url() or "").database or "postgres"
+        return create_engine(self.source.set(database=maintenance), isolation_level="AUTOCOMMIT")
+
+    def fresh(self) -> str:
+        if self.ctx.backend == "sqlite":
+            self._remove_sqlite()
+            source = Path(self.source.database or "")
+            shutil.copyfile(source, self.path)
+            if Path(f"{source}-wal").exists():  # a desk left open: its log is part of it
+                shutil.copyfile(f"{source}-wal", f"{self.path}-wal")
+            os.sync()  # written out now, not while the run is timed
+            return self.url
+        from sqlalchemy import text
+
+        admin = self._admin()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            # PostgreSQL 15 copies a template through the WAL by default: far slower for a
+            # desk of gigabytes than copying its files after a checkpoint.
+            version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
+            strategy = " STRATEGY = FILE_COPY" if version >= 150000 else ""
+            connection.execute(
+                text(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.source.database}"{strategy}')
+            )
+        admin.dispose()
+        return self.url
+
+    def _remove_sqlite(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def drop(self) -> None:
+        if self.ctx.backend == "sqlite":
+            self._remove_sqlite()
+            return
+        from sqlalchemy import text
+
+        admin = self._admin()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_kb: int
+    escalated: int
+    actions: int
+    breaches: int
+    failed: int
+
+
+def run_escalate(url: str, now: datetime) -> Run:
+    """`helpdesk escalate --now NOW --json` on `url`, through bench.spawn."""
+    at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    command = [HELPDESK, "--db", url, "escalate", "--now", at, "--json"]
+    with tempfile.TemporaryDirectory(prefix="bench-escalate-") as scratch:
+        report = Path(scratch) / "spawn.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.spawn", str(report), *command],
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0 or not report.exists():
+            raise RuntimeError(f"bench.spawn failed ({done.returncode}): {done.stderr[-2000:]}")
+        spawned = json.loads(report.read_text())
+    if spawned["exit"] not in (0, EX_SOME_FAILED):
+        raise RuntimeError(
+            f"helpdesk escalate exited {spawned['exit']}: {done.stderr.strip()[-2000:]}"
+        )
+    document = json.loads(done.stdout)
+    return Run(
+        seconds=spawned["seconds"],
+        peak_kb=spawned["peak_kb"],
+        escalated=document["escalated"],
+        actions=len(document["actions"]),
+        breaches=document.get("breaches", 0),
+        failed=len(document.get("failed", [])),
+    )
+
+
+def _measure(ctx: Context, busy: bool) -> Measurement:
+    wanted = min(due_target(ctx.tickets), QUICK_DUE) if ctx.quick else due_target(ctx.tickets)
+    when = instants(ctx.url, wanted)
+    now = when.busy if busy else when.quiet
+    copies = Copies(ctx)
+    runs: list[Run] = []
+    most = 1 if ctx.quick else min(ctx.repeat, MAX_RUNS)
+    try:
+        while len(runs) < most:
+            url = copies.fresh()
+            runs.append(run_escalate(url, now))
+            if sum(run.seconds for run in runs) > BUDGET_S:
+                break
+    finally:
+        copies.drop()
+    return Measurement(
+        samples=[run.seconds for run in runs],
+        peak_kb=max(run.peak_kb for run in runs),
+        extra={
+            "now": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "due": when.due if busy else 0,
+            "escalated": statistics.median(run.escalated for run in runs),
+            "actions": statistics.median(run.actions for run in runs),
+            "breaches": statistics.median(run.breaches for run in runs),
+            "failed": max(run.failed for run in runs),
+            "runs": len(runs),
+            "peak_mb_per_run": [round(run.peak_kb / 1024) for run in runs],
+            "load_1m": round(os.getloadavg()[0], 1),
+        },
+    )
+
+
+@benchmark(
+    "escalate_due",
+    f"helpdesk escalate, whole process, ~{DUE:,} tickets due (a tenth of a smaller desk)",
+    target="< 5 s (10,000 due)",
+)
+def escalate_due(ctx: Context) -> Measurement:
+    return _measure(ctx, busy=True)
+
+
+@benchmark(
+    "escalate_nothing_due",
+    "helpdesk escalate, whole process, nothing due",
+    target="< 0.5 s",
+)
+def escalate_nothing_due(ctx: Context) -> Measurement:
+    return _measure(ctx, busy=False)
