@@ -18,24 +18,18 @@ at the ticket's last change, so a backlog of tickets is due for `helpdesk escala
   met at the resolution, each breached when it came at or after its deadline. tests/bench
   checks every ticket of a generated desk against a full replay.
 
-Speed: the calendar engine recomputes each local day's working intervals (zone conversions)
-on every call. Generation processes memoise that pure function (`memoise_day_intervals`):
-the same intervals, computed once per calendar and day, which makes the replays several
-times cheaper. Called by bench.generate in its worker processes only.
+Called by bench.generate in its worker processes.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.worktime import WorkTable
 from tui_helpdesk.domain import Channel, Priority, Status
-from tui_helpdesk.rules import calendar as calendar_engine
-from tui_helpdesk.rules.calendar import Calendar
 from tui_helpdesk.rules.clock import (
     Situation,
     Sla,
@@ -82,29 +76,6 @@ STATUSES = {s.value: s for s in Status}
 
 def bench_rules() -> RulesDocument:
     return parse_rules(RULES_FILE.read_text(), source=str(RULES_FILE.name))
-
-
-def memoise_day_intervals() -> None:
-    """Make the calendar engine compute each (calendar, local date)'s working intervals once
-    in this process. The function is pure (calendars are frozen values), so results are the
-    same; only generation worker processes call this."""
-    original = calendar_engine.day_intervals
-    if getattr(original, "memoised", False):
-        return
-    cache: dict[tuple[int, date], list[tuple[datetime, datetime]]] = {}
-    keep: dict[int, Calendar] = {}  # ids stay valid while their calendar is referenced here
-
-    @functools.wraps(original)
-    def day_intervals(calendar: Calendar, day: date) -> list[tuple[datetime, datetime]]:
-        key = (id(calendar), day)
-        found = cache.get(key)
-        if found is None:
-            keep[id(calendar)] = calendar
-            found = cache[key] = original(calendar, day)
-        return found
-
-    day_intervals.memoised = True  # type: ignore[attr-defined]
-    calendar_engine.day_intervals = day_intervals  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from sqlalchemy import Index, Table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from bench.clocks import Clocks, bench_rules, memoise_day_intervals
+from bench.clocks import Clocks, bench_rules
 from bench.reference import Reference, Sizes, load_reference
 from bench.rows import Formats, Writer
 from bench.tickets import (
@@ -81,7 +81,6 @@ def _run_part(job: PartJob) -> tuple[int, str | None, int]:
     """In a worker process: generate one part. Returns (part, scratch file or None, rows)."""
     fmt = Formats(job.backend)
     ref = job.reference
-    memoise_day_intervals()  # this process only: it ends with the part
     # Deadlines of the last tickets fall weeks after the desk's end (72 working hours).
     clocks = Clocks(bench_rules(), (job.start - 86400, job.end + 120 * 86400))
     if job.backend == "sqlite":

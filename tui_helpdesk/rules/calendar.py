@@ -89,6 +89,10 @@ class Calendar:
     _blocked: dict[int, tuple[date, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Working intervals per local date: every SLA computation walks the same few weeks.
+    _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @functools.cached_property
     def zone(self) -> ZoneInfo:
@@ -378,18 +382,29 @@ def _plain_weeks(calendar: Calendar, day: date, most: int) -> int:
     return most
 
 
-def day_intervals(calendar: Calendar, day: date) -> list[tuple[datetime, datetime]]:
-    """The working intervals of one local date, as ordered, non-empty UTC instant pairs."""
-    if calendar.is_holiday(day):
-        return []
-    midnight = datetime(day.year, day.month, day.day)
-    zone = calendar.zone
-    result = []
-    for start, end in calendar.hours[day.weekday()]:
-        opens = _to_utc(midnight + timedelta(minutes=start), zone)
-        closes = _to_utc(midnight + timedelta(minutes=end), zone)
-        if closes > opens:
-            result.append((opens, closes))
+_MAX_CACHED_DAYS = 50_000  # per calendar: about 140 years of dates, a few MB at most
+
+
+def day_intervals(calendar: Calendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """The working intervals of one local date, as ordered, non-empty UTC instant pairs.
+    Computed once per calendar and date."""
+    cached = calendar._days.get(day)
+    if cached is not None:
+        return cached
+    result: tuple[tuple[datetime, datetime], ...] = ()
+    if not calendar.is_holiday(day):
+        midnight = datetime(day.year, day.month, day.day)
+        zone = calendar.zone
+        pairs = []
+        for start, end in calendar.hours[day.weekday()]:
+            opens = _to_utc(midnight + timedelta(minutes=start), zone)
+            closes = _to_utc(midnight + timedelta(minutes=end), zone)
+            if closes > opens:
+                pairs.append((opens, closes))
+        result = tuple(pairs)
+    if len(calendar._days) >= _MAX_CACHED_DAYS:
+        calendar._days.clear()
+    calendar._days[day] = result
     return result
 
 
