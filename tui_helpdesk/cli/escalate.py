@@ -7,6 +7,7 @@ run holds the lock or the database is unreachable (cron tries again), 2 bad argu
 
 from __future__ import annotations
 
+import functools
 import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -81,13 +82,20 @@ def escalate(
     printer = None if json_out else (lambda action: say(_line(action)))
     try:
         store = rt.store()
-        if dry_run:
-            result = escalation.run_escalations(
-                store, at, dry_run=True, rule=rule, progress=printer
-            )
+        run = functools.partial(
+            escalation.run_escalations,
+            store,
+            at,
+            dry_run=dry_run,
+            rule=rule,
+            progress=printer,
+            keep_actions=json_out,  # lines are printed as batches commit, not kept
+        )
+        if dry_run:  # rolled back: it needs no lock, and may preview while cron runs
+            result = run()
         else:
             with job_lock(store, LOCK_NAME):
-                result = escalation.run_escalations(store, at, rule=rule, progress=printer)
+                result = run()
     except LockHeld as held:
         raise CliError(f"escalate: {held}; not running (try again later)", EX_TEMPFAIL) from None
     except OperationalError as exc:
@@ -105,10 +113,10 @@ def escalate(
                 "failed": [{"ticket": t, "reason": r} for t, r in result.failed],
             }
         )
-    elif result.actions or result.breaches or result.failed:
+    elif result.action_count or result.breaches or result.failed:
         verb = "would escalate" if dry_run else "escalated"
         say(
-            f"escalate: {verb} {result.escalated} tickets with {len(result.actions)} actions; "
+            f"escalate: {verb} {result.escalated} tickets with {result.action_count} actions; "
             f"{result.breaches} SLA breaches {'due' if dry_run else 'recorded'}; "
             f"{len(result.failed)} failed; as of {iso(at)}"
         )

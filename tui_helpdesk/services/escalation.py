@@ -84,7 +84,8 @@ class ActionLine:
 class RunResult:
     now: datetime
     dry_run: bool
-    actions: list[ActionLine] = field(default_factory=list)
+    actions: list[ActionLine] = field(default_factory=list)  # kept when asked (`keep_actions`)
+    action_count: int = 0
     escalated: int = 0  # distinct tickets with at least one rule fired
     breaches: int = 0  # breaches newly recorded
     failed: list[tuple[str, str]] = field(default_factory=list)  # (ticket, reason)
@@ -312,8 +313,11 @@ def run_escalations(
     rule: str | None = None,
     batch: int = BATCH,
     progress: Callable[[ActionLine], None] | None = None,
+    keep_actions: bool = True,
 ) -> RunResult:
-    """Escalate every ticket that is due at `now`, a batch per transaction. The caller holds
+    """Escalate every ticket that is due at `now`, a batch per transaction. Each action is
+    passed to `progress` once its batch has committed; `keep_actions=False` keeps only their
+    count, so a long run's memory does not grow with what it did. The caller holds
     the job lock (`store.locks.job_lock`). A dry run does the same work and rolls each batch
     back: it prints exactly what a run would do and keeps nothing.
 
@@ -340,8 +344,10 @@ def run_escalations(
         result.escalated = len(escalated)
         result.breaches += done.breaches
         result.failed.extend(done.failed)
+        result.action_count += len(done.lines)
         for line in done.lines:
-            result.actions.append(line)
+            if keep_actions:
+                result.actions.append(line)
             if progress is not None:
                 progress(line)
         if count < batch:
