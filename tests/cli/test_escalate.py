@@ -79,6 +79,8 @@ def test_escalate_json_and_dry_run(desk_store: Desk, db_url: str, cli: Run) -> N
 
 
 def test_bad_arguments_exit_2(desk_store: Desk, db_url: str, cli: Run) -> None:
+    future = one_line_error(cli("--db", db_url, "escalate", "--now", "2999-01-01T00:00Z"), 2)
+    assert "in the future; look ahead with --dry-run" in future
     assert "--now" in one_line_error(cli("--db", db_url, "escalate", "--now", "yesterday"), 2)
     refused = one_line_error(cli("--db", db_url, "escalate", "--rule", "nope"), 2)
     assert "no escalation rule 'nope'" in refused
@@ -122,7 +124,8 @@ def test_ticket_escalate_by_hand(desk_store: Desk, db_url: str, cli: Run) -> Non
     done = ok(cli(*args, "HD-1", "--reason", "needs an expert"))
     assert "HD-1  manual  level_up  L1 -> L2" in done.stdout
     assert done.stdout.rstrip().endswith("HD-1: escalated (level 1)")
-    assert "no next level" in one_line_error(cli(*args, "HD-1"), 2)
+    assert "no next level" in one_line_error(cli(*args, "HD-1"), 1)
+    assert "already in L2" in one_line_error(cli(*args, "HD-1", "--to-group", "l2"), 1)
     asked = ok(cli(*args, "HD-1", "--customer-request", "--json")).json()
     # The request and the rule it fired (it changed the priority) are two escalations.
     assert asked["priority"] == "urgent" and asked["escalation_level"] == 3

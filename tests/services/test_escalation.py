@@ -13,7 +13,7 @@ from tests.conftest import NOW, Desk
 from tui_helpdesk.domain import Priority, Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, escalation, tickets
-from tui_helpdesk.services.errors import ValidationError
+from tui_helpdesk.services.errors import InvalidTransition, ValidationError
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Agent, Escalation, Outbox, Ticket, TicketEvent
 
@@ -230,13 +230,24 @@ def test_a_failing_ticket_is_rolled_back_alone(ruled: Desk) -> None:
         assert cleo is not None
         cleo.active = False  # assigning to a deactivated agent is refused
     result = _run(ruled.store, NOW + timedelta(hours=5))  # 62% of bad's 8h target
-    assert [ticket for ticket, _ in result.failed] == [bad]
-    assert "deactivated" in result.failed[0][1]
+    assert result.failed == [
+        (bad, "rule to-cleo: agent 'cleo' is deactivated"),
+    ]
     assert "seen" not in _ticket(ruled.store, bad).tags  # its first action was undone too
     assert _ticket(ruled.store, ok).first_response_breached
     with ruled.store.read() as session:
-        fired = session.scalars(select(Escalation.rule).where(Escalation.rule == "to-cleo"))
-        assert list(fired) == []  # not claimed: the next run tries again
+        failed = session.scalars(select(Escalation).where(Escalation.rule == "to-cleo")).all()
+        # Recorded as fired, with the error and no actions: cron does not retry it every run.
+        assert [
+            (row.actions, "failed: agent 'cleo' is deactivated" in (row.reason or ""))
+            for row in failed
+        ] == [([], True)]
+        history = session.scalars(
+            select(TicketEvent.field).where(TicketEvent.rule == "to-cleo")
+        ).all()
+        assert history == ["failed"]
+    again = _run(ruled.store, NOW + timedelta(hours=5, minutes=5))
+    assert again.failed == []
 
 
 def test_unknown_rule_is_refused(ruled: Desk) -> None:
@@ -260,7 +271,7 @@ def test_manual_level_up_and_functional_move(ruled: Desk) -> None:
         "L1",
         "L2",
     )
-    with ruled.store.write() as session, pytest.raises(ValidationError, match="no next level"):
+    with ruled.store.write() as session, pytest.raises(InvalidTransition, match="no next level"):
         escalation.escalate_ticket(session, ruled.agent, NOW, key)
     with ruled.store.write() as session:
         escalation.escalate_ticket(session, ruled.agent, NOW, key, to_group="L1")

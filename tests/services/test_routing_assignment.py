@@ -146,3 +146,16 @@ def test_a_group_move_assigns_in_the_new_group(desk_store: Desk) -> None:
         assert ticket.group is not None and ticket.group.name == "L2"
         # cleo and dana both fit; cleo sorts first with nothing open.
         assert ticket.assignee is not None and ticket.assignee.login == "cleo"
+
+
+def test_history_shows_only_what_a_route_set(desk_store: Desk) -> None:
+    _setup(desk_store)
+    _new(desk_store, "VPN down", priority=Priority.NORMAL, group="L1")
+    with desk_store.store.read() as session:
+        details = session.scalars(
+            select(TicketEvent.detail).where(TicketEvent.kind == EventKind.ROUTED)
+        ).all()
+        decided = [sorted(k for k, v in d.items() if v) for d in details]
+    # vpn-to-l2 still set category, tags and skills; its priority and group lost to the
+    # agent's; acme-tag's priority lost too, its tag stayed.
+    assert decided == [["category", "skills", "tags"], ["tags"]]

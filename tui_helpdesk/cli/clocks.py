@@ -49,7 +49,7 @@ def sla(ctx: typer.Context, number: Number, json_out: JsonFlag = False) -> None:
     and outside-hours stretch, targets, due times, met or breached, and escalations.
 
     JSON: policy, calendar, clocks (each with every segment), escalations,
-    upcoming_escalations and ledger; durations in seconds (`*_s`)."""
+    upcoming and ledger; durations in seconds (`*_s`)."""
     rt = runtime(ctx)
     with rt.store().read() as session:
         rt.actor(session)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -27,6 +27,7 @@ from .ticket import Number
 EX_SOME_FAILED = 3
 EX_TEMPFAIL = 75
 LOCK_NAME = "escalate"
+FUTURE_SLACK = timedelta(minutes=1)  # clocks of cron hosts and the database may differ a little
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -69,7 +70,12 @@ def escalate(
     ] = False,
     now: Annotated[
         str | None,
-        typer.Option("--now", metavar="ISO", help="Evaluate as of this instant (default: now)."),
+        typer.Option(
+            "--now",
+            metavar="ISO",
+            help="Evaluate as of this instant (default: now; UTC unless it has an offset; "
+            "a future instant only with --dry-run).",
+        ),
     ] = None,
     rule: Annotated[
         str | None, typer.Option("--rule", metavar="NAME", help="Only this escalation rule.")
@@ -79,6 +85,11 @@ def escalate(
     """Apply the escalation rules to every ticket that is due (run it from cron)."""
     rt = runtime(ctx)
     at = _parse_now(now) or rt.now
+    if at > rt.now + FUTURE_SLACK and not dry_run:
+        # A real run stamps its changes with --now: a future one would write future history.
+        raise typer.BadParameter(
+            f"{iso(at)} is in the future; look ahead with --dry-run", param_hint="--now"
+        )
     printer = None if json_out else (lambda action: say(_line(action)))
     try:
         store = rt.store()

@@ -237,6 +237,8 @@ def _change_text(event: TicketEvent, zone: str) -> str:
     detail = event.detail or {}
     if event.kind.value == "escalated" and event.field == "rule":
         return f"rule {event.new}: {detail.get('reason', '')}"
+    if event.kind.value == "escalated" and event.field == "failed":
+        return f"rule {event.new} could not be applied: {detail.get('error', '')}"
     if event.kind.value == "escalated" and event.field == "notify":
         return f"notified {event.new}"
     if event.kind.value == "escalated" and event.field == "manual":

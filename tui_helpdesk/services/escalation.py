@@ -49,7 +49,8 @@ from tui_helpdesk.rules.triggers import Due
 from tui_helpdesk.services import ticket_changes, tickets
 from tui_helpdesk.services.audit import record
 from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.errors import ServiceError, ValidationError
+from tui_helpdesk.services.directory import get_group
+from tui_helpdesk.services.errors import InvalidTransition, ServiceError, ValidationError
 from tui_helpdesk.services.notify import notify, recipients
 from tui_helpdesk.services.sla import (
     active_rules,
@@ -438,23 +439,45 @@ def _escalate_one(
     only: str | None,
     done: _Batch,
 ) -> None:
-    """The careful path: one ticket in a savepoint, so a failure undoes only its changes."""
+    """The careful path: one rule at a time in a savepoint, so a failure undoes only that
+    rule's changes. A rule whose actions fail is still recorded as fired (with the error, in
+    the escalation row and the ticket's history) so that cron does not retry and report it
+    every few minutes; the run counts it as failed (exit 3)."""
     key = ticket.key
-    savepoint = session.begin_nested()
-    try:
-        due, breaches = _plan(session, ticket, rules, now, only)
-        if breaches:
-            _record_breaches(session, ticket, now, breaches)
-        lines: list[ActionLine] = []
-        for item in due:
+    due, breaches = _plan(session, ticket, rules, now, only)
+    if breaches:
+        _record_breaches(session, ticket, now, breaches)
+    lines: list[ActionLine] = []
+    for item in due:
+        savepoint = session.begin_nested()
+        try:
             lines.extend(_fire(session, ticket, SYSTEM, now, item.rule, item.reason))
-        _touch(session, ticket, SYSTEM, now)
-        savepoint.commit()  # flushes this ticket's changes
-    except ServiceError as error:
-        savepoint.rollback()
-        done.failed.append((key, str(error)))
-        return
+            savepoint.commit()
+        except ServiceError as error:
+            savepoint.rollback()
+            _record_failure(session, ticket, now, item, str(error))
+            done.failed.append((key, f"rule {item.rule.name}: {error}"))
+    _touch(session, ticket, SYSTEM, now)
+    session.flush()
     done.add(key, lines, len(breaches))
+
+
+def _record_failure(session: Session, ticket: Ticket, now: datetime, item: Due, error: str) -> None:
+    row = _claim_values(ticket, item.rule, now, f"{item.reason}; failed: {error}", SYSTEM)
+    row["actions"] = []
+    if _claim(session, [row]):
+        remember_fired(session, ticket, item.rule.name)
+        record(
+            session,
+            ticket,
+            SYSTEM,
+            now,
+            EventKind.ESCALATED,
+            field="failed",
+            new=item.rule.name,
+            rule=item.rule.name,
+            detail={"reason": item.reason, "error": error},
+        )
 
 
 # --- manual escalation ----------------------------------------------------------------------
@@ -482,11 +505,14 @@ def escalate_ticket(
     lines: list[ActionLine] = []
     move: Action | None = None
     if to_group:
-        move = MoveToGroup(to_group)
+        target = get_group(session, to_group)  # the group's own spelling, or NotFound
+        if ticket.group_id == target.id:
+            raise InvalidTransition(f"{ticket.key} is already in {target.name}")
+        move = MoveToGroup(target.name)
     elif level_up or not customer_request:
         if ticket.group is None or ticket.group.next_level is None:
             where = ticket.group.name if ticket.group else "no group"
-            raise ValidationError(
+            raise InvalidTransition(
                 f"{ticket.key} is in {where}, which has no next level: use --to-group GROUP"
             )
         move = LevelUp()

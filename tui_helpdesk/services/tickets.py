@@ -258,10 +258,17 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
             "tags": tags,
         },
     )
+    given = {
+        "category": new.category is not None,
+        "priority": new.priority is not None,
+        "group": new.group is not None,
+    }
     for decision in routing.decisions:
         skipped = routing.skipped.get(decision.rule)
-        detail = decision_detail(decision, skipped)
-        record(session, ticket, actor, now, EventKind.ROUTED, rule=decision.rule, detail=detail)
+        # What the caller gave explicitly won: the history shows only what the route set.
+        detail = {k: v for k, v in decision_detail(decision, skipped).items() if not given.get(k)}
+        if any(value for key, value in detail.items() if key != "skipped") or skipped:
+            record(session, ticket, actor, now, EventKind.ROUTED, rule=decision.rule, detail=detail)
     if picked_why is not None:
         record(
             session,
@@ -378,7 +385,11 @@ def write_note(
         created_at=now,
     )
     session.add(message)
-    record(session, ticket, actor, now, EventKind.NOTE, rule=rule)
+    # A note written by a rule says what it wrote in the history (an agent's note is in the
+    # thread, next to the history, in its author's own words).
+    record(
+        session, ticket, actor, now, EventKind.NOTE, new=message.body if rule else None, rule=rule
+    )
     return message
 
 
