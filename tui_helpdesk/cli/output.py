@@ -219,15 +219,19 @@ def _sla_text(event: TicketEvent, zone: str) -> str:
     detail = event.detail or {}
     action = str(detail.get("action") or event.new or "")
     if event.field == "policy":
-        return f"SLA policy {detail.get('policy') or '-'}: {detail.get('reason') or action}"
+        policy = str(detail.get("policy") or "-")
+        reason = str(detail.get("reason") or action)
+        return f"SLA policy {policy}: {reason.removeprefix(f'{policy}: ')}"
     parts = [action]
     if detail.get("reason"):
         parts[0] += f" ({detail['reason']})"
     due = detail.get("due_at")
     if due and action != "met":
         parts.append(f"due {when(datetime.fromisoformat(str(due)), zone)}")
-    if detail.get("remaining_s") is not None and action in ("pause", "stop", "retarget", "met"):
-        parts.append(f"{_duration(detail['remaining_s'])} left")
+    left = detail.get("remaining_s")
+    if isinstance(left, int) and action in ("pause", "stop", "retarget", "met"):
+        # Working time: what was left, or by how much the target was missed.
+        parts.append(f"{_duration(left)} left" if left > 0 else f"overdue by {_duration(-left)}")
     return f"{(event.field or '').replace('_', ' ')}: " + ", ".join(parts)
 
 
