@@ -15,7 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from tui_helpdesk.services.sla_explain import span
 from tui_helpdesk.store.models import (
     Agent,
     Category,
@@ -206,14 +207,6 @@ def message_block(message: Message, zone: str) -> RenderableType:
     return Group(Rule(title, align="left", style="dim"), inert(message.body, single_line=False))
 
 
-def _duration(seconds: object) -> str:
-    if not isinstance(seconds, int):
-        return "?"
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    hours, minutes = divmod(seconds // 60, 60)
-    return sign + (f"{hours}h{minutes:02d}m" if hours else f"{minutes}m")
-
-
 def _sla_text(event: TicketEvent, zone: str) -> str:
     """An SLA ledger step in words: "first response: pause (status pending), 1h50m left"."""
     detail = event.detail or {}
@@ -231,7 +224,8 @@ def _sla_text(event: TicketEvent, zone: str) -> str:
     left = detail.get("remaining_s")
     if isinstance(left, int) and action in ("pause", "stop", "retarget", "met"):
         # Working time: what was left, or by how much the target was missed.
-        parts.append(f"{_duration(left)} left" if left > 0 else f"overdue by {_duration(-left)}")
+        length = span(timedelta(seconds=left))
+        parts.append(f"{length} left" if left > 0 else f"overdue by {length}")
     return f"{(event.field or '').replace('_', ' ')}: " + ", ".join(parts)
 
 
