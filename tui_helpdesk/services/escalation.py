@@ -90,7 +90,6 @@ class RunResult:
     escalated: int = 0  # distinct tickets with at least one rule fired
     breaches: int = 0  # breaches newly recorded
     failed: list[tuple[str, str]] = field(default_factory=list)  # (ticket, reason)
-    candidates: int = 0
 
 
 # --- one action -----------------------------------------------------------------------------
@@ -340,7 +339,6 @@ def run_escalations(
         if page is None:
             break
         after, count, done = page
-        result.candidates += count
         escalated |= done.escalated
         result.escalated = len(escalated)
         result.breaches += done.breaches
