@@ -167,8 +167,57 @@ class Contact(Base):
     vip: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # A duplicate merged into another contact keeps its row (old messages and the audit trail
+    # still name it) but owns no email or phone any more and is left out of lookups.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
+    email_rows: Mapped[list[ContactEmail]] = relationship(
+        cascade="all, delete-orphan", back_populates="contact", order_by="ContactEmail.email"
+    )
+    phone_rows: Mapped[list[ContactPhone]] = relationship(
+        cascade="all, delete-orphan", back_populates="contact", order_by="ContactPhone.phone"
+    )
+
+    @property
+    def emails(self) -> list[str]:
+        """Every address of the contact, the primary one (`email`) first."""
+        rest = sorted(row.email for row in self.email_rows if row.email != self.email)
+        return ([self.email] if self.email else []) + rest
+
+    @property
+    def phones(self) -> list[str]:
+        """Every number of the contact (E.164), the primary one (`phone`) first."""
+        rest = sorted(row.phone for row in self.phone_rows if row.phone != self.phone)
+        return ([self.phone] if self.phone else []) + rest
+
+
+class ContactEmail(Base):
+    """An email address of a contact (lower case). `contacts.email` is the primary one and
+    is listed here too; an address belongs to one contact only, so lookups are exact."""
+
+    __tablename__ = "contact_emails"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+
+    contact: Mapped[Contact] = relationship(back_populates="email_rows")
+
+
+class ContactPhone(Base):
+    """A phone number of a contact (E.164). `contacts.phone` is the primary one and is listed
+    here too; a switchboard number may belong to several contacts."""
+
+    __tablename__ = "contact_phones"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+    contact: Mapped[Contact] = relationship(back_populates="phone_rows")
 
 
 class Category(Base):

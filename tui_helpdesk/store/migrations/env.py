@@ -6,6 +6,7 @@ from alembic import context
 
 from tui_helpdesk.store import models  # noqa: F401  (registers every table)
 from tui_helpdesk.store.base import Base
+from tui_helpdesk.store.search_schema import is_search_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -14,8 +15,8 @@ target_metadata = Base.metadata
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    # Full-text search tables and their triggers are managed by hand-written migrations.
-    return not (type_ == "table" and name is not None and name.endswith("_fts"))
+    # Full-text search objects are managed by hand-written migrations.
+    return not is_search_object(name, type_)
 
 
 def run_migrations() -> None:

@@ -1,0 +1,302 @@
+"""Knowledge and ticket search on both back ends, over a small crafted corpus: ranking,
+prefix matches while typing, typo tolerance, snippets, the query language, index sync after
+edits and deletes, hostile input, and suggestions for a ticket being written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+
+from tests.conftest import NOW, Desk
+from tests.services.conftest import MakeTicket
+from tui_helpdesk.domain import ArticleStatus, Status, Visibility
+from tui_helpdesk.services import directory, search, tickets
+from tui_helpdesk.services.search import Marked
+from tui_helpdesk.store.models import Article
+
+CORPUS = [
+    # title, body, category, tags, status
+    (
+        "Reset a forgotten password",
+        "Open the portal, choose *Forgot password* and follow the link in the email.",
+        "Account > Password",
+        ["password", "login"],
+        "published",
+    ),
+    (
+        "Password policy for new accounts",
+        "Passwords need twelve characters. The policy applies to every new account.",
+        "Account > Password",
+        ["password"],
+        "published",
+    ),
+    (
+        "Printer jams on every job",
+        "Open tray 2, remove the crumpled paper and restart the printer queue.",
+        "Technical > Printing",
+        ["printer", "hardware"],
+        "published",
+    ),
+    (
+        "VPN drops every few minutes",
+        "Update the VPN client to version 5 and disable power saving on the network card.",
+        "Technical > Network",
+        ["vpn", "network"],
+        "published",
+    ),
+    (
+        "Configure the VPN client at home",
+        "Install the client, import the profile sent by the desk, sign in with your account.",
+        "Technical > Network",
+        ["vpn"],
+        "draft",
+    ),
+    (
+        "Café Wi-Fi for guests",
+        "Guests connect to the Gäste network; the voucher is printed at the reception.",
+        "Technical > Network",
+        ["wifi"],
+        "published",
+    ),
+]
+
+
+def _ids(result: search.SearchResult[search.ArticleHit]) -> list[str]:
+    return [hit.title.plain for hit in result.hits]
+
+
+@pytest.fixture
+def kb(desk_store: Desk) -> Iterator[Desk]:
+    with desk_store.store.write() as session:
+        for i, (title, body, category, tags, status) in enumerate(CORPUS):
+            cat = directory.ensure_category(session, category)
+            session.add(
+                Article(
+                    title=title,
+                    body=body,
+                    category_id=cat.id,
+                    tags=tags,
+                    visibility=Visibility.INTERNAL,
+                    status=ArticleStatus(status),
+                    helpful=0,
+                    not_helpful=0,
+                    created_at=NOW + timedelta(minutes=i),
+                    updated_at=NOW + timedelta(minutes=i),
+                )
+            )
+    yield desk_store
+
+
+def _articles(desk: Desk, text: str, **options: object) -> search.SearchResult[search.ArticleHit]:
+    with desk.store.read() as session:
+        return search.search_articles(session, text, **options)  # type: ignore[arg-type]
+
+
+def test_an_exact_title_comes_first(kb: Desk) -> None:
+    found = _ids(_articles(kb, "password policy for new accounts"))
+    assert found[0] == "Password policy for new accounts"
+    found = _ids(_articles(kb, "Reset a forgotten password"))
+    assert found[0] == "Reset a forgotten password"
+
+
+def test_title_words_outrank_body_words(kb: Desk) -> None:
+    # "printer" is in one title and, as "printed", in the Wi-Fi article's body.
+    found = _ids(_articles(kb, "printer"))
+    assert found[0] == "Printer jams on every job"
+
+
+def test_the_word_being_typed_matches_as_a_prefix(kb: Desk) -> None:
+    assert _ids(_articles(kb, "forgo", typing=True)) == ["Reset a forgotten password"]
+    assert set(_ids(_articles(kb, "reset passw", typing=True))) == {"Reset a forgotten password"}
+    # A finished word (followed by a space) is a whole word again.
+    assert _ids(_articles(kb, "passw ", typing=True)) == []
+    assert _ids(_articles(kb, "passw*")) != []  # an explicit * works without typing
+
+
+def test_a_typo_finds_the_word_and_says_so(kb: Desk) -> None:
+    result = _articles(kb, "pasword")
+    assert result.corrections == {"pasword": ["password"]}
+    assert set(_ids(result)) == {"Reset a forgotten password", "Password policy for new accounts"}
+    assert _articles(kb, "printr jams").hits[0].title.plain == "Printer jams on every job"
+    assert _articles(kb, "password").corrections == {}  # a known word is left alone
+
+
+def test_snippets_mark_the_matched_words(kb: Desk) -> None:
+    hit = _articles(kb, "crumpled paper").hits[0]
+    marked = [text.lower() for text, lit in hit.snippet.pieces if lit]
+    assert "crumpled" in marked and "paper" in marked
+    assert "tray 2" in hit.snippet.plain
+    title = _articles(kb, "printer").hits[0].title
+    assert ("Printer", True) in title.pieces
+    assert title.plain == "Printer jams on every job"
+
+
+def test_phrases_exclusions_tags_and_categories(kb: Desk) -> None:
+    assert _ids(_articles(kb, '"every few minutes"')) == ["VPN drops every few minutes"]
+    assert _ids(_articles(kb, '"minutes every"')) == []
+    assert set(_ids(_articles(kb, "vpn"))) == {
+        "VPN drops every few minutes",
+        "Configure the VPN client at home",
+    }
+    assert _ids(_articles(kb, "vpn -drops")) == ["Configure the VPN client at home"]
+    assert _ids(_articles(kb, "vpn -tag:network")) == ["Configure the VPN client at home"]
+    assert set(_ids(_articles(kb, "tag:vpn"))) == {
+        "VPN drops every few minutes",
+        "Configure the VPN client at home",
+    }
+    assert _ids(_articles(kb, "tag:vpn -drops")) == ["Configure the VPN client at home"]
+    assert set(_ids(_articles(kb, "category:account"))) == {
+        "Reset a forgotten password",
+        "Password policy for new accounts",
+    }
+    assert _ids(_articles(kb, 'open category:"Technical > Printing"')) == [
+        "Printer jams on every job"
+    ]
+    assert _ids(_articles(kb, "vpn", published_only=True)) == ["VPN drops every few minutes"]
+
+
+def test_accents_and_non_ascii(kb: Desk) -> None:
+    assert _ids(_articles(kb, "cafe")) == ["Café Wi-Fi for guests"]
+    assert _ids(_articles(kb, "gäste")) == ["Café Wi-Fi for guests"]
+    assert _ids(_articles(kb, "wi-fi")) == ["Café Wi-Fi for guests"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        "*",
+        "NEAR(",
+        "NEAR(password reset, 2)",
+        "password AND (reset OR",
+        "title:password",
+        "'; DROP TABLE articles; --",
+        '"unclosed phrase',
+        "^password",
+        "-",
+        "- -",
+        "password:*",
+        "!! & |",
+        "\x00\x1b[31m",
+    ],
+)
+def test_hostile_queries_are_inert(kb: Desk, text: str) -> None:
+    result = _articles(kb, text)  # no error whatever the text
+    assert all(hit.title.plain for hit in result.hits)
+    with kb.store.read() as session:
+        assert search.search_tickets(session, text).hits is not None
+        assert session.scalar(select(Article.id).limit(1)) is not None  # still there
+
+
+def test_operators_typed_by_a_user_are_just_words(kb: Desk) -> None:
+    # "near(password" is the words near and password, not an FTS5 NEAR group.
+    assert _ids(_articles(kb, "NEAR(password")) == []
+
+
+def test_the_index_follows_edits_and_deletes(kb: Desk) -> None:
+    with kb.store.write() as session:
+        article = session.scalars(select(Article).where(Article.title.startswith("Printer"))).one()
+        article.title = "Scanner jams on every job"
+        article.body = "Lift the lid and remove the staple."
+        article.tags = ["scanner"]
+    assert _ids(_articles(kb, "printer")) == []
+    assert _ids(_articles(kb, "staple")) == ["Scanner jams on every job"]
+    with kb.store.write() as session:
+        session.execute(delete(Article).where(Article.title.startswith("Scanner")))
+    assert _ids(_articles(kb, "staple")) == []
+    assert _ids(_articles(kb, "scanner")) == []
+
+
+def test_customer_text_never_becomes_markup(kb: Desk) -> None:
+    with kb.store.write() as session:
+        session.add(
+            Article(
+                title="[bold red]Router[/] \x1b]0;pwned\x07reboot",
+                body="Press [link=http://x]here[/link] \x1b[2J to reboot the router.",
+                tags=[],
+                visibility=Visibility.INTERNAL,
+                status=ArticleStatus.PUBLISHED,
+                helpful=0,
+                not_helpful=0,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    hit = _articles(kb, "router").hits[0]
+    assert hit.title.plain == "[bold red]Router[/] reboot"
+    assert "\x1b" not in hit.snippet.plain and "[link=http://x]" in hit.snippet.plain
+
+
+def test_marked_text_parses_and_cleans() -> None:
+    marked = Marked.parse("a \x02b\x03 c\n\x02d\x1b[31m\x03")
+    assert marked.pieces == (("a ", False), ("b", True), (" c ", False), ("d", True))
+    assert marked.plain == "a b c d"
+
+
+# --- tickets ------------------------------------------------------------------------------
+
+
+def _resolve(desk: Desk, key: str, answer: str) -> None:
+    with desk.store.write() as session:
+        tickets.reply(session, desk.agent, NOW + timedelta(hours=1), key, answer)
+        tickets.change_status(session, desk.agent, NOW + timedelta(hours=2), key, Status.RESOLVED)
+
+
+def _tickets(desk: Desk, text: str, **options: object) -> list[str]:
+    with desk.store.read() as session:
+        result = search.search_tickets(session, text, **options)  # type: ignore[arg-type]
+        return [hit.key for hit in result.hits]
+
+
+def test_ticket_search_covers_subjects_and_messages(kb: Desk, make_ticket: MakeTicket) -> None:
+    vpn = make_ticket("VPN drops at home", body="Since Monday the tunnel stops every hour.")
+    printer = make_ticket("Printer offline", body="The VPN is fine but the printer is not.")
+    other = make_ticket("Invoice copy", body="Please resend the March invoice.")
+    found = _tickets(kb, "vpn")
+    assert found[0] == vpn  # the subject weighs more than a message
+    assert set(found) == {vpn, printer}
+    assert _tickets(kb, "tunnel") == [vpn]
+    assert _tickets(kb, "invoice -march") == []
+    assert _tickets(kb, "resend invoice") == [other]
+    with kb.store.read() as session:
+        hit = search.search_tickets(session, "tunnel").hits[0]
+    assert ("tunnel", True) in hit.snippet.pieces
+    _resolve(kb, other, "Sent again to your billing address.")
+    assert _tickets(kb, "invoice", statuses=[Status.RESOLVED]) == [other]
+    assert _tickets(kb, "invoice", statuses=[Status.OPEN, Status.NEW]) == []
+    # A reply is indexed as soon as it is written.
+    assert _tickets(kb, "billing address") == [other]
+
+
+def test_suggestions_for_a_ticket_being_written(kb: Desk, make_ticket: MakeTicket) -> None:
+    old = make_ticket("Forgot my password", body="I cannot log in.")
+    _resolve(kb, old, "Use the Forgot password link on the portal.")
+    make_ticket("Password expired", body="Still open, so never suggested.")
+    with kb.store.read() as session:
+        found = search.suggest(
+            session,
+            "Cannot log in",
+            "Hello, I forgot my password this morning and the reset email never arrived. "
+            "Thanks in advance for your help.",
+        )
+    assert "password" in found.keywords and "hello" not in found.keywords
+    assert found.articles[0].title.plain == "Reset a forgotten password"
+    assert all(a.status == "published" for a in found.articles)
+    assert [t.key for t in found.tickets] == [old]
+    assert found.tickets[0].resolution == "Use the Forgot password link on the portal."
+
+
+def test_nothing_to_suggest_from_empty_text(kb: Desk) -> None:
+    with kb.store.read() as session:
+        found = search.suggest(session, "", "the and of")
+    assert (found.articles, found.tickets) == ([], [])
+
+
+def test_empty_and_filter_only_queries(kb: Desk) -> None:
+    assert _articles(kb, "").hits == []
+    assert _articles(kb, "-vpn").hits == []  # exclusions alone are not a query
+    newest_first = _ids(_articles(kb, "category:technical"))
+    assert newest_first[0] == "Café Wi-Fi for guests"

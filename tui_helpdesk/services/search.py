@@ -1,0 +1,327 @@
+"""Searching knowledge articles and tickets, and suggesting both while a ticket is written.
+
+One contract on both back ends (the SQL lives in `store.search`): what the user typed is
+parsed by `rules.search_query` (words, "phrases", -exclusions, `tag:`, `category:`, a
+trailing word matched as a prefix while typing); a word that neither the knowledge base nor
+any ticket subject contains is widened to the known words within a small edit distance
+("pasword" also finds "password"), and the result says so; hits come ranked (the title or
+subject weighs most, an exact title first) with highlighted fragments as `Marked` text,
+cleaned of control sequences: callers render pieces as plain text, never as markup.
+
+Called by `helpdesk kb search`, `helpdesk ticket search`, the console's knowledge screen and
+the new-ticket form (`suggest`, on every pause in typing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import MessageKind, Status
+from tui_helpdesk.rules.search_query import (
+    SearchQuery,
+    Term,
+    close_words,
+    keywords,
+    max_edits,
+    parse_query,
+    tokens,
+)
+from tui_helpdesk.store.models import Article, Category, Message, Ticket
+from tui_helpdesk.store.search import (
+    MARK_END,
+    MARK_START,
+    Alt,
+    ArticleFilter,
+    ArticleRow,
+    Match,
+    TicketFilter,
+    TicketRow,
+    backend_for,
+)
+from tui_helpdesk.text import clean
+
+MAX_LIMIT = 200
+_SPACE = re.compile(r"\s+")
+SUGGEST_KEYWORDS = 12
+
+
+@dataclass(frozen=True)
+class Marked:
+    """Text with highlighted stretches: (text, highlighted) pieces, already cleaned."""
+
+    pieces: tuple[tuple[str, bool], ...] = ()
+
+    @property
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.pieces)
+
+    @classmethod
+    def parse(cls, marked: str) -> Marked:
+        pieces: list[tuple[str, bool]] = []
+        for i, chunk in enumerate(marked.split(MARK_START)):
+            inside, _, after = chunk.partition(MARK_END) if i else ("", "", chunk)
+            for part, lit in ((inside, True), (after, False)):
+                part = _SPACE.sub(" ", clean(part))  # one line; the spaces between pieces stay
+                if part:
+                    pieces.append((part, lit))
+        return cls(tuple(pieces))
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    id: int
+    title: Marked
+    snippet: Marked
+    category: str | None
+    tags: list[str]
+    status: str
+    visibility: str
+    helpful: int
+    not_helpful: int
+    updated_at: datetime
+    score: float
+
+
+@dataclass(frozen=True)
+class TicketHit:
+    key: str
+    subject: Marked
+    snippet: Marked
+    status: str
+    created_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None  # the last public reply, for similar resolved tickets
+    score: float
+
+
+H = TypeVar("H", ArticleHit, TicketHit)
+
+
+@dataclass(frozen=True)
+class SearchResult(Generic[H]):
+    query: SearchQuery
+    hits: list[H]
+    corrections: dict[str, list[str]] = field(default_factory=dict)  # word -> also searched
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    keywords: tuple[str, ...]
+    articles: list[ArticleHit]
+    tickets: list[TicketHit]
+
+
+def _alt(term: Term) -> Alt:
+    return Alt(term.words, phrase=term.phrase and len(term.words) > 1, prefix=term.prefix)
+
+
+def _corrections(session: Session, query: SearchQuery) -> dict[str, list[str]]:
+    """Typo tolerance: for each word of the query (or word being typed) that no article and
+    no ticket subject contains, the known words within its edit budget."""
+    single = [t for t in query.positive if len(t.words) == 1 and max_edits(t.words[0])]
+    if not single:
+        return {}
+    backend = backend_for(session)
+    known = backend.known(session, [(t.words[0], t.prefix) for t in single])
+    found: dict[str, list[str]] = {}
+    for term in single:
+        word = term.words[0]
+        if (word, term.prefix) in known:
+            continue
+        close = close_words(word, backend.candidates(session, word))
+        if close:
+            found[word] = close
+    return found
+
+
+def _match(query: SearchQuery, corrections: dict[str, list[str]]) -> Match:
+    clauses = []
+    for term in query.positive:
+        alt = _alt(term)
+        extra = corrections.get(term.words[0], []) if len(term.words) == 1 else []
+        clauses.append((alt, *(Alt((word,)) for word in extra)))
+    return Match(tuple(clauses), tuple(_alt(t) for t in query.negative))
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
+
+
+# --- articles -----------------------------------------------------------------------------
+
+
+def _article_hits(session: Session, rows: Sequence[ArticleRow]) -> list[ArticleHit]:
+    found = {
+        a.id: a
+        for a in session.scalars(select(Article).where(Article.id.in_([r.id for r in rows])))
+    }
+    hits = []
+    for row in rows:
+        article = found.get(row.id)
+        if article is None:  # deleted since the search ran
+            continue
+        category: Category | None = article.category
+        hits.append(
+            ArticleHit(
+                id=article.id,
+                title=Marked.parse(row.title or article.title),
+                snippet=Marked.parse(row.snippet),
+                category=category.path if category else None,
+                tags=list(article.tags or []),
+                status=article.status.value,
+                visibility=article.visibility.value,
+                helpful=article.helpful,
+                not_helpful=article.not_helpful,
+                updated_at=article.updated_at,
+                score=row.score,
+            )
+        )
+    return hits
+
+
+def _excluded(query: SearchQuery) -> Match:
+    return Match(tuple((_alt(t),) for t in query.negative), any_of=True)
+
+
+def search_articles(
+    session: Session,
+    text: str,
+    *,
+    limit: int = 20,
+    typing: bool = False,
+    published_only: bool = False,
+    public_only: bool = False,
+) -> SearchResult[ArticleHit]:
+    """Knowledge articles matching `text` (the query language), best first; an article whose
+    whole title is the query comes first. With `typing`, the last word also matches longer
+    words (results while it is being typed). Filters alone (`tag:vpn`) list the most
+    recently updated articles."""
+    query = parse_query(text, typing=typing)
+    where = ArticleFilter(
+        tags=query.tags,
+        excluded_tags=query.excluded_tags,
+        categories=query.categories,
+        published_only=published_only,
+        public_only=public_only,
+    )
+    backend = backend_for(session)
+    if query.is_empty:
+        return SearchResult(query, [])
+    if not query.positive:
+        rows = backend.browse_articles(session, _excluded(query), where, _limit(limit))
+        return SearchResult(query, _article_hits(session, rows))
+    corrections = _corrections(session, query)
+    rows = backend.articles(session, _match(query, corrections), where, _limit(limit))
+    hits = _article_hits(session, rows)
+    exact = [w for t in query.positive for w in t.words]
+    hits.sort(key=lambda h: tokens(h.title.plain) != exact)  # stable: the rank order stays
+    return SearchResult(query, hits, corrections)
+
+
+# --- tickets ------------------------------------------------------------------------------
+
+
+def _ticket_hits(
+    session: Session, rows: Sequence[TicketRow], *, with_resolution: bool = False
+) -> list[TicketHit]:
+    ids = [r.id for r in rows]
+    found = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    resolutions: dict[int, str] = {}
+    if with_resolution and ids:
+        last = (
+            select(Message.ticket_id, func.max(Message.id).label("id"))
+            .where(Message.ticket_id.in_(ids), Message.kind == MessageKind.REPLY)
+            .group_by(Message.ticket_id)
+            .subquery()
+        )
+        resolutions = {
+            ticket_id: body
+            for ticket_id, body in session.execute(
+                select(Message.ticket_id, Message.body).join(last, Message.id == last.c.id)
+            )
+        }
+    hits = []
+    for row in rows:
+        ticket = found.get(row.id)
+        if ticket is None:
+            continue
+        resolution = resolutions.get(ticket.id)
+        hits.append(
+            TicketHit(
+                key=ticket.key,
+                subject=Marked.parse(row.subject or ticket.subject),
+                snippet=Marked.parse(row.snippet),
+                status=ticket.status.value,
+                created_at=ticket.created_at,
+                resolved_at=ticket.resolved_at,
+                resolution=clean(resolution) if resolution is not None else None,
+                score=row.score,
+            )
+        )
+    return hits
+
+
+def search_tickets(
+    session: Session,
+    text: str,
+    *,
+    limit: int = 20,
+    typing: bool = False,
+    statuses: Sequence[Status] = (),
+) -> SearchResult[TicketHit]:
+    """Tickets whose subject or one of whose messages matches `text`, best first (a match
+    in the subject weighs double); filters alone list the most recently updated tickets."""
+    query = parse_query(text, typing=typing)
+    where = TicketFilter(
+        tags=query.tags,
+        excluded_tags=query.excluded_tags,
+        categories=query.categories,
+        statuses=tuple(s.value for s in statuses),
+    )
+    backend = backend_for(session)
+    if query.is_empty:
+        return SearchResult(query, [])
+    if not query.positive:
+        rows = backend.browse_tickets(session, _excluded(query), where, _limit(limit))
+        return SearchResult(query, _ticket_hits(session, rows))
+    corrections = _corrections(session, query)
+    rows = backend.tickets(session, _match(query, corrections), where, _limit(limit))
+    return SearchResult(query, _ticket_hits(session, rows), corrections)
+
+
+# --- suggestions --------------------------------------------------------------------------
+
+
+def suggest(
+    session: Session, subject: str, description: str = "", *, articles: int = 5, tickets: int = 5
+) -> Suggestions:
+    """Knowledge articles and similar resolved tickets for a ticket being written: the
+    informative words of its subject and description, any of them matching, ranked by how
+    many and how rare (BM25 / ts_rank). Published articles only; similar tickets are matched
+    on their subjects and come with their last public reply (the resolution)."""
+    words = keywords(f"{subject}\n{description}", limit=SUGGEST_KEYWORDS)
+    if not words:
+        return Suggestions(words, [], [])
+    match = Match(tuple((Alt((w,)),) for w in words), any_of=True)
+    backend = backend_for(session)
+    article_rows = backend.articles(
+        session, match, ArticleFilter(published_only=True), _limit(articles)
+    )
+    ticket_rows = backend.tickets(
+        session,
+        match,
+        TicketFilter(statuses=(Status.RESOLVED.value, Status.CLOSED.value), subjects_only=True),
+        _limit(tickets),
+    )
+    return Suggestions(
+        words,
+        _article_hits(session, article_rows),
+        _ticket_hits(session, ticket_rows, with_resolution=True),
+    )

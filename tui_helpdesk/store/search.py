@@ -1,0 +1,547 @@
+"""Full-text search SQL, per back end, behind one interface.
+
+`services.search` decides what to look for (a parsed query, typo corrections, suggestion
+keywords) and hands over a `Match`; this module turns it into SQL for the back end and returns
+plain rows with highlighted fragments. SQLite: FTS5 MATCH expressions in which every token is
+a double-quoted string, BM25 ranking, `snippet()`/`highlight()`. PostgreSQL: tsquery built
+from `plainto_tsquery`/`phraseto_tsquery`/`to_tsquery(... ':*')` over bound parameters,
+`ts_rank` and `ts_headline`. No user text is ever spliced into SQL: tokens are bound as
+parameters (PostgreSQL) or quoted FTS strings of word characters only, themselves bound as
+one parameter (SQLite). The schema is in migration 0004 (see `store.search_schema`).
+
+Highlights come back wrapped in MARK_START/MARK_END (control characters that `text.clean`
+would remove from stored text, so stored text cannot forge them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+MARK_START = "\x02"
+MARK_END = "\x03"
+
+
+@dataclass(frozen=True)
+class Alt:
+    """One way a clause can match: a word, a word's beginning, or a phrase."""
+
+    words: tuple[str, ...]
+    phrase: bool = False
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    """What to find: every clause (or, with `any_of`, at least one) matches, where a clause
+    matches when any of its alternatives does; nothing of `excluded` occurs."""
+
+    clauses: tuple[tuple[Alt, ...], ...]
+    excluded: tuple[Alt, ...] = ()
+    any_of: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    tags: tuple[str, ...] = ()
+    excluded_tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # a path, or the start of one ("Technical")
+    published_only: bool = False
+    public_only: bool = False
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    tags: tuple[str, ...] = ()
+    excluded_tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    subjects_only: bool = False  # match ticket subjects alone (similar tickets)
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    id: int
+    score: float
+    title: str  # marked
+    snippet: str  # marked
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    score: float
+    subject: str  # marked
+    snippet: str  # marked; "" when only the subject matched
+
+
+@dataclass
+class _Sql:
+    """A WHERE fragment and its parameters, built clause by clause."""
+
+    parts: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+class SearchBackend(Protocol):
+    def known(
+        self, session: Session, words: Sequence[tuple[str, bool]]
+    ) -> set[tuple[str, bool]]: ...
+
+    def candidates(self, session: Session, word: str) -> list[str]: ...
+
+    def articles(
+        self, session: Session, match: Match, where: ArticleFilter, limit: int
+    ) -> list[ArticleRow]: ...
+
+    def tickets(
+        self, session: Session, match: Match, where: TicketFilter, limit: int
+    ) -> list[TicketRow]: ...
+
+    def browse_articles(
+        self, session: Session, excluded: Match, where: ArticleFilter, limit: int
+    ) -> list[ArticleRow]: ...
+
+    def browse_tickets(
+        self, session: Session, excluded: Match, where: TicketFilter, limit: int
+    ) -> list[TicketRow]: ...
+
+
+def backend_for(session: Session) -> SearchBackend:
+    name = session.get_bind().dialect.name
+    return _SQLITE if name == "sqlite" else _POSTGRES
+
+
+def _category_filter(sql: _Sql, column: str, categories: Sequence[str]) -> None:
+    """The category is the given path or below it, case-insensitively."""
+    for category in categories:
+        exact = sql.param(category.lower())
+        below = sql.param(category.lower().replace("\\", "\\\\").replace("%", "\\%") + " > %")
+        sql.parts.append(
+            f"EXISTS (SELECT 1 FROM categories c WHERE c.id = {column} AND "
+            f"(lower(c.path) = {exact} OR lower(c.path) LIKE {below} ESCAPE '\\'))"
+        )
+
+
+def _ticket_filters(sql: _Sql, where: TicketFilter) -> None:
+    for tag in where.tags:
+        sql.parts.append(
+            "EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = t.id AND tt.tag = "
+            f"{sql.param(tag)})"
+        )
+    for tag in where.excluded_tags:
+        sql.parts.append(
+            "NOT EXISTS (SELECT 1 FROM ticket_tags tt WHERE tt.ticket_id = t.id AND tt.tag = "
+            f"{sql.param(tag)})"
+        )
+    _category_filter(sql, "t.category_id", where.categories)
+    if where.statuses:
+        names = ", ".join(sql.param(s) for s in where.statuses)
+        sql.parts.append(f"t.status IN ({names})")
+
+
+def _article_filters(sql: _Sql, where: ArticleFilter, tag_exists: str) -> None:
+    for tag in where.tags:
+        sql.parts.append(tag_exists.format(sql.param(tag)))
+    for tag in where.excluded_tags:
+        sql.parts.append("NOT " + tag_exists.format(sql.param(tag)))
+    _category_filter(sql, "a.category_id", where.categories)
+    if where.published_only:
+        sql.parts.append("a.status = 'published'")
+    if where.public_only:
+        sql.parts.append("a.visibility = 'public'")
+
+
+def _conditions(sql: _Sql) -> str:
+    return "".join(f" AND {part}" for part in sql.parts)
+
+
+# --- SQLite FTS5 --------------------------------------------------------------------------
+
+
+def _fts_alt(alt: Alt) -> str:
+    quoted = '"' + " ".join(alt.words).replace('"', '""') + '"'
+    return quoted + ("*" if alt.prefix else "")
+
+
+def _fts_clause(alts: Sequence[Alt]) -> str:
+    if len(alts) == 1:
+        return _fts_alt(alts[0])
+    return "(" + " OR ".join(_fts_alt(a) for a in alts) + ")"
+
+
+def fts5_expression(match: Match) -> str:
+    """The FTS5 MATCH string of `match` (every token a quoted string)."""
+    joiner = " OR " if match.any_of else " AND "
+    expression = joiner.join(_fts_clause(c) for c in match.clauses)
+    if match.excluded:
+        expression = f"({expression})" + "".join(f" NOT {_fts_alt(a)}" for a in match.excluded)
+    return expression
+
+
+class _Sqlite:
+    _MARKS = "char(2), char(3)"
+    _TAG = "EXISTS (SELECT 1 FROM json_each(a.tags) j WHERE j.value = {})"
+
+    def _not_matching(self, sql: _Sql, excluded: Match, fts: str, id_column: str) -> None:
+        if excluded.clauses:
+            expression = sql.param(fts5_expression(excluded))
+            sql.parts.append(
+                f"{id_column} NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {expression})"
+            )
+
+    def browse_articles(
+        self, session: Session, excluded: Match, where: ArticleFilter, limit: int
+    ) -> list[ArticleRow]:
+        """Filters alone: the most recently updated articles, minus those with `excluded`."""
+        sql = _Sql()
+        _article_filters(sql, where, self._TAG)
+        self._not_matching(sql, excluded, "articles_fts", "a.id")
+        rows = session.execute(
+            text(
+                f"SELECT a.id, a.title FROM articles a WHERE 1 = 1{_conditions(sql)} "
+                "ORDER BY a.updated_at DESC, a.id DESC LIMIT :limit"
+            ),
+            {**sql.params, "limit": limit},
+        )
+        return [ArticleRow(r[0], 0.0, r[1], "") for r in rows]
+
+    def browse_tickets(
+        self, session: Session, excluded: Match, where: TicketFilter, limit: int
+    ) -> list[TicketRow]:
+        """Filters alone: the most recently updated tickets, minus subjects with `excluded`."""
+        sql = _Sql()
+        _ticket_filters(sql, where)
+        self._not_matching(sql, excluded, "tickets_fts", "t.id")
+        rows = session.execute(
+            text(
+                f"SELECT t.id, t.subject FROM tickets t WHERE 1 = 1{_conditions(sql)} "
+                "ORDER BY t.updated_at DESC, t.id DESC LIMIT :limit"
+            ),
+            {**sql.params, "limit": limit},
+        )
+        return [TicketRow(r[0], 0.0, r[1], "") for r in rows]
+
+    def known(self, session: Session, words: Sequence[tuple[str, bool]]) -> set[tuple[str, bool]]:
+        """The (word, prefix) pairs that some article or ticket subject contains."""
+        found = set()
+        for word, prefix in words:
+            hit = session.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM articles_fts WHERE articles_fts MATCH :m) "
+                    "OR EXISTS (SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH :m)"
+                ),
+                {"m": _fts_alt(Alt((word,), prefix=prefix))},
+            ).scalar()
+            if hit:
+                found.add((word, prefix))
+        return found
+
+    def candidates(self, session: Session, word: str) -> list[str]:
+        """Indexed words (stems) that may be `word` mistyped: same first letter, similar
+        length (a range scan of the FTS vocabularies)."""
+        low, high = word[0], chr(ord(word[0]) + 1)
+        rows = session.execute(
+            text(
+                "SELECT term FROM articles_fts_vocab WHERE term >= :lo AND term < :hi "
+                "AND length(term) BETWEEN :short AND :long "
+                "UNION SELECT term FROM tickets_fts_vocab WHERE term >= :lo AND term < :hi "
+                "AND length(term) BETWEEN :short AND :long"
+            ),
+            {"lo": low, "hi": high, "short": len(word) - 2, "long": len(word) + 2},
+        )
+        return [row[0] for row in rows]
+
+    def articles(
+        self, session: Session, match: Match, where: ArticleFilter, limit: int
+    ) -> list[ArticleRow]:
+        sql = _Sql()
+        expression = sql.param(fts5_expression(match))
+        _article_filters(sql, where, self._TAG)
+        join = " JOIN articles a ON a.id = articles_fts.rowid" if sql.parts else ""
+        top = session.execute(
+            text(
+                "SELECT articles_fts.rowid, bm25(articles_fts, 10.0, 1.0, 4.0) AS score "
+                f"FROM articles_fts{join} WHERE articles_fts MATCH {expression}"
+                f"{_conditions(sql)} ORDER BY score LIMIT :limit"
+            ),
+            {**sql.params, "limit": limit},
+        ).all()
+        if not top:
+            return []
+        marked = {
+            row[0]: (row[1], row[2])
+            for row in session.execute(
+                text(
+                    f"SELECT rowid, highlight(articles_fts, 0, {self._MARKS}), "
+                    f"snippet(articles_fts, 1, {self._MARKS}, '…', 24) "
+                    "FROM articles_fts WHERE articles_fts MATCH :m AND rowid IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"m": sql.params["p0"], "ids": [row[0] for row in top]},
+            )
+        }
+        return [
+            ArticleRow(id, -score, *marked.get(id, ("", ""))) for id, score in top if id in marked
+        ]
+
+    def tickets(
+        self, session: Session, match: Match, where: TicketFilter, limit: int
+    ) -> list[TicketRow]:
+        sql = _Sql()
+        # An exclusion holds for the whole ticket: its subject and every message.
+        expression = sql.param(fts5_expression(replace(match, excluded=())))
+        _ticket_filters(sql, where)
+        if match.excluded:
+            excluded = sql.param(
+                fts5_expression(Match(tuple((a,) for a in match.excluded), any_of=True))
+            )
+            sql.parts.append(
+                f"t.id NOT IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH {excluded})"
+            )
+            sql.parts.append(
+                "t.id NOT IN (SELECT m.ticket_id FROM messages_fts JOIN messages m "
+                f"ON m.id = messages_fts.rowid WHERE messages_fts MATCH {excluded})"
+            )
+        subject_hits = (
+            "SELECT tickets_fts.rowid AS ticket_id, 2.0 * bm25(tickets_fts) AS score "
+            f"FROM tickets_fts WHERE tickets_fts MATCH {expression}"
+        )
+        message_hits = (
+            "SELECT m.ticket_id, bm25(messages_fts) FROM messages_fts "
+            f"JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH {expression}"
+        )
+        hits = subject_hits if where.subjects_only else f"{subject_hits} UNION ALL {message_hits}"
+        # MATERIALIZED: flattened into the join, bm25() would lose its FTS context.
+        top = session.execute(
+            text(
+                f"WITH h AS MATERIALIZED ({hits}) SELECT h.ticket_id, sum(h.score) AS score "
+                f"FROM h JOIN tickets t ON t.id = h.ticket_id WHERE 1 = 1{_conditions(sql)} "
+                "GROUP BY h.ticket_id ORDER BY score LIMIT :limit"
+            ),
+            {**sql.params, "limit": limit},
+        ).all()
+        if not top:
+            return []
+        ids = [row[0] for row in top]
+        subjects = dict(
+            session.execute(
+                text(
+                    f"SELECT rowid, highlight(tickets_fts, 0, {self._MARKS}) FROM tickets_fts "
+                    "WHERE tickets_fts MATCH :m AND rowid IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"m": sql.params["p0"], "ids": ids},
+            ).all()
+        )
+        snippets: dict[int, str] = {}
+        if not where.subjects_only:
+            for ticket_id, snippet in session.execute(
+                text(
+                    f"SELECT m.ticket_id, snippet(messages_fts, 0, {self._MARKS}, '…', 24) "
+                    "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+                    "WHERE messages_fts MATCH :m AND messages_fts.rowid IN "
+                    "(SELECT id FROM messages WHERE ticket_id IN :ids) "
+                    "ORDER BY bm25(messages_fts) DESC"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"m": sql.params["p0"], "ids": ids},
+            ):
+                snippets[ticket_id] = snippet  # the best one comes last
+        return [
+            TicketRow(ticket_id, -score, subjects.get(ticket_id, ""), snippets.get(ticket_id, ""))
+            for ticket_id, score in top
+        ]
+
+
+# --- PostgreSQL tsvector ------------------------------------------------------------------
+
+_CONFIG = "'english'"
+_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12"
+_WHOLE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
+
+
+def _ts_alt(sql: _Sql, alt: Alt) -> str:
+    if alt.phrase:
+        return f"phraseto_tsquery({_CONFIG}, {sql.param(' '.join(alt.words))})"
+    word = alt.words[0]
+    if alt.prefix and word.isalnum():  # letters and digits only: safe for to_tsquery
+        return f"to_tsquery({_CONFIG}, {sql.param(word + ':*')})"
+    return f"plainto_tsquery({_CONFIG}, {sql.param(word)})"
+
+
+def tsquery_expression(sql: _Sql, match: Match) -> str:
+    """A SQL expression of type tsquery for `match`, its words bound as parameters."""
+    clauses = []
+    for alts in match.clauses:
+        parts = [_ts_alt(sql, a) for a in alts]
+        clauses.append(parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")")
+    joiner = " || " if match.any_of else " && "
+    expression = joiner.join(clauses)
+    for alt in match.excluded:
+        expression = f"({expression}) && !!{_ts_alt(sql, alt)}"
+    return expression
+
+
+class _Postgres:
+    _TAG = "EXISTS (SELECT 1 FROM json_array_elements_text(a.tags) j WHERE j.value = {})"
+
+    def _not_matching(self, sql: _Sql, excluded: Match, vector: str) -> None:
+        if excluded.clauses:
+            query = tsquery_expression(sql, excluded)
+            sql.parts.append(f"NOT ({vector} @@ ({query}))")
+
+    def browse_articles(
+        self, session: Session, excluded: Match, where: ArticleFilter, limit: int
+    ) -> list[ArticleRow]:
+        """Filters alone: the most recently updated articles, minus those with `excluded`."""
+        sql = _Sql()
+        _article_filters(sql, where, self._TAG)
+        self._not_matching(sql, excluded, "a.search_vector")
+        rows = session.execute(
+            text(
+                f"SELECT a.id, a.title FROM articles a WHERE true{_conditions(sql)} "
+                "ORDER BY a.updated_at DESC, a.id DESC LIMIT :limit"
+            ),
+            {**sql.params, "limit": limit},
+        )
+        return [ArticleRow(r[0], 0.0, r[1], "") for r in rows]
+
+    def browse_tickets(
+        self, session: Session, excluded: Match, where: TicketFilter, limit: int
+    ) -> list[TicketRow]:
+        """Filters alone: the most recently updated tickets, minus subjects with `excluded`."""
+        sql = _Sql()
+        _ticket_filters(sql, where)
+        self._not_matching(sql, excluded, "t.search_vector")
+        rows = session.execute(
+            text(
+                f"SELECT t.id, t.subject FROM tickets t WHERE true{_conditions(sql)} "
+                "ORDER BY t.updated_at DESC, t.id DESC LIMIT :limit"
+            ),
+            {**sql.params, "limit": limit},
+        )
+        return [TicketRow(r[0], 0.0, r[1], "") for r in rows]
+
+    def known(self, session: Session, words: Sequence[tuple[str, bool]]) -> set[tuple[str, bool]]:
+        """The (word, prefix) pairs that some article or ticket subject contains."""
+        found = set()
+        for word, prefix in words:
+            sql = _Sql()
+            query = _ts_alt(sql, Alt((word,), prefix=prefix))
+            hit = session.execute(
+                text(
+                    f"SELECT EXISTS (SELECT 1 FROM articles WHERE search_vector @@ {query}) "
+                    f"OR EXISTS (SELECT 1 FROM tickets WHERE search_vector @@ {query})"
+                ),
+                sql.params,
+            ).scalar()
+            if hit:
+                found.add((word, prefix))
+        return found
+
+    def candidates(self, session: Session, word: str) -> list[str]:
+        """Learnt words that share enough trigrams with `word` (the pg_trgm GIN index)."""
+        rows = session.execute(
+            text(
+                "SELECT term FROM search_terms WHERE term % :w "
+                "ORDER BY similarity(term, :w) DESC, term LIMIT 30"
+            ),
+            {"w": word},
+        )
+        return [row[0] for row in rows]
+
+    def articles(
+        self, session: Session, match: Match, where: ArticleFilter, limit: int
+    ) -> list[ArticleRow]:
+        sql = _Sql()
+        query = tsquery_expression(sql, match)
+        _article_filters(sql, where, self._TAG)
+        rows = session.execute(
+            text(
+                f"WITH q AS (SELECT {query} AS q), top AS ("
+                "SELECT a.id, ts_rank(a.search_vector, q.q) AS score FROM articles a, q "
+                f"WHERE a.search_vector @@ q.q{_conditions(sql)} "
+                "ORDER BY score DESC, a.id DESC LIMIT :limit) "
+                f"SELECT top.id, top.score, ts_headline({_CONFIG}, a.title, q.q, :whole), "
+                f"ts_headline({_CONFIG}, translate(a.body, :marks, ''), q.q, :headline) "
+                "FROM top JOIN articles a ON a.id = top.id, q ORDER BY top.score DESC, top.id DESC"
+            ),
+            {
+                **sql.params,
+                "limit": limit,
+                "whole": _WHOLE,
+                "headline": _HEADLINE,
+                "marks": MARK_START + MARK_END,
+            },
+        ).all()
+        return [ArticleRow(r[0], float(r[1]), r[2], r[3]) for r in rows]
+
+    def tickets(
+        self, session: Session, match: Match, where: TicketFilter, limit: int
+    ) -> list[TicketRow]:
+        sql = _Sql()
+        # An exclusion holds for the whole ticket: its subject and every message.
+        query = tsquery_expression(sql, replace(match, excluded=()))
+        _ticket_filters(sql, where)
+        if match.excluded:
+            excluded = tsquery_expression(
+                sql, Match(tuple((a,) for a in match.excluded), any_of=True)
+            )
+            sql.parts.append(f"NOT t.search_vector @@ ({excluded})")
+            sql.parts.append(
+                "NOT EXISTS (SELECT 1 FROM messages xm WHERE xm.ticket_id = t.id "
+                f"AND xm.search_vector @@ ({excluded}))"
+            )
+        subject_hits = (
+            "SELECT t.id AS ticket_id, 2 * ts_rank(t.search_vector, q.q) AS score "
+            "FROM tickets t, q WHERE t.search_vector @@ q.q"
+        )
+        message_hits = (
+            "SELECT m.ticket_id, ts_rank(m.search_vector, q.q) FROM messages m, q "
+            "WHERE m.search_vector @@ q.q"
+        )
+        hits = subject_hits if where.subjects_only else f"{subject_hits} UNION ALL {message_hits}"
+        snippet = (
+            "''"
+            if where.subjects_only
+            else (
+                f"coalesce((SELECT ts_headline({_CONFIG}, translate(m.body, :marks, ''), q.q, "
+                ":headline) FROM messages m WHERE m.ticket_id = top.ticket_id "
+                "AND m.search_vector @@ q.q ORDER BY ts_rank(m.search_vector, q.q) DESC "
+                "LIMIT 1), '')"
+            )
+        )
+        rows = session.execute(
+            text(
+                f"WITH q AS (SELECT {query} AS q), top AS ("
+                f"SELECT h.ticket_id, sum(h.score) AS score FROM ({hits}) h "
+                f"JOIN tickets t ON t.id = h.ticket_id WHERE true{_conditions(sql)} "
+                "GROUP BY h.ticket_id ORDER BY score DESC, h.ticket_id DESC LIMIT :limit) "
+                f"SELECT top.ticket_id, top.score, ts_headline({_CONFIG}, t.subject, q.q, :whole), "
+                f"{snippet} FROM top JOIN tickets t ON t.id = top.ticket_id, q "
+                "ORDER BY top.score DESC, top.ticket_id DESC"
+            ),
+            {
+                **sql.params,
+                "limit": limit,
+                "whole": _WHOLE,
+                "headline": _HEADLINE,
+                "marks": MARK_START + MARK_END,
+            },
+        ).all()
+        return [TicketRow(r[0], float(r[1]), r[2], r[3]) for r in rows]
+
+
+_SQLITE = _Sqlite()
+_POSTGRES = _Postgres()
