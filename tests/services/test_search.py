@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from tests.conftest import NOW, Desk
 from tests.services.conftest import MakeTicket
@@ -300,3 +300,26 @@ def test_empty_and_filter_only_queries(kb: Desk) -> None:
     assert _articles(kb, "-vpn").hits == []  # exclusions alone are not a query
     newest_first = _ids(_articles(kb, "category:technical"))
     assert newest_first[0] == "Café Wi-Fi for guests"
+
+
+def test_word_frequencies_tell_absent_words_from_present_ones(kb: Desk) -> None:
+    from tui_helpdesk.store.search import backend_for
+
+    with kb.store.write() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("ANALYZE articles"))
+    with kb.store.read() as session:
+        found = backend_for(session).frequencies(
+            session, "articles", ["password", "printer", "zeppelin"]
+        )
+    assert found["zeppelin"] == 0  # in no article
+    assert found["password"] != 0 and found["printer"] != 0
+    if found["password"] is not None:  # counted (SQLite), or in PostgreSQL's statistics
+        assert found["password"] >= 2 and found["password"] >= (found["printer"] or 0)
+
+
+def test_suggestions_use_the_rarest_words(kb: Desk) -> None:
+    # "guests" is in one article, "network" in three: the rare word decides.
+    with kb.store.read() as session:
+        found = search.suggest(session, "Guests on the network", "zeppelin voucher")
+    assert found.articles[0].title.plain == "Café Wi-Fi for guests"

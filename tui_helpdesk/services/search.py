@@ -50,6 +50,8 @@ from tui_helpdesk.text import clean
 MAX_LIMIT = 200
 _SPACE = re.compile(r"\s+")
 SUGGEST_KEYWORDS = 12
+SUGGEST_TERMS = 6
+SUGGEST_BUDGET = 4000
 
 
 @dataclass(frozen=True)
@@ -299,29 +301,56 @@ def search_tickets(
 # --- suggestions --------------------------------------------------------------------------
 
 
+def _informative(session: Session, source: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The rarest of `words` in `source` ("articles" or "subjects"): words it does not
+    contain go, then the rarest come first while their documents add up to at most
+    SUGGEST_BUDGET (at least two, at most SUGGEST_TERMS). Rare words say most about what a
+    ticket is about, and they keep the cost of a suggestion the same on a desk of any size."""
+    frequencies = backend_for(session).frequencies(session, source, words)
+    present = sorted(
+        (df or 0, i, word) for i, (word, df) in enumerate(frequencies.items()) if df != 0
+    )
+    chosen: list[str] = []
+    total = 0
+    for df, _i, word in present:
+        if len(chosen) >= 2 and (len(chosen) >= SUGGEST_TERMS or total + df > SUGGEST_BUDGET):
+            break
+        chosen.append(word)
+        total += df
+    return tuple(chosen)
+
+
+def _any_of(words: tuple[str, ...]) -> Match:
+    return Match(tuple((Alt((w,)),) for w in words), any_of=True)
+
+
 def suggest(
     session: Session, subject: str, description: str = "", *, articles: int = 5, tickets: int = 5
 ) -> Suggestions:
-    """Knowledge articles and similar resolved tickets for a ticket being written: the
-    informative words of its subject and description, any of them matching, ranked by how
-    many and how rare (BM25 / ts_rank). Published articles only; similar tickets are matched
-    on their subjects and come with their last public reply (the resolution)."""
+    """Knowledge articles and similar resolved tickets for a ticket being written, from the
+    informative words of its subject and description: the rarest of them (see
+    `_informative`), any matching, ranked by BM25 / ts_rank. Published articles only; similar
+    tickets are matched on their subjects and come with their last public reply (the
+    resolution)."""
     words = keywords(f"{subject}\n{description}", limit=SUGGEST_KEYWORDS)
+    found_articles: list[ArticleHit] = []
+    found_tickets: list[TicketHit] = []
     if not words:
-        return Suggestions(words, [], [])
-    match = Match(tuple((Alt((w,)),) for w in words), any_of=True)
+        return Suggestions(words, found_articles, found_tickets)
     backend = backend_for(session)
-    article_rows = backend.articles(
-        session, match, ArticleFilter(published_only=True), _limit(articles)
-    )
-    ticket_rows = backend.tickets(
-        session,
-        match,
-        TicketFilter(statuses=(Status.RESOLVED.value, Status.CLOSED.value), subjects_only=True),
-        _limit(tickets),
-    )
-    return Suggestions(
-        words,
-        _article_hits(session, article_rows),
-        _ticket_hits(session, ticket_rows, with_resolution=True),
-    )
+    for_articles = _informative(session, "articles", words)
+    if for_articles:
+        rows = backend.articles(
+            session, _any_of(for_articles), ArticleFilter(published_only=True), _limit(articles)
+        )
+        found_articles = _article_hits(session, rows)
+    for_tickets = _informative(session, "subjects", words)
+    if for_tickets:
+        rows = backend.tickets(
+            session,
+            _any_of(for_tickets),
+            TicketFilter(statuses=(Status.RESOLVED.value, Status.CLOSED.value), subjects_only=True),
+            _limit(tickets),
+        )
+        found_tickets = _ticket_hits(session, rows, with_resolution=True)
+    return Suggestions(words, found_articles, found_tickets)

@@ -15,6 +15,8 @@ would remove from stored text, so stored text cannot forge them).
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -24,6 +26,9 @@ from sqlalchemy.orm import Session
 
 MARK_START = "\x02"
 MARK_END = "\x03"
+# Ranking looks at the newest POOL matches at most (per index), so a query made of common
+# words costs the same on a desk of any size; below that, every match is ranked.
+POOL = 500
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,10 @@ class SearchBackend(Protocol):
     ) -> set[tuple[str, bool]]: ...
 
     def candidates(self, session: Session, word: str) -> list[str]: ...
+
+    def frequencies(
+        self, session: Session, source: str, words: Sequence[str]
+    ) -> dict[str, int | None]: ...
 
     def articles(
         self, session: Session, match: Match, where: ArticleFilter, limit: int
@@ -192,6 +201,22 @@ def fts5_expression(match: Match) -> str:
     return expression
 
 
+@functools.cache
+def _stemmer() -> Any:
+    import snowballstemmer  # only for SQLite desks, only when suggesting
+
+    return snowballstemmer.stemmer("porter")
+
+
+def _porter_stem(word: str) -> str | None:
+    """The token FTS5's `porter unicode61 remove_diacritics 2` indexes for `word` (the same
+    Porter algorithm; diacritics folded first), or None for words it may not agree on."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    if not folded.isascii() or not folded.isalpha() or len(folded) < 3:
+        return None
+    return str(_stemmer().stemWord(folded))
+
+
 class _Sqlite:
     _MARKS = "char(2), char(3)"
     _TAG = "EXISTS (SELECT 1 FROM json_each(a.tags) j WHERE j.value = {})"
@@ -265,20 +290,40 @@ class _Sqlite:
         )
         return [row[0] for row in rows]
 
+    def frequencies(
+        self, session: Session, source: str, words: Sequence[str]
+    ) -> dict[str, int | None]:
+        """How many articles (source "articles") or ticket subjects ("subjects") contain each
+        word: 0 when none; None when unknown (a word the Porter stemmer does not handle)."""
+        vocab = {"articles": "articles_fts_vocab", "subjects": "tickets_fts_vocab"}[source]
+        stems = {word: _porter_stem(word) for word in words}
+        found = dict(
+            session.execute(
+                text(f"SELECT term, doc FROM {vocab} WHERE term IN :stems").bindparams(
+                    bindparam("stems", expanding=True)
+                ),
+                {"stems": sorted({s for s in stems.values() if s})},
+            ).all()
+        )
+        return {w: (found.get(s, 0) if s else None) for w, s in stems.items()}
+
     def articles(
         self, session: Session, match: Match, where: ArticleFilter, limit: int
     ) -> list[ArticleRow]:
         sql = _Sql()
         expression = sql.param(fts5_expression(match))
         _article_filters(sql, where, self._TAG)
-        join = " JOIN articles a ON a.id = articles_fts.rowid" if sql.parts else ""
+        # CROSS JOIN keeps the FTS index as the outer loop (SQLite's planner would otherwise
+        # scan the table and probe the index row by row).
+        join = " CROSS JOIN articles a ON a.id = articles_fts.rowid" if sql.parts else ""
         top = session.execute(
             text(
-                "SELECT articles_fts.rowid, bm25(articles_fts, 10.0, 1.0, 4.0) AS score "
-                f"FROM articles_fts{join} WHERE articles_fts MATCH {expression}"
-                f"{_conditions(sql)} ORDER BY score LIMIT :limit"
+                "SELECT id, score FROM (SELECT articles_fts.rowid AS id, "
+                f"bm25(articles_fts, 10.0, 1.0, 4.0) AS score FROM articles_fts{join} "
+                f"WHERE articles_fts MATCH {expression}{_conditions(sql)} "
+                "ORDER BY articles_fts.rowid DESC LIMIT :pool) ORDER BY score, id DESC LIMIT :limit"
             ),
-            {**sql.params, "limit": limit},
+            {**sql.params, "limit": limit, "pool": POOL},
         ).all()
         if not top:
             return []
@@ -315,23 +360,27 @@ class _Sqlite:
                 "t.id NOT IN (SELECT m.ticket_id FROM messages_fts JOIN messages m "
                 f"ON m.id = messages_fts.rowid WHERE messages_fts MATCH {excluded})"
             )
+        conditions = _conditions(sql)
         subject_hits = (
-            "SELECT tickets_fts.rowid AS ticket_id, 2.0 * bm25(tickets_fts) AS score "
-            f"FROM tickets_fts WHERE tickets_fts MATCH {expression}"
+            "SELECT * FROM (SELECT tickets_fts.rowid AS ticket_id, 2.0 * bm25(tickets_fts) "
+            "AS score FROM tickets_fts CROSS JOIN tickets t ON t.id = tickets_fts.rowid "
+            f"WHERE tickets_fts MATCH {expression}{conditions} "
+            "ORDER BY tickets_fts.rowid DESC LIMIT :pool)"
         )
         message_hits = (
-            "SELECT m.ticket_id, bm25(messages_fts) FROM messages_fts "
-            f"JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH {expression}"
+            "SELECT * FROM (SELECT m.ticket_id, bm25(messages_fts) FROM messages_fts "
+            "CROSS JOIN messages m ON m.id = messages_fts.rowid "
+            "CROSS JOIN tickets t ON t.id = m.ticket_id "
+            f"WHERE messages_fts MATCH {expression}{conditions} "
+            "ORDER BY messages_fts.rowid DESC LIMIT :pool)"
         )
         hits = subject_hits if where.subjects_only else f"{subject_hits} UNION ALL {message_hits}"
-        # MATERIALIZED: flattened into the join, bm25() would lose its FTS context.
         top = session.execute(
             text(
-                f"WITH h AS MATERIALIZED ({hits}) SELECT h.ticket_id, sum(h.score) AS score "
-                f"FROM h JOIN tickets t ON t.id = h.ticket_id WHERE 1 = 1{_conditions(sql)} "
-                "GROUP BY h.ticket_id ORDER BY score LIMIT :limit"
+                f"SELECT ticket_id, sum(score) AS score FROM ({hits}) "
+                "GROUP BY ticket_id ORDER BY score, ticket_id DESC LIMIT :limit"
             ),
-            {**sql.params, "limit": limit},
+            {**sql.params, "limit": limit, "pool": POOL},
         ).all()
         if not top:
             return []
@@ -461,6 +510,35 @@ class _Postgres:
         )
         return [row[0] for row in rows]
 
+    def frequencies(
+        self, session: Session, source: str, words: Sequence[str]
+    ) -> dict[str, int | None]:
+        """How many articles or ticket subjects contain each word, from the planner's
+        statistics (ANALYZE keeps the most common lexemes of a tsvector column with their
+        frequencies): 0 for a word no article or subject has (or a stop word); None for one
+        too rare to be in the statistics, or before the table was analysed."""
+        table = {"articles": "articles", "subjects": "tickets"}[source]
+        rows = session.execute(
+            text(
+                "SELECT w.word, w.lexeme IS NOT NULL AND EXISTS "
+                "(SELECT 1 FROM search_terms WHERE term = w.lexeme), "
+                "round(s.freq * greatest(c.reltuples, 0)) "
+                f"FROM (SELECT k AS word, (tsvector_to_array(to_tsvector({_CONFIG}, k)))[1] "
+                "AS lexeme FROM unnest(CAST(:words AS text[])) AS k) w "
+                "LEFT JOIN (SELECT e.elem, e.freq FROM pg_stats p, "
+                "unnest(p.most_common_elems::text::text[], p.most_common_elem_freqs) "
+                "AS e(elem, freq) WHERE p.schemaname = current_schema() "
+                "AND p.tablename = :table AND p.attname = 'search_vector') s "
+                "ON s.elem = w.lexeme "
+                "CROSS JOIN (SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)) c"
+            ),
+            {"words": list(words), "table": table},
+        ).all()
+        return {
+            word: (0 if not known else int(df) if df is not None else None)
+            for word, known, df in rows
+        }
+
     def articles(
         self, session: Session, match: Match, where: ArticleFilter, limit: int
     ) -> list[ArticleRow]:
@@ -469,10 +547,11 @@ class _Postgres:
         _article_filters(sql, where, self._TAG)
         rows = session.execute(
             text(
-                f"WITH q AS (SELECT {query} AS q), top AS ("
-                "SELECT a.id, ts_rank(a.search_vector, q.q) AS score FROM articles a, q "
-                f"WHERE a.search_vector @@ q.q{_conditions(sql)} "
-                "ORDER BY score DESC, a.id DESC LIMIT :limit) "
+                f"WITH q AS (SELECT {query} AS q), pool AS ("
+                "SELECT a.id, a.search_vector FROM articles a, q "
+                f"WHERE a.search_vector @@ q.q{_conditions(sql)} ORDER BY a.id DESC LIMIT :pool), "
+                "top AS (SELECT pool.id, ts_rank(pool.search_vector, q.q) AS score FROM pool, q "
+                "ORDER BY score DESC, pool.id DESC LIMIT :limit) "
                 f"SELECT top.id, top.score, ts_headline({_CONFIG}, a.title, q.q, :whole), "
                 f"ts_headline({_CONFIG}, translate(a.body, :marks, ''), q.q, :headline) "
                 "FROM top JOIN articles a ON a.id = top.id, q ORDER BY top.score DESC, top.id DESC"
@@ -480,6 +559,7 @@ class _Postgres:
             {
                 **sql.params,
                 "limit": limit,
+                "pool": POOL,
                 "whole": _WHOLE,
                 "headline": _HEADLINE,
                 "marks": MARK_START + MARK_END,
@@ -503,13 +583,16 @@ class _Postgres:
                 "NOT EXISTS (SELECT 1 FROM messages xm WHERE xm.ticket_id = t.id "
                 f"AND xm.search_vector @@ ({excluded}))"
             )
+        conditions = _conditions(sql)
         subject_hits = (
-            "SELECT t.id AS ticket_id, 2 * ts_rank(t.search_vector, q.q) AS score "
-            "FROM tickets t, q WHERE t.search_vector @@ q.q"
+            "SELECT ticket_id, 2 * ts_rank(v, q.q) AS score FROM q, (SELECT t.id AS ticket_id, "
+            "t.search_vector AS v FROM tickets t, q "
+            f"WHERE t.search_vector @@ q.q{conditions} ORDER BY t.id DESC LIMIT :pool) s"
         )
         message_hits = (
-            "SELECT m.ticket_id, ts_rank(m.search_vector, q.q) FROM messages m, q "
-            "WHERE m.search_vector @@ q.q"
+            "SELECT ticket_id, ts_rank(v, q.q) FROM q, (SELECT m.ticket_id, m.search_vector AS v "
+            "FROM messages m JOIN tickets t ON t.id = m.ticket_id, q "
+            f"WHERE m.search_vector @@ q.q{conditions} ORDER BY m.id DESC LIMIT :pool) s"
         )
         hits = subject_hits if where.subjects_only else f"{subject_hits} UNION ALL {message_hits}"
         snippet = (
@@ -526,7 +609,6 @@ class _Postgres:
             text(
                 f"WITH q AS (SELECT {query} AS q), top AS ("
                 f"SELECT h.ticket_id, sum(h.score) AS score FROM ({hits}) h "
-                f"JOIN tickets t ON t.id = h.ticket_id WHERE true{_conditions(sql)} "
                 "GROUP BY h.ticket_id ORDER BY score DESC, h.ticket_id DESC LIMIT :limit) "
                 f"SELECT top.ticket_id, top.score, ts_headline({_CONFIG}, t.subject, q.q, :whole), "
                 f"{snippet} FROM top JOIN tickets t ON t.id = top.ticket_id, q "
@@ -535,6 +617,7 @@ class _Postgres:
             {
                 **sql.params,
                 "limit": limit,
+                "pool": POOL,
                 "whole": _WHOLE,
                 "headline": _HEADLINE,
                 "marks": MARK_START + MARK_END,
