@@ -534,8 +534,9 @@ class _Postgres:
             ),
             {"words": list(words), "table": table},
         ).all()
+        # A known word counts at least 1: statistics may be stale (a table emptied since).
         return {
-            word: (0 if not known else int(df) if df is not None else None)
+            word: (0 if not known else max(1, int(df)) if df is not None else None)
             for word, known, df in rows
         }
 
