@@ -67,6 +67,20 @@ def _ascii(name: str) -> str:
     return "".join(c for c in plain.lower() if c.isalnum()) or "x"
 
 
+def _write_contacts(
+    w: Writer, columns: tuple[str, ...], rows: list[tuple[Any, ...]], rng: random.Random
+) -> None:
+    """Contacts with their identity rows: the primary email and phone, and for one contact
+    in twenty a second (mobile) number."""
+    w.write("contacts", columns, rows)
+    w.write("contact_emails", ("email", "contact_id"), [(r[2], r[0]) for r in rows])
+    phones = [(r[0], r[3]) for r in rows]
+    phones += [
+        (r[0], f"+3933{rng.randint(10000000, 99999999)}") for r in rows if rng.random() < 0.05
+    ]
+    w.write("contact_phones", ("contact_id", "phone"), phones)
+
+
 def load_reference(
     w: Writer, rng: random.Random, sizes: Sizes, start: int, end: int, fmt: Formats
 ) -> Reference:
@@ -218,9 +232,9 @@ def load_reference(
             )
         )
         if len(rows) >= CHUNK:
-            w.write("contacts", contact_columns, rows)
+            _write_contacts(w, contact_columns, rows, rng)
             rows = []
-    w.write("contacts", contact_columns, rows)
+    _write_contacts(w, contact_columns, rows, rng)
 
     article_columns = (
         "id",
