@@ -25,7 +25,7 @@ from tui_helpdesk.config import ENV_AGENT, ConfigError
 from tui_helpdesk.rules.document import RulesError
 from tui_helpdesk.services.errors import ServiceError
 
-from . import clocks, db, escalate, people, rules, ticket
+from . import clocks, db, escalate, kb, people, rules, search, ticket
 from .output import error
 from .runtime import CliError, Runtime, db_reason
 
@@ -56,6 +56,9 @@ app = typer.Typer(
 )
 ticket.app.command("escalate")(escalate.ticket_escalate)
 ticket.app.command("sla")(clocks.sla)
+ticket.app.command("search")(search.ticket_search)
+kb.app.command("search")(search.kb_search)
+kb.app.command("suggest")(search.kb_suggest)
 app.add_typer(ticket.app, name="ticket")
 for noun, sub_app in people.apps.items():
     app.add_typer(sub_app, name=noun)
@@ -63,6 +66,7 @@ app.command("init")(db.init)
 app.add_typer(rules.app, name="rules")
 app.command("escalate")(escalate.escalate)
 app.add_typer(db.app, name="db")
+app.add_typer(kb.app, name="kb")
 
 
 @app.callback()

@@ -1,0 +1,87 @@
+"""`helpdesk kb search`, `helpdesk kb suggest` and `helpdesk ticket search` through the real
+command on both back ends: ranked JSON with mark offsets, corrections on stderr, inert text,
+and usage errors as one line."""
+
+from __future__ import annotations
+
+from tests.cli.conftest import Run, ok, one_line_error
+
+
+def _article(hd: Run, title: str, body: str, *extra: str) -> int:
+    doc = ok(hd("kb", "add", "--title", title, "--body", body, "--publish", "--json", *extra))
+    return int(doc.json()["article"]["id"])
+
+
+def _ticket(hd: Run, subject: str, body: str) -> str:
+    created = ok(
+        hd(
+            "ticket",
+            "create",
+            "--subject",
+            subject,
+            "--requester",
+            "ann@acme.example",
+            "--body",
+            body,
+        )
+    )
+    return created.stdout.strip()
+
+
+def test_kb_search_ranks_marks_and_corrects(hd: Run) -> None:
+    reset = _article(hd, "Reset a forgotten password", "Use the portal link.", "--tag", "login")
+    _article(hd, "Printer jams", "Remove the paper; the password is not needed.")
+    doc = ok(hd("kb", "search", "password", "--json")).json()
+    assert doc["articles"][0]["id"] == reset
+    first = doc["articles"][0]
+    start, end = first["title_marks"][0]
+    assert first["title"][start:end].lower() == "password"
+    assert set(first) >= {"snippet", "category", "tags", "status", "score", "updated_at"}
+    typo = ok(hd("kb", "search", "pasword"))
+    assert "Reset a forgotten password" in typo.stdout
+    assert "'pasword' not found: also searched password" in typo.stderr
+    assert (
+        ok(hd("kb", "search", "password tag:login", "--json")).json()["articles"][0]["id"] == reset
+    )
+    assert ok(hd("kb", "search", "password -portal", "--json")).json()["articles"][0]["id"] != reset
+
+
+def test_search_input_is_inert(hd: Run) -> None:
+    _article(hd, "[bold red]Alarm[/] \x1b]0;x\x07codes", "Silence the alarm with code 42.")
+    for query in ['"', "NEAR(", "*", "alarm OR (", "'; --"]:
+        ok(hd("kb", "search", query))
+        ok(hd("ticket", "search", query))
+    shown = ok(hd("kb", "search", "alarm")).stdout
+    assert "[bold red]Alarm[/] codes" in shown and "\x1b" not in shown
+
+
+def test_ticket_search_and_status_filter(hd: Run) -> None:
+    key = _ticket(hd, "VPN drops at home", "The tunnel stops every hour.")
+    _ticket(hd, "Invoice copy", "Please resend it.")
+    doc = ok(hd("ticket", "search", "tunnel", "--json")).json()
+    assert [t["key"] for t in doc["tickets"]] == [key]
+    snippet = doc["tickets"][0]["snippet"]
+    start, end = snippet["marks"][0]
+    assert snippet["text"][start:end] == "tunnel"
+    assert (
+        ok(hd("ticket", "search", "tunnel", "--status", "closed", "--json")).json()["tickets"] == []
+    )
+    assert one_line_error(hd("ticket", "search", "x", "--status", "nope"), 2)
+
+
+def test_kb_suggest(hd: Run) -> None:
+    _article(hd, "VPN drops every few minutes", "Update the client to version 5.")
+    doc = ok(
+        hd(
+            "kb",
+            "suggest",
+            "--subject",
+            "VPN keeps dropping",
+            "--body",
+            "the client drops",
+            "--json",
+        )
+    ).json()
+    assert doc["articles"][0]["title"] == "VPN drops every few minutes"
+    assert "vpn" in doc["keywords"]
+    assert "nothing to suggest" in one_line_error(hd("kb", "suggest"), 2)

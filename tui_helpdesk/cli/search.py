@@ -1,0 +1,226 @@
+"""`helpdesk ticket search`, `helpdesk kb search` and `helpdesk kb suggest`: thin glue over
+`services.search`.
+
+The query language is the same everywhere: words (all must match), "phrases", -exclusions,
+`tag:x`, `category:"A > B"`, `word*` for a prefix. Human output marks the matched words in
+bold; JSON gives each hit with `snippet` as plain text and `marks` as [start, end) offsets into
+it, plus `corrections` when a misspelt word was widened. Registered on the `ticket` and `kb`
+apps by `cli/__init__`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tui_helpdesk.domain import Status
+from tui_helpdesk.services import search
+from tui_helpdesk.services.search import ArticleHit, Marked, SearchResult, TicketHit
+
+from .common import JsonFlag, read_body, runtime
+from .output import hint, print_json, show, when
+from .runtime import CliError
+
+Query = Annotated[
+    str,
+    typer.Argument(
+        metavar="QUERY",
+        help='Words, "a phrase", -exclude, tag:x, category:"A > B", prefix*.',
+    ),
+]
+Limit = Annotated[int, typer.Option("--limit", "-n", min=1, max=search.MAX_LIMIT)]
+
+
+def marked_text(marked: Marked, style: str = "bold") -> Text:
+    """Highlighted pieces as Rich text: the words matched in `style`, never markup."""
+    text = Text()
+    for piece, lit in marked.pieces:
+        text.append(piece, style=style if lit else "")
+    return text
+
+
+def marked_doc(marked: Marked) -> dict[str, Any]:
+    marks, at = [], 0
+    for piece, lit in marked.pieces:
+        if lit:
+            marks.append([at, at + len(piece)])
+        at += len(piece)
+    return {"text": marked.plain, "marks": marks}
+
+
+def _corrections(result: SearchResult[Any]) -> None:
+    for word, alternatives in result.corrections.items():
+        hint(f"{word!r} not found: also searched {', '.join(alternatives)}")
+
+
+def article_hit_doc(hit: ArticleHit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "title": hit.title.plain,
+        "title_marks": marked_doc(hit.title)["marks"],
+        "snippet": marked_doc(hit.snippet),
+        "category": hit.category,
+        "tags": hit.tags,
+        "status": hit.status,
+        "visibility": hit.visibility,
+        "helpful": hit.helpful,
+        "not_helpful": hit.not_helpful,
+        "updated_at": hit.updated_at.isoformat().replace("+00:00", "Z"),
+        "score": round(hit.score, 6),
+    }
+
+
+def ticket_hit_doc(hit: TicketHit) -> dict[str, Any]:
+    return {
+        "key": hit.key,
+        "subject": hit.subject.plain,
+        "subject_marks": marked_doc(hit.subject)["marks"],
+        "snippet": marked_doc(hit.snippet),
+        "status": hit.status,
+        "created_at": hit.created_at.isoformat().replace("+00:00", "Z"),
+        "resolved_at": hit.resolved_at.isoformat().replace("+00:00", "Z")
+        if hit.resolved_at
+        else None,
+        "resolution": hit.resolution,
+        "score": round(hit.score, 6),
+    }
+
+
+def _article_table(hits: list[ArticleHit]) -> Table:
+    table = Table("ID", "Article", box=None, header_style="bold", pad_edge=False, expand=True)
+    for hit in hits:
+        about = marked_text(hit.title)
+        if hit.status != "published":
+            about.append(f"  [{hit.status}]", style="dim")
+        if hit.snippet.pieces:
+            about.append("\n")
+            about.append_text(marked_text(hit.snippet, "bold"))
+            about.stylize("dim", len(about) - len(hit.snippet.plain))
+        table.add_row(Text(str(hit.id), style="bold"), about)
+    return table
+
+
+def _ticket_table(hits: list[TicketHit], zone: str) -> Table:
+    table = Table("Number", "Status", "Created", "Ticket", box=None, header_style="bold")
+    for hit in hits:
+        about = marked_text(hit.subject)
+        if hit.snippet.pieces:
+            about.append("\n")
+            about.append_text(marked_text(hit.snippet))
+        if hit.resolution:
+            answer = " ".join(hit.resolution.split())
+            cut = answer if len(answer) <= 160 else answer[:159] + "…"
+            about.append(f"\nresolution: {cut}", style="dim")
+        table.add_row(
+            Text(hit.key, style="bold"), Text(hit.status), Text(when(hit.created_at, zone)), about
+        )
+    return table
+
+
+def ticket_search(
+    ctx: typer.Context,
+    query: Query,
+    status: Annotated[
+        list[Status] | None,
+        typer.Option("--status", "-s", help="Only tickets in this status (repeatable)."),
+    ] = None,
+    limit: Limit = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """Search tickets by subject and message text, best match first.
+
+    JSON: {"tickets": [...], "corrections": {...}}."""
+    rt = runtime(ctx)
+    with rt.store().read() as session:
+        result = search.search_tickets(session, query, limit=limit, statuses=status or ())
+        zone = rt.display_zone(session)
+    if json_out:
+        print_json(
+            {
+                "tickets": [ticket_hit_doc(h) for h in result.hits],
+                "corrections": result.corrections,
+            }
+        )
+        return
+    _corrections(result)
+    if result.hits:
+        show(_ticket_table(result.hits, zone))
+    else:
+        hint("no ticket matches")
+
+
+def kb_search(
+    ctx: typer.Context,
+    query: Query,
+    published: Annotated[
+        bool, typer.Option("--published", help="Published articles only (no drafts).")
+    ] = False,
+    public: Annotated[
+        bool, typer.Option("--public", help="Articles customers may see only.")
+    ] = False,
+    limit: Limit = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """Search the knowledge base, best match first (a misspelt word also finds its
+    correction). JSON: {"articles": [...], "corrections": {...}}."""
+    with runtime(ctx).store().read() as session:
+        result = search.search_articles(
+            session, query, limit=limit, published_only=published, public_only=public
+        )
+    if json_out:
+        print_json(
+            {
+                "articles": [article_hit_doc(h) for h in result.hits],
+                "corrections": result.corrections,
+            }
+        )
+        return
+    _corrections(result)
+    if result.hits:
+        show(_article_table(result.hits))
+    else:
+        hint("no article matches")
+
+
+def kb_suggest(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option("--subject", metavar="TEXT")] = "",
+    body: Annotated[
+        str | None, typer.Option("--body", metavar="TEXT", help="The description so far.")
+    ] = None,
+    body_file: Annotated[
+        str | None,
+        typer.Option("--body-file", metavar="FILE", help="Read it from FILE (-: stdin)."),
+    ] = None,
+    limit: Limit = 5,
+    json_out: JsonFlag = False,
+) -> None:
+    """Articles and similar resolved tickets for a ticket being written (what the new-ticket
+    form shows). JSON: {"keywords": [...], "articles": [...], "tickets": [...]}."""
+    description = read_body(body, body_file, required=False) or ""
+    if not subject.strip() and not description.strip():
+        raise CliError("nothing to suggest from: give --subject and/or --body", 2)
+    rt = runtime(ctx)
+    with rt.store().read() as session:
+        found = search.suggest(session, subject, description, articles=limit, tickets=limit)
+        zone = rt.display_zone(session)
+    if json_out:
+        print_json(
+            {
+                "keywords": list(found.keywords),
+                "articles": [article_hit_doc(h) for h in found.articles],
+                "tickets": [ticket_hit_doc(h) for h in found.tickets],
+            }
+        )
+        return
+    if found.articles:
+        show(_article_table(found.articles))
+    else:
+        hint("no article to suggest")
+    if found.tickets:
+        show(_ticket_table(found.tickets, zone))
+    else:
+        hint("no similar resolved ticket")
