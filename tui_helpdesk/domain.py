@@ -113,3 +113,4 @@ class EventKind(enum.StrEnum):
     ESCALATED = "escalated"
     ROUTED = "routed"  # a classification rule set fields of a new ticket
     SLA = "sla"
+    ARTICLE = "article"  # a knowledge article was drafted from the ticket

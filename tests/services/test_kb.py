@@ -376,8 +376,8 @@ def test_draft_from_a_resolved_ticket(
         "body": "## Problem\n\nThe VPN drops every hour.\n\n"
         "## Solution\n\nUpdate to 4.3:\n\n    sudo apt upgrade vpn\n",
     }
-    # No EventKind says "article drafted": the ticket's history is left as it was.
-    assert look(key).events == events
+    # The ticket's history names the article drafted from it.
+    assert look(key).events == [*events, ("article", "admin", "article", None, str(article_id))]
 
     with desk_store.store.write() as session, pytest.raises(ServiceError) as caught:
         kb.draft_from_ticket(session, LATER, desk_store.admin, key)

@@ -241,6 +241,8 @@ def _change_text(event: TicketEvent, zone: str) -> str:
         return f"notified {event.new}"
     if event.kind.value == "escalated" and event.field == "manual":
         return f"{event.new}: {detail.get('reason', '')}"
+    if event.kind.value == "article":
+        return f"knowledge article {event.new} drafted from this ticket"
     if event.kind.value == "routed":
         decided = [
             f"{key} {' '.join(value) if isinstance(value, list) else value}"

@@ -28,7 +28,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, String, cast, or_, select, update
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import ArticleStatus, MessageKind, Status, Visibility
+from tui_helpdesk.domain import ArticleStatus, EventKind, MessageKind, Status, Visibility
+from tui_helpdesk.services import audit
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.directory import get_category
 from tui_helpdesk.services.errors import NotFound, ServiceError, ValidationError
@@ -387,6 +388,7 @@ def draft_from_ticket(session: Session, now: datetime, actor: Actor, ticket_key:
     session.add(article)
     session.flush()
     session.refresh(article, ["category"])
+    audit.record(session, ticket, actor, now, EventKind.ARTICLE, field="article", new=article.id)
     return article
 
 
