@@ -1,8 +1,9 @@
 """The console: a Textual App that opens on the queue.
 
-Owns only what is console-wide: the modes (the queue is the home mode; later knowledge,
-customers and reports), the global bindings (quit, help), the theme and keymap from the
-settings, and the header naming the desk and the agent. Screens do their own loading.
+Owns only what is console-wide: the modes (the queue is the home mode, then knowledge;
+later customers and reports), the global bindings (quit, help, `f1`/`f2` to switch mode),
+the theme and keymap from the settings, and the header naming the desk and the agent.
+Screens do their own loading.
 
 `run()` is the entry point the CLI imports lazily, so the headless commands never import
 Textual.
@@ -25,6 +26,7 @@ from textual.worker import get_current_worker
 
 from tui_helpdesk.config import Settings
 from tui_helpdesk.screens.context import ConsoleContext
+from tui_helpdesk.screens.knowledge import KnowledgeScreen
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import views
@@ -46,6 +48,14 @@ class HelpdeskApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("question_mark", "toggle_help", "Help", id="app.help"),
+        Binding("f1", "switch_mode('queue')", "Queue", id="app.mode.queue"),
+        Binding(
+            "f2",
+            "switch_mode('knowledge')",
+            "KB",  # short: the queue's footer is full at 80 columns
+            tooltip="Knowledge base",
+            id="app.mode.knowledge",
+        ),
     ]
 
     @dataclass
@@ -75,6 +85,7 @@ class HelpdeskApp(App[None]):
             clock=clock,
         )
         self.add_mode("queue", lambda: QueueScreen(self.context))
+        self.add_mode("knowledge", lambda: KnowledgeScreen(self.context))
         self.sub_title = login
         self.profile: Profile | None = None
 
@@ -126,6 +137,11 @@ class HelpdeskApp(App[None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_mode":
+            return parameters[0] != self.current_mode  # the key of the mode you are in hides
+        return True
 
     def action_open_ticket(self, ref: str) -> None:
         """Open a ticket by "HD-12", "12" or "#12" (the queue's enter, later the palette)."""

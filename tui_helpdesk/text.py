@@ -9,6 +9,9 @@ a plain `rich.text.Text` (never as markup). Used by the CLI printers and the con
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from rich.text import Text
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST),
 # two-character escapes, and the 8-bit C1 forms of the same.
@@ -40,4 +43,16 @@ def clean(text: str | None, *, single_line: bool = False) -> str:
     text = _CONTROLS.sub("", text)
     if single_line:
         text = " ".join(text.split())
+    return text
+
+
+def highlighted(
+    pieces: Iterable[tuple[str, bool]], *, style: str = "", highlight: str = "bold"
+) -> Text:
+    """Search hits' (text, matched) pieces as Rich text, the matched ones in `highlight`.
+    Each piece is appended as a plain string, never parsed as markup; the pieces are
+    expected cleaned already (`services.search.Marked` is)."""
+    text = Text(style=style)
+    for piece, lit in pieces:
+        text.append(piece, style=highlight if lit else "")
     return text

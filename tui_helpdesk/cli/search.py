@@ -19,6 +19,7 @@ from rich.text import Text
 from tui_helpdesk.domain import Status
 from tui_helpdesk.services import search
 from tui_helpdesk.services.search import ArticleHit, Marked, SearchResult, TicketHit
+from tui_helpdesk.text import highlighted
 
 from .common import JsonFlag, read_body, runtime
 from .output import hint, print_json, show, when
@@ -36,10 +37,7 @@ Limit = Annotated[int, typer.Option("--limit", "-n", min=1, max=search.MAX_LIMIT
 
 def marked_text(marked: Marked, style: str = "bold") -> Text:
     """Highlighted pieces as Rich text: the words matched in `style`, never markup."""
-    text = Text()
-    for piece, lit in marked.pieces:
-        text.append(piece, style=style if lit else "")
-    return text
+    return highlighted(marked.pieces, highlight=style)
 
 
 def marked_doc(marked: Marked) -> dict[str, Any]:
