@@ -209,3 +209,189 @@ def test_a_bad_row_fails_the_whole_import_naming_its_line(hd: Run, tmp_path: Pat
     assert "missing.csv" in line
     result = hd("org", "import", "-", input="title,domains\nX,x.example\n")
     assert result.exit_code == 2 and "<stdin>:1:" in result.stderr
+
+
+def test_contact_find_show_and_edit(hd: Run) -> None:
+    added = ok(
+        hd(
+            "contact",
+            "add",
+            "--name",
+            "John Smith",
+            "--email",
+            "john@acme.example",
+            "--email",
+            "JS@home.example",
+            "--phone",
+            "02 1234 5678",
+            "--json",
+        )
+    ).json()
+    assert (added["emails"], added["phones"]) == (
+        ["john@acme.example", "js@home.example"],
+        ["+390212345678"],
+    )
+    assert (added["organization"], added["merged_into"]) == ("Acme", None)
+    ok(hd("contact", "add", "--name", "Jon Smithers", "--email", "jon@else.example"))
+
+    found = ok(hd("contact", "find", "Jon Smiht", "--json")).json()["contacts"]
+    john = next(c for c in found if c["name"] == "John Smith")
+    assert (john["reason"], john["organization"], john["segment"]) == ("name", "Acme", "premium")
+    assert 0 < john["score"] <= 1
+    [by_phone] = ok(hd("contact", "find", "(02) 1234-5678", "--json")).json()["contacts"]
+    assert (by_phone["name"], by_phone["reason"]) == ("John Smith", "phone")
+    human = ok(hd("contact", "find", "js@HOME.example")).stdout
+    assert "John Smith" in human and "email" in human and f"#{added['id']}" in human
+    assert ok(hd("contact", "find", 'NEAR("x', "--json")).json() == {"contacts": []}
+
+    edited = ok(
+        hd(
+            "contact",
+            "edit",
+            "js@home.example",
+            "--add-phone",
+            "+39 333 123 4567",
+            "--remove-email",
+            "john@acme.example",
+            "--language",
+            "en",
+            "--vip",
+            "--json",
+        )
+    ).json()
+    assert (edited["email"], edited["emails"]) == ("js@home.example", ["js@home.example"])
+    assert (edited["phones"], edited["language"], edited["vip"]) == (
+        ["+390212345678", "+393331234567"],
+        "en",
+        True,
+    )
+    line = one_line_error(hd("contact", "edit", "#999", "--name", "X"), 1)
+    assert "no contact #999" in line
+    line = one_line_error(
+        hd("contact", "edit", "js@home.example", "--add-email", "jon@else.example"), 2
+    )
+    assert "Jon Smithers" in line
+
+    key = ok(hd("ticket", "create", "-s", "Printer", "-r", "js@home.example")).stdout.strip()
+    shown = ok(hd("contact", "show", f"#{added['id']}", "--json")).json()
+    assert shown["contact"]["name"] == "John Smith"
+    figures = shown["history"]["figures"]
+    assert (figures["total"], figures["open"], figures["done"]) == (1, 1, 0)
+    assert [t["number"] for t in shown["history"]["tickets"]] == [key]
+    human = ok(hd("contact", "show", "+39 333 123 4567")).stdout
+    assert "John Smith" in human and key in human and "tickets 1" in human
+
+
+def test_contact_merge(hd: Run) -> None:
+    keep = ok(
+        hd("contact", "add", "--name", "Anna Rossi", "--email", "anna@acme.example", "--json")
+    )
+    dup = ok(
+        hd(
+            "contact",
+            "add",
+            "--name",
+            "A. Rossi",
+            "--email",
+            "ar@home.example",
+            "--phone",
+            "02 5555 0000",
+            "--json",
+        )
+    )
+    keep_id, dup_id = keep.json()["id"], dup.json()["id"]
+    ok(
+        hd(
+            "contact",
+            "add",
+            "--name",
+            "Switchboard",
+            "--email",
+            "sw@x.example",
+            "--phone",
+            "02 5555 0000",
+        )
+    )
+    key = ok(
+        hd("ticket", "create", "-s", "Jam", "-r", "ar@home.example", "--body", "x")
+    ).stdout.strip()
+
+    plan = ok(
+        hd("contact", "merge", f"#{keep_id}", "ar@home.example", "--dry-run", "--json")
+    ).json()
+    assert (plan["dry_run"], plan["tickets"], plan["messages"]) == (True, [key], 1)
+    assert (plan["emails"], plan["phones"]) == (["ar@home.example"], ["+390255550000"])
+    assert ok(hd("ticket", "show", key, "--json")).json()["requester"]["name"] == "A. Rossi"
+
+    out = ok(hd("contact", "merge", "anna@acme.example", str(dup_id), as_="admin")).stdout
+    assert out.splitlines() == [
+        f"merged A. Rossi (#{dup_id}) into Anna Rossi (#{keep_id})",
+        f"  tickets: 1 ({key})",
+        "  messages: 1",
+        "  emails: ar@home.example",
+        "  phones: +390255550000",
+        "  filled: phone +390255550000",
+    ]
+    assert ok(hd("ticket", "show", key, "--json")).json()["requester"]["name"] == "Anna Rossi"
+    merged = ok(hd("contact", "show", f"#{dup_id}", "--json")).json()["contact"]
+    assert (merged["merged_into"], merged["emails"], merged["phones"]) == (keep_id, [], [])
+    assert "merged into" in ok(hd("contact", "show", f"#{dup_id}")).stdout
+
+    # The number now belongs to two contacts: naming a contact by it is ambiguous.
+    line = one_line_error(hd("contact", "merge", "02 5555 0000", "sw@x.example"), 2)
+    assert "belongs to Anna Rossi" in line and "Switchboard" in line
+    assert "into itself" in one_line_error(hd("contact", "merge", f"#{keep_id}", str(keep_id)), 2)
+    assert "already merged" in one_line_error(
+        hd("contact", "merge", f"#{keep_id}", f"#{dup_id}"), 2
+    )
+
+
+def test_org_show(hd: Run) -> None:
+    for requester in ("anna@acme.example", "anna@acme.example", "bob@acme.example"):
+        ok(hd("ticket", "create", "-s", "Help", "-r", requester))
+    doc = ok(hd("org", "show", "acme", "--json")).json()
+    assert doc["organization"]["name"] == "Acme" and doc["organization"]["contacts"] == 2
+    history = doc["history"]
+    assert history["figures"]["total"] == 3
+    assert [(r["email"], r["tickets"]) for r in history["top_requesters"]] == [
+        ("anna@acme.example", 2),
+        ("bob@acme.example", 1),
+    ]
+    assert len(history["tickets"]) == 3
+    page = ok(hd("org", "show", "Acme", "--limit", "2"))
+    assert "premium" in page.stdout and "Top requesters" in page.stdout
+    assert "--after" in page.stderr
+    assert "unknown organization" in one_line_error(hd("org", "show", "Nowhere"), 1)
+
+
+def test_skip_bad_imports_the_good_rows_and_exits_3(hd: Run, tmp_path: Path) -> None:
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "name,email,emails,phones\n"
+        "Good One,good@acme.example,g1@x.example,02 1234 5678|+39 333 000 0000\n"
+        "No Identity,,,\n"
+        "Again,,GOOD@acme.example,\n"
+        "Also Good,also@acme.example,,\n"
+    )
+    result = hd("contact", "import", contacts, "--skip-bad")
+    assert result.exit_code == 3, result.stderr
+    assert result.stdout == f"imported 2 contacts from {contacts}\n"
+    first, *rows = result.stderr.strip().splitlines()
+    assert first == f"helpdesk: 2 bad rows in {contacts} skipped"
+    assert [r.strip().split(": ", 1)[0] for r in rows] == [f"{contacts}:3", f"{contacts}:4"]
+    assert "duplicate email 'good@acme.example' (also on line 2)" in rows[1]
+    [good] = ok(hd("contact", "find", "g1@x.example", "--json")).json()["contacts"]
+    assert good["phones"] == ["+390212345678", "+393330000000"]
+    # Without --skip-bad the same file imports nothing (and the good rows are known now).
+    again = hd("contact", "import", contacts)
+    assert again.exit_code == 2 and "nothing imported" in again.stderr
+    assert "already exists: Good One" in again.stderr
+
+    result = hd(
+        "org", "import", "-", "--skip-bad", input="name,domains\nAcme,\nHooli,hooli.example\n"
+    )
+    assert result.exit_code == 3
+    assert result.stdout == "imported 1 organizations from <stdin>\n"
+    assert "<stdin>:2: organization 'Acme' already exists" in result.stderr
+    clean = hd("org", "import", "-", "--skip-bad", input="name\nInitech\n")
+    assert (clean.exit_code, clean.stderr) == (0, "")

@@ -30,6 +30,16 @@ from tui_helpdesk.rules.identity import (
         ("+1 (415) 555-0100", None, "+14155550100"),
         ("+1-415-555-0100", "IT", "+14155550100"),
         ("  +1.415.555.0100  ", None, "+14155550100"),
+        # every common way of writing the same Milan number
+        ("0039 02 1234 5678", None, "+390212345678"),
+        ("0039 02 1234 5678", "IT", "+390212345678"),
+        ("(02) 1234-5678", "IT", "+390212345678"),
+        ("02/1234.5678", "IT", "+390212345678"),
+        ("+39-02-1234-5678", None, "+390212345678"),
+        ("+39 (0)2 1234 5678", None, "+390212345678"),
+        ("+390212345678", "US", "+390212345678"),
+        # a number local to one region read in another is that region's number
+        ("(415) 555-0100", "IT", "+394155550100"),
     ],
 )
 def test_normalise_phone(text: str, region: str | None, expected: str) -> None:
@@ -45,6 +55,9 @@ def test_normalise_phone(text: str, region: str | None, expected: str) -> None:
         ("12", "IT"),
         ("+39", None),
         ("+1 555", None),
+        ("+999 1234", None),  # no such country code
+        ("02 1234 5678 9999 9999 999", "IT"),  # too long
+        ("+", None),
     ],
 )
 def test_invalid_phone(text: str, region: str | None) -> None:

@@ -1,5 +1,6 @@
-"""People and customers as the lifecycle relies on them: contact identity, lookups and
-ranking, and the validation of the directory's drafts."""
+"""People and customers as the lifecycle relies on them: contact identity (several addresses
+and numbers, found by any of them), editing contacts, and the validation of the directory's
+drafts. Finding callers by name is tested in test_customers."""
 
 from __future__ import annotations
 
@@ -44,40 +45,108 @@ def test_contact_identity(desk_store: Desk) -> None:
         assert (phone_only.name, phone_only.organization) == ("+14155550100", None)
 
 
-def test_find_contacts_ranking(desk_store: Desk) -> None:
+def test_contacts_with_several_addresses_and_numbers(desk_store: Desk) -> None:
     with desk_store.store.write() as session:
-        for name, email, phone in [
-            ("Joanna Bianchi", "jb@else.example", None),
-            ("Maria Anna Verdi", "mv@else.example", None),
-            ("Anna Rossi", "rossi@else.example", "+39 02 1234 5678"),
-            ("Anna", "a@else.example", None),
-            ("Zed", "anna.z@else.example", None),
-            ("Hannah", "h@else.example", None),
-            ("Bob Builder", "bob@acme.example", None),
-            ("Percent", "p100%@x.example", None),
-        ]:
-            directory.add_contact(session, NOW, ContactDraft(name, email, phone), "IT")
-    with desk_store.store.read() as session:
+        anna = directory.add_contact(
+            session,
+            NOW,
+            ContactDraft(
+                "Anna Rossi",
+                emails=["Anna@Home.example", "anna@acme.example", "ANNA@home.example"],
+                phones=["02 1234 5678", "+39 333 123 4567"],
+            ),
+            "IT",
+        )
+        # No primary given: the first of each list; the organization from any address.
+        assert (anna.email, anna.phone) == ("anna@home.example", "+390212345678")
+        assert anna.emails == ["anna@home.example", "anna@acme.example"]
+        assert anna.phones == ["+390212345678", "+393331234567"]
+        assert anna.organization is not None and anna.organization.name == "Acme"
+        find = directory.find_contact_by_identity
+        assert find(session, "ANNA@acme.example", "IT") is anna  # not the primary: found too
+        assert find(session, "333 123 4567", "IT") is anna
+        with pytest.raises(
+            ValidationError, match=rf"'anna@acme.example' .* Anna Rossi \(#{anna.id}\)"
+        ):
+            directory.add_contact(
+                session,
+                NOW,
+                ContactDraft("Other", "o@x.example", emails=["anna@acme.example"]),
+                "IT",
+            )
+        # A switchboard number may be shared; its primary owner is found first.
+        desk_phone = directory.add_contact(
+            session, NOW, ContactDraft("Desk", phone="+39 333 123 4567"), "IT"
+        )
+        assert find(session, "+39 333 123 4567", "IT") is desk_phone
+        assert directory.contacts_with_phone(session, "+393331234567") == [desk_phone, anna]
 
-        def names(query: str, limit: int = 20) -> list[str]:
-            return [c.name for c in directory.find_contacts(session, query, "IT", limit)]
 
-        assert names("anna") == [
-            "Anna",
+def test_editing_a_contact(desk_store: Desk) -> None:
+    with desk_store.store.write() as session:
+        anna = directory.add_contact(
+            session, NOW, ContactDraft("Anna", "anna@acme.example", "02 1234 5678"), "IT"
+        )
+        bob = directory.add_contact(session, NOW, ContactDraft("Bob", "bob@x.example"), "IT")
+        edit = directory.edit_contact
+        edit(
+            session,
+            NOW,
+            anna,
+            name="  Anna   Rossi ",
+            organization="",
+            language="IT",
+            vip=True,
+            notes="Calls at 9",
+            add_emails=["Anna@Home.example"],
+            add_phones=["333 123 4567"],
+        )
+        assert (anna.name, anna.organization, anna.language, anna.vip, anna.notes) == (
             "Anna Rossi",
-            "Maria Anna Verdi",
-            "Zed",
-            "Hannah",
-            "Joanna Bianchi",
-        ]
-        assert names("anna", limit=2) == ["Anna", "Anna Rossi"]
-        assert names("JB@else.example") == ["Joanna Bianchi"]  # the exact address first
-        assert names("02 1234 5678") == ["Anna Rossi"]  # a phone number as written
-        assert names("1234") == ["Anna Rossi"]  # part of a number
-        assert names("acme") == ["Bob Builder"]  # by address and organization
-        assert names("%") == ["Percent"]
-        assert names("   ") == []
-        assert names("nobody") == []
+            None,
+            "it",
+            True,
+            "Calls at 9",
+        )
+        assert anna.emails == ["anna@acme.example", "anna@home.example"]
+        assert anna.phones == ["+390212345678", "+393331234567"]
+        # Removing the primary promotes the next one.
+        edit(
+            session, NOW, anna, remove_emails=["ANNA@acme.example"], remove_phones=["02 1234 5678"]
+        )
+        assert (anna.email, anna.emails) == ("anna@home.example", ["anna@home.example"])
+        assert (anna.phone, anna.phones) == ("+393331234567", ["+393331234567"])
+        assert directory.find_contact_by_identity(session, "anna@acme.example", "IT") is None
+        # A new primary that is not the contact's yet is added.
+        edit(session, NOW, anna, primary_email="anna@work.example", organization="acme")
+        assert anna.emails == ["anna@work.example", "anna@home.example"]
+        assert anna.organization is not None and anna.organization.name == "Acme"
+        with pytest.raises(ValidationError, match=rf"'bob@x.example' .* Bob \(#{bob.id}\)"):
+            edit(session, NOW, anna, add_emails=["BOB@x.example"])
+        with pytest.raises(ValidationError, match=r"has no email 'nope@x\.example'"):
+            edit(session, NOW, anna, remove_emails=["nope@x.example"])
+        with pytest.raises(ValidationError, match="must keep an email address or a phone"):
+            edit(
+                session,
+                NOW,
+                anna,
+                remove_emails=anna.emails,
+                remove_phones=anna.phones,
+            )
+        with pytest.raises(ValidationError, match="name cannot be empty"):
+            edit(session, NOW, anna, name="  ")
+        with pytest.raises(ValidationError, match="not a valid phone number"):
+            edit(session, NOW, anna, add_phones=["12"])
+        # Nothing of the refused edits was kept.
+        assert anna.emails == ["anna@work.example", "anna@home.example"]
+        assert anna.phones == ["+393331234567"]
+        # Only numbers: the contact keeps a number.
+        edit(session, NOW, bob, add_phones=["+1 (415) 555-0100"], remove_emails=["bob@x.example"])
+        assert (bob.email, bob.emails, bob.phone) == (None, [], "+14155550100")
+    with desk_store.store.read() as session:
+        again = directory.find_contact_by_identity(session, "(415) 555-0100", "US")
+        assert again is not None and again.name == "Bob"
+        assert again.emails == [] and again.phones == ["+14155550100"]
 
 
 def test_directory_validation(desk_store: Desk) -> None:

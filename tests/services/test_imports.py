@@ -251,3 +251,72 @@ def test_duplicate_organizations_and_domains(desk_store: Desk) -> None:
     ]
     with desk_store.store.read() as session:
         assert _count(session, Organization) == 1
+
+
+def test_contacts_with_several_addresses_and_numbers(desk_store: Desk) -> None:
+    text = (
+        "name,email,phone,emails,phones\n"
+        "Anna Rossi,anna@acme.example,02 1234 5678,Anna@Home.example|a.r@x.example,333 123 4567\n"
+        "Bruno,,,bruno@x.example;b2@x.example,+44 20 7946 0000 | 020 7946 0001\n"
+    )
+    with desk_store.store.write() as session:
+        result = imports.import_contacts(session, NOW, text, source="c.csv")
+    assert (result.created, result.errors) == (2, ())
+    with desk_store.store.read() as session:
+        anna = directory.find_contact_by_identity(session, "a.r@x.example", None)
+        assert anna is not None and anna.name == "Anna Rossi"
+        assert anna.emails == ["anna@acme.example", "a.r@x.example", "anna@home.example"]
+        assert anna.phones == ["+390212345678", "+393331234567"]
+        bruno = directory.find_contact_by_identity(session, "+44 20 7946 0000", None)
+        assert bruno is not None
+        assert (bruno.email, bruno.phone) == ("bruno@x.example", "+442079460000")
+        # A local number is read in the desk's region (IT), whatever it looks like.
+        assert bruno.phones == ["+442079460000", "+3902079460001"]
+
+
+def test_duplicate_contacts_in_the_file_and_in_the_desk(desk_store: Desk) -> None:
+    with desk_store.store.write() as session:
+        old = directory.add_contact(
+            session,
+            NOW,
+            directory.ContactDraft("Old", emails=["old@x.example", "o2@x.example"]),
+            "IT",
+        )
+    text = (
+        "name,email,emails\n"
+        "Anna,anna@x.example,\n"
+        "Again,,ANNA@x.example\n"  # line 2's address, in the other column
+        "Old Again,new@x.example,O2@x.example\n"  # a second address of a known contact
+        "Self,self@x.example,SELF@x.example\n"  # the same address twice on one row is one
+    )
+    with desk_store.store.write() as session, pytest.raises(imports.ImportFailed) as failed:
+        imports.import_contacts(session, NOW, text, source="c.csv")
+    assert failed.value.errors == [
+        "c.csv:3: duplicate email 'anna@x.example' (also on line 2)",
+        f"c.csv:4: a contact with email 'o2@x.example' already exists: Old (#{old.id})",
+    ]
+
+
+def test_skip_bad_keeps_the_good_rows_and_lists_the_bad(desk_store: Desk) -> None:
+    text = (
+        CONTACTS_HEADER
+        + GOOD_CONTACT
+        + "Bad,not-an-email,,,,\n"
+        + "Again,ANNA@acme.example,,,,\n"
+        + "Carla,carla@acme.example,,,,\n"
+    )
+    with desk_store.store.write() as session:
+        result = imports.import_contacts(session, NOW, text, source="p.csv", skip_bad=True)
+    assert (result.created, result.failed) == (2, 2)
+    assert [e.split(": ", 1)[0] for e in result.errors] == ["p.csv:3", "p.csv:4"]
+    with desk_store.store.read() as session:
+        for address in ("anna@acme.example", "carla@acme.example"):
+            assert directory.find_contact_by_identity(session, address, None) is not None
+    orgs = "name,domains\nGlobex,globex.example\nacme,\nHooli,ACME.example\n"
+    with desk_store.store.write() as session:
+        result = imports.import_organizations(session, NOW, orgs, source="o.csv", skip_bad=True)
+    assert result.created == 1
+    assert list(result.errors) == [
+        "o.csv:3: organization 'acme' already exists",
+        "o.csv:4: domain 'acme.example' already belongs to 'Acme'",
+    ]

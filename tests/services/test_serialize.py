@@ -168,9 +168,25 @@ def test_directory_documents(desk_store: Desk) -> None:
             "IT",
         )
         doc = contact_doc(contact)
-        assert set(doc) == {"id", "name", "email", "phone", "organization", "language", "vip"}
+        assert set(doc) == {
+            "id",
+            "name",
+            "email",
+            "emails",
+            "phone",
+            "phones",
+            "organization",
+            "language",
+            "vip",
+            "merged_into",
+        }
         assert (doc["email"], doc["phone"], doc["organization"]) == (
             "anna@acme.example",
             "+390212345678",
             "Acme",
+        )
+        assert (doc["emails"], doc["phones"], doc["merged_into"]) == (
+            ["anna@acme.example"],
+            ["+390212345678"],
+            None,
         )

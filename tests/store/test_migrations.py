@@ -20,7 +20,6 @@ def _drift(store: Store) -> list[Any]:
 
     from tui_helpdesk.store import models  # noqa: F401  (registers every table)
     from tui_helpdesk.store.base import Base
-
     from tui_helpdesk.store.search_schema import is_search_object
 
     def include_object(obj: object, name: str | None, type_: str, *_: object) -> bool:

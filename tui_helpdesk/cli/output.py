@@ -24,6 +24,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from tui_helpdesk.services.customer_history import TicketFigures
+from tui_helpdesk.services.customers import CallerMatch, MergePlan
 from tui_helpdesk.services.sla_explain import span
 from tui_helpdesk.store.models import (
     Agent,
@@ -361,3 +363,118 @@ def category_table(categories: Sequence[Category]) -> Table:
             Text(c.default_priority.value if c.default_priority else "-"),
         )
     return table
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+def caller_table(matches: Sequence[CallerMatch]) -> Table:
+    table = _table("Id", "Name", "Email", "Phone", "Organization", "Found by", "VIP")
+    for m in matches:
+        c = m.contact
+        table.add_row(
+            Text(f"#{c.id}"),
+            inert(c.name),
+            inert(c.email or "-"),
+            inert(c.phone or "-"),
+            inert(m.organization.name if m.organization else "-"),
+            Text(m.reason),
+            Text("yes" if c.vip else ""),
+        )
+    return table
+
+
+def contact_profile(c: Contact, zone: str) -> RenderableType:
+    org = c.organization
+    lines = [
+        Text.assemble(inert(c.name, style="bold"), f"  #{c.id}", " VIP" if c.vip else ""),
+        _field("emails", inert(", ".join(c.emails) or "-")),
+        _field("phones", inert(", ".join(c.phones) or "-")),
+        _join(
+            [
+                _field("organization", inert(f"{org.name} ({org.segment})" if org else "-")),
+                _field("language", inert(c.language or "-")),
+                _field("since", when(c.created_at, zone)),
+            ]
+        ),
+    ]
+    if c.notes:
+        lines.append(_field("notes", inert(c.notes)))
+    if c.merged_into_id is not None:
+        lines.append(_field("merged into", f"contact #{c.merged_into_id}"))
+    return Group(*lines)
+
+
+def organization_profile(o: Organization, contacts: int | None) -> RenderableType:
+    return Group(
+        Text.assemble(inert(o.name, style="bold"), f"  {contacts or 0} contacts"),
+        _join(
+            [
+                _field("segment", inert(o.segment)),
+                _field("SLA policy", inert(o.sla_policy or "-")),
+                _field("region", inert(o.region or "-")),
+            ]
+        ),
+        _field("domains", inert(", ".join(o.domains) or "-")),
+        *([_field("notes", inert(o.notes))] if o.notes else []),
+    )
+
+
+def _average(wall: float | None, working: float | None, n: int) -> str:
+    if wall is None:
+        return "-"
+    text = span(timedelta(seconds=wall))
+    if working is not None:
+        text += f" (working time {span(timedelta(seconds=working))} over {n} with SLA clocks)"
+    return text
+
+
+def history_figures(f: TicketFigures, zone: str) -> RenderableType:
+    return Group(
+        _join(
+            [
+                _field("tickets", str(f.total)),
+                _field("open", str(f.open)),
+                _field("resolved or closed", str(f.done)),
+                _field("breached", Text(str(f.breached), style="bold red" if f.breached else "")),
+            ]
+        ),
+        _field(
+            "average first response",
+            _average(f.first_response_s, f.first_response_working_s, f.first_response_working_n),
+        ),
+        _field(
+            "average resolution",
+            _average(f.resolution_s, f.resolution_working_s, f.resolution_working_n),
+        ),
+        _join(
+            [
+                _field("last contact", when(f.last_contact_at, zone)),
+                _field("oldest open", when(f.oldest_open_at, zone)),
+            ]
+        ),
+    )
+
+
+def requester_table(top: Sequence[tuple[Contact, int]]) -> Table:
+    table = _table("Id", "Top requesters", "Email", "Tickets")
+    for c, n in top:
+        table.add_row(Text(f"#{c.id}"), inert(c.name), inert(c.email or "-"), Text(str(n)))
+    return table
+
+
+def merge_lines(plan: MergePlan, dry_run: bool) -> list[str]:
+    keep, dup = plan.keep, plan.duplicate
+    verb = "would merge" if dry_run else "merged"
+    tickets = ", ".join(plan.tickets[:10]) + (" ..." if len(plan.tickets) > 10 else "")
+    lines = [
+        f"{verb} {dup.name} (#{dup.id}) into {keep.name} (#{keep.id})",
+        f"  tickets: {len(plan.tickets)}" + (f" ({tickets})" if tickets else ""),
+        f"  messages: {plan.messages}",
+        f"  emails: {', '.join(plan.emails) or '-'}",
+        f"  phones: {', '.join(plan.phones) or '-'}",
+    ]
+    if plan.filled:
+        filled = ", ".join(f"{k} {' '.join(v.split())}" for k, v in plan.filled.items())
+        lines.append(f"  filled: {filled}")
+    return lines

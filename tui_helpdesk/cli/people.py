@@ -1,9 +1,11 @@
-"""`helpdesk agent|group|org|contact|category ...`: the desk's directory.
+"""`helpdesk agent|group|org|contact|category ...`: the desk's directory and customers.
 
-Thin glue over `services.directory` (add, list, find) and `services.imports` (CSV files with
-a header row: a bad row names its line and nothing of the file is written). List commands
-print a table, or with `--json` one object: {"agents": [...]}, {"groups": [...]},
-{"organizations": [...]}, {"contacts": [...]}, {"categories": [...]}.
+Thin glue over `services.directory` (add, edit, list), `services.customers` (find a caller,
+show a customer's history, merge duplicates) and `services.imports` (CSV files with a header
+row: a bad row names its line and nothing of the file is written, or with --skip-bad the good
+rows are and the command exits 3). List commands print a table, or with `--json` one object:
+{"agents": [...]}, {"groups": [...]}, {"organizations": [...]}, {"contacts": [...]},
+{"categories": [...]}.
 """
 
 from __future__ import annotations
@@ -15,20 +17,35 @@ import typer
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Priority, Role
-from tui_helpdesk.services import desk, directory, imports, serialize
+from tui_helpdesk.services import (
+    customer_history,
+    customers,
+    desk,
+    directory,
+    imports,
+    queue,
+    serialize,
+)
 
 from .common import JsonFlag, read_text, runtime
 from .output import (
     agent_table,
+    caller_table,
     category_doc,
     category_table,
-    contact_table,
+    contact_profile,
+    error,
     group_table,
     hint,
+    history_figures,
+    merge_lines,
+    organization_profile,
     organization_table,
     print_json,
+    requester_table,
     say,
     show,
+    ticket_table,
 )
 
 
@@ -56,16 +73,38 @@ apps = {
 ImportFile = Annotated[
     str, typer.Argument(metavar="FILE.csv", help="A CSV file with a header row (- for stdin).")
 ]
+SkipBad = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad",
+        help="Import the good rows, list the bad ones on stderr and exit 3 "
+        "(default: a bad row imports nothing).",
+    ),
+]
+EX_SOME_FAILED = 3  # DESIGN §8: some items failed, the rest were done
+HistoryLimit = Annotated[
+    int, typer.Option("--limit", "-n", min=1, max=queue.MAX_PAGE, help="Recent tickets shown.")
+]
+HistoryAfter = Annotated[
+    str | None,
+    typer.Option("--after", metavar="CURSOR", help="Older tickets: the cursor printed last."),
+]
 
 
-def _import(ctx: typer.Context, file: str, noun: str, run: Callable[..., Any]) -> None:
+def _import(
+    ctx: typer.Context, file: str, noun: str, run: Callable[..., Any], skip_bad: bool
+) -> None:
     rt = runtime(ctx)
     text = read_text(file, "CSV file")
     source = "<stdin>" if file == "-" else file
     with rt.store().write() as session:
-        result = run(session, rt.now, text, source=source)
+        result = run(session, rt.now, text, source=source, skip_bad=skip_bad)
     skipped = f", {result.skipped} already known" if result.skipped else ""
     say(f"imported {result.created} {noun} from {source}{skipped}")
+    if result.errors:
+        rows = "row" if result.failed == 1 else "rows"
+        error("\n".join([f"{result.failed} bad {rows} in {source} skipped", *result.errors]))
+        raise typer.Exit(EX_SOME_FAILED)
 
 
 # --- agents -------------------------------------------------------------------------------
@@ -125,9 +164,9 @@ def agent_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 
 @agent_app.command("import")
-def agent_import(ctx: typer.Context, file: ImportFile) -> None:
+def agent_import(ctx: typer.Context, file: ImportFile, skip_bad: SkipBad = False) -> None:
     """Import agents from CSV (login, name, email, role, groups, skills, ...)."""
-    _import(ctx, file, "agents", imports.import_agents)
+    _import(ctx, file, "agents", imports.import_agents, skip_bad)
 
 
 # --- groups -------------------------------------------------------------------------------
@@ -231,12 +270,53 @@ def org_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 
 @org_app.command("import")
-def org_import(ctx: typer.Context, file: ImportFile) -> None:
+def org_import(ctx: typer.Context, file: ImportFile, skip_bad: SkipBad = False) -> None:
     """Import organizations from CSV (name, domains, segment, ...)."""
-    _import(ctx, file, "organizations", imports.import_organizations)
+    _import(ctx, file, "organizations", imports.import_organizations, skip_bad)
+
+
+@org_app.command("show")
+def org_show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    limit: HistoryLimit = 10,
+    after: HistoryAfter = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """An organization: profile, ticket figures, top requesters, recent tickets.
+
+    JSON: {"organization": {...}, "history": {...}}.
+    """
+    rt = runtime(ctx)
+    cursor = queue.Cursor.decode(after) if after else None
+    with rt.store().read() as session:
+        org = directory.get_organization(session, name)
+        history = customer_history.organization_history(
+            session, org.id, rt.now, limit=limit, after=cursor
+        )
+        if json_out:
+            doc = {**serialize.organization_doc(org), "contacts": history.contacts}
+            print_json({"organization": doc, "history": serialize.history_doc(history)})
+            return
+        zone = rt.display_zone(session)
+        parts = [
+            organization_profile(org, history.contacts),
+            history_figures(history.figures, zone),
+        ]
+        if history.top_requesters:
+            parts.append(requester_table(history.top_requesters))
+        if history.recent:
+            parts.append(ticket_table(history.recent, zone))
+    show(*parts)
+    if history.next_cursor:
+        hint(f"more: add --after {history.next_cursor.encode()}")
 
 
 # --- contacts -----------------------------------------------------------------------------
+
+ContactRef = Annotated[
+    str, typer.Argument(metavar="CONTACT", help="#id (or id), email address or phone number.")
+]
 
 
 def _phone_region(session: Session) -> str | None:
@@ -247,9 +327,15 @@ def _phone_region(session: Session) -> str | None:
 def contact_add(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Option("--name")] = None,
-    email: Annotated[str | None, typer.Option("--email")] = None,
+    email: Annotated[
+        list[str] | None,
+        typer.Option("--email", help="Repeatable; the first is the primary address."),
+    ] = None,
     phone: Annotated[
-        str | None, typer.Option("--phone", help="With +country, or in the desk's region.")
+        list[str] | None,
+        typer.Option(
+            "--phone", help="With +country, or in the desk's region; repeatable, first primary."
+        ),
     ] = None,
     org: Annotated[
         str | None,
@@ -262,7 +348,12 @@ def contact_add(
     """Add a contact (an email address or a phone number is required)."""
     rt = runtime(ctx)
     draft = directory.ContactDraft(
-        name=name, email=email, phone=phone, organization=org, language=language, vip=vip
+        name=name,
+        organization=org,
+        language=language,
+        vip=vip,
+        emails=email or (),
+        phones=phone or (),
     )
     with rt.store().write() as session:
         contact = directory.add_contact(session, rt.now, draft, _phone_region(session))
@@ -270,31 +361,157 @@ def contact_add(
     if json_out:
         print_json(doc)
     else:
-        say(f"contact {doc['name']} added")
+        say(f"contact {doc['name']} added (#{doc['id']})")
+
+
+def _many(help_text: str) -> Any:
+    return typer.Option(metavar="VALUE", help=help_text + " Repeatable.")
+
+
+@contact_app.command("edit")
+def contact_edit(
+    ctx: typer.Context,
+    ref: ContactRef,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    org: Annotated[str | None, typer.Option("--org", metavar="NAME", help='"" to clear.')] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", metavar="CODE", help='"" to clear.')
+    ] = None,
+    vip: Annotated[bool | None, typer.Option("--vip/--no-vip")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help='"" to clear.')] = None,
+    add_email: Annotated[list[str] | None, _many("Add an address.")] = None,
+    remove_email: Annotated[list[str] | None, _many("Remove an address.")] = None,
+    add_phone: Annotated[list[str] | None, _many("Add a number.")] = None,
+    remove_phone: Annotated[list[str] | None, _many("Remove a number.")] = None,
+    primary_email: Annotated[str | None, typer.Option("--primary-email", metavar="EMAIL")] = None,
+    primary_phone: Annotated[str | None, typer.Option("--primary-phone", metavar="PHONE")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Change a contact: name, organization, addresses and numbers (and which is primary)."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        contact = customers.resolve_contact(session, ref, _phone_region(session))
+        directory.edit_contact(
+            session,
+            rt.now,
+            contact,
+            name=name,
+            organization=org,
+            language=language,
+            vip=vip,
+            notes=notes,
+            add_emails=add_email or (),
+            remove_emails=remove_email or (),
+            add_phones=add_phone or (),
+            remove_phones=remove_phone or (),
+            primary_email=primary_email,
+            primary_phone=primary_phone,
+        )
+        doc = serialize.contact_doc(contact)
+    if json_out:
+        print_json(doc)
+    else:
+        say(f"contact {doc['name']} (#{doc['id']}) changed")
 
 
 @contact_app.command("find")
 def contact_find(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(metavar="QUERY", help="Email, phone, or part of a name.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            metavar="QUERY", help="A phone number, an email, part of a name, an organization."
+        ),
+    ],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500)] = 20,
     json_out: JsonFlag = False,
 ) -> None:
-    """Find contacts by email, phone number, name or organization. JSON: {"contacts": [...]}."""
+    """Find a caller by phone, email, name (typos forgiven) or organization.
+
+    Best match first, with what it was found by. JSON: {"contacts": [{..., "reason": ...}]}.
+    """
     with runtime(ctx).store().read() as session:
-        found = directory.find_contacts(session, query, _phone_region(session), limit=limit)
+        found = customers.find_callers(session, query, _phone_region(session), limit=limit)
         if json_out:
-            print_json({"contacts": [serialize.contact_doc(c) for c in found]})
+            print_json({"contacts": [serialize.caller_doc(m) for m in found]})
         elif found:
-            show(contact_table(found))
+            show(caller_table(found))
         else:
             hint("no contact matches")
 
 
+@contact_app.command("show")
+def contact_show(
+    ctx: typer.Context,
+    ref: ContactRef,
+    limit: HistoryLimit = 10,
+    after: HistoryAfter = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """A contact: profile, ticket history in figures, recent tickets.
+
+    JSON: {"contact": {...}, "history": {...}}.
+    """
+    rt = runtime(ctx)
+    cursor = queue.Cursor.decode(after) if after else None
+    with rt.store().read() as session:
+        contact = customers.resolve_contact(session, ref, _phone_region(session))
+        history = customer_history.contact_history(
+            session, contact.id, rt.now, limit=limit, after=cursor
+        )
+        if json_out:
+            doc = serialize.contact_doc(contact)
+            print_json({"contact": doc, "history": serialize.history_doc(history)})
+            return
+        zone = rt.display_zone(session)
+        parts = [contact_profile(contact, zone), history_figures(history.figures, zone)]
+        if history.recent:
+            parts.append(ticket_table(history.recent, zone))
+    show(*parts)
+    if history.next_cursor:
+        hint(f"more: add --after {history.next_cursor.encode()}")
+
+
+@contact_app.command("merge")
+def contact_merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(metavar="KEEP", help="The contact that stays.")],
+    duplicate: Annotated[
+        str, typer.Argument(metavar="DUPLICATE", help="The contact merged into it.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would move; change nothing.")
+    ] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Merge a duplicate contact into the one that stays.
+
+    Its tickets, messages, addresses and numbers move; the duplicate is kept, marked merged.
+    Contacts are named by #id, email or phone.
+    """
+    rt = runtime(ctx)
+    unit = rt.store().read() if dry_run else rt.store().write()
+    with unit as session:
+        region = _phone_region(session)
+        kept = customers.resolve_contact(session, keep, region)
+        dup = customers.resolve_contact(session, duplicate, region)
+        if dry_run:
+            plan = customers.plan_merge(session, kept, dup)
+        else:
+            plan = customers.merge_contacts(session, rt.now, rt.actor(session), kept, dup)
+        doc = serialize.merge_doc(plan, dry_run)
+        lines = merge_lines(plan, dry_run)
+    if json_out:
+        print_json(doc)
+    else:
+        for line in lines:
+            say(line)
+
+
 @contact_app.command("import")
-def contact_import(ctx: typer.Context, file: ImportFile) -> None:
-    """Import contacts from CSV (name, email, phone, organization, ...)."""
-    _import(ctx, file, "contacts", imports.import_contacts)
+def contact_import(ctx: typer.Context, file: ImportFile, skip_bad: SkipBad = False) -> None:
+    """Import contacts from CSV (name, email, phone, emails, phones, organization, ...)."""
+    _import(ctx, file, "contacts", imports.import_contacts, skip_bad)
 
 
 # --- categories ---------------------------------------------------------------------------

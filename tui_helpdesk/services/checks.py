@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     func,
     literal,
     not_,
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from tui_helpdesk.domain import Status
 from tui_helpdesk.rules.clock import ClockState
 from tui_helpdesk.store.base import Base
-from tui_helpdesk.store.models import Counter, Ticket
+from tui_helpdesk.store.models import Contact, ContactEmail, ContactPhone, Counter, Ticket
 
 EXAMPLES = 5
 
@@ -145,7 +146,7 @@ def run_checks(session: Session) -> list[CheckResult]:
             ),
         ),
     ]
-    return results + _sla_checks(session)
+    return results + _sla_checks(session) + [_contact_identities(session)]
 
 
 # --- SLA clocks (rules/clock.py, kept by services/sla.py) ------------------------------------
@@ -330,3 +331,39 @@ def _sla_checks(session: Session) -> list[CheckResult]:
         ),
     ]
     return [_ticket_check(session, name, text, broken) for name, text, broken in checks]
+
+
+# --- contacts ---------------------------------------------------------------------------------
+
+
+def _contact_identities(session: Session) -> CheckResult:
+    """Lookups go through `contact_emails` / `contact_phones`, the contact's own columns hold
+    the primary ones: they must agree, and a merged duplicate must not be found any more."""
+    has_email = exists().where(ContactEmail.contact_id == Contact.id)
+    has_phone = exists().where(ContactPhone.contact_id == Contact.id)
+    broken = or_(
+        and_(
+            Contact.email.is_not(None),
+            not_(has_email.where(ContactEmail.email == Contact.email)),
+        ),
+        and_(
+            Contact.phone.is_not(None),
+            not_(has_phone.where(ContactPhone.phone == Contact.phone)),
+        ),
+        and_(
+            Contact.merged_into_id.is_not(None),
+            or_(has_email, has_phone, Contact.email.is_not(None), Contact.phone.is_not(None)),
+        ),
+    )
+    count = session.scalar(select(func.count()).select_from(Contact).where(broken)) or 0
+    examples: tuple[str, ...] = ()
+    if count:
+        ids = session.scalars(select(Contact.id).where(broken).order_by(Contact.id).limit(EXAMPLES))
+        examples = tuple(f"contact #{i}" for i in ids)
+    return CheckResult(
+        "contact:identity",
+        "each contact's primary email and phone are among its own addresses and numbers, "
+        "and merged contacts own none",
+        count,
+        examples,
+    )

@@ -1,16 +1,20 @@
 """People and customers: agents, groups, organizations, contacts and categories.
 
 Lookups by name raise `NotFound` with a message a user can act on; `add_*` validate and
-refuse duplicates with `ValidationError`. Used by the CLI, the console, imports and intake.
+refuse duplicates with `ValidationError`. A contact has any number of email addresses and
+phone numbers (`contact_emails`, `contact_phones`; the primary ones are also in `contacts`);
+contacts are found by them through `find_contact_by_identity`, which ticket creation and
+intake use. Finding callers by name, merging duplicates and customer history live in
+`services.customers`. Used by the CLI, the console, imports and intake.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tui_helpdesk.domain import Priority, Role
@@ -23,12 +27,15 @@ from tui_helpdesk.rules.identity import (
     normalise_phone,
 )
 from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.models import (
     Agent,
     AgentSkill,
     Category,
     Contact,
+    ContactEmail,
+    ContactPhone,
     Group,
     Organization,
     OrganizationDomain,
@@ -290,19 +297,83 @@ def clean_phone(text: str | None, region: str | None) -> str | None:
         raise ValidationError(f"{exc}{hint}") from None
 
 
+def _clean_emails(texts: Iterable[str | None]) -> list[str]:
+    """Normalised addresses, blanks dropped, each once, in the order given."""
+    found = (_optional_email(text) for text in texts)
+    return list(dict.fromkeys(e for e in found if e is not None))
+
+
+def _clean_phones(texts: Iterable[str | None], region: str | None) -> list[str]:
+    found = (clean_phone(text, region) for text in texts)
+    return list(dict.fromkeys(p for p in found if p is not None))
+
+
+def contact_label(contact: Contact) -> str:
+    """How messages name a contact: "Anna Rossi (#12)"."""
+    return f"{contact.name} (#{contact.id})"
+
+
+def get_contact(session: Session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"no contact #{contact_id} (see `helpdesk contact find`)")
+    return contact
+
+
+def _email_owners(session: Session, emails: Sequence[str]) -> dict[str, Contact]:
+    """Who owns each of these addresses already (any contact, merged ones own none)."""
+    if not emails:
+        return {}
+    rows = session.execute(
+        select(ContactEmail.email, Contact)
+        .join(Contact, Contact.id == ContactEmail.contact_id)
+        .where(ContactEmail.email.in_(emails))
+    )
+    return {email: contact for email, contact in rows}
+
+
+def _refuse_taken(session: Session, emails: Sequence[str], owner_id: int | None = None) -> None:
+    for email, owner in sorted(_email_owners(session, emails).items()):
+        if owner.id != owner_id:
+            raise ValidationError(
+                f"a contact with email {email!r} already exists: {contact_label(owner)}"
+            )
+
+
 def find_contact_by_identity(session: Session, identity: str, region: str | None) -> Contact | None:
-    """The contact with this email address or phone number, if any."""
+    """The contact with this email address or phone number, if any (never a merged one).
+    A number several contacts share (a switchboard) gives the one whose primary number it
+    is, else the oldest; `contacts_with_phone` lists them all."""
     if looks_like_email(identity):
         email = _optional_email(identity)
-        return session.scalar(select(Contact).where(Contact.email == email))
+        return session.scalar(
+            select(Contact)
+            .join(ContactEmail, ContactEmail.contact_id == Contact.id)
+            .where(ContactEmail.email == email, Contact.merged_into_id.is_(None))
+        )
     phone = clean_phone(identity, region)
-    return session.scalars(
-        select(Contact).where(Contact.phone == phone).order_by(Contact.id)
-    ).first()
+    found = contacts_with_phone(session, phone or "", limit=1)
+    return found[0] if found else None
+
+
+def contacts_with_phone(session: Session, phone: str, limit: int = 20) -> list[Contact]:
+    """Contacts that have this number (E.164): those whose primary number it is first."""
+    return list(
+        session.scalars(
+            select(Contact)
+            .join(ContactPhone, ContactPhone.contact_id == Contact.id)
+            .where(ContactPhone.phone == phone, Contact.merged_into_id.is_(None))
+            .order_by((Contact.phone == phone).desc(), Contact.id)
+            .limit(limit)
+        )
+    )
 
 
 @dataclass
 class ContactDraft:
+    """A new contact. `email` / `phone` are the primary ones; `emails` / `phones` add more
+    (the first of them is the primary when `email` / `phone` is not given)."""
+
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -310,23 +381,32 @@ class ContactDraft:
     language: str | None = None
     vip: bool = False
     notes: str | None = None
+    emails: Sequence[str] = ()
+    phones: Sequence[str] = ()
+
+
+def _organization_by_domain(session: Session, emails: Sequence[str]) -> Organization | None:
+    for email in emails:
+        org = organization_for_domain(session, email_domain(email))
+        if org is not None:
+            return org
+    return None
 
 
 def add_contact(
     session: Session, now: datetime, draft: ContactDraft, phone_region: str | None
 ) -> Contact:
-    email = _optional_email(draft.email)
-    phone = clean_phone(draft.phone, phone_region)
-    if email is None and phone is None:
+    emails = _clean_emails([draft.email, *draft.emails])
+    phones = _clean_phones([draft.phone, *draft.phones], phone_region)
+    if not emails and not phones:
         raise ValidationError("a contact needs an email address or a phone number")
-    if email is not None and session.scalar(select(Contact.id).where(Contact.email == email)):
-        raise ValidationError(f"a contact with email {email!r} already exists")
+    _refuse_taken(session, emails)
     if draft.organization:
         org: Organization | None = get_organization(session, draft.organization)
-    elif email is not None:
-        org = organization_for_domain(session, email_domain(email))
     else:
-        org = None
+        org = _organization_by_domain(session, emails)
+    email = emails[0] if emails else None
+    phone = phones[0] if phones else None
     name = (draft.name or "").strip()
     if not name:
         name = name_from_email(email) if email else (phone or "")
@@ -340,55 +420,109 @@ def add_contact(
         notes=draft.notes,
         created_at=now,
     )
+    contact.email_rows = [ContactEmail(email=e) for e in emails]
+    contact.phone_rows = [ContactPhone(phone=p) for p in phones]
     session.add(contact)
     session.flush()
     return contact
 
 
-def find_contacts(
-    session: Session, query: str, region: str | None, limit: int = 20
-) -> list[Contact]:
-    """Contacts matching an email, a phone number, or part of a name, address, phone or
-    organization. Ranked: the exact email/phone match first, then names equal to the query,
-    names starting with it, a word of the name starting with it, addresses starting with it,
-    then any other match; alphabetical within a rank. (Fuzzy lookup arrives with the
-    customers capability.)"""
-    query = query.strip()
-    if not query or limit < 1:
-        return []
-    exact: list[Contact] = []
-    try:
-        found = find_contact_by_identity(session, query, region)
-    except ValidationError:
-        found = None
-    if found is not None:
-        exact.append(found)
-    words = query.lower()
-    name = func.lower(Contact.name)
-    matches = [
-        name.contains(words, autoescape=True),
-        Contact.email.contains(words, autoescape=True),
-        func.lower(Organization.name).contains(words, autoescape=True),
-    ]
-    digits = "".join(c for c in query if c.isdigit())
-    if len(digits) >= 4 and not any(c.isalpha() for c in query):
-        matches.append(Contact.phone.contains(digits, autoescape=True))  # part of a number
-    rank = case(
-        (name == words, 0),
-        (name.startswith(words, autoescape=True), 1),
-        (name.contains(" " + words, autoescape=True), 2),
-        (Contact.email.startswith(words, autoescape=True), 3),
-        else_=4,
+def _changed_list(
+    what: str,
+    current: list[str],
+    add: list[str],
+    remove: list[str],
+    primary: str | None,
+    old_primary: str | None,
+    label: str,
+) -> tuple[list[str], str | None]:
+    """The contact's addresses (or numbers) after an edit, and the primary among them."""
+    unknown = [item for item in remove if item not in current]
+    if unknown:
+        raise ValidationError(f"{label} has no {what} {unknown[0]!r}")
+    after = [item for item in current if item not in remove or item in add]
+    after += [item for item in add if item not in after]
+    if primary is None:
+        # Removing the primary promotes the next one (`emails` lists the primary first).
+        primary = old_primary if old_primary in after else (after[0] if after else None)
+    return after, primary
+
+
+def edit_contact(
+    session: Session,
+    now: datetime,
+    contact: Contact,
+    *,
+    name: str | None = None,
+    organization: str | None = None,
+    language: str | None = None,
+    vip: bool | None = None,
+    notes: str | None = None,
+    add_emails: Sequence[str] = (),
+    remove_emails: Sequence[str] = (),
+    add_phones: Sequence[str] = (),
+    remove_phones: Sequence[str] = (),
+    primary_email: str | None = None,
+    primary_phone: str | None = None,
+) -> Contact:
+    """Change a contact. None leaves a field as it is; an empty string clears organization,
+    language and notes. A primary address or number that the contact does not have yet is
+    added. An address owned by another contact is refused, naming it; removing the primary
+    promotes another; a contact keeps at least one address or number. Local numbers are
+    read in the desk's phone region."""
+    label = contact_label(contact)
+    if contact.merged_into_id is not None:
+        raise ValidationError(
+            f"{label} was merged into contact #{contact.merged_into_id}: edit that one"
+        )
+    region = desk_settings(session).phone_region
+    wanted_email = _optional_email(primary_email)
+    wanted_phone = clean_phone(primary_phone, region)
+    adding = _clean_emails([*add_emails, wanted_email])
+    _refuse_taken(session, adding, contact.id)
+    emails, email = _changed_list(
+        "email",
+        contact.emails,
+        adding,
+        _clean_emails(remove_emails),
+        wanted_email,
+        contact.email,
+        label,
     )
-    others = session.scalars(
-        select(Contact)
-        .outerjoin(Organization, Contact.organization_id == Organization.id)
-        .where(or_(*matches))
-        .order_by(rank, name, Contact.id)
-        .limit(limit + len(exact))
-    ).all()
-    seen = {c.id for c in exact}
-    return (exact + [c for c in others if c.id not in seen])[:limit]
+    phones, phone = _changed_list(
+        "phone",
+        contact.phones,
+        _clean_phones([*add_phones, wanted_phone], region),
+        _clean_phones(remove_phones, region),
+        wanted_phone,
+        contact.phone,
+        label,
+    )
+    if not emails and not phones:
+        raise ValidationError(f"{label} must keep an email address or a phone number")
+    if name is not None:
+        if not name.strip():
+            raise ValidationError("a contact's name cannot be empty")
+        contact.name = " ".join(name.split())
+    if organization is not None:
+        contact.organization = (
+            get_organization(session, organization) if organization.strip() else None
+        )
+    if language is not None:
+        contact.language = language.strip().lower() or None
+    if vip is not None:
+        contact.vip = vip
+    if notes is not None:
+        contact.notes = notes.strip() or None
+    contact.email_rows = [r for r in contact.email_rows if r.email in emails] + [
+        ContactEmail(email=e) for e in emails if e not in contact.emails
+    ]
+    contact.phone_rows = [r for r in contact.phone_rows if r.phone in phones] + [
+        ContactPhone(phone=p) for p in phones if p not in contact.phones
+    ]
+    contact.email, contact.phone = email, phone
+    session.flush()
+    return contact
 
 
 # --- categories ---------------------------------------------------------------------------

@@ -1,14 +1,18 @@
-"""CSV imports of agents, organizations and contacts: all rows or none.
+"""CSV imports of agents, organizations and contacts: all rows or none, or the good ones.
 
 The CLI reads the file (or stdin) and passes its text here with a `source` name for messages.
 Every row is checked by the same directory service that `helpdesk agent|org|contact add`
-uses, so each rule has one implementation; this module only adds what is about a file:
-the header, cell parsing (lists, numbers, yes/no), duplicates between rows, and line numbers.
+uses, so each rule has one implementation (a contact whose address is already known, an
+organization whose name or domain is, is refused there); this module only adds what is about
+a file: the header, cell parsing (lists, numbers, yes/no), duplicates between rows, and line
+numbers.
 
-All rows are checked before anything is kept. Rows go in inside a SAVEPOINT; when any row is
-bad the savepoint is rolled back and `ImportFailed` lists every bad row as
-`<source>:<line>: <reason>`, so the file can be fixed in one pass and the caller's transaction
-stays usable.
+All rows are checked before anything is kept. The file goes in inside a SAVEPOINT and each
+row inside one of its own, so a row the database refuses does not stop the check of the
+rows after it. When any row is bad the file's savepoint is rolled back and `ImportFailed`
+lists every bad row as `<source>:<line>: <reason>`, so the file can be fixed in one pass and
+the caller's transaction stays usable. With `skip_bad` the good rows are kept and the bad
+ones come back in `ImportResult.errors` (the CLI prints them and exits 3).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +36,16 @@ from tui_helpdesk.services.errors import ServiceError, ValidationError
 
 AGENT_COLUMNS = ("login", "name", "email", "role", "groups", "skills", "languages", "capacity")
 ORGANIZATION_COLUMNS = ("name", "domains", "segment", "sla_policy", "region", "notes")
-CONTACT_COLUMNS = ("name", "email", "phone", "organization", "language", "vip")
+CONTACT_COLUMNS = (
+    "name",
+    "email",
+    "phone",
+    "emails",
+    "phones",
+    "organization",
+    "language",
+    "vip",
+)
 
 _LIST_SEPARATORS = re.compile(r"[;|]")
 _TRUE = frozenset({"1", "y", "yes", "true", "x"})
@@ -56,6 +70,11 @@ class ImportResult:
     created: int
     skipped: int  # rows left out on purpose (none yet: every row is created or refused)
     lines: int  # physical lines read, header included
+    errors: tuple[str, ...] = ()  # bad rows left out (`skip_bad`), as `<source>:<line>: why`
+
+    @property
+    def failed(self) -> int:
+        return len(self.errors)
 
 
 class _RowError(Exception):
@@ -155,8 +174,10 @@ def _run(
     lines: Callable[[], int],
     duplicate_keys: Callable[[Row], list[tuple[str, str]]],
     add: Callable[[Row], object],
+    skip_bad: bool,
 ) -> ImportResult:
-    """Feed each row to `add` inside one savepoint; roll it all back if any row failed."""
+    """Feed each row to `add` inside a savepoint of its own, all inside the file's savepoint;
+    roll the file back if any row failed, unless `skip_bad`."""
     errors: list[str] = []
     first_seen: dict[tuple[str, str], int] = {}
     created = 0
@@ -174,21 +195,21 @@ def _run(
                 errors.append(f"{source}:{line}: {'; '.join(clashes)}")
                 continue
             try:
-                add(row)
+                with session.begin_nested():
+                    add(row)
             except (ServiceError, _RowError) as exc:
                 errors.append(f"{source}:{line}: {exc}")
                 continue
             except SQLAlchemyError as exc:
-                # The database refused what the checks let through: the savepoint is now
-                # unusable, so later rows cannot be checked against it.
+                # The database refused what the checks let through; the row's savepoint is
+                # rolled back and the rows after it are still checked.
                 reason = str(getattr(exc, "orig", exc)).splitlines()[0]
                 errors.append(f"{source}:{line}: refused by the database: {reason}")
-                errors.append(f"{source}:{line}: rows after this one were not checked")
-                break
+                continue
             created += 1
-        if errors:
+        if errors and not skip_bad:
             raise ImportFailed(errors, source)  # leaving the block rolls the savepoint back
-    return ImportResult(created=created, skipped=0, lines=lines())
+    return ImportResult(created=created, skipped=0, lines=lines(), errors=tuple(errors))
 
 
 # --- agents -------------------------------------------------------------------------------
@@ -214,7 +235,9 @@ def _capacity(value: str | None) -> int:
         raise _RowError(f"capacity: expected a whole number, got {value!r}") from None
 
 
-def import_agents(session: Session, now: datetime, text: str, *, source: str) -> ImportResult:
+def import_agents(
+    session: Session, now: datetime, text: str, *, source: str, skip_bad: bool = False
+) -> ImportResult:
     """Agents from CSV: login,name,email,role,groups,skills,languages,capacity (lists split
     on `;` or `|`). The groups must exist."""
     rows, lines = _read_rows(text, source, AGENT_COLUMNS, [("login",)])
@@ -240,14 +263,14 @@ def import_agents(session: Session, now: datetime, text: str, *, source: str) ->
             ),
         )
 
-    return _run(session, source, rows, lines, keys, add)
+    return _run(session, source, rows, lines, keys, add, skip_bad)
 
 
 # --- organizations ------------------------------------------------------------------------
 
 
 def import_organizations(
-    session: Session, now: datetime, text: str, *, source: str
+    session: Session, now: datetime, text: str, *, source: str, skip_bad: bool = False
 ) -> ImportResult:
     """Organizations from CSV: name,domains,segment,sla_policy,region,notes (domains split on
     `;` or `|`)."""
@@ -273,24 +296,31 @@ def import_organizations(
             ),
         )
 
-    return _run(session, source, rows, lines, keys, add)
+    return _run(session, source, rows, lines, keys, add, skip_bad)
 
 
 # --- contacts -----------------------------------------------------------------------------
 
 
-def import_contacts(session: Session, now: datetime, text: str, *, source: str) -> ImportResult:
-    """Contacts from CSV: name,email,phone,organization,language,vip. Each row needs an email
-    or a phone; local phone numbers are read in the desk's phone region. The organization
-    must exist; without one, the email's domain picks it."""
-    rows, lines = _read_rows(text, source, CONTACT_COLUMNS, [("email", "phone")])
+def import_contacts(
+    session: Session, now: datetime, text: str, *, source: str, skip_bad: bool = False
+) -> ImportResult:
+    """Contacts from CSV: name,email,phone,emails,phones,organization,language,vip (`emails`
+    and `phones` split on `;` or `|`; `email` / `phone`, else the first of the lists, is the
+    primary one). Each row needs an email or a phone; an address another contact (or an
+    earlier row) has is refused; local phone numbers are read in the desk's phone region. The
+    organization must exist; without one, an email's domain picks it."""
+    rows, lines = _read_rows(
+        text, source, CONTACT_COLUMNS, [("email", "phone", "emails", "phones")]
+    )
     region = desk_settings(session).phone_region
 
     def keys(row: Row) -> list[tuple[str, str]]:
-        try:
-            return [("email", normalise_email(row["email"]))] if row.get("email") else []
-        except InvalidIdentity:
-            return []  # add_contact says what is wrong with it
+        found = []
+        for address in [row.get("email", ""), *_items(row.get("emails"))]:
+            with suppress(InvalidIdentity):  # add_contact says what is wrong with it
+                found.append(("email", normalise_email(address)))
+        return list(dict.fromkeys(found))
 
     def add(row: Row) -> object:
         return directory.add_contact(
@@ -303,8 +333,10 @@ def import_contacts(session: Session, now: datetime, text: str, *, source: str) 
                 organization=_optional(row.get("organization")),
                 language=_optional(row.get("language")),
                 vip=_flag(row.get("vip"), "vip"),
+                emails=_items(row.get("emails")),
+                phones=_items(row.get("phones")),
             ),
             region,
         )
 
-    return _run(session, source, rows, lines, keys, add)
+    return _run(session, source, rows, lines, keys, add, skip_bad)

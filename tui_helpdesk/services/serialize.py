@@ -6,8 +6,9 @@ printer's job (CLI, console) to keep customer text inert when it is shown.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_helpdesk.store.models import (
     Agent,
@@ -19,6 +20,10 @@ from tui_helpdesk.store.models import (
     TicketEvent,
 )
 
+if TYPE_CHECKING:  # serialize is imported by services that customers imports
+    from tui_helpdesk.services.customer_history import History
+    from tui_helpdesk.services.customers import CallerMatch, MergePlan
+
 
 def iso(value: datetime | None) -> str | None:
     if value is None:
@@ -27,14 +32,19 @@ def iso(value: datetime | None) -> str | None:
 
 
 def contact_doc(contact: Contact) -> dict[str, Any]:
+    """A contact: `email` / `phone` are the primary ones, `emails` / `phones` all of them
+    (primary first); `merged_into` is the id of the contact a merged duplicate went into."""
     return {
         "id": contact.id,
         "name": contact.name,
         "email": contact.email,
         "phone": contact.phone,
+        "emails": contact.emails,
+        "phones": contact.phones,
         "organization": contact.organization.name if contact.organization else None,
         "language": contact.language,
         "vip": contact.vip,
+        "merged_into": contact.merged_into_id,
     }
 
 
@@ -143,4 +153,52 @@ def organization_doc(org: Organization) -> dict[str, Any]:
         "sla_policy": org.sla_policy,
         "region": org.region,
         "notes": org.notes,
+    }
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+def caller_doc(match: CallerMatch) -> dict[str, Any]:
+    """A contact found by `customers.find_callers`, with why and how well it matched."""
+    org = match.organization
+    return {
+        **contact_doc(match.contact),
+        "reason": match.reason,
+        "score": match.score,
+        "organization": org.name if org else None,
+        "segment": org.segment if org else None,
+    }
+
+
+def history_doc(history: History) -> dict[str, Any]:
+    """A contact's or an organization's history: figures (seconds), recent tickets, and for
+    an organization its contacts count and top requesters."""
+    figures = asdict(history.figures)
+    for key in ("last_contact_at", "oldest_open_at"):
+        figures[key] = iso(figures[key])
+    doc: dict[str, Any] = {
+        "figures": figures,
+        "tickets": [ticket_doc(t) for t in history.recent],
+        "next_cursor": history.next_cursor.encode() if history.next_cursor else None,
+    }
+    if history.contacts is not None:
+        doc["contacts"] = history.contacts
+        doc["top_requesters"] = [
+            {"id": c.id, "name": c.name, "email": c.email, "tickets": n}
+            for c, n in history.top_requesters
+        ]
+    return doc
+
+
+def merge_doc(plan: MergePlan, dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "keep": contact_doc(plan.keep),
+        "duplicate": contact_doc(plan.duplicate),
+        "tickets": plan.tickets,
+        "messages": plan.messages,
+        "emails": plan.emails,
+        "phones": plan.phones,
+        "filled": plan.filled,
     }

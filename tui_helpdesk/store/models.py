@@ -364,7 +364,7 @@ class Message(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind))
     author_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    author_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    author_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
     channel: Mapped[Channel | None] = mapped_column(str_enum(Channel))
     created_at: Mapped[datetime]

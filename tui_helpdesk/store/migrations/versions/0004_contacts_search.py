@@ -3,6 +3,7 @@
 Revision ID: 0004
 Revises: 0003
 
+- `messages.author_contact_id` is indexed (merging contacts moves their messages).
 - `contact_emails` / `contact_phones` hold every address and number of a contact (the
   primary ones stay in `contacts.email` / `contacts.phone` and are listed too);
   `contacts.merged_into_id` marks a duplicate folded into another contact.
@@ -95,6 +96,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("contact_id", "phone", name=op.f("pk_contact_phones")),
     )
     op.create_index(op.f("ix_contact_phones_phone"), "contact_phones", ["phone"], unique=False)
+    # Merging contacts moves the messages they wrote.
+    op.create_index(
+        op.f("ix_messages_author_contact_id"), "messages", ["author_contact_id"], unique=False
+    )
     op.execute(
         "INSERT INTO contact_emails (email, contact_id) "
         "SELECT email, id FROM contacts WHERE email IS NOT NULL"
@@ -114,6 +119,7 @@ def downgrade() -> None:
         _sqlite_search_down()
     else:
         _postgres_search_down()
+    op.drop_index(op.f("ix_messages_author_contact_id"), table_name="messages")
     op.drop_index(op.f("ix_contact_phones_phone"), table_name="contact_phones")
     op.drop_table("contact_phones")
     op.drop_index(op.f("ix_contact_emails_contact_id"), table_name="contact_emails")
