@@ -31,7 +31,11 @@ from sqlalchemy.engine import make_url
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_ENV = "HELPDESK_BENCH_CACHE"  # where generated desks and results go (default bench/)
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
-BENCHMARK_MODULES = ("bench.benchmarks.core", "bench.benchmarks.escalate")
+BENCHMARK_MODULES = (
+    "bench.benchmarks.core",
+    "bench.benchmarks.escalate",
+    "bench.benchmarks.search",
+)
 GENERATOR_FILES = (
     "generate.py",
     "tickets.py",
