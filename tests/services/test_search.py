@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
 
 from tests.conftest import NOW, Desk
 from tests.services.conftest import MakeTicket
@@ -323,3 +324,36 @@ def test_suggestions_use_the_rarest_words(kb: Desk) -> None:
     with kb.store.read() as session:
         found = search.suggest(session, "Guests on the network", "zeppelin voucher")
     assert found.articles[0].title.plain == "Café Wi-Fi for guests"
+
+
+def test_db_check_sees_an_index_out_of_step(kb: Desk) -> None:
+    from tui_helpdesk.services import checks
+
+    def search_check(session: Session) -> checks.CheckResult:
+        return next(c for c in checks.run_checks(session) if c.name == "search:index")
+
+    # Broken inside one transaction that is rolled back: the schema stays whole for the
+    # tests that come after on the same database.
+    with kb.store.read() as session:
+        assert search_check(session).ok
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("DROP TRIGGER articles_fts_ai"))
+            session.add(
+                Article(
+                    title="Unindexed",
+                    body="Written while the trigger was gone.",
+                    tags=[],
+                    visibility=Visibility.INTERNAL,
+                    status=ArticleStatus.DRAFT,
+                    helpful=0,
+                    not_helpful=0,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+            session.flush()
+        else:
+            session.execute(text("DROP TRIGGER articles_search_terms ON articles"))
+        broken = search_check(session)
+        assert broken.violations == 1
+        assert "articles" in broken.examples[0]

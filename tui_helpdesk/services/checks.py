@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -146,7 +148,56 @@ def run_checks(session: Session) -> list[CheckResult]:
             ),
         ),
     ]
-    return results + _sla_checks(session) + [_contact_identities(session)]
+    return (
+        results + _sla_checks(session) + [_contact_identities(session), _search_index(session)]
+    )
+
+
+# --- full-text search (migration 0004, store.search) ---------------------------------------
+
+# (FTS5 table, the table it indexes)
+_SQLITE_INDEXES = (
+    ("articles_fts", "articles"),
+    ("tickets_fts", "tickets"),
+    ("messages_fts", "messages"),
+    ("contacts_fts", "contacts"),
+)
+_PG_TRIGGERS = ("articles_search_terms", "tickets_search_terms")
+
+
+def _search_index(session: Session) -> CheckResult:
+    """SQLite: every row is in its full-text index once (the index's per-document sizes
+    against the table). PostgreSQL's vectors are generated columns, always in step; what can
+    go missing there (a restore without triggers) is the learning of words for typo
+    correction."""
+    examples: list[str] = []
+    if session.get_bind().dialect.name == "sqlite":
+        for fts, table in _SQLITE_INDEXES:
+            indexed = session.execute(text(f"SELECT count(*) FROM {fts}_docsize")).scalar()
+            rows = session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            if indexed != rows:
+                examples.append(f"{fts}: {indexed} indexed, {rows} rows in {table}")
+        return CheckResult(
+            "search:index",
+            "every article, ticket subject, message and contact name is in its search index",
+            len(examples),
+            tuple(examples),
+        )
+    found = set(
+        session.scalars(
+            text("SELECT tgname FROM pg_trigger WHERE tgname IN :names").bindparams(
+                bindparam("names", expanding=True)
+            ),
+            {"names": list(_PG_TRIGGERS)},
+        )
+    )
+    examples = [f"trigger {name} is missing" for name in _PG_TRIGGERS if name not in found]
+    return CheckResult(
+        "search:index",
+        "the triggers that learn the words of articles and subjects (typo correction) exist",
+        len(examples),
+        tuple(examples),
+    )
 
 
 # --- SLA clocks (rules/clock.py, kept by services/sla.py) ------------------------------------
