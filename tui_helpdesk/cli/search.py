@@ -130,7 +130,8 @@ def ticket_search(
 ) -> None:
     """Search tickets by subject and message text, best match first.
 
-    JSON: {"tickets": [...], "corrections": {...}}."""
+    JSON: {"tickets": [...], "corrections": {...}}.
+    """
     rt = runtime(ctx)
     with rt.store().read() as session:
         result = search.search_tickets(session, query, limit=limit, statuses=status or ())
@@ -162,8 +163,11 @@ def kb_search(
     limit: Limit = 20,
     json_out: JsonFlag = False,
 ) -> None:
-    """Search the knowledge base, best match first (a misspelt word also finds its
-    correction). JSON: {"articles": [...], "corrections": {...}}."""
+    """Search the knowledge base, best match first (typos forgiven).
+
+    A misspelt word also finds its correction, named on stderr.
+    JSON: {"articles": [...], "corrections": {...}}.
+    """
     with runtime(ctx).store().read() as session:
         result = search.search_articles(
             session, query, limit=limit, published_only=published, public_only=public
@@ -196,8 +200,11 @@ def kb_suggest(
     limit: Limit = 5,
     json_out: JsonFlag = False,
 ) -> None:
-    """Articles and similar resolved tickets for a ticket being written (what the new-ticket
-    form shows). JSON: {"keywords": [...], "articles": [...], "tickets": [...]}."""
+    """Articles and similar resolved tickets for a ticket being written.
+
+    What the console's new-ticket form shows, from the ticket's informative words.
+    JSON: {"keywords": [...], "articles": [...], "tickets": [...]}.
+    """
     description = read_body(body, body_file, required=False) or ""
     if not subject.strip() and not description.strip():
         raise CliError("nothing to suggest from: give --subject and/or --body", 2)
