@@ -175,11 +175,11 @@ async def test_typing_searches_in_a_worker(kb: Kb, size: tuple[int, int]) -> Non
 
         await pilot.press(*"pass")
         # Each keystroke started a search and cancelled the one before, which may still be
-        # waiting out the pause in typing; the newest is running, so nothing changed yet.
+        # waiting out the pause in typing (on a slow machine an earlier one may have finished
+        # already: only the newest search is never cancelled).
         running = kb_workers(app)
         assert running and not running[-1].is_cancelled
         assert all(w.is_cancelled for w in running[:-1])
-        assert titles(screen)[0] == "Printer jams on every job"
 
         await settle(pilot)
         assert kb_workers(app) == []
