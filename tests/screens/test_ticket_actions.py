@@ -1,0 +1,545 @@
+"""Acting on a ticket from the console, through Pilot on SQLite and PostgreSQL: reply, note,
+assign (to me, to someone picked by typing part of a name), status (allowed targets only),
+priority, category, tags, escalation with a reason, a conflicting change that keeps the
+draft, and the external editor. Every action is checked in the database afterwards, read
+back in a fresh session, and on the screen."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from sqlalchemy import select
+from textual.widgets import Input, OptionList, Select, Static, TextArea
+
+from tests.conftest import NOW, Desk
+from tests.screens.conftest import RecordingApp, make_app, make_ticket, settle
+from tui_helpdesk.domain import MessageKind, Priority, Role, Status
+from tui_helpdesk.screens.ticket import MessageBox, TicketScreen
+from tui_helpdesk.screens.ticket_actions import (
+    ComposeScreen,
+    DiscardScreen,
+    EditorError,
+    EscalateScreen,
+    PickScreen,
+    TagsScreen,
+    editor_command,
+    run_editor,
+)
+from tui_helpdesk.services import directory, tickets
+from tui_helpdesk.store.models import Escalation, Message, Ticket
+
+SIZE = (80, 24)  # the size the console must work at; the layout tests cover 120x40 too
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+async def open_ticket(pilot: object, app: RecordingApp, key: str) -> TicketScreen:
+    await settle(pilot)  # type: ignore[arg-type]
+    app.action_open_ticket(key)
+    await settle(pilot)  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, TicketScreen) and screen.detail is not None
+    return screen
+
+
+@contextmanager
+def fresh(desk: Desk, key: str) -> Iterator[tuple[Ticket, list[Message]]]:
+    """The ticket as the database has it now, read in a new session."""
+    with desk.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        yield ticket, tickets.ticket_messages(session, ticket)
+
+
+def picker_rows(app: RecordingApp) -> list[str]:
+    options = app.screen.query_one("#pick-list", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def notices(app: RecordingApp) -> str:
+    return "\n".join(text for _, text in app.notices)
+
+
+# --- reply and note -----------------------------------------------------------------------
+
+
+async def test_reply_appears_in_the_thread_and_stamps_first_response(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "VPN drops", group="L1")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        assert screen.detail is not None and screen.detail.status == "new"
+        await pilot.press("r")
+        assert isinstance(app.screen, ComposeScreen)
+        await pilot.press(*"Hi [b]Mario[/b]!")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        assert app.screen is screen
+        boxes = list(screen.query(MessageBox))
+        assert [b.kind for b in boxes] == [MessageKind.CUSTOMER, MessageKind.REPLY]
+        assert str(boxes[-1].render()) == "Hi [b]Mario[/b]!"  # as typed, not markup
+        assert screen.detail is not None and screen.detail.status == "open"
+        assert ("information", "reply sent") in app.notices
+        assert screen.drafts == {}
+
+    with fresh(desk_store, key) as (ticket, messages):
+        assert [m.kind for m in messages] == [MessageKind.CUSTOMER, MessageKind.REPLY]
+        assert messages[-1].body == "Hi [b]Mario[/b]!"
+        assert messages[-1].author_agent_id == desk_store.agent.agent_id
+        assert ticket.first_response_at == NOW
+        assert ticket.status is Status.OPEN  # a reply opens a new ticket
+
+
+async def test_reply_then_pending_offers_only_allowed_statuses(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Printer", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("r")
+        then = app.screen.query_one("#compose-then", Select)
+        then.focus()
+        await pilot.press("enter")  # drop the list down
+        menu = app.screen.query_one("SelectOverlay", OptionList)
+        shown = [str(menu.get_option_at_index(i).prompt) for i in range(menu.option_count)]
+        # From open: pending, on hold, resolved (workflow order), never new or closed.
+        assert shown == ["status as is", "then pending", "then on hold", "then resolved"]
+        await pilot.press("down", "enter")  # then pending
+        assert then.value is Status.PENDING
+        app.screen.query_one(TextArea).focus()
+        await pilot.press(*"Send a screenshot?")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert ("information", "reply sent, now pending") in app.notices
+
+    with fresh(desk_store, key) as (ticket, messages):
+        assert ticket.status is Status.PENDING
+        assert messages[-1].kind is MessageKind.REPLY
+
+
+async def test_internal_note_is_no_first_response(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Laptop", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("n")
+        assert isinstance(app.screen, ComposeScreen) and app.screen.has_class("-note")
+        assert not app.screen.query("#compose-then")  # a note does not move the status
+        await pilot.press(*"Checked the logs")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        boxes = list(screen.query(MessageBox))
+        assert boxes[-1].kind is MessageKind.NOTE and "-note" in boxes[-1].classes
+
+    with fresh(desk_store, key) as (ticket, messages):
+        assert messages[-1].kind is MessageKind.NOTE
+        assert messages[-1].body == "Checked the logs"
+        assert ticket.first_response_at is None
+
+
+async def test_escape_asks_before_discarding_a_draft(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Mail", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("r", *"half a thought", "escape")
+        assert isinstance(app.screen, DiscardScreen)
+        await pilot.press("escape")  # keep editing
+        assert isinstance(app.screen, ComposeScreen)
+        assert app.screen.query_one(TextArea).text == "half a thought"
+        await pilot.press("escape", "k")  # keep it for later
+        await pilot.pause()
+        assert app.screen is screen and screen.drafts["reply"].text == "half a thought"
+        status = str(screen.query_one("#ticket-status", Static).render())
+        assert status == "draft kept: r reply to continue"
+        await pilot.press("r")  # back where the agent left it
+        assert app.screen.query_one(TextArea).text == "half a thought"
+        await pilot.press("escape", "d")  # and thrown away
+        await pilot.pause()
+        assert app.screen is screen and screen.drafts == {}
+        assert not screen.has_class("-draft")
+        await pilot.press("r", "escape")  # an empty editor closes without asking
+        await pilot.pause()
+        assert app.screen is screen
+
+    with fresh(desk_store, key) as (_ticket, messages):
+        assert [m.kind for m in messages] == [MessageKind.CUSTOMER]
+
+
+# --- conflicts ----------------------------------------------------------------------------
+
+
+async def test_conflict_names_the_change_and_keeps_the_draft(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Slow VPN", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        shown = screen.detail.version if screen.detail else None
+        await pilot.press("r", *"My answer")
+        # Someone else changes the ticket between load and save.
+        with desk_store.store.write() as session:
+            tickets.change_priority(session, desk_store.admin, NOW, key, Priority.URGENT)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        assert (
+            "warning",
+            "Your reply was not sent (the ticket changed meanwhile); it is back in the editor.",
+        ) in app.notices
+        # The ticket was reloaded (the new priority shows) and the draft is given back.
+        assert screen.detail is not None and screen.detail.priority == "urgent"
+        assert screen.detail.version != shown
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        assert compose.query_one(TextArea).text == "My answer"
+        # Who changed what, above the text.
+        notice = str(compose.query_one("#compose-notice", Static).render())
+        assert notice.startswith(f"Not sent: {key} was changed by admin")
+        assert "(priority: normal -> urgent)" in notice
+        with fresh(desk_store, key) as (_ticket, messages):
+            assert [m.kind for m in messages] == [MessageKind.CUSTOMER]  # nothing written
+
+        await pilot.press("ctrl+s")  # now on the version the agent has seen
+        await settle(pilot)
+        assert app.screen is screen and screen.drafts == {}
+
+    with fresh(desk_store, key) as (ticket, messages):
+        assert messages[-1].kind is MessageKind.REPLY and messages[-1].body == "My answer"
+        assert ticket.priority is Priority.URGENT  # the other change stands
+
+
+async def test_after_a_conflict_the_draft_can_wait_while_the_agent_reads(
+    desk_store: Desk,
+) -> None:
+    key = make_ticket(desk_store, "Slow VPN", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("n", *"draft note")
+        with desk_store.store.write() as session:
+            tickets.add_note(session, desk_store.admin, NOW, key, "meanwhile")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen)
+        await pilot.press("escape", "k")  # read the ticket first
+        await pilot.pause()
+        assert app.screen is screen
+        assert [str(b.render()) for b in screen.query(MessageBox)][-1] == "meanwhile"
+        assert screen.drafts["note"].text == "draft note"
+        await pilot.press("n", "ctrl+s")
+        await settle(pilot)
+        assert screen.drafts == {}
+
+    with fresh(desk_store, key) as (_ticket, messages):
+        assert [m.body for m in messages][-2:] == ["meanwhile", "draft note"]
+
+
+async def test_conflict_on_a_field_change_writes_nothing(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Contested", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        with desk_store.store.write() as session:
+            tickets.change_priority(session, desk_store.admin, NOW, key, Priority.HIGH)
+        await pilot.press("p", *"low", "enter")
+        await settle(pilot)
+        severity, text = app.notices[-1]
+        assert severity == "warning"
+        assert text.startswith(f"{key} was changed by admin") and "normal -> high" in text
+        assert app.screen is screen  # nothing to give back
+        assert screen.detail is not None and screen.detail.priority == "high"  # reloaded
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.priority is Priority.HIGH
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+
+async def test_assign_to_me(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Unowned", group="L1")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        assert screen.check_action("assign_me", ()) is True
+        await pilot.press("a")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.assignee == "bob"
+        assert screen.check_action("assign_me", ()) is False  # already mine: hidden
+        assert ("information", "assigned to you") in app.notices
+
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.assignee is not None and ticket.assignee.login == "bob"
+        assert ticket.status is Status.OPEN
+
+
+async def test_assign_to_me_outside_my_group_is_refused(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Expert stuff", group="L2")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("a")
+        await settle(pilot)
+        assert "in L2, which you are not in" in notices(app)
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.assignee is None and ticket.group is not None and ticket.group.name == "L2"
+
+
+async def test_assign_to_someone_picked_by_typing(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Router", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, PickScreen)
+        rows = picker_rows(app)
+        # Members of the ticket's group first, then the others with the group they bring.
+        assert rows[0].startswith("admin (Ada Admin)")
+        assert rows[1].startswith("bob (Bob Agent)") and rows[1].endswith("current")
+        assert rows[2] == "cleo (Cleo Expert)  moves it to L2"
+        assert rows[-1] == "nobody  unassign"
+        await pilot.press(*"expe")  # part of Cleo's name
+        assert picker_rows(app)[0] == "cleo (Cleo Expert)  moves it to L2"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.assignee == "cleo"
+
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.assignee is not None and ticket.assignee.login == "cleo"
+        assert ticket.group is not None and ticket.group.name == "L2" and ticket.level == 2
+
+
+async def test_picker_names_are_text_not_markup(desk_store: Desk) -> None:
+    with desk_store.store.write() as session:
+        directory.add_agent(
+            session,
+            NOW,
+            directory.AgentDraft("eve", "[bold red]Eve[/]", "eve@desk.example", Role.AGENT, ["L1"]),
+        )
+    key = make_ticket(desk_store, "Router", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("A")
+        await settle(pilot)
+        options = app.screen.query_one("#pick-list", OptionList)
+        prompts = [options.get_option_at_index(i).prompt for i in range(options.option_count)]
+        eve = next(p for p in prompts if str(p).startswith("eve"))
+        assert isinstance(eve, Text)
+        assert str(eve) == "eve ([bold red]Eve[/])  L1"
+        assert not any("red" in str(span.style) for span in eve.spans)
+        await pilot.press(*"[bold", "enter")
+        await settle(pilot)
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.assignee is not None and ticket.assignee.login == "eve"
+
+
+# --- status, priority, category, tags -----------------------------------------------------
+
+
+async def test_status_offers_only_allowed_targets(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Done soon", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("s")
+        assert picker_rows(app) == ["pending", "on hold", "resolved"]
+        await pilot.press(*"reso", "enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.status == "resolved"
+        await pilot.press("s")
+        assert picker_rows(app) == ["open", "closed"]  # resolved: reopen, or close
+        await pilot.press(*"clo", "enter")
+        await settle(pilot)
+        # Closed: nothing to reply to or reclassify; a note and reopening remain.
+        assert screen.detail is not None and screen.detail.status == "closed"
+        for action in ("reply", "editor", "status", "assign", "priority", "tags", "escalate"):
+            assert screen.check_action(action, ()) is False, action
+        assert screen.check_action("note", ()) is True
+        assert screen.check_action("reopen", ()) is True
+        await pilot.press("r")  # hidden: does nothing
+        assert app.screen is screen
+        await pilot.press("o")
+        await settle(pilot)
+
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.status is Status.OPEN and ticket.closed_at is None
+
+
+async def test_priority_and_category(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Wifi", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("p")
+        rows = picker_rows(app)
+        assert rows == ["urgent", "high", "normal  · current", "low"]
+        await pilot.press(*"urg", "enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.priority == "urgent"
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, PickScreen)
+        assert picker_rows(app)[0] == "Billing"
+        await pilot.press(*"netw", "enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.category == "Technical > Network"
+
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.priority is Priority.URGENT
+        assert ticket.category is not None and ticket.category.path == "Technical > Network"
+
+
+async def test_tags_are_checked_then_saved(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Tagged", assignee="bob")
+    with desk_store.store.write() as session:
+        tickets.change_tags(session, desk_store.agent, NOW, key, add=["old", "keep"])
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("t")
+        assert isinstance(app.screen, TagsScreen)
+        field = app.screen.query_one("#tags-input", Input)
+        assert field.value == "keep old"
+        field.value = "keep bad!tag"
+        await pilot.press("enter")
+        assert isinstance(app.screen, TagsScreen)  # refused here, nothing sent
+        hint = app.screen.query_one("#tags-hint", Static)
+        assert "invalid tag 'bad!tag'" in str(hint.render()) and hint.has_class("-error")
+        field.value = "keep VPN remote-work"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.tags == ("keep", "remote-work", "vpn")
+
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.tags == ["keep", "remote-work", "vpn"]
+
+
+# --- escalation ---------------------------------------------------------------------------
+
+
+async def test_escalate_level_up_with_a_reason(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Needs an expert", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("e")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, EscalateScreen)
+        targets = dialog.query_one("#escalate-to", OptionList)
+        assert str(targets.get_option_at_index(0).prompt) == "up one level, to L2"
+        await pilot.press("enter")  # no reason yet: asked for one, nothing sent
+        assert app.screen is dialog and "say why" in notices(app)
+        await pilot.press(*"needs DB access", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert ("information", "escalated to L2") in app.notices
+
+    with desk_store.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        assert ticket.group is not None and ticket.group.name == "L2" and ticket.level == 2
+        assert ticket.assignee is None  # bob is not in L2
+        assert ticket.escalation_level == 1
+        row = session.scalars(select(Escalation).where(Escalation.ticket_id == ticket.id)).one()
+        assert (row.actor, row.reason, row.trigger) == ("bob", "needs DB access", "manual")
+
+
+async def test_escalate_to_another_group(desk_store: Desk) -> None:
+    with desk_store.store.write() as session:
+        directory.add_group(session, NOW, directory.GroupDraft("Network", members=["cleo"]))
+    key = make_ticket(desk_store, "Switch broken", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("e")
+        await settle(pilot)
+        targets = app.screen.query_one("#escalate-to", OptionList)
+        rows = [str(targets.get_option_at_index(i).prompt) for i in range(targets.option_count)]
+        assert rows == ["up one level, to L2", "to Network"]  # not its own group, L2 once
+        await pilot.press("down", *"cabling", "enter")
+        await settle(pilot)
+        assert ("information", "escalated to Network") in app.notices
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.group is not None and ticket.group.name == "Network"
+
+
+# --- the external editor ------------------------------------------------------------------
+
+
+def fake_editor(tmp_path: Path, text: str, code: int = 0) -> str:
+    """An "editor" that appends a line to the file it is given, then exits with `code`."""
+    script = tmp_path / "editor.py"
+    script.write_text(
+        "import sys\n"
+        "with open(sys.argv[1], 'a', encoding='utf-8') as f:\n"
+        f"    f.write({text!r})\n"
+        f"sys.exit({code})\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return f"{sys.executable} {script}"
+
+
+def test_run_editor_returns_what_the_editor_saved(tmp_path: Path) -> None:
+    env = {"EDITOR": fake_editor(tmp_path, "\nsigned, Bob\n")}
+    assert run_editor("Dear Mario,", env) == "Dear Mario,\nsigned, Bob"
+
+
+def test_editor_failures_keep_the_text(tmp_path: Path) -> None:
+    with pytest.raises(EditorError, match="exited with status 3"):
+        run_editor("x", {"EDITOR": fake_editor(tmp_path, "y", code=3)})
+    with pytest.raises(EditorError, match="cannot run"):
+        run_editor("x", {"EDITOR": str(tmp_path / "no-such-editor")})
+
+
+def test_editor_command_order() -> None:
+    assert editor_command({"VISUAL": "code --wait", "EDITOR": "nano"}) == ["code", "--wait"]
+    assert editor_command({"EDITOR": "nano -R"}) == ["nano", "-R"]
+    assert editor_command({"VISUAL": " "}) == ["vi"]
+
+
+class SuspendingApp(RecordingApp):
+    """Pilot's headless driver cannot hand the terminal over (`App.suspend` raises
+    SuspendNotSupported); the editor itself needs no terminal, so this app skips the
+    handover and keeps everything else real."""
+
+    @contextmanager
+    def suspend(self) -> Iterator[None]:
+        yield
+
+
+async def test_editor_key_fills_the_reply(
+    desk_store: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", fake_editor(tmp_path, " from my editor"))
+    key = make_ticket(desk_store, "Long answer", assignee="bob")
+    app = SuspendingApp(desk_store.store, "bob", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("r", *"Hello", "ctrl+e")
+        assert app.screen.query_one(TextArea).text == "Hello from my editor"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("E")  # straight from the ticket: editor first, then review
+        assert isinstance(app.screen, ComposeScreen)
+        assert app.screen.query_one(TextArea).text == " from my editor"
+    with fresh(desk_store, key) as (_ticket, messages):
+        assert messages[-1].body == "Hello from my editor"
+
+
+async def test_editor_without_a_terminal_says_so(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Long answer", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("r", *"kept", "ctrl+e")
+        assert isinstance(app.screen, ComposeScreen)
+        assert app.screen.query_one(TextArea).text == "kept"
+        assert ("error", "this terminal cannot be handed to an editor") in app.notices

@@ -1,0 +1,497 @@
+"""The questions the ticket screen asks before it acts, as modal screens, and the helpers
+around them: the external editor and the ticket's command palette provider.
+
+- `ComposeScreen`: a reply or an internal note in a TextArea (`ctrl+s` sends, `ctrl+e` hands
+  the text to `$VISUAL`/`$EDITOR`, `escape` cancels and asks before throwing text away);
+  a reply may also move the ticket on (a status the workflow allows). Dismissed with a
+  `Draft` (to send, or to keep for later), or None (discarded).
+- `PickScreen`: one `Choice` from a list filtered fuzzily as you type (assignee, status,
+  priority, category). Names in it are untrusted text: every row is a `rich.text.Text`.
+- `TagsScreen`: the ticket's tags in one line, checked before it is dismissed.
+- `EscalateScreen`: up one level or to another group, with a reason.
+- `DiscardScreen`: discard, keep for later, or keep editing, before leaving a draft.
+
+None of them touches the database: the ticket screen loads their choices and acts on their
+answer in its own workers. Called by `tui_helpdesk.screens.ticket` only.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.fuzzy import FuzzySearch
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
+
+from tui_helpdesk.domain import Status
+from tui_helpdesk.rules.workflow import REOPENABLE, allowed_targets
+from tui_helpdesk.services.console_actions import Choice, EscalationChoices, parse_tags
+from tui_helpdesk.services.errors import ValidationError
+
+CSS = Path(__file__).with_name("ticket.tcss")  # the ticket screen's sheet styles its questions
+
+
+# --- the external editor ------------------------------------------------------------------
+
+
+class EditorError(Exception):
+    """The editor could not be run, or gave up (the text is left as it was)."""
+
+
+def editor_command(env: Mapping[str, str]) -> list[str]:
+    """`$VISUAL`, else `$EDITOR`, else vi (git's order); "code --wait" keeps its arguments."""
+    for name in ("VISUAL", "EDITOR"):
+        value = env.get(name, "").strip()
+        if value:
+            return shlex.split(value)
+    return ["vi"]
+
+
+def run_editor(text: str, env: Mapping[str, str] | None = None) -> str:
+    """Edit `text` in the agent's editor on a private temp file; the text it saved, without
+    the trailing newline editors add. Blocks until the editor exits."""
+    env = os.environ if env is None else env
+    command = editor_command(env)
+    # mkstemp: created 0600, so a draft reply is not readable by other users of the host.
+    handle, name = tempfile.mkstemp(prefix="helpdesk-", suffix=".txt")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        try:
+            done = subprocess.run([*command, str(path)], check=False, env=dict(env))
+        except OSError as exc:
+            raise EditorError(f"cannot run {command[0]!r}: {exc.strerror or exc}") from exc
+        if done.returncode != 0:
+            raise EditorError(f"{command[0]} exited with status {done.returncode}; text kept")
+        return path.read_text(encoding="utf-8").rstrip("\n")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def edit_externally(app: App[object], text: str) -> str | None:
+    """Hand the terminal to the editor on `text`; the edited text, or None (with a
+    notification) when there is no terminal to hand over or the editor failed."""
+    error: str | None = None
+    edited: str | None = None
+    try:
+        with app.suspend():
+            # Caught inside: an exception leaving `suspend()` would not resume the app.
+            try:
+                edited = run_editor(text)
+            except EditorError as exc:
+                error = str(exc)
+    except SuspendNotSupported:
+        error = "this terminal cannot be handed to an editor"
+    if error is not None:
+        app.notify(error, title="Editor", severity="error")
+    return edited
+
+
+# --- compose a reply or a note ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    status: Status | None = None  # a reply's "then set status" (None: as the workflow does)
+    send: bool = True  # False: keep it on the ticket screen for later
+
+
+class DiscardScreen(ModalScreen[str]):
+    """Leaving a non-empty draft: "discard" (`d`), "keep" it for later (`k`), or go back to
+    "edit" it (`escape`)."""
+
+    CSS_PATH = CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "answer('discard')", "Discard", id="discard.discard"),
+        Binding("k", "answer('keep')", "Keep draft", id="discard.keep"),
+        Binding("escape", "answer('edit')", "Keep editing", id="discard.edit"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="discard-box"):
+            yield Label(Text(self.question))
+            with Horizontal(id="discard-buttons"):
+                yield Button("Discard", variant="error", id="discard")
+                yield Button("Keep draft", variant="primary", id="keep")
+                yield Button("Edit", id="edit")
+        yield Footer()
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "edit")
+
+
+class ComposeScreen(ModalScreen[Draft | None]):
+    """Write a reply (`kind="reply"`) or an internal note (`kind="note"`)."""
+
+    CSS_PATH = CSS
+    AUTO_FOCUS = "#compose-text"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # priority: the TextArea has focus and would take ctrl+e as "end of line".
+        Binding("ctrl+s", "send", "Send", priority=True, id="compose.send"),
+        Binding("ctrl+e", "editor", "$EDITOR", priority=True, id="compose.editor"),
+        Binding("escape", "cancel", "Cancel", id="compose.cancel"),
+    ]
+
+    def __init__(
+        self,
+        kind: str,
+        title: Text,
+        draft: Draft,
+        statuses: Iterable[Choice] = (),
+        notice: str | None = None,
+    ) -> None:
+        super().__init__(classes=f"-{kind}")
+        self.kind = kind
+        self.title_text = title
+        self.draft = draft
+        self.statuses = tuple(statuses)
+        self.notice = notice  # why the draft came back (a conflict), shown above the text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="compose-box") as box:
+            box.border_title = self.title_text
+            if self.notice:
+                yield Static(Text(self.notice), id="compose-notice")
+            # Above the text: the Select's list drops down over it, not off the box.
+            if self.statuses:
+                yield Select(
+                    [(Text(f"then {c.label}"), Status(c.value)) for c in self.statuses],
+                    prompt="status as is",
+                    value=self.draft.status
+                    if self.draft.status in {Status(c.value) for c in self.statuses}
+                    else Select.NULL,
+                    compact=True,
+                    id="compose-then",
+                )
+            yield TextArea(self.draft.text, id="compose-text", soft_wrap=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).move_cursor(self.query_one(TextArea).document.end)
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    def _then(self) -> Status | None:
+        if not self.statuses:
+            return None
+        value = self.query_one("#compose-then", Select).value
+        return value if isinstance(value, Status) else None
+
+    def action_send(self) -> None:
+        if not self.text.strip():
+            self.notify(f"the {self.kind} is empty", severity="warning")
+            return
+        self.dismiss(Draft(self.text, self._then()))
+
+    def action_editor(self) -> None:
+        edited = edit_externally(self.app, self.text)
+        if edited is not None:
+            area = self.query_one(TextArea)
+            area.text = edited
+            area.move_cursor(area.document.end)
+            area.focus()
+
+    def action_cancel(self) -> None:
+        if not self.text.strip():
+            self.dismiss(None)
+            return
+        self.app.push_screen(DiscardScreen(f"Leaving this {self.kind}:"), self._leave)
+
+    def _leave(self, answer: str | None) -> None:
+        if answer == "discard":
+            self.dismiss(None)
+        elif answer == "keep":
+            self.dismiss(Draft(self.text, self._then(), send=False))
+
+
+# --- pick one from a list -----------------------------------------------------------------
+
+
+def choice_row(choice: Choice) -> str:
+    """The line a choice shows (and is matched on): its label, then its detail."""
+    return f"{choice.label}  {choice.detail}" if choice.detail else choice.label
+
+
+def choice_prompt(choice: Choice, offsets: Iterable[int] = ()) -> Text:
+    """A picker row as plain Text (names are untrusted), matched letters underlined."""
+    row = choice_row(choice)
+    text = Text(row, no_wrap=True, overflow="ellipsis")
+    if choice.detail:
+        text.stylize("dim", len(choice.label))
+    for offset in offsets:
+        text.stylize("bold underline", offset, offset + 1)
+    if choice.current:
+        text.append("  · current", style="italic")
+    return text
+
+
+def filter_choices(
+    choices: Iterable[Choice], query: str, search: FuzzySearch | None = None
+) -> list[tuple[Choice, tuple[int, ...]]]:
+    """The choices matching `query` (fuzzy, case-insensitive), best first; all, in their
+    order, for an empty query. Each with the offsets of its matched letters."""
+    query = query.strip()
+    if not query:
+        return [(c, ()) for c in choices]
+    search = search or FuzzySearch()
+    scored = []
+    for index, choice in enumerate(choices):
+        score, offsets = search.match(query, choice_row(choice))
+        if score > 0:
+            scored.append((-score, index, choice, tuple(offsets)))
+    return [(choice, offsets) for _, _, choice, offsets in sorted(scored)]
+
+
+class PickScreen(ModalScreen[Choice | None]):
+    """Choose one: type to filter, `up`/`down` to move, `enter` to take, `escape` to cancel."""
+
+    CSS_PATH = CSS
+    AUTO_FOCUS = "#pick-filter"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Cancel", id="pick.cancel"),
+        Binding("down", "move('down')", "Down", show=False, id="pick.down"),
+        Binding("up", "move('up')", "Up", show=False, id="pick.up"),
+    ]
+
+    def __init__(self, title: Text, choices: Iterable[Choice], placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = tuple(choices)
+        self.placeholder = placeholder or "type to filter"
+        self.shown: list[Choice] = []
+        self._search = FuzzySearch()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pick-box") as box:
+            box.border_title = self.title_text
+            yield Input(placeholder=self.placeholder, id="pick-filter")
+            yield OptionList(id="pick-list", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show("")
+
+    def _show(self, query: str) -> None:
+        found = filter_choices(self.choices, query, self._search)
+        self.shown = [choice for choice, _ in found]
+        options = self.query_one("#pick-list", OptionList)
+        options.clear_options()
+        if found:
+            options.add_options(Option(choice_prompt(c, offsets)) for c, offsets in found)
+        else:
+            options.add_option(Option(Text("nothing matches", style="italic"), disabled=True))
+        current = next((i for i, c in enumerate(self.shown) if c.current and not query), 0)
+        options.highlighted = current if found else None
+
+    @on(Input.Changed, "#pick-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._show(event.value)
+
+    @on(Input.Submitted, "#pick-filter")
+    def _take_highlighted(self) -> None:
+        index = self.query_one("#pick-list", OptionList).highlighted
+        if index is not None and index < len(self.shown):
+            self.dismiss(self.shown[index])
+
+    @on(OptionList.OptionSelected, "#pick-list")
+    def _take(self, event: OptionList.OptionSelected) -> None:
+        if event.option_index < len(self.shown):
+            self.dismiss(self.shown[event.option_index])
+
+    def action_move(self, where: str) -> None:
+        options = self.query_one("#pick-list", OptionList)
+        options.action_cursor_down() if where == "down" else options.action_cursor_up()
+
+
+# --- tags ---------------------------------------------------------------------------------
+
+TAGS_HINT = "space separated: letters, digits and _ . : / -  ·  enter saves, escape cancels"
+
+
+class TagsScreen(ModalScreen[tuple[str, ...] | None]):
+    """Edit the ticket's tags in one line; a bad tag is named here, before anything is sent."""
+
+    CSS_PATH = CSS
+    AUTO_FOCUS = "#tags-input"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Cancel", id="tags.cancel"),
+    ]
+
+    def __init__(self, title: Text, tags: Iterable[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.tags = tuple(tags)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tags-box") as box:
+            box.border_title = self.title_text
+            yield Input(" ".join(self.tags), id="tags-input")
+            yield Static(Text(TAGS_HINT), id="tags-hint")
+        yield Footer()
+
+    @on(Input.Submitted, "#tags-input")
+    def _save(self, event: Input.Submitted) -> None:
+        try:
+            tags = parse_tags(event.value)
+        except ValidationError as exc:
+            hint = self.query_one("#tags-hint", Static)
+            hint.update(Text(str(exc)))
+            hint.add_class("-error")
+            return
+        self.dismiss(tags)
+
+
+# --- escalate -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Escalation:
+    reason: str
+    to_group: str | None  # None: up one level
+
+
+class EscalateScreen(ModalScreen[Escalation | None]):
+    """Where to (`up`/`down` in the list) and why (typed); `enter` or `ctrl+s` escalates."""
+
+    CSS_PATH = CSS
+    AUTO_FOCUS = "#escalate-reason"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Escalate", priority=True, id="escalate.send"),
+        Binding("escape", "dismiss", "Cancel", id="escalate.cancel"),
+        Binding("down", "move('down')", "Down", show=False, id="escalate.down"),
+        Binding("up", "move('up')", "Up", show=False, id="escalate.up"),
+    ]
+
+    def __init__(self, title: Text, choices: EscalationChoices) -> None:
+        super().__init__()
+        self.title_text = title
+        self.group = choices.group
+        self.targets: list[str | None] = []
+        options: list[Option] = []
+        if choices.next_level is not None:
+            self.targets.append(None)
+            options.append(Option(Text(f"up one level, to {choices.next_level}")))
+        for group in choices.groups:
+            self.targets.append(group.value)
+            options.append(
+                Option(choice_prompt(Choice(group.value, f"to {group.label}", group.detail)))
+            )
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="escalate-box") as box:
+            box.border_title = self.title_text
+            box.border_subtitle = Text(f"now in {self.group or 'no group'}")
+            yield OptionList(*self.options, id="escalate-to", markup=False)
+            yield Input(placeholder="why? (the group lead is told)", id="escalate-reason")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#escalate-to", OptionList).highlighted = 0 if self.targets else None
+
+    def action_move(self, where: str) -> None:
+        options = self.query_one("#escalate-to", OptionList)
+        options.action_cursor_down() if where == "down" else options.action_cursor_up()
+
+    @on(Input.Submitted, "#escalate-reason")
+    @on(OptionList.OptionSelected, "#escalate-to")
+    def _submitted(self) -> None:
+        self.action_send()
+
+    def action_send(self) -> None:
+        reason = self.query_one("#escalate-reason", Input).value.strip()
+        index = self.query_one("#escalate-to", OptionList).highlighted
+        if index is None or not self.targets:
+            self.notify("nowhere to escalate to", severity="warning")
+            return
+        if not reason:
+            self.notify("say why: the reason goes to the group lead", severity="warning")
+            self.query_one("#escalate-reason", Input).focus()
+            return
+        self.dismiss(Escalation(reason, self.targets[index]))
+
+
+# --- the command palette ------------------------------------------------------------------
+
+# (command, action on the ticket screen, help): the palette runs the same action as the key.
+PALETTE: tuple[tuple[str, str, str], ...] = (
+    ("Reply", "reply", "Write a public reply to the customer"),
+    ("Reply in $EDITOR", "editor", "Write the reply in your own editor"),
+    ("Internal note", "note", "A note only agents see"),
+    ("Assign to me", "assign_me", "Take the ticket"),
+    ("Assign to…", "assign", "Pick an assignee (and their group)"),
+    ("Change status", "status", "Move the ticket on in the workflow"),
+    ("Change priority", "priority", "low, normal, high, urgent"),
+    ("Change category", "category", "Classify the ticket"),
+    ("Edit tags", "tags", "Add or remove tags"),
+    ("Escalate", "escalate", "Up one level or to another group, with a reason"),
+    ("Reopen", "reopen", "Reopen a resolved or closed ticket"),
+    ("Refresh ticket", "refresh", "Load the ticket again"),
+)
+
+
+# The actions that change the ticket: hidden when they do not apply, disabled while one runs.
+WRITES = frozenset(action for _, action, _ in PALETTE) - {"refresh"}
+
+
+def applies(action: str, status: Status, mine: bool) -> bool:
+    """Whether a ticket action makes sense for a ticket in `status` (`mine`: assigned to
+    the agent); the services refuse the rest anyway (closed tickets take only notes)."""
+    open_ = status is not Status.CLOSED
+    return {
+        "note": True,
+        "assign_me": open_ and not mine,
+        "status": bool(allowed_targets(status)),
+        "reopen": status in REOPENABLE,
+    }.get(action, open_)
+
+
+class TicketCommands(Provider):
+    """The ticket's actions in the command palette: only those its screen allows now."""
+
+    def _available(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        return [row for row in PALETTE if screen.check_action(row[1], ()) is True]
+
+    async def discover(self) -> Hits:
+        for name, action, help_text in self._available():
+            yield DiscoveryHit(name, partial(self.screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action, help_text in self._available():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(name),  # our own command names: safe as markup
+                    partial(self.screen.run_action, action),
+                    help=help_text,
+                )

@@ -1,0 +1,444 @@
+"""What the console's ticket screen can do to a ticket, as plain functions of the `Store`.
+
+Each write opens its own unit of work (`store.write()`), resolves the acting agent from the
+login (`directory.actor_for`), calls the lifecycle service with the version the agent was
+shown (`expected_version`), and returns a small `ActionResult` (the new version and one line
+to tell the agent). Someone else's change in between raises `Conflict` (nothing written); a
+refused change raises the service's own `ServiceError`; a database failure comes back as
+`views.DatabaseUnavailable`, so the screen never sees SQLAlchemy.
+
+The choice lists (assignees, categories, escalation targets, allowed statuses, priorities)
+are frozen rows of cleaned plain text for the console's pickers.
+
+Called by `tui_helpdesk.screens.ticket` from thread workers only (never the UI thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import Priority, Status
+from tui_helpdesk.rules.workflow import allowed_targets
+from tui_helpdesk.services import directory, escalation, tickets
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.views import DatabaseUnavailable
+from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Agent, Ticket
+from tui_helpdesk.text import clean
+
+__all__ = [
+    "ActionResult",
+    "Choice",
+    "EscalationChoices",
+    "add_note",
+    "assign",
+    "assign_to_me",
+    "assignee_choices",
+    "category_choices",
+    "change_category",
+    "change_priority",
+    "change_status",
+    "change_tags",
+    "escalate",
+    "escalation_choices",
+    "parse_tags",
+    "priority_choices",
+    "reopen",
+    "reply",
+    "status_choices",
+    "status_label",
+    "status_of",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    key: str
+    version: int  # the ticket's version after the action
+    summary: str  # one line for a notification, e.g. "assigned to cleo"
+    changed: bool = True  # False: it already was so; nothing was written
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One row of a picker: `value` is what the action is given ("" stands for none)."""
+
+    value: str
+    label: str
+    detail: str = ""
+    current: bool = False
+    group: str | None = None  # an assignee from another group: the group the ticket moves to
+
+
+@dataclass(frozen=True)
+class EscalationChoices:
+    group: str  # the ticket's group now ("" if none)
+    next_level: str | None  # the group one level up, if the current group has one
+    groups: tuple[Choice, ...]  # the other groups it can be moved to
+
+
+# --- units of work ------------------------------------------------------------------------
+
+
+def _database_error(exc: SQLAlchemyError) -> DatabaseUnavailable:
+    # One line for a notification; the driver's multi-line detail is not for agents.
+    first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
+    return DatabaseUnavailable(f"database error: {first[0] if first else type(exc).__name__}")
+
+
+@contextmanager
+def _writing(store: Store, login: str) -> Iterator[tuple[Session, Actor]]:
+    try:
+        with store.write() as session:
+            yield session, directory.actor_for(session, login)
+    except SQLAlchemyError as exc:
+        raise _database_error(exc) from exc
+
+
+def _read(store: Store, work: Callable[[Session], T]) -> T:
+    try:
+        with store.read() as session:
+            return work(session)
+    except SQLAlchemyError as exc:
+        raise _database_error(exc) from exc
+
+
+def _result(ticket: Ticket, before: int, summary: str) -> ActionResult:
+    changed = ticket.version != before
+    return ActionResult(
+        ticket.key, ticket.version, summary if changed else "nothing changed", changed
+    )
+
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def status_label(status: Status) -> str:
+    """How the console spells a status ("on hold"), as `views` shows it."""
+    return status.value.replace("_", " ")
+
+
+def status_of(shown: str) -> Status:
+    """The status behind its console label (the inverse of `status_label`)."""
+    return Status(shown.strip().replace(" ", "_"))
+
+
+def _agent_label(agent: Agent | None) -> str:
+    if agent is None:
+        return "nobody"
+    name = clean(agent.name, single_line=True)
+    return f"{agent.login} ({name})" if name and name != agent.login else agent.login
+
+
+# --- conversation -------------------------------------------------------------------------
+
+
+def reply(
+    store: Store,
+    login: str,
+    ref: str,
+    body: str,
+    *,
+    expected_version: int,
+    now: datetime,
+    status: Status | None = None,
+) -> ActionResult:
+    """Send a public reply; `status` then moves the ticket on (e.g. to pending)."""
+    with _writing(store, login) as (session, actor):
+        tickets.reply(
+            session, actor, now, ref, body, expected_version=expected_version, status=status
+        )
+        ticket = tickets.get_ticket(session, ref)  # the one the reply loaded (identity map)
+        then = f", now {status_label(ticket.status)}" if status is not None else ""
+        return ActionResult(ticket.key, ticket.version, f"reply sent{then}")
+
+
+def add_note(
+    store: Store, login: str, ref: str, body: str, *, expected_version: int, now: datetime
+) -> ActionResult:
+    """Add an internal note (never shown to the customer)."""
+    with _writing(store, login) as (session, actor):
+        tickets.add_note(session, actor, now, ref, body, expected_version=expected_version)
+        ticket = tickets.get_ticket(session, ref)
+        return ActionResult(ticket.key, ticket.version, "note added")
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+
+def assign(
+    store: Store,
+    login: str,
+    ref: str,
+    *,
+    agent: str | None,
+    group: str | None = None,
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    """Assign to `agent` (None unassigns); `group` also moves the ticket there (an assignee
+    from another group, as `assignee_choices` offers them)."""
+    with _writing(store, login) as (session, actor):
+        ticket = tickets.assign(
+            session,
+            actor,
+            now,
+            ref,
+            agent=agent,
+            group=group if group is not None else tickets.UNSET,
+            expected_version=expected_version,
+        )
+        summary = f"assigned to {_agent_label(ticket.assignee)}" if agent else "unassigned"
+        if group is not None:
+            summary += f" in {clean(group, single_line=True)}"
+        return _result(ticket, expected_version, summary)
+
+
+def assign_to_me(
+    store: Store, login: str, ref: str, *, expected_version: int, now: datetime
+) -> ActionResult:
+    """Take the ticket. Refused (with what to do instead) when it sits in a group the agent
+    is not in: taking it would silently move it between groups."""
+    with _writing(store, login) as (session, actor):
+        ticket = tickets.get_ticket(session, ref, for_update=True)
+        me = directory.get_agent(session, actor.login)
+        # A changed ticket is the service's to report (as a Conflict naming who changed it).
+        fresh = ticket.version == expected_version
+        if fresh and ticket.group is not None and all(g.id != ticket.group_id for g in me.groups):
+            raise InvalidTransition(
+                f"{ticket.key} is in {clean(ticket.group.name, single_line=True)}, which you "
+                "are not in: pick an assignee and group (A) or escalate it (e)"
+            )
+        ticket = tickets.assign(
+            session, actor, now, ref, agent=actor.login, expected_version=expected_version
+        )
+        return _result(ticket, expected_version, "assigned to you")
+
+
+def assignee_choices(store: Store, ref: str) -> tuple[Choice, ...]:
+    """Active agents who can take the ticket: members of its group first (or everyone, for
+    a ticket in no group), then agents of other groups, once per group, with the group the
+    ticket would move to; "nobody" last, if it is assigned."""
+
+    def work(session: Session) -> tuple[Choice, ...]:
+        ticket = tickets.get_ticket(session, ref)
+        fit: list[Choice] = []
+        moves: list[Choice] = []
+        for agent in directory.list_agents(session):
+            if not agent.active:
+                continue
+            name = _agent_label(agent)
+            groups = [clean(g.name, single_line=True) for g in agent.groups]
+            current = agent.id == ticket.assignee_id
+            if ticket.group is None or any(g.id == ticket.group_id for g in agent.groups):
+                fit.append(Choice(agent.login, name, ", ".join(groups), current))
+                continue
+            for group in agent.groups:
+                moves.append(
+                    Choice(
+                        agent.login,
+                        name,
+                        f"moves it to {clean(group.name, single_line=True)}",
+                        group=group.name,
+                    )
+                )
+        nobody = [Choice("", "nobody", "unassign")] if ticket.assignee_id is not None else []
+        return (*fit, *moves, *nobody)
+
+    return _read(store, work)
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+def status_choices(current: Status) -> tuple[Choice, ...]:
+    """The statuses the workflow allows from `current`, in workflow order."""
+    return tuple(Choice(s.value, status_label(s)) for s in allowed_targets(current))
+
+
+def change_status(
+    store: Store, login: str, ref: str, status: Status, *, expected_version: int, now: datetime
+) -> ActionResult:
+    with _writing(store, login) as (session, actor):
+        ticket = tickets.change_status(
+            session, actor, now, ref, status, expected_version=expected_version
+        )
+        return _result(ticket, expected_version, f"status: {status_label(ticket.status)}")
+
+
+def reopen(
+    store: Store, login: str, ref: str, *, expected_version: int, now: datetime
+) -> ActionResult:
+    """Reopen a resolved ticket, or a closed one within the desk's reopen window."""
+    with _writing(store, login) as (session, actor):
+        ticket = tickets.reopen(session, actor, now, ref, expected_version=expected_version)
+        return _result(ticket, expected_version, "reopened")
+
+
+# --- classification -----------------------------------------------------------------------
+
+
+def priority_choices(current: Priority) -> tuple[Choice, ...]:
+    """Every priority, most urgent first (the current one marked)."""
+    return tuple(
+        Choice(p.value, p.value, current=p is current)
+        for p in sorted(Priority, key=lambda p: p.rank, reverse=True)
+    )
+
+
+def change_priority(
+    store: Store,
+    login: str,
+    ref: str,
+    priority: Priority,
+    *,
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    with _writing(store, login) as (session, actor):
+        ticket = tickets.change_priority(
+            session, actor, now, ref, priority, expected_version=expected_version
+        )
+        return _result(ticket, expected_version, f"priority: {ticket.priority.value}")
+
+
+def category_choices(store: Store, ref: str) -> tuple[Choice, ...]:
+    """Every category by path, then "none" if the ticket has one."""
+
+    def work(session: Session) -> tuple[Choice, ...]:
+        ticket = tickets.get_ticket(session, ref)
+        rows = tuple(
+            Choice(
+                c.path,
+                clean(c.path, single_line=True),
+                f"default group {clean(c.default_group.name, single_line=True)}"
+                if c.default_group
+                else "",
+                current=c.id == ticket.category_id,
+            )
+            for c in directory.list_categories(session)
+        )
+        none = (Choice("", "none", "no category"),) if ticket.category_id is not None else ()
+        return rows + none
+
+    return _read(store, work)
+
+
+def change_category(
+    store: Store,
+    login: str,
+    ref: str,
+    category: str | None,
+    *,
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    with _writing(store, login) as (session, actor):
+        ticket = tickets.change_category(
+            session, actor, now, ref, category or None, expected_version=expected_version
+        )
+        shown = clean(ticket.category.path, single_line=True) if ticket.category else "none"
+        return _result(ticket, expected_version, f"category: {shown}")
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """Tags as typed (space or comma separated), normalised; `ValidationError` names a bad
+    one. Pure: the tags editor checks what was typed before anything is sent."""
+    return tuple(tickets.normalise_tags(text.replace(",", " ").split()))
+
+
+def change_tags(
+    store: Store,
+    login: str,
+    ref: str,
+    *,
+    shown: Sequence[str],
+    wanted: Iterable[str],
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    """Make the tags `wanted`, given the tags the agent was `shown` (what was removed from
+    those is removed, what is new is added)."""
+    want = set(tickets.normalise_tags(wanted))
+    had = set(shown)
+    with _writing(store, login) as (session, actor):
+        ticket = tickets.change_tags(
+            session,
+            actor,
+            now,
+            ref,
+            add=sorted(want - had),
+            remove=sorted(had - want),
+            expected_version=expected_version,
+        )
+        return _result(ticket, expected_version, f"tags: {' '.join(ticket.tags) or 'none'}")
+
+
+# --- escalation ---------------------------------------------------------------------------
+
+
+def escalation_choices(store: Store, ref: str) -> EscalationChoices:
+    """Where the ticket can be escalated: one level up (if its group has a next level), or
+    any other group."""
+
+    def work(session: Session) -> EscalationChoices:
+        ticket = tickets.get_ticket(session, ref)
+        here = ticket.group
+        up = here.next_level if here is not None else None
+        groups = tuple(
+            Choice(
+                g.name,
+                clean(g.name, single_line=True),
+                f"level {g.level}" if g.level is not None else "",
+            )
+            for g in directory.list_groups(session)
+            # Its own group is no target; the next level is offered as "up one level".
+            if g not in (here, up)
+        )
+        return EscalationChoices(
+            group=clean(here.name, single_line=True) if here else "",
+            next_level=up.name if up is not None else None,
+            groups=groups,
+        )
+
+    return _read(store, work)
+
+
+def escalate(
+    store: Store,
+    login: str,
+    ref: str,
+    *,
+    reason: str,
+    to_group: str | None = None,
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    """Escalate by hand with a reason: up one level, or to `to_group`. The group lead hears
+    of it (an outbox message) and the history says who and why."""
+    if not reason.strip():
+        raise ValidationError("say why you escalate (the reason goes to the group lead)")
+    with _writing(store, login) as (session, actor):
+        escalation.escalate_ticket(
+            session,
+            actor,
+            now,
+            ref,
+            level_up=to_group is None,
+            to_group=to_group,
+            reason=reason,
+            expected_version=expected_version,
+        )
+        ticket = tickets.get_ticket(session, ref)
+        where = clean(ticket.group.name, single_line=True) if ticket.group else "no group"
+        return ActionResult(ticket.key, ticket.version, f"escalated to {where}")
