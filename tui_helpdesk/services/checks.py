@@ -148,9 +148,7 @@ def run_checks(session: Session) -> list[CheckResult]:
             ),
         ),
     ]
-    return (
-        results + _sla_checks(session) + [_contact_identities(session), _search_index(session)]
-    )
+    return results + _sla_checks(session) + [_contact_identities(session), _search_index(session)]
 
 
 # --- full-text search (migration 0004, store.search) ---------------------------------------
