@@ -177,3 +177,27 @@ async def test_service_errors_are_notifications(desk_store: Desk, size: tuple[in
         await settle(pilot)
         assert len(keys_shown(app)) == 1
         assert app.is_running
+
+
+async def test_back_from_a_ticket_the_queue_is_fresh(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    from tui_helpdesk.domain import Priority
+    from tui_helpdesk.screens.ticket import TicketScreen
+    from tui_helpdesk.services import ticket_changes
+
+    key = make_ticket(desk_store, "VPN drops", assignee="bob", due_in=timedelta(minutes=30))
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert column(table_of(app), "priority") != ["urgent"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        # Someone else changes the ticket while it is open here.
+        with desk_store.store.write() as session:
+            ticket_changes.change_priority(session, desk_store.admin, NOW, key, Priority.URGENT)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert column(table_of(app), "priority") == ["urgent"]

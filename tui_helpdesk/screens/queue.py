@@ -104,6 +104,11 @@ class QueueScreen(Screen[None]):
         self._show_tabs()
         self.reload()
 
+    def on_screen_resume(self) -> None:
+        """Back from a ticket (or another mode): the rows may have changed meanwhile."""
+        if self.table.row_count and not self._loading:
+            self.action_refresh()
+
     # --- loading ---------------------------------------------------------------------
 
     @property

@@ -74,11 +74,12 @@ def _conflict(
     current_version: int | None = None,
 ) -> Conflict:
     """The conflict to raise, naming the last change recorded on the ticket (by insertion
-    order: `at` is the caller's `now`, which replays may set in the past)."""
+    order: `at` is the caller's `now`, which replays may set in the past). SLA ledger steps
+    are left out: they follow from the change someone made, which is what to name."""
     with session.no_autoflush:  # what this session has pending must not be written now
         last = session.scalars(
             select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket.id)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind != EventKind.SLA)
             .order_by(TicketEvent.id.desc())
             .limit(1)
         ).first()
