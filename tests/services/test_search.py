@@ -310,13 +310,15 @@ def test_word_frequencies_tell_absent_words_from_present_ones(kb: Desk) -> None:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("ANALYZE articles"))
     with kb.store.read() as session:
-        found = backend_for(session).frequencies(
-            session, "articles", ["password", "printer", "zeppelin"]
-        )
+        backend = backend_for(session)
+        found = backend.frequencies(session, "articles", ["password", "printer", "zeppelin"], 10)
+        capped = backend.frequencies(session, "articles", ["password"], 1)
     assert found["zeppelin"] == 0  # in no article
     assert found["password"] != 0 and found["printer"] != 0
     if found["password"] is not None:  # counted (SQLite), or in PostgreSQL's statistics
         assert found["password"] >= 2 and found["password"] >= (found["printer"] or 0)
+    if session.get_bind().dialect.name == "sqlite":
+        assert (found["password"], found["printer"], capped["password"]) == (2, 1, 1)
 
 
 def test_suggestions_use_the_rarest_words(kb: Desk) -> None:

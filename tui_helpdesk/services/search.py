@@ -160,22 +160,36 @@ def _limit(limit: int) -> int:
 
 
 def _article_hits(session: Session, rows: Sequence[ArticleRow]) -> list[ArticleHit]:
+    """The hits' article facts, in one select of the columns shown (no ORM objects)."""
     found = {
-        a.id: a
-        for a in session.scalars(select(Article).where(Article.id.in_([r.id for r in rows])))
+        r.id: r
+        for r in session.execute(
+            select(
+                Article.id,
+                Article.title,
+                Article.tags,
+                Article.status,
+                Article.visibility,
+                Article.helpful,
+                Article.not_helpful,
+                Article.updated_at,
+                Category.path,
+            )
+            .outerjoin(Category, Category.id == Article.category_id)
+            .where(Article.id.in_([r.id for r in rows]))
+        )
     }
     hits = []
     for row in rows:
         article = found.get(row.id)
         if article is None:  # deleted since the search ran
             continue
-        category: Category | None = article.category
         hits.append(
             ArticleHit(
                 id=article.id,
                 title=Marked.parse(row.title or article.title),
                 snippet=Marked.parse(row.snippet),
-                category=category.path if category else None,
+                category=article.path,
                 tags=list(article.tags or []),
                 status=article.status.value,
                 visibility=article.visibility.value,
@@ -234,7 +248,19 @@ def _ticket_hits(
     session: Session, rows: Sequence[TicketRow], *, with_resolution: bool = False
 ) -> list[TicketHit]:
     ids = [r.id for r in rows]
-    found = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    found = {
+        t.id: t
+        for t in session.execute(
+            select(
+                Ticket.id,
+                Ticket.key,
+                Ticket.subject,
+                Ticket.status,
+                Ticket.created_at,
+                Ticket.resolved_at,
+            ).where(Ticket.id.in_(ids))
+        )
+    }
     resolutions: dict[int, str] = {}
     if with_resolution and ids:
         last = (
@@ -306,7 +332,7 @@ def _informative(session: Session, source: str, words: tuple[str, ...]) -> tuple
     contain go, then the rarest come first while their documents add up to at most
     SUGGEST_BUDGET (at least two, at most SUGGEST_TERMS). Rare words say most about what a
     ticket is about, and they keep the cost of a suggestion the same on a desk of any size."""
-    frequencies = backend_for(session).frequencies(session, source, words)
+    frequencies = backend_for(session).frequencies(session, source, words, SUGGEST_BUDGET + 1)
     present = sorted(
         (df or 0, i, word) for i, (word, df) in enumerate(frequencies.items()) if df != 0
     )

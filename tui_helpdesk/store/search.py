@@ -15,8 +15,6 @@ would remove from stored text, so stored text cannot forge them).
 
 from __future__ import annotations
 
-import functools
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -110,7 +108,7 @@ class SearchBackend(Protocol):
     def candidates(self, session: Session, word: str) -> list[str]: ...
 
     def frequencies(
-        self, session: Session, source: str, words: Sequence[str]
+        self, session: Session, source: str, words: Sequence[str], cap: int
     ) -> dict[str, int | None]: ...
 
     def articles(
@@ -202,22 +200,6 @@ def fts5_expression(match: Match) -> str:
     return expression
 
 
-@functools.cache
-def _stemmer() -> Any:
-    import snowballstemmer  # only for SQLite desks, only when suggesting
-
-    return snowballstemmer.stemmer("porter")
-
-
-def _porter_stem(word: str) -> str | None:
-    """The token FTS5's `porter unicode61 remove_diacritics 2` indexes for `word` (the same
-    Porter algorithm; diacritics folded first), or None for words it may not agree on."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    if not folded.isascii() or not folded.isalpha() or len(folded) < 3:
-        return None
-    return str(_stemmer().stemWord(folded))
-
-
 class _Sqlite:
     _MARKS = "char(2), char(3)"
     _TAG = "EXISTS (SELECT 1 FROM json_each(a.tags) j WHERE j.value = {})"
@@ -292,21 +274,21 @@ class _Sqlite:
         return [row[0] for row in rows]
 
     def frequencies(
-        self, session: Session, source: str, words: Sequence[str]
+        self, session: Session, source: str, words: Sequence[str], cap: int
     ) -> dict[str, int | None]:
         """How many articles (source "articles") or ticket subjects ("subjects") contain each
-        word: 0 when none; None when unknown (a word the Porter stemmer does not handle)."""
-        vocab = {"articles": "articles_fts_vocab", "subjects": "tickets_fts_vocab"}[source]
-        stems = {word: _porter_stem(word) for word in words}
-        found = dict(
-            session.execute(
-                text(f"SELECT term, doc FROM {vocab} WHERE term IN :stems").bindparams(
-                    bindparam("stems", expanding=True)
-                ),
-                {"stems": sorted({s for s in stems.values() if s})},
-            ).all()
+        word, counted up to `cap` (a count stops there, so a common word costs no more than a
+        rare one); 0 when none. One statement for all the words."""
+        if not words:
+            return {}
+        fts = {"articles": "articles_fts", "subjects": "tickets_fts"}[source]
+        counts = ", ".join(
+            f"(SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :w{i} LIMIT :cap))"
+            for i in range(len(words))
         )
-        return {w: (found.get(s, 0) if s else None) for w, s in stems.items()}
+        params: dict[str, object] = {f"w{i}": _fts_alt(Alt((w,))) for i, w in enumerate(words)}
+        row = session.execute(text(f"SELECT {counts}"), {**params, "cap": cap}).one()
+        return {word: int(count) for word, count in zip(words, row, strict=True)}
 
     def articles(
         self, session: Session, match: Match, where: ArticleFilter, limit: int
@@ -536,7 +518,7 @@ class _Postgres:
         return [row[0] for row in rows]
 
     def frequencies(
-        self, session: Session, source: str, words: Sequence[str]
+        self, session: Session, source: str, words: Sequence[str], cap: int
     ) -> dict[str, int | None]:
         """How many articles or ticket subjects contain each word, from the planner's
         statistics (ANALYZE keeps the most common lexemes of a tsvector column with their
