@@ -15,6 +15,7 @@ would remove from stored text, so stored text cannot forge them).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -200,8 +201,58 @@ def fts5_expression(match: Match) -> str:
     return expression
 
 
+_TOKEN = re.compile(r"\w+")
+_SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s")
+SNIPPET_WORDS = 24
+
+
+def _crude_stem(word: str) -> str:
+    """Enough of a stem to mark "passwords" for "password": marking only, never matching."""
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+class _Marker:
+    """Marks the words of `match` in stored text, in Python: FTS5's highlight() and
+    snippet() evaluate the whole query again for every row (a prefix term merges all its
+    words' postings each time: ~2 ms a row on 100,000 articles), so the SQLite back end
+    ranks in SQL and marks here. Stemming is approximate; it only decides what is marked."""
+
+    def __init__(self, match: Match) -> None:
+        alts = [alt for clause in match.clauses for alt in clause]
+        self.prefixes = tuple(alt.words[-1] for alt in alts if alt.prefix)
+        self.stems = {_crude_stem(w) for alt in alts for w in alt.words}
+
+    def _hit(self, token: str) -> bool:
+        word = token.lower()
+        return _crude_stem(word) in self.stems or word.startswith(self.prefixes or ("\0",))
+
+    def whole(self, text: str) -> str:
+        text = text.replace(MARK_START, "").replace(MARK_END, "")
+        return _TOKEN.sub(
+            lambda m: f"{MARK_START}{m[0]}{MARK_END}" if self._hit(m[0]) else m[0], text
+        )
+
+    def snippet(self, text: str, words: int = SNIPPET_WORDS) -> tuple[str, int]:
+        """About `words` words around the first marked one, with "…" where text was cut;
+        and how many words are marked in it (to pick a ticket's best message)."""
+        text = text.replace(MARK_START, "").replace(MARK_END, "")
+        tokens = list(_TOKEN.finditer(text))
+        if not tokens:
+            return "", 0
+        hits = [i for i, t in enumerate(tokens) if self._hit(t[0])]
+        first = max(0, min((hits[0] if hits else 0) - words // 3, len(tokens) - words))
+        last = min(len(tokens), first + words) - 1
+        start = 0 if first == 0 else tokens[first].start()
+        end = len(text) if last == len(tokens) - 1 else tokens[last].end()
+        inside = sum(1 for i in hits if first <= i <= last)
+        body = self.whole(text[start:end])
+        return ("…" if start else "") + body + ("…" if end < len(text) else ""), inside
+
+
 class _Sqlite:
-    _MARKS = "char(2), char(3)"
     _TAG = "EXISTS (SELECT 1 FROM json_each(a.tags) j WHERE j.value = {})"
 
     def _not_matching(self, sql: _Sql, excluded: Match, fts: str, id_column: str) -> None:
@@ -259,9 +310,10 @@ class _Sqlite:
         return found
 
     def candidates(self, session: Session, word: str) -> list[str]:
-        """Indexed words (stems) that may be `word` mistyped: same first letter, similar
-        length (a range scan of the FTS vocabularies)."""
-        low, high = word[0], chr(ord(word[0]) + 1)
+        """Indexed words (stems) that may be `word` mistyped: the same first two letters and a
+        similar length (a range scan of the FTS vocabularies, which count every document of
+        each word they pass: two letters keep that to a few hundred words)."""
+        low, high = word[:2], word[:1] + chr(ord(word[1]) + 1)
         rows = session.execute(
             text(
                 "SELECT term FROM articles_fts_vocab WHERE term >= :lo AND term < :hi "
@@ -310,19 +362,20 @@ class _Sqlite:
         ).all()
         if not top:
             return []
-        marked = {
-            row[0]: (row[1], row[2])
+        marker = _Marker(match)
+        texts = dict(
+            (row[0], (row[1], row[2]))
             for row in session.execute(
-                text(
-                    f"SELECT rowid, highlight(articles_fts, 0, {self._MARKS}), "
-                    f"snippet(articles_fts, 1, {self._MARKS}, '…', 24) "
-                    "FROM articles_fts WHERE articles_fts MATCH :m AND rowid IN :ids"
-                ).bindparams(bindparam("ids", expanding=True)),
-                {"m": sql.params["p0"], "ids": [row[0] for row in top]},
+                text("SELECT id, title, body FROM articles WHERE id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": [row[0] for row in top]},
             )
-        }
+        )
         return [
-            ArticleRow(id, -score, *marked.get(id, ("", ""))) for id, score in top if id in marked
+            ArticleRow(id, -score, marker.whole(texts[id][0]), marker.snippet(texts[id][1])[0])
+            for id, score in top
+            if id in texts
         ]
 
     def tickets(
@@ -368,30 +421,33 @@ class _Sqlite:
         if not top:
             return []
         ids = [row[0] for row in top]
+        marker = _Marker(replace(match, excluded=()))
         subjects = dict(
             session.execute(
-                text(
-                    f"SELECT rowid, highlight(tickets_fts, 0, {self._MARKS}) FROM tickets_fts "
-                    "WHERE tickets_fts MATCH :m AND rowid IN :ids"
-                ).bindparams(bindparam("ids", expanding=True)),
-                {"m": sql.params["p0"], "ids": ids},
+                text("SELECT id, subject FROM tickets WHERE id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids},
             ).all()
         )
-        snippets: dict[int, str] = {}
+        snippets: dict[int, tuple[int, str]] = {}  # the message with the most marked words
         if not where.subjects_only:
-            for ticket_id, snippet in session.execute(
+            for ticket_id, body in session.execute(
                 text(
-                    f"SELECT m.ticket_id, snippet(messages_fts, 0, {self._MARKS}, '…', 24) "
-                    "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
-                    "WHERE messages_fts MATCH :m AND messages_fts.rowid IN "
-                    "(SELECT id FROM messages WHERE ticket_id IN :ids) "
-                    "ORDER BY bm25(messages_fts) DESC"
+                    "SELECT ticket_id, body FROM messages WHERE ticket_id IN :ids ORDER BY id"
                 ).bindparams(bindparam("ids", expanding=True)),
-                {"m": sql.params["p0"], "ids": ids},
+                {"ids": ids},
             ):
-                snippets[ticket_id] = snippet  # the best one comes last
+                snippet, marked = marker.snippet(body)
+                if marked and marked > snippets.get(ticket_id, (0, ""))[0]:
+                    snippets[ticket_id] = (marked, snippet)
         return [
-            TicketRow(ticket_id, -score, subjects.get(ticket_id, ""), snippets.get(ticket_id, ""))
+            TicketRow(
+                ticket_id,
+                -score,
+                marker.whole(subjects.get(ticket_id, "")),
+                snippets.get(ticket_id, (0, ""))[1],
+            )
             for ticket_id, score in top
         ]
 
