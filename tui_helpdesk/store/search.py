@@ -3,14 +3,15 @@
 `services.search` decides what to look for (a parsed query, typo corrections, suggestion
 keywords) and hands over a `Match`; this module turns it into SQL for the back end and returns
 plain rows with highlighted fragments. SQLite: FTS5 MATCH expressions in which every token is
-a double-quoted string, BM25 ranking, `snippet()`/`highlight()`. PostgreSQL: tsquery built
-from `plainto_tsquery`/`phraseto_tsquery`/`to_tsquery(... ':*')` over bound parameters,
-`ts_rank` and `ts_headline`. No user text is ever spliced into SQL: tokens are bound as
-parameters (PostgreSQL) or quoted FTS strings of word characters only, themselves bound as
-one parameter (SQLite). The schema is in migration 0004 (see `store.search_schema`).
+a double-quoted string, BM25 ranking. PostgreSQL: tsquery built from
+`plainto_tsquery`/`phraseto_tsquery`/`to_tsquery(... ':*')` over bound parameters, `ts_rank`.
+No user text is ever spliced into SQL: tokens are bound as parameters (PostgreSQL) or quoted
+FTS strings of word characters only, themselves bound as one parameter (SQLite). Both rank
+the newest POOL matches at most. The schema is in migration 0004 (see `store.search_schema`).
 
-Highlights come back wrapped in MARK_START/MARK_END (control characters that `text.clean`
-would remove from stored text, so stored text cannot forge them).
+The page of hits is then marked in Python, the same way on both back ends (`_Marker`):
+matched words wrapped in MARK_START/MARK_END (control characters that `text.clean` removes
+from stored text, so stored text cannot forge them), and a snippet around the first match.
 """
 
 from __future__ import annotations
@@ -252,6 +253,64 @@ class _Marker:
         return ("…" if start else "") + body + ("…" if end < len(text) else ""), inside
 
 
+def _marked_articles(
+    session: Session, match: Match, top: Sequence[tuple[int, float]]
+) -> list[ArticleRow]:
+    """The ranked (id, score) pairs with their title and a snippet of the body marked."""
+    marker = _Marker(match)
+    texts = {
+        row[0]: (row[1], row[2])
+        for row in session.execute(
+            text("SELECT id, title, body FROM articles WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": [row[0] for row in top]},
+        )
+    }
+    return [
+        ArticleRow(id, score, marker.whole(texts[id][0]), marker.snippet(texts[id][1])[0])
+        for id, score in top
+        if id in texts
+    ]
+
+
+def _marked_tickets(
+    session: Session, match: Match, top: Sequence[tuple[int, float]], with_messages: bool
+) -> list[TicketRow]:
+    """The ranked (ticket id, score) pairs with the subject marked, and a snippet of the
+    message with the most marked words."""
+    ids = [row[0] for row in top]
+    marker = _Marker(replace(match, excluded=()))
+    subjects = dict(
+        session.execute(
+            text("SELECT id, subject FROM tickets WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": ids},
+        ).all()
+    )
+    snippets: dict[int, tuple[int, str]] = {}
+    if with_messages:
+        for ticket_id, body in session.execute(
+            text(
+                "SELECT ticket_id, body FROM messages WHERE ticket_id IN :ids ORDER BY id"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": ids},
+        ):
+            snippet, marked = marker.snippet(body)
+            if marked and marked > snippets.get(ticket_id, (0, ""))[0]:
+                snippets[ticket_id] = (marked, snippet)
+    return [
+        TicketRow(
+            ticket_id,
+            score,
+            marker.whole(subjects.get(ticket_id, "")),
+            snippets.get(ticket_id, (0, ""))[1],
+        )
+        for ticket_id, score in top
+    ]
+
+
 class _Sqlite:
     _TAG = "EXISTS (SELECT 1 FROM json_each(a.tags) j WHERE j.value = {})"
 
@@ -362,21 +421,7 @@ class _Sqlite:
         ).all()
         if not top:
             return []
-        marker = _Marker(match)
-        texts = dict(
-            (row[0], (row[1], row[2]))
-            for row in session.execute(
-                text("SELECT id, title, body FROM articles WHERE id IN :ids").bindparams(
-                    bindparam("ids", expanding=True)
-                ),
-                {"ids": [row[0] for row in top]},
-            )
-        )
-        return [
-            ArticleRow(id, -score, marker.whole(texts[id][0]), marker.snippet(texts[id][1])[0])
-            for id, score in top
-            if id in texts
-        ]
+        return _marked_articles(session, match, [(id, -score) for id, score in top])
 
     def tickets(
         self, session: Session, match: Match, where: TicketFilter, limit: int
@@ -420,43 +465,14 @@ class _Sqlite:
         ).all()
         if not top:
             return []
-        ids = [row[0] for row in top]
-        marker = _Marker(replace(match, excluded=()))
-        subjects = dict(
-            session.execute(
-                text("SELECT id, subject FROM tickets WHERE id IN :ids").bindparams(
-                    bindparam("ids", expanding=True)
-                ),
-                {"ids": ids},
-            ).all()
+        return _marked_tickets(
+            session, match, [(id, -score) for id, score in top], not where.subjects_only
         )
-        snippets: dict[int, tuple[int, str]] = {}  # the message with the most marked words
-        if not where.subjects_only:
-            for ticket_id, body in session.execute(
-                text(
-                    "SELECT ticket_id, body FROM messages WHERE ticket_id IN :ids ORDER BY id"
-                ).bindparams(bindparam("ids", expanding=True)),
-                {"ids": ids},
-            ):
-                snippet, marked = marker.snippet(body)
-                if marked and marked > snippets.get(ticket_id, (0, ""))[0]:
-                    snippets[ticket_id] = (marked, snippet)
-        return [
-            TicketRow(
-                ticket_id,
-                -score,
-                marker.whole(subjects.get(ticket_id, "")),
-                snippets.get(ticket_id, (0, ""))[1],
-            )
-            for ticket_id, score in top
-        ]
 
 
 # --- PostgreSQL tsvector ------------------------------------------------------------------
 
 _CONFIG = "'english'"
-_HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12"
-_WHOLE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 
 
 def _ts_alt(sql: _Sql, alt: Alt) -> str:
@@ -612,27 +628,16 @@ class _Postgres:
         with _matches_by_index(session, match):
             rows = session.execute(
                 text(
-                    f"WITH pool AS ("
+                    "WITH pool AS ("
                     "SELECT a.id, a.search_vector FROM articles a "
                     f"WHERE a.search_vector @@ ({query}){_conditions(sql)} "
-                    "ORDER BY a.id DESC LIMIT :pool), "
-                    f"top AS (SELECT pool.id, ts_rank(pool.search_vector, {query}) AS score "
-                    "FROM pool "
-                    "ORDER BY score DESC, pool.id DESC LIMIT :limit) "
-                    f"SELECT top.id, top.score, ts_headline({_CONFIG}, a.title, {query}, :whole), "
-                    f"ts_headline({_CONFIG}, translate(a.body, :marks, ''), {query}, :headline) "
-                    "FROM top JOIN articles a ON a.id = top.id ORDER BY top.score DESC, top.id DESC"
+                    "ORDER BY a.id DESC LIMIT :pool) "
+                    f"SELECT pool.id, ts_rank(pool.search_vector, {query}) AS score FROM pool "
+                    "ORDER BY score DESC, pool.id DESC LIMIT :limit"
                 ),
-                {
-                    **sql.params,
-                    "limit": limit,
-                    "pool": POOL,
-                    "whole": _WHOLE,
-                    "headline": _HEADLINE,
-                    "marks": MARK_START + MARK_END,
-                },
+                {**sql.params, "limit": limit, "pool": POOL},
             ).all()
-        return [ArticleRow(r[0], float(r[1]), r[2], r[3]) for r in rows]
+        return _marked_articles(session, match, [(r[0], float(r[1])) for r in rows])
 
     def tickets(
         self, session: Session, match: Match, where: TicketFilter, limit: int
@@ -662,37 +667,17 @@ class _Postgres:
             f"WHERE m.search_vector @@ ({query}){conditions} ORDER BY m.id DESC LIMIT :pool) s"
         )
         hits = subject_hits if where.subjects_only else f"{subject_hits} UNION ALL {message_hits}"
-        snippet = (
-            "''"
-            if where.subjects_only
-            else (
-                f"coalesce((SELECT ts_headline({_CONFIG}, translate(m.body, :marks, ''), {query}, "
-                ":headline) FROM messages m WHERE m.ticket_id = top.ticket_id "
-                f"AND m.search_vector @@ ({query}) ORDER BY ts_rank(m.search_vector, {query}) DESC "
-                "LIMIT 1), '')"
-            )
-        )
         with _matches_by_index(session, match):
             rows = session.execute(
                 text(
-                    "WITH top AS ("
                     f"SELECT h.ticket_id, sum(h.score) AS score FROM ({hits}) h "
-                    "GROUP BY h.ticket_id ORDER BY score DESC, h.ticket_id DESC LIMIT :limit) "
-                    "SELECT top.ticket_id, top.score, "
-                    f"ts_headline({_CONFIG}, t.subject, {query}, :whole), "
-                    f"{snippet} FROM top JOIN tickets t ON t.id = top.ticket_id "
-                    "ORDER BY top.score DESC, top.ticket_id DESC"
+                    "GROUP BY h.ticket_id ORDER BY score DESC, h.ticket_id DESC LIMIT :limit"
                 ),
-                {
-                    **sql.params,
-                    "limit": limit,
-                    "pool": POOL,
-                    "whole": _WHOLE,
-                    "headline": _HEADLINE,
-                    "marks": MARK_START + MARK_END,
-                },
+                {**sql.params, "limit": limit, "pool": POOL},
             ).all()
-        return [TicketRow(r[0], float(r[1]), r[2], r[3]) for r in rows]
+        return _marked_tickets(
+            session, match, [(r[0], float(r[1])) for r in rows], not where.subjects_only
+        )
 
 
 _SQLITE = _Sqlite()
