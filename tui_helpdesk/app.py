@@ -1,7 +1,8 @@
 """The console: a Textual App that opens on the queue.
 
 Owns only what is console-wide: the modes (the queue is the home mode, then knowledge;
-later customers and reports), the global bindings (quit, help, `f1`/`f2` to switch mode),
+later customers and reports), the global bindings (quit, help, `f1`/`f2` to switch mode,
+`f3` for the new-ticket form of a caller),
 the theme and keymap from the settings, and the header naming the desk and the agent.
 Screens do their own loading.
 
@@ -27,6 +28,7 @@ from textual.worker import get_current_worker
 from tui_helpdesk.config import Settings
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.screens.knowledge import KnowledgeScreen
+from tui_helpdesk.screens.new_ticket import NewTicketScreen
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import views
@@ -55,6 +57,15 @@ class HelpdeskApp(App[None]):
             "KB",  # short: the queue's footer is full at 80 columns
             tooltip="Knowledge base",
             id="app.mode.knowledge",
+        ),
+        # Not in the footer: the queue's and the ticket's are full at 80 columns (help lists it).
+        Binding(
+            "f3",
+            "new_ticket",
+            "New ticket",
+            tooltip="New ticket for a caller",
+            show=False,
+            id="app.new_ticket",
         ),
     ]
 
@@ -141,7 +152,13 @@ class HelpdeskApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_mode":
             return parameters[0] != self.current_mode  # the key of the mode you are in hides
+        if action == "new_ticket":
+            return not isinstance(self.screen, NewTicketScreen)  # one form at a time
         return True
+
+    def action_new_ticket(self) -> None:
+        """The new-ticket form for a caller, over whatever the agent was looking at."""
+        self.push_screen(NewTicketScreen(self.context))
 
     def action_open_ticket(self, ref: str) -> None:
         """Open a ticket by "HD-12", "12" or "#12" (the queue's enter, later the palette)."""
