@@ -391,9 +391,6 @@ def create_for_caller(store: Store, login: str, now: datetime, form: IntakeForm)
         raise ValidationError("a ticket needs a subject")
     with _writing(store, login) as (session, actor):
         contact, added = _caller(session, now, form)
-        identity = contact.email or contact.phone
-        if identity is None:
-            raise ValidationError(f"{directory.contact_label(contact)} has no email or phone")
         ticket = create_ticket(
             session,
             actor,
@@ -402,16 +399,9 @@ def create_for_caller(store: Store, login: str, now: datetime, form: IntakeForm)
                 subject=form.subject,
                 body=form.description.strip() or None,
                 channel=form.channel,
-                requester=identity,
+                requester_id=contact.id,
                 category=form.category or None,
                 priority=form.priority,
             ),
         )
-        if ticket.requester_id != contact.id:
-            # A number several contacts share names the one whose primary number it is:
-            # refuse rather than file the ticket under someone else (rolls back everything).
-            raise ValidationError(
-                f"{phone_label(identity)} belongs to {directory.contact_label(ticket.requester)}"
-                f" too: give {contact.name} an email address to tell them apart"
-            )
         return CreatedTicket(ticket.key, ticket.number, _one_line(contact.name), added)

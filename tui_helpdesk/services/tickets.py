@@ -33,6 +33,7 @@ from tui_helpdesk.services.directory import (
     find_contact_by_identity,
     get_agent,
     get_category,
+    get_contact,
     get_group,
     get_organization,
     organization_for_domain,
@@ -113,6 +114,9 @@ class NewTicket:
     channel: Channel = Channel.CLI
     requester: str | None = None  # email address or phone number of the caller
     requester_name: str | None = None
+    # A contact already picked (the console's caller lookup): wins over `requester`, so a
+    # number several contacts share still files the ticket under the one picked.
+    requester_id: int | None = None
     organization: str | None = None
     category: str | None = None
     priority: Priority | None = None
@@ -166,9 +170,16 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     if len(subject) > MAX_SUBJECT:
         raise ValidationError(f"subject too long ({len(subject)} > {MAX_SUBJECT} characters)")
     desk = desk_settings(session)
-    requester = resolve_requester(
-        session, actor, now, desk, new.requester, new.requester_name, new.organization
-    )
+    if new.requester_id is not None:
+        requester = get_contact(session, new.requester_id)
+        if requester.merged_into_id is not None:
+            raise ValidationError(
+                f"contact #{requester.id} was merged into #{requester.merged_into_id}"
+            )
+    else:
+        requester = resolve_requester(
+            session, actor, now, desk, new.requester, new.requester_name, new.organization
+        )
     organization = (
         get_organization(session, new.organization) if new.organization else requester.organization
     )
