@@ -311,23 +311,21 @@ def _marked_tickets(
     ]
 
 
-class _Sqlite:
-    _TAG = "EXISTS (SELECT 1 FROM json_each(a.tags) j WHERE j.value = {})"
+class _Browsing:
+    """Filters alone (`tag:vpn -printer`): the most recently updated rows, for both back
+    ends; each says how to leave out rows whose text has an excluded word."""
 
-    def _not_matching(self, sql: _Sql, excluded: Match, fts: str, id_column: str) -> None:
-        if excluded.clauses:
-            expression = sql.param(fts5_expression(excluded))
-            sql.parts.append(
-                f"{id_column} NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {expression})"
-            )
+    _TAG = ""
+
+    def _not_matching(self, sql: _Sql, excluded: Match, table: str, alias: str) -> None:
+        raise NotImplementedError
 
     def browse_articles(
         self, session: Session, excluded: Match, where: ArticleFilter, limit: int
     ) -> list[ArticleRow]:
-        """Filters alone: the most recently updated articles, minus those with `excluded`."""
         sql = _Sql()
         _article_filters(sql, where, self._TAG)
-        self._not_matching(sql, excluded, "articles_fts", "a.id")
+        self._not_matching(sql, excluded, "articles", "a")
         rows = session.execute(
             text(
                 f"SELECT a.id, a.title FROM articles a WHERE 1 = 1{_conditions(sql)} "
@@ -340,10 +338,9 @@ class _Sqlite:
     def browse_tickets(
         self, session: Session, excluded: Match, where: TicketFilter, limit: int
     ) -> list[TicketRow]:
-        """Filters alone: the most recently updated tickets, minus subjects with `excluded`."""
         sql = _Sql()
         _ticket_filters(sql, where)
-        self._not_matching(sql, excluded, "tickets_fts", "t.id")
+        self._not_matching(sql, excluded, "tickets", "t")
         rows = session.execute(
             text(
                 f"SELECT t.id, t.subject FROM tickets t WHERE 1 = 1{_conditions(sql)} "
@@ -352,6 +349,18 @@ class _Sqlite:
             {**sql.params, "limit": limit},
         )
         return [TicketRow(r[0], 0.0, r[1], "") for r in rows]
+
+
+class _Sqlite(_Browsing):
+    _TAG = "EXISTS (SELECT 1 FROM json_each(a.tags) j WHERE j.value = {})"
+
+    def _not_matching(self, sql: _Sql, excluded: Match, table: str, alias: str) -> None:
+        if excluded.clauses:
+            expression = sql.param(fts5_expression(excluded))
+            sql.parts.append(
+                f"{alias}.id NOT IN (SELECT rowid FROM {table}_fts "
+                f"WHERE {table}_fts MATCH {expression})"
+            )
 
     def known(self, session: Session, words: Sequence[tuple[str, bool]]) -> set[tuple[str, bool]]:
         """The (word, prefix) pairs that some article or ticket subject contains."""
@@ -517,45 +526,13 @@ def _matches_by_index(session: Session, match: Match) -> Iterator[None]:
         savepoint.rollback()
 
 
-class _Postgres:
+class _Postgres(_Browsing):
     _TAG = "EXISTS (SELECT 1 FROM json_array_elements_text(a.tags) j WHERE j.value = {})"
 
-    def _not_matching(self, sql: _Sql, excluded: Match, vector: str) -> None:
+    def _not_matching(self, sql: _Sql, excluded: Match, table: str, alias: str) -> None:
         if excluded.clauses:
             query = tsquery_expression(sql, excluded)
-            sql.parts.append(f"NOT ({vector} @@ ({query}))")
-
-    def browse_articles(
-        self, session: Session, excluded: Match, where: ArticleFilter, limit: int
-    ) -> list[ArticleRow]:
-        """Filters alone: the most recently updated articles, minus those with `excluded`."""
-        sql = _Sql()
-        _article_filters(sql, where, self._TAG)
-        self._not_matching(sql, excluded, "a.search_vector")
-        rows = session.execute(
-            text(
-                f"SELECT a.id, a.title FROM articles a WHERE true{_conditions(sql)} "
-                "ORDER BY a.updated_at DESC, a.id DESC LIMIT :limit"
-            ),
-            {**sql.params, "limit": limit},
-        )
-        return [ArticleRow(r[0], 0.0, r[1], "") for r in rows]
-
-    def browse_tickets(
-        self, session: Session, excluded: Match, where: TicketFilter, limit: int
-    ) -> list[TicketRow]:
-        """Filters alone: the most recently updated tickets, minus subjects with `excluded`."""
-        sql = _Sql()
-        _ticket_filters(sql, where)
-        self._not_matching(sql, excluded, "t.search_vector")
-        rows = session.execute(
-            text(
-                f"SELECT t.id, t.subject FROM tickets t WHERE true{_conditions(sql)} "
-                "ORDER BY t.updated_at DESC, t.id DESC LIMIT :limit"
-            ),
-            {**sql.params, "limit": limit},
-        )
-        return [TicketRow(r[0], 0.0, r[1], "") for r in rows]
+            sql.parts.append(f"NOT ({alias}.search_vector @@ ({query}))")
 
     def known(self, session: Session, words: Sequence[tuple[str, bool]]) -> set[tuple[str, bool]]:
         """The (word, prefix) pairs that some article or ticket subject contains, looked up
