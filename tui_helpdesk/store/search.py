@@ -225,10 +225,15 @@ class _Marker:
         alts = [alt for clause in match.clauses for alt in clause]
         self.prefixes = tuple(alt.words[-1] for alt in alts if alt.prefix)
         self.stems = {_crude_stem(w) for alt in alts for w in alt.words}
+        self._seen: dict[str, bool] = {}
 
     def _hit(self, token: str) -> bool:
-        word = token.lower()
-        return _crude_stem(word) in self.stems or word.startswith(self.prefixes or ("\0",))
+        seen = self._seen.get(token)
+        if seen is None:  # a page of hits repeats its words: decide each one once
+            word = token.lower()
+            seen = _crude_stem(word) in self.stems or word.startswith(self.prefixes or ("\0",))
+            self._seen[token] = seen
+        return seen
 
     def whole(self, text: str) -> str:
         text = text.replace(MARK_START, "").replace(MARK_END, "")
