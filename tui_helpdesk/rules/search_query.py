@@ -38,7 +38,6 @@ _WORD = re.compile(r"\w+")
 _ALL_WORD = re.compile(r"\w+\Z")
 _BARE = re.compile(r'[^\s"]*')
 _STARRED = re.compile(r"\w\*+\Z")  # `passw*`: a word character, then only stars
-_SPACES = re.compile(r"\s+")
 _KEY = re.compile(r"(tag|category):", re.IGNORECASE)
 # PostgreSQL refuses NUL in text parameters; no control character belongs in a tag or a path.
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")

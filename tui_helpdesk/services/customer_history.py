@@ -27,7 +27,7 @@ from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind, MessageKind, Status
 from tui_helpdesk.services import directory
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.services.queue import Cursor, Sort, TicketFilter, list_tickets
-from tui_helpdesk.store import contact_search as search
+from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import (
     Contact,
     Message,
@@ -113,8 +113,8 @@ def _figures(
             func.coalesce(func.sum(case((active, 1), else_=0)), 0),
             func.coalesce(func.sum(case((Ticket.status.in_(_DONE), 1), else_=0)), 0),
             func.coalesce(func.sum(case((breached, 1), else_=0)), 0),
-            func.avg(search.elapsed_seconds(Ticket.first_response_at, Ticket.created_at)),
-            func.avg(search.elapsed_seconds(Ticket.resolved_at, Ticket.created_at)),
+            func.avg(elapsed_seconds(Ticket.first_response_at, Ticket.created_at)),
+            func.avg(elapsed_seconds(Ticket.resolved_at, Ticket.created_at)),
             func.max(Ticket.created_at),
             func.min(case((active, Ticket.created_at))),
         ).where(scope)

@@ -33,11 +33,8 @@ from difflib import SequenceMatcher
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import ColumnElement, Float, String, and_, bindparam, func, or_, select, text
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, String, and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from tui_helpdesk.store.models import Contact, ContactPhone, Organization
 
@@ -278,28 +275,3 @@ def number_prefixes(query: str, digits: str, region: str | None) -> list[str]:
         if code:
             prefixes.append(f"+{code}{national}")
     return [*prefixes, "+" + digits]
-
-
-# --- elapsed time -----------------------------------------------------------------------------
-
-
-class elapsed_seconds(FunctionElement[float]):
-    """`elapsed_seconds(later, earlier)`: seconds between two timestamp columns, as a float.
-    SQLite stores timestamps as ISO text (naive UTC, see `store.base.UTCDateTime`), so it
-    goes through julianday(); PostgreSQL subtracts and takes the epoch of the interval."""
-
-    type = Float()
-    name = "elapsed_seconds"
-    inherit_cache = True
-
-
-@compiles(elapsed_seconds, "sqlite")
-def _elapsed_sqlite(element: elapsed_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-
-
-@compiles(elapsed_seconds, "postgresql")
-def _elapsed_postgres(element: elapsed_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"

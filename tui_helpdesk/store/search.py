@@ -50,10 +50,6 @@ class Match:
     excluded: tuple[Alt, ...] = ()
     any_of: bool = False
 
-    @property
-    def empty(self) -> bool:
-        return not self.clauses
-
 
 @dataclass(frozen=True)
 class ArticleFilter:
