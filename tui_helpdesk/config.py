@@ -22,6 +22,8 @@ APP_NAME = "helpdesk"
 ENV_CONFIG = "HELPDESK_CONFIG"
 ENV_DATABASE_URL = "HELPDESK_DATABASE_URL"
 ENV_AGENT = "HELPDESK_AGENT"
+ENV_SMTP_URL = "HELPDESK_SMTP_URL"
+ENV_IMAP_URL = "HELPDESK_IMAP_URL"
 
 
 class ConfigError(Exception):
@@ -49,6 +51,65 @@ def default_database_url() -> str:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """The `[mail]` table: the desk's address and its mail servers (DESIGN §6, §7)."""
+
+    address: str | None = None  # From of everything we send, To of what customers write
+    smtp_url: str | None = None  # smtp://[user@]host[:port] (STARTTLS when offered) or smtps://
+    imap_url: str | None = None  # imap[s]://[user@]host[:port][/FOLDER]
+    password_file: Path | None = None  # never a password on the command line or in the file
+    attachment_limit: int = 10 * 1024 * 1024  # bytes kept per attachment; larger are skipped
+    templates: Path | None = None  # a folder of templates overriding the built-in ones
+
+    def password(self) -> str | None:
+        """The mail password from `password_file` (first line), or None when there is none."""
+        if self.password_file is None:
+            return None
+        try:
+            text = self.password_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"{self.password_file}: mail.password_file: cannot read: {exc.strerror}"
+            ) from None
+        return text.splitlines()[0] if text else ""
+
+
+_MAIL_SCHEMES = {"smtp_url": ("smtp", "smtps"), "imap_url": ("imap", "imaps")}
+
+
+def _check_mail(path: Path | str, mail: Mapping[str, Any]) -> dict[str, Any]:
+    """The `[mail]` keys, checked; the error names the file and the key."""
+    out: dict[str, Any] = {}
+    for key, value in mail.items():
+        if key in ("address", "smtp_url", "imap_url"):
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{path}: mail.{key}: expected a non-empty string")
+            value = value.strip()
+            if key == "address" and ("@" not in value or any(c.isspace() for c in value)):
+                raise ConfigError(f"{path}: mail.address: {value!r} is not an email address")
+            if key in _MAIL_SCHEMES:
+                scheme = value.partition("://")[0].lower()
+                if "://" not in value or scheme not in _MAIL_SCHEMES[key]:
+                    expected = " or ".join(f"{s}://" for s in _MAIL_SCHEMES[key])
+                    raise ConfigError(f"{path}: mail.{key}: expected a URL starting {expected}")
+            out[key] = value
+        elif key in ("password_file", "templates"):
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{path}: mail.{key}: expected a path")
+            out[key] = Path(value).expanduser()
+        elif key == "attachment_limit":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{path}: mail.attachment_limit: expected a number of bytes")
+            out[key] = value
+        else:
+            raise ConfigError(
+                f"{path}: mail.{key}: unknown key (expected address, smtp_url, imap_url, "
+                "password_file, attachment_limit, templates)"
+            )
+    return out
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     config_path: Path
@@ -56,7 +117,7 @@ class Settings:
     timezone: str | None = None  # display time zone; None = the desk's
     theme: str = "textual-dark"
     keymap: Mapping[str, str] = field(default_factory=dict)
-    mail: Mapping[str, Any] = field(default_factory=dict)
+    mail: MailSettings = field(default_factory=MailSettings)
     database_url_source: str = "default"
 
 
@@ -115,7 +176,7 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(mail, dict):
         raise ConfigError(f"{path}: mail: expected a table")
     if mail:
-        out["mail"] = dict(mail)
+        out["mail"] = _check_mail(path, mail)
     return out
 
 
@@ -133,9 +194,11 @@ def load_settings(
 
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    mail: dict[str, Any] = {}
     for path in (site_config_file(), user_path):
         if path.exists():
             values = _check(path, _read_toml(path))
+            mail.update(values.pop("mail", {}))
             merged.update(values)
             if "database_url" in values:
                 sources["database_url"] = str(path)
@@ -148,12 +211,16 @@ def load_settings(
         url, source = database_url, "--db"
     if not url:
         url, source = default_database_url(), "default"
+    for env_name, key in ((ENV_SMTP_URL, "smtp_url"), (ENV_IMAP_URL, "imap_url")):
+        if env.get(env_name):
+            mail.update(_check_mail(env_name, {key: env[env_name]}))
 
     return Settings(
         database_url=url,
         database_url_source=source,
         config_path=user_path,
         rules_path=user_path.parent / "rules.toml",
+        mail=MailSettings(**mail),
         **merged,
     )
 

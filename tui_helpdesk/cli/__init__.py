@@ -25,7 +25,8 @@ from tui_helpdesk.config import ENV_AGENT, ConfigError
 from tui_helpdesk.rules.document import RulesError
 from tui_helpdesk.services.errors import ServiceError
 
-from . import clocks, db, escalate, kb, people, rules, search, ticket
+from . import clocks, db, escalate, kb, mail, people, report, rules, search, ticket
+from . import outbox as _outbox  # noqa: F401  (adds `mail send` and `mail outbox`)
 from .output import error
 from .runtime import CliError, Runtime, db_reason
 
@@ -67,6 +68,8 @@ app.add_typer(rules.app, name="rules")
 app.command("escalate")(escalate.escalate)
 app.add_typer(db.app, name="db")
 app.add_typer(kb.app, name="kb")
+app.add_typer(mail.app, name="mail")
+app.add_typer(report.app, name="report")
 
 
 @app.callback()

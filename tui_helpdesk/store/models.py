@@ -323,6 +323,7 @@ class Ticket(Base):
     customer_escalation: Mapped[bool] = mapped_column(Boolean, default=False)
     csat_score: Mapped[int | None] = mapped_column(Integer)
     csat_comment: Mapped[str | None] = mapped_column(Text)
+    csat_at: Mapped[datetime | None]  # when the survey answer came in
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -479,6 +480,37 @@ class Outbox(Base):
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        cascade="all, delete-orphan", order_by="OutboxAttachment.id"
+    )
+
+
+class OutboxAttachment(Base):
+    """A file sent with an outbox mail (a scheduled report, say)."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReportRun(Base):
+    """A scheduled report sent for one period: a second run for the same period sends nothing."""
+
+    __tablename__ = "report_runs"
+    __table_args__ = (UniqueConstraint("name", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    ran_at: Mapped[datetime]
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class InboundMail(Base):

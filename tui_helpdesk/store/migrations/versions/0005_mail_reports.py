@@ -1,0 +1,61 @@
+"""Mail and reports: files attached to outbox mail, scheduled report runs (one per report
+and period), and when a ticket's satisfaction answer came in.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("tickets", sa.Column("csat_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "outbox_attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("outbox_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("content_type", sa.String(length=255), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"],
+            ["outbox.id"],
+            name=op.f("fk_outbox_attachments_outbox_id_outbox"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_attachments")),
+    )
+    op.create_index(op.f("ix_outbox_attachments_outbox_id"), "outbox_attachments", ["outbox_id"])
+    op.create_table(
+        "report_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("period_end", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outbox_id", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"],
+            ["outbox.id"],
+            name=op.f("fk_report_runs_outbox_id_outbox"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_runs")),
+        sa.UniqueConstraint("name", "period_start", name=op.f("uq_report_runs_name_period_start")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("report_runs")
+    op.drop_index(op.f("ix_outbox_attachments_outbox_id"), table_name="outbox_attachments")
+    op.drop_table("outbox_attachments")
+    op.drop_column("tickets", "csat_at")
