@@ -35,6 +35,8 @@ BENCHMARK_MODULES = (
     "bench.benchmarks.core",
     "bench.benchmarks.escalate",
     "bench.benchmarks.search",
+    "bench.benchmarks.mail",
+    "bench.benchmarks.reports",
 )
 GENERATOR_FILES = (
     "generate.py",

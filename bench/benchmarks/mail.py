@@ -1,0 +1,3 @@
+"""Benchmarks of the mail capability (registered in bench.harness)."""
+
+from __future__ import annotations
