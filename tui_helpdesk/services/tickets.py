@@ -124,6 +124,19 @@ class NewTicket:
     assignee: str | None = None
     tags: Sequence[str] = ()
     custom_fields: dict[str, Any] = field(default_factory=dict)
+    # Mail intake: the first message's headers (so replies thread), and whether the mail was
+    # automatic (an auto-reply or a bounce is never answered with an acknowledgement).
+    mail: MailHeaders | None = None
+    automatic: bool = False
+
+
+@dataclass(frozen=True)
+class MailHeaders:
+    """The threading headers of a message that came or went by email."""
+
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: str | None = None
 
 
 def resolve_requester(
@@ -249,6 +262,7 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
                 body=new.body.strip("\n"),
                 channel=new.channel,
                 created_at=now,
+                **_headers(new.mail),
             )
         )
     record(
@@ -298,6 +312,16 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
 
 
 # --- conversation -------------------------------------------------------------------------
+
+
+def _headers(mail: MailHeaders | None) -> dict[str, str | None]:
+    if mail is None:
+        return {}
+    return {
+        "message_id": mail.message_id,
+        "in_reply_to": mail.in_reply_to,
+        "references": mail.references,
+    }
 
 
 def _ensure_open_for_messages(ticket: Ticket) -> None:
@@ -421,6 +445,7 @@ def add_customer_message(
     *,
     channel: Channel = Channel.EMAIL,
     automatic: bool = False,
+    mail: MailHeaders | None = None,
 ) -> CustomerMessageResult:
     """A message from the customer. It reopens a pending or resolved ticket (not when it is
     automatic mail); on a closed ticket it reopens within the desk's reopen window, else a
@@ -437,7 +462,7 @@ def add_customer_message(
         if _within_reopen_window(ticket, now, desk):
             _reopen(session, ticket, actor, now, reason="customer replied")
         else:
-            return _follow_up(session, actor, now, ticket, author, text, channel, desk)
+            return _follow_up(session, actor, now, ticket, author, text, channel, desk, mail)
     message = Message(
         ticket_id=ticket.id,
         kind=MessageKind.CUSTOMER,
@@ -445,6 +470,7 @@ def add_customer_message(
         body=text,
         channel=channel,
         created_at=now,
+        **_headers(mail),
     )
     session.add(message)
     record(
@@ -475,6 +501,7 @@ def _follow_up(
     text: str,
     channel: Channel,
     desk: DeskSettings,
+    mail: MailHeaders | None,
 ) -> CustomerMessageResult:
     """A reply to a ticket closed beyond the reopen window: a new ticket takes it, linked both
     ways (a custom field and an event on each ticket)."""
@@ -493,6 +520,7 @@ def _follow_up(
             priority=closed.priority,
             group=closed.group.name if closed.group else None,
             custom_fields={"follow_up_of": closed.key},
+            mail=mail,
         ),
     )
     reason = f"reply after the {desk.reopen_window_days}-day reopen window"
