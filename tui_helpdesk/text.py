@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 
 from rich.text import Text
 
@@ -56,3 +57,14 @@ def highlighted(
     for piece, lit in pieces:
         text.append(piece, style=highlight if lit else "")
     return text
+
+
+def span(value: timedelta) -> str:
+    """A working-time length in hours and minutes ("1h20m", "36h", "45m", "20s")."""
+    seconds = int(abs(value).total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return f"{minutes}m"
+    return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"

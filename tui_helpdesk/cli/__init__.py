@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,13 +20,11 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import DBAPIError
+from typer.core import TyperGroup
 
 from tui_helpdesk.config import ENV_AGENT, ConfigError
-from tui_helpdesk.rules.document import RulesError
 from tui_helpdesk.services.errors import ServiceError
 
-from . import clocks, db, escalate, kb, mail, people, report, rules, search, ticket
-from . import outbox as _outbox  # noqa: F401  (adds `mail send` and `mail outbox`)
 from .output import error
 from .runtime import CliError, Runtime, db_reason
 
@@ -47,29 +45,128 @@ except ImportError:  # pragma: no cover
     pass
 
 
+# --- commands, loaded when used ---------------------------------------------------------
+# A command's module (and what it imports: services, rules, Rich tables) is imported only
+# when that command runs, so `helpdesk escalate` from cron or `helpdesk ticket list` in a
+# script starts without loading the knowledge base, the SLA explainer or the reports.
+
+
+def _ticket() -> typer.Typer:
+    from . import clocks, escalate, search, ticket
+
+    ticket.app.command("escalate")(escalate.ticket_escalate)
+    ticket.app.command("sla")(clocks.sla)
+    ticket.app.command("search")(search.ticket_search)
+    return ticket.app
+
+
+def _people(noun: str) -> Callable[[], typer.Typer]:
+    def load() -> typer.Typer:
+        from . import people
+
+        return people.apps[noun]
+
+    return load
+
+
+def _rules() -> typer.Typer:
+    from . import rules
+
+    return rules.app
+
+
+def _db() -> typer.Typer:
+    from . import db
+
+    return db.app
+
+
+def _kb() -> typer.Typer:
+    from . import kb, search
+
+    kb.app.command("search")(search.kb_search)
+    kb.app.command("suggest")(search.kb_suggest)
+    return kb.app
+
+
+def _mail() -> typer.Typer:
+    from . import mail, outbox  # outbox adds `mail send` and `mail outbox`
+
+    del outbox
+    return mail.app
+
+
+def _report() -> typer.Typer:
+    from . import report
+
+    return report.app
+
+
+def _init() -> Callable[..., Any]:
+    from . import db
+
+    return db.init
+
+
+def _escalate() -> Callable[..., Any]:
+    from . import escalate
+
+    return escalate.escalate
+
+
+# Name -> loader, in the order `helpdesk --help` lists them. A loader returns a sub-app (a
+# noun with verbs) or the function of a single command.
+_COMMANDS: dict[str, Callable[[], Any]] = {
+    "ticket": _ticket,
+    **{noun: _people(noun) for noun in ("agent", "group", "org", "contact", "category")},
+    "init": _init,
+    "rules": _rules,
+    "escalate": _escalate,
+    "db": _db,
+    "kb": _kb,
+    "mail": _mail,
+    "report": _report,
+}
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: its commands are built from their modules on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *_COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in _COMMANDS:
+            found = _load(cmd_name)
+            if found is not None:
+                self.add_command(found, cmd_name)
+        return found
+
+
+def _load(name: str) -> click.Command | None:
+    loaded = _COMMANDS[name]()
+    if isinstance(loaded, typer.Typer):
+        if not loaded.registered_commands and not loaded.registered_groups:
+            return None  # a noun with no verbs yet
+        command = typer.main.get_command(loaded)
+    else:
+        single = typer.Typer()
+        single.command(name)(loaded)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
 app = typer.Typer(
     name=PROG,
     help="A help desk that lives in the terminal. With no command, opens the console.",
+    cls=_LazyGroup,
     invoke_without_command=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-ticket.app.command("escalate")(escalate.ticket_escalate)
-ticket.app.command("sla")(clocks.sla)
-ticket.app.command("search")(search.ticket_search)
-kb.app.command("search")(search.kb_search)
-kb.app.command("suggest")(search.kb_suggest)
-app.add_typer(ticket.app, name="ticket")
-for noun, sub_app in people.apps.items():
-    app.add_typer(sub_app, name=noun)
-app.command("init")(db.init)
-app.add_typer(rules.app, name="rules")
-app.command("escalate")(escalate.escalate)
-app.add_typer(db.app, name="db")
-app.add_typer(kb.app, name="kb")
-app.add_typer(mail.app, name="mail")
-app.add_typer(report.app, name="report")
 
 
 @app.callback()
@@ -126,6 +223,13 @@ def _usage_hint(exc: BaseException) -> str:
     return f" (see `{path} --help`)"
 
 
+def _rules_error() -> type[Exception]:
+    """The rules file's error type, imported when an error is being handled, not at start."""
+    from tui_helpdesk.rules.document import RulesError
+
+    return RulesError
+
+
 @functools.cache
 def _command() -> Any:
     """The Click command behind `app`, built once per process."""
@@ -143,10 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServiceError as exc:
         error(str(exc))
         return exc.exit_code
+    except _rules_error() as exc:
+        error(str(exc))
+        return 2
     except CliError as exc:
         error(str(exc))
         return exc.exit_code
-    except (ConfigError, RulesError) as exc:
+    except ConfigError as exc:
         error(str(exc))
         return 2
     except _ABORTS:

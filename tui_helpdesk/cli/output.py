@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group, RenderableType
@@ -24,20 +24,21 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from tui_helpdesk.services.customer_history import TicketFigures
-from tui_helpdesk.services.customers import CallerMatch, MergePlan
-from tui_helpdesk.services.sla_explain import span
-from tui_helpdesk.store.models import (
-    Agent,
-    Category,
-    Contact,
-    Message,
-    Organization,
-    Ticket,
-    TicketEvent,
-)
-from tui_helpdesk.store.models import Group as AgentGroup
-from tui_helpdesk.text import clean
+from tui_helpdesk.text import clean, span
+
+if TYPE_CHECKING:  # only named in annotations: a command imports what it uses itself
+    from tui_helpdesk.services.customer_history import TicketFigures
+    from tui_helpdesk.services.customers import CallerMatch, MergePlan
+    from tui_helpdesk.store.models import (
+        Agent,
+        Category,
+        Contact,
+        Message,
+        Organization,
+        Ticket,
+        TicketEvent,
+    )
+    from tui_helpdesk.store.models import Group as AgentGroup
 
 PIPE_WIDTH = 120
 

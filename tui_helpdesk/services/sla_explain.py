@@ -50,6 +50,7 @@ from tui_helpdesk.services.sla import (
 )
 from tui_helpdesk.services.ticket_core import get_ticket
 from tui_helpdesk.store.models import Escalation, Ticket, TicketEvent
+from tui_helpdesk.text import span
 
 # A stored deadline and the ledger may disagree by rounding (seconds are stored whole).
 _TOLERANCE = timedelta(minutes=1)
@@ -171,17 +172,6 @@ class SlaExplanation:
 
 
 # --- words ----------------------------------------------------------------------------------
-
-
-def span(value: timedelta) -> str:
-    """A working-time length in hours and minutes ("1h20m", "36h", "45m", "20s")."""
-    seconds = int(abs(value).total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    hours, minutes = divmod(seconds // 60, 60)
-    if not hours:
-        return f"{minutes}m"
-    return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
 
 
 def _outcome(state: ClockState, left: timedelta | None, reason: str | None, breached: bool) -> str:
