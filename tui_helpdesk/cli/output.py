@@ -72,8 +72,9 @@ def show(*renderables: RenderableType) -> None:
 
 
 def say(line: str) -> None:
-    """A plain status line on stdout, never wrapped (scripts may read it)."""
-    console().print(Text(clean(line)), soft_wrap=True)
+    """A plain status line on stdout, never wrapped (scripts may read it). Written as is:
+    a batch job says thousands of these, and a styleless line needs no Rich console."""
+    sys.stdout.write(clean(line) + "\n")
 
 
 def hint(line: str) -> None:

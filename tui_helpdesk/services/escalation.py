@@ -47,7 +47,7 @@ from tui_helpdesk.rules.escalation import (
 )
 from tui_helpdesk.rules.triggers import Due
 from tui_helpdesk.services import ticket_changes, tickets
-from tui_helpdesk.services.audit import record
+from tui_helpdesk.services.audit import batched_events, record
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.directory import get_group
 from tui_helpdesk.services.errors import InvalidTransition, ServiceError, ValidationError
@@ -409,7 +409,7 @@ def _escalate_all(
         for item in plans[ticket.id][0]
     ]
     won = _claim(session, claims)
-    with session.no_autoflush:
+    with session.no_autoflush, batched_events(session):
         for ticket in page:
             due, breaches = plans[ticket.id]
             try:
