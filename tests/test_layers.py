@@ -71,7 +71,28 @@ def test_services_load_without_textual() -> None:
 
 
 def test_cli_loads_without_textual() -> None:
+    """Every command, loaded: none of them brings Textual in."""
     assert importlib.util.find_spec("tui_helpdesk.cli") is not None, "tui_helpdesk.cli is missing"
-    result = _loads_textual("tui_helpdesk.cli")
+    result = _loads_textual(
+        "tui_helpdesk.cli; [tui_helpdesk.cli._load(n) for n in tui_helpdesk.cli._COMMANDS]"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_cli_loads_a_command_only_when_it_runs() -> None:
+    """Starting `helpdesk` imports no command module; running one imports that one alone."""
+    code = (
+        "import sys, tui_helpdesk.cli as cli; before = {m for m in sys.modules "
+        "if m.startswith('tui_helpdesk.cli.')}; cli._load('escalate'); after = {m for m in "
+        "sys.modules if m.startswith('tui_helpdesk.cli.')}; print(sorted(before)); "
+        "print(sorted(after - before))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    before, loaded = result.stdout.splitlines()
+    assert before == "['tui_helpdesk.cli.output', 'tui_helpdesk.cli.runtime']"
+    assert "tui_helpdesk.cli.escalate" in loaded
+    assert "tui_helpdesk.cli.kb" not in loaded and "tui_helpdesk.cli.report" not in loaded
