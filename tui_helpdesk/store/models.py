@@ -260,6 +260,14 @@ class Ticket(Base):
         Index("ix_tickets_status_updated", "status", "updated_at", "id"),
         Index("ix_tickets_resolved", "resolved_at", "id"),
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_closed", "closed_at"),
+        # Satisfaction reports: the answers of a period (few tickets have one).
+        Index(
+            "ix_tickets_csat_at",
+            "csat_at",
+            sqlite_where=text("csat_at IS NOT NULL"),
+            postgresql_where=text("csat_at IS NOT NULL"),
+        ),
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 3", name="level"),
         CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat"),
     )
@@ -401,7 +409,11 @@ class TicketEvent(Base):
     """Append-only audit trail: who changed what on a ticket, when, and which rule caused it."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_at", "ticket_id", "at", "id"),
+        # Reports count kinds of change over a period (reopened, escalated, ...).
+        Index("ix_ticket_events_kind_at", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
@@ -422,7 +434,10 @@ class Escalation(Base):
     no rule and may repeat."""
 
     __tablename__ = "escalations"
-    __table_args__ = (UniqueConstraint("ticket_id", "rule", "cycle"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "rule", "cycle"),
+        Index("ix_escalations_at", "at"),  # reports: the escalations of a period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

@@ -1,5 +1,6 @@
 """Mail and reports: files attached to outbox mail, scheduled report runs (one per report
-and period), and when a ticket's satisfaction answer came in.
+and period), when a ticket's satisfaction answer came in, and the indexes reports read a
+period through (events by kind, closings, answers, escalations).
 
 Revision ID: 0005
 Revises: 0004
@@ -53,8 +54,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", "period_start", name=op.f("uq_report_runs_name_period_start")),
     )
 
+    op.create_index("ix_ticket_events_kind_at", "ticket_events", ["kind", "at"])
+    op.create_index("ix_tickets_closed", "tickets", ["closed_at"])
+    op.create_index(
+        "ix_tickets_csat_at",
+        "tickets",
+        ["csat_at"],
+        sqlite_where=sa.text("csat_at IS NOT NULL"),
+        postgresql_where=sa.text("csat_at IS NOT NULL"),
+    )
+    op.create_index("ix_escalations_at", "escalations", ["at"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_escalations_at", table_name="escalations")
+    op.drop_index("ix_tickets_csat_at", table_name="tickets")
+    op.drop_index("ix_tickets_closed", table_name="tickets")
+    op.drop_index("ix_ticket_events_kind_at", table_name="ticket_events")
     op.drop_table("report_runs")
     op.drop_index(op.f("ix_outbox_attachments_outbox_id"), table_name="outbox_attachments")
     op.drop_table("outbox_attachments")
