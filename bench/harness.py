@@ -36,6 +36,7 @@ BENCHMARK_MODULES = (
     "bench.benchmarks.escalate",
     "bench.benchmarks.search",
     "bench.benchmarks.mail",
+    "bench.benchmarks.outbox",
     "bench.benchmarks.reports",
 )
 GENERATOR_FILES = (

@@ -114,3 +114,5 @@ class EventKind(enum.StrEnum):
     ROUTED = "routed"  # a classification rule set fields of a new ticket
     SLA = "sla"
     ARTICLE = "article"  # a knowledge article was drafted from the ticket
+    MAIL = "mail"  # a mail about the ticket could not be delivered
+    CSAT = "csat"  # the customer answered the satisfaction survey

@@ -281,6 +281,8 @@ def test_created_event_and_message(desk_store: Desk, make_ticket: MakeTicket, lo
             "group": "L1",
             "assignee": None,
             "tags": ["vpn"],
+            # A phone caller gets no acknowledgement mail, and the history says why.
+            "acknowledgement": "not sent: the requester has no email address",
         }
         [message] = session.scalars(select(Message)).all()
         assert message.body == "Called about the VPN."

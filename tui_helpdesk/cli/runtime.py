@@ -12,13 +12,14 @@ import getpass
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.config import Settings, load_settings
-from tui_helpdesk.services import desk, directory
+from tui_helpdesk.services import desk, directory, outgoing
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.store.engine import Store
 
@@ -48,10 +49,10 @@ def db_reason(exc: DBAPIError) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
     """A Store on `url`, or a one-line `CliError` (exit 2) for a URL that cannot be used."""
     try:
-        return Store(url)
+        return Store(url, info=info)
     except ArgumentError as exc:
         raise CliError(f"invalid database URL {safe_url(url)!r}: {exc}", 2) from None
     except ImportError as exc:
@@ -105,7 +106,8 @@ class Runtime:
         if self._store is None:
             url = self.settings.database_url
             _refuse_missing_sqlite_file(url)
-            self._store = open_store(url)
+            mail = self.settings.mail
+            self._store = open_store(url, outgoing.mail_info(mail.address, mail.templates))
         return self._store
 
     def explain(self, exc: DBAPIError) -> str:

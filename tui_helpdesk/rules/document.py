@@ -47,6 +47,12 @@ class DeskSettings:
     # Groups whose new and incoming tickets go to an agent automatically (by skills and
     # workload); "*" means every group.
     auto_assign: tuple[str, ...] = ()
+    # Mail the desk writes by itself: an acknowledgement of every new ticket (at most
+    # `acknowledge_per_hour` to one sender, so two auto-responders cannot ping-pong), and a
+    # satisfaction survey when a ticket is resolved.
+    acknowledge: bool = True
+    acknowledge_per_hour: int = 5
+    survey: bool = True
 
     def assigns_automatically(self, group: str) -> bool:
         return "*" in self.auto_assign or group in self.auto_assign
@@ -116,6 +122,14 @@ def _parse_desk(source: str, table: Any) -> DeskSettings:
                 raise _fail(
                     source, path, f"expected true, false or a list of group names, got {value!r}"
                 )
+        elif key in ("acknowledge", "survey"):
+            if not isinstance(value, bool):
+                raise _fail(source, path, f"expected true or false, got {value!r}")
+            values[key] = value
+        elif key == "acknowledge_per_hour":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise _fail(source, path, f"expected a whole number >= 1, got {value!r}")
+            values[key] = value
         elif key in ("reopen_window_days", "auto_close_days"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise _fail(source, path, f"expected a whole number of days >= 0, got {value!r}")

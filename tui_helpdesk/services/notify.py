@@ -4,20 +4,34 @@ delivers queued rows and marks them.
 
 Escalation rules and manual escalations call `notify`, naming who should hear of it by role
 (assignee, group lead, group, requester) or by address; `recipients` resolves the roles.
+`notify_assigned` tells an agent a ticket was assigned to them (by someone else or a rule).
+The Message-ID (with the desk's domain), the template and the ticket tag in the subject come
+from `services.outgoing`, as for mail to customers.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import make_msgid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import OutboxState
 from tui_helpdesk.rules.escalation import NotifyTarget
+from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.outgoing import (
+    AUTOMATIC,
+    MAX_REFERENCES,
+    PLACEHOLDER_DOMAIN,
+    Thread,
+    mail_context,
+    queue,
+    template_values,
+)
 from tui_helpdesk.store.models import Outbox, Ticket
 
-MESSAGE_ID_DOMAIN = "helpdesk.invalid"  # until the mail settings name the desk's own domain
+# The domain of Message-IDs written by a session that does not know the desk's address (see
+# `outgoing.mail_context`); `outgoing.new_message_id(session)` uses the desk's own.
+MESSAGE_ID_DOMAIN = PLACEHOLDER_DOMAIN
 
 
 def recipients(ticket: Ticket, to: NotifyTarget | str) -> list[str]:
@@ -53,18 +67,53 @@ def notify(
     *,
     kind: str = "notify",
 ) -> Outbox:
-    """Queue one message about `ticket` to `to`."""
-    row = Outbox(
-        created_at=now,
-        ticket_id=ticket.id,
+    """Queue one message about `ticket` to `to`, written with the `notify` template (`subject`
+    and `body` are its {title} and {body}). Notifications of one ticket thread together in
+    the agents' mail: each refers to the ones before it."""
+    # Nothing is flushed by the reads here: a ticket in the middle of a change is saved
+    # once, by its caller.
+    with session.no_autoflush:
+        title, text = (
+            mail_context(session)
+            .template_set()
+            .render("notify", template_values(session, ticket, title=subject, body=body))
+        )
+        earlier = list(
+            session.scalars(
+                select(Outbox.message_id)
+                .where(Outbox.ticket_id == ticket.id, Outbox.kind == kind)
+                .order_by(Outbox.id.desc())
+                .limit(MAX_REFERENCES)
+            )
+        )[::-1]
+    thread = Thread(earlier[-1], " ".join(earlier)) if earlier else Thread(None, None)
+    return queue(
+        session,
+        ticket,
+        now,
         kind=kind,
-        to_addrs=to,
-        subject=f"[{ticket.key}] {subject}",
-        body=body,
-        headers={"Auto-Submitted": "auto-generated", "X-Helpdesk-Ticket": ticket.key},
-        message_id=make_msgid(domain=MESSAGE_ID_DOMAIN),
-        state=OutboxState.QUEUED,
-        next_attempt_at=now,
+        to=to,
+        subject=title or subject,
+        body=text,
+        headers={"Auto-Submitted": "auto-generated", **AUTOMATIC, **thread.headers()},
     )
-    session.add(row)
-    return row
+
+
+def notify_assigned(
+    session: Session, ticket: Ticket, actor: Actor, now: datetime, *, rule: str | None = None
+) -> Outbox | None:
+    """Tell a ticket's new assignee it is theirs; nothing when they took it themselves, are
+    inactive or have no address. Called where an assignment is made (a new ticket's
+    assignee, `ticket_changes.apply_assignment`); `rule` names the automation that chose."""
+    agent = ticket.assignee
+    if agent is None or not agent.email or not agent.active or agent.id == actor.agent_id:
+        return None
+    by = f"rule {rule}" if rule else (actor.name or actor.login)
+    return notify(
+        session,
+        ticket,
+        now,
+        [agent.email.lower()],
+        f"Assigned to you: {ticket.subject}",
+        f"{ticket.key} ({ticket.priority}, {ticket.status}) was assigned to you by {by}.",
+    )

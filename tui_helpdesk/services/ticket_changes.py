@@ -21,6 +21,7 @@ from tui_helpdesk.services.directory import (
     get_group,
 )
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.notify import notify_assigned
 from tui_helpdesk.services.ticket_core import (
     _conflict,
     _group_for_assignee,
@@ -180,6 +181,10 @@ def apply_assignment(
         ticket.assignee = new_agent
         if new_agent is not None and ticket.status is Status.NEW:
             _set_status(session, ticket, actor, now, Status.OPEN, rule=rule)
+        if agent_changes and new_agent is not None:
+            notify_assigned(
+                session, ticket, actor, now, rule=ASSIGN_RULE if picked_why is not None else rule
+            )
     return True
 
 

@@ -39,6 +39,8 @@ from tui_helpdesk.services.directory import (
     organization_for_domain,
 )
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.notify import notify_assigned
+from tui_helpdesk.services.outgoing import acknowledge, queue_reply, queue_survey
 from tui_helpdesk.services.routing import decision_detail, route_new_ticket
 from tui_helpdesk.services.sla import record_ledger, update_clocks
 from tui_helpdesk.services.ticket_changes import (
@@ -265,6 +267,8 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
                 **_headers(new.mail),
             )
         )
+    internal = new.requester_id is None and not (new.requester or "").strip()
+    ack = acknowledge(session, ticket, now, automatic=new.automatic, internal=internal)
     record(
         session,
         ticket,
@@ -281,6 +285,7 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
             "group": group.name if group else None,
             "assignee": assignee.login if assignee else None,
             "tags": tags,
+            "acknowledgement": ack.reason,
         },
     )
     given = {
@@ -307,6 +312,8 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
             detail={"reason": picked_why},
         )
     record_ledger(session, ticket, actor, now, ledger, sla)
+    if assignee is not None:
+        notify_assigned(session, ticket, actor, now, rule=ASSIGN_RULE if picked_why else None)
     session.flush()
     return ticket
 
@@ -367,17 +374,29 @@ def reply(
         created_at=now,
     )
     session.add(message)
-    record(session, ticket, actor, now, EventKind.REPLY)
+    session.flush()  # the reply's id, for its outbox row
+    mail = queue_reply(session, ticket, message, now, actor.name or actor.login)
+    record(
+        session,
+        ticket,
+        actor,
+        now,
+        EventKind.REPLY,
+        detail={"mail": mail.message_id, "to": mail.to_addrs} if mail else None,
+    )
     ticket.last_activity_at = now
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         record(session, ticket, actor, now, EventKind.FIRST_RESPONSE, new=now.isoformat())
     if ticket.status is Status.NEW and status is None:
         _set_status(session, ticket, actor, now, Status.OPEN)
+    resolving = status is Status.RESOLVED and ticket.status is not Status.RESOLVED
     if status is not None and status is not ticket.status:
         _transition(session, ticket, actor, now, status)
     _touch(session, ticket, actor, now)
     save(session, ticket)
+    if resolving:
+        _survey(session, ticket, now)
     return message
 
 
@@ -595,7 +614,16 @@ def change_status(
     _transition(session, ticket, actor, now, target)
     _touch(session, ticket, actor, now)
     save(session, ticket)
+    if target is Status.RESOLVED:
+        _survey(session, ticket, now)
     return ticket
+
+
+def _survey(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Queue the survey of a ticket just resolved, after it is saved: the survey's queries
+    must not flush the ticket a second time (one change, one version)."""
+    queue_survey(session, ticket, now)
+    session.flush()
 
 
 def _within_reopen_window(ticket: Ticket, now: datetime, desk: DeskSettings) -> bool:

@@ -73,10 +73,14 @@ class Store:
     Each call gives a new session; sessions are never shared between threads.
     """
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(
+        self, url: str, *, info: dict[str, Any] | None = None, **engine_kwargs: Any
+    ) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
-        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        # `info` is copied into every session: what the edge knows that services need, such
+        # as the desk's mail address and templates (`services.outgoing.mail_info`).
+        self._factory = sessionmaker(self.engine, expire_on_commit=False, info=info or {})
 
     @property
     def backend(self) -> str:

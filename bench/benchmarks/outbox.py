@@ -1,0 +1,202 @@
+"""Outbox delivery benchmark (register it in bench.harness `BENCHMARK_MODULES`).
+
+`outbox_send`: `helpdesk mail send` as a whole process on a copy of the generated desk, with
+2,000 queued mails (100 with `--quick`, the test suite's run): acknowledgements, replies
+threaded under the ticket, surveys and notifications, one in twenty with a small CSV
+attached. They go over SMTP to an aiosmtpd server on loopback that accepts and discards
+everything (`aiosmtpd.handlers.Sink`, a process of its own, so the figure is the sender's:
+claiming rows, composing, the SMTP dialogue, marking each row sent). The figure is mails per
+second. Each run starts from a fresh copy of the desk with the mails queued, made outside
+the timed part.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bench.benchmarks.escalate import HELPDESK, Copies
+from bench.harness import Context, Measurement, benchmark, cache_dir
+
+MAILS = 2_000
+QUICK_MAILS = 100
+MAX_RUNS = 3
+BUDGET_S = 300.0
+DESK = "support@desk.example"
+QUEUED_AT = datetime(2020, 1, 1, tzinfo=UTC)  # before anything the desk holds: all due
+EX_SOME_FAILED = 3
+SINK = ("-c", "aiosmtpd.handlers.Sink")
+ROOT = Path(__file__).resolve().parents[2]
+BODY = "the fix is in place, please restart the application and tell us. " * 6
+
+
+class _OutboxCopies(Copies):
+    """Copies of the cached desk of their own (not the other benchmarks' files)."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        if ctx.backend == "sqlite":
+            self.path = cache_dir() / f"outbox-run-{ctx.size}.db"
+            self.url = f"sqlite:///{self.path}"
+        else:
+            self.name = f"{self.source.database}_outbox_run"
+            self.url = self.source.set(database=self.name).render_as_string(hide_password=False)
+
+
+def queue_mails(url: str, count: int) -> int:
+    """Queue `count` mails about recent tickets with a requester email, as the services
+    would have written them; returns how many mails are due in all."""
+    from sqlalchemy import func, select
+
+    from tui_helpdesk.domain import OutboxState
+    from tui_helpdesk.store.engine import Store
+    from tui_helpdesk.store.models import Contact, Outbox, OutboxAttachment, Ticket
+
+    kinds = ("ack", "reply", "survey", "notify")
+    store = Store(url)
+    try:
+        with store.write() as session:
+            tickets = session.execute(
+                select(Ticket.id, Ticket.key, Ticket.subject, Contact.email)
+                .join(Contact, Contact.id == Ticket.requester_id)
+                .where(Contact.email.is_not(None))
+                .order_by(Ticket.id.desc())
+                .limit(count)
+            ).all()
+            if not tickets:
+                raise RuntimeError(f"{url}: no ticket has a requester with an email")
+            for n in range(count):
+                ticket_id, key, subject, email = tickets[n % len(tickets)]
+                kind = kinds[n % len(kinds)]
+                row = Outbox(
+                    created_at=QUEUED_AT,
+                    ticket_id=ticket_id,
+                    kind=kind,
+                    to_addrs=[email],
+                    subject=f"[{key}] Re: {subject}",
+                    body=f"Hello,\n\nabout {key}: {BODY}\n\n-- \nHelp Desk\n",
+                    headers={
+                        "X-Helpdesk-Ticket": key,
+                        "In-Reply-To": f"<first-{key.lower()}@customer.example>",
+                        "References": f"<first-{key.lower()}@customer.example>",
+                        **({"Auto-Submitted": "auto-replied"} if kind == "ack" else {}),
+                    },
+                    message_id=f"<bench-{n}.{key.lower()}@desk.example>",
+                    state=OutboxState.QUEUED,
+                    attempts=0,
+                    next_attempt_at=QUEUED_AT,
+                )
+                if n % 20 == 0:
+                    row.attachments.append(
+                        OutboxAttachment(
+                            filename="figures.csv",
+                            content_type="text/csv",
+                            content=b"day,opened,closed\n" + b"2026-11-23,40,38\n" * 50,
+                        )
+                    )
+                session.add(row)
+            session.flush()
+            due = session.scalar(
+                select(func.count())
+                .select_from(Outbox)
+                .where(Outbox.state == OutboxState.QUEUED, Outbox.next_attempt_at <= QUEUED_AT)
+            )
+    finally:
+        store.dispose()
+    return int(due or 0)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_sink(port: int) -> subprocess.Popen[bytes]:
+    """An aiosmtpd process that accepts every mail and keeps none; waits until it listens."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", *SINK],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.05)
+    server.kill()
+    raise RuntimeError(f"the aiosmtpd sink did not start on port {port}")
+
+
+def _run_send(url: str, config: Path, scratch: Path) -> dict[str, Any]:
+    command = [HELPDESK, "--config", str(config), "--db", url, "mail", "send", "--json"]
+    report = scratch / "spawn.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.spawn", str(report), *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not report.exists():
+        raise RuntimeError(f"bench.spawn failed ({done.returncode}): {done.stderr[-2000:]}")
+    spawned = json.loads(report.read_text())
+    if spawned["exit"] not in (0, EX_SOME_FAILED):
+        raise RuntimeError(f"mail send exited {spawned['exit']}: {done.stderr.strip()[-2000:]}")
+    document = json.loads(done.stdout)
+    return {**spawned, "sent": document["sent"], "failed": document["failed"]}
+
+
+@benchmark(
+    "outbox_send",
+    f"helpdesk mail send, whole process, {MAILS:,} queued mails to a loopback aiosmtpd",
+    target="mails per second (printed)",
+)
+def outbox_send(ctx: Context) -> Measurement:
+    count = QUICK_MAILS if ctx.quick else MAILS
+    copies = _OutboxCopies(ctx)
+    runs: list[dict[str, Any]] = []
+    most = 1 if ctx.quick else min(ctx.repeat, MAX_RUNS)
+    port = _free_port()
+    server = _start_sink(port)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-outbox-") as scratch:
+            config = Path(scratch) / "config.toml"
+            config.write_text(f'[mail]\naddress = "{DESK}"\nsmtp_url = "smtp://127.0.0.1:{port}"\n')
+            while len(runs) < most:
+                url = copies.fresh()
+                due = queue_mails(url, count)
+                run = _run_send(url, config, Path(scratch))
+                runs.append({**run, "due": due})
+                if sum(r["seconds"] for r in runs) > BUDGET_S:
+                    break
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        copies.drop()
+    best = min(runs, key=lambda run: run["seconds"])
+    return Measurement(
+        samples=[run["seconds"] for run in runs],
+        peak_kb=max(run["peak_kb"] for run in runs),
+        extra={
+            "mails": best["sent"],
+            "per_second": round(best["sent"] / best["seconds"], 1),
+            "failed": max(run["failed"] for run in runs),
+            "runs": len(runs),
+            "backend_db": make_url(ctx.url).get_backend_name(),
+            "queued_at": QUEUED_AT.isoformat(),
+        },
+    )
