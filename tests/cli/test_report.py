@@ -1,0 +1,184 @@
+"""`helpdesk report show|export|list|run` over the crafted history, on both back ends."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.cli.conftest import Run, ok, one_line_error
+from tests.conftest import Desk
+from tests.reports.history import FROM, NOW, T4_SUBJECT, TO, History, craft
+from tui_helpdesk.store.models import Outbox, ReportRun
+
+PERIOD = ("--from", FROM, "--to", TO)
+
+
+@pytest.fixture
+def history(desk_store: Desk) -> History:
+    return craft(desk_store)
+
+
+def test_show_json_is_the_report_document(hd: Run, history: History) -> None:
+    # The CLI's clock is real; an explicit period makes the numbers independent of it.
+    doc = ok(hd("report", "show", "volume", *PERIOD, "--by", "week", "--json")).json()
+    assert doc["period"] == {
+        "label": f"{FROM}..{TO}",
+        "start": "2026-10-18T22:00:00Z",
+        "end": "2026-10-30T23:00:00Z",
+    }
+    assert doc["tables"]["volume"] == [
+        {"key": "2026-W43", "created": 3, "resolved": 2, "closed": 0, "reopened": 1},
+        {"key": "2026-W44", "created": 1, "resolved": 1, "closed": 0, "reopened": 0},
+    ]
+    figures = {f["name"]: f["value"] for f in doc["figures"]}
+    assert figures["backlog"] == 2
+
+
+def test_show_prints_tables(hd: Run, history: History) -> None:
+    out = ok(hd("report", "show", "sla", *PERIOD, "--by", "week")).stdout
+    assert "fr_compliance_pct" in out
+    assert "66.7%" in out
+    assert "2026-W43" in out
+    summary = ok(hd("report", "show", "summary", *PERIOD)).stdout
+    assert "created" in summary and "↑" in summary
+
+
+def test_show_filters(hd: Run, history: History) -> None:
+    doc = ok(hd("report", "show", "volume", *PERIOD, "--by", "week", "--group", "L1", "--json"))
+    assert [r["created"] for r in doc.json()["tables"]["volume"]] == [2, 1]
+    assert doc.json()["filters"] == {"group": "L1"}
+
+
+def test_export_tickets_csv_round_trips(hd: Run, history: History, tmp_path: Path) -> None:
+    target = tmp_path / "tickets.csv"
+    result = ok(hd("report", "export", "tickets", *PERIOD, "--format", "csv", "--out", target))
+    assert "4 rows written" in result.stderr
+    raw = target.read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+    assert [r["ticket"] for r in rows] == [history.t3, history.t1, history.t2, history.t4]
+    t1 = rows[1]
+    assert t1["created_at"] == "2026-10-22T08:00:00Z"
+    assert t1["first_response_at"] == "2026-10-22T09:30:00Z"
+    assert t1["frt_s"] == "5400.0"
+    assert t1["frt_working_s"] == "5400"
+    assert t1["rt_working_s"] == "50400"
+    assert t1["fr_breached"] == "false"
+    assert rows[0]["fr_breached"] == "true"  # T3
+    assert rows[0]["rt_working_s"] == ""  # reopened: the ledger holds the last cycle only
+    assert rows[0]["reopened"] == "1"
+    assert rows[2]["rt_working_s"] == "21600"  # T2, with its pause
+    assert rows[3]["subject"] == "'" + T4_SUBJECT  # neutralised for spreadsheets
+
+
+def test_export_csv_bom_and_formula_neutralised(hd: Run, history: History) -> None:
+    result = ok(hd("report", "export", "csat", *PERIOD, "--format", "csv", "--bom"))
+    assert result.stdout.startswith("\ufeff")
+    comments = ok(hd("report", "export", "tickets", *PERIOD, "--format", "jsonl"))
+    docs = [json.loads(line) for line in comments.stdout.splitlines()]
+    assert len(docs) == 4 and docs[0]["ticket"] == history.t3
+    assert docs[3]["subject"] == T4_SUBJECT  # JSON is data: as written
+
+
+def test_export_xlsx_round_trips(hd: Run, history: History, tmp_path: Path) -> None:
+    target = tmp_path / "tickets.xlsx"
+    ok(hd("report", "export", "tickets", *PERIOD, "--format", "xlsx", "--out", target))
+    sheet = load_workbook(target, read_only=True).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    header, *body = rows
+    assert header[0] == "ticket" and len(body) == 4
+    assert body[1][header.index("frt_working_s")] == 5400
+    assert body[1][header.index("fr_breached")] is False
+    assert body[1][header.index("created_at")] == "2026-10-22T08:00:00Z"
+    assert body[3][header.index("subject")] == "'" + T4_SUBJECT
+
+
+def test_export_md_and_json(hd: Run, history: History) -> None:
+    md = ok(hd("report", "export", "categories", *PERIOD, "--format", "md")).stdout
+    assert md.splitlines()[0] == "| category | tickets | previous | change_pct |"
+    assert "| Billing | 2 | 1 | 100.0 |" in md
+    doc = json.loads(ok(hd("report", "export", "agents", *PERIOD, "--format", "json")).stdout)
+    assert doc == [
+        {
+            "agent": "bob",
+            "handled": 2,
+            "first_contact": 1,
+            "fcr_pct": 50.0,
+            "frt_median_working_s": 8100.0,
+            "open": 1,
+        }
+    ]
+
+
+def test_bad_input_is_one_line(hd: Run, desk_store: Desk) -> None:
+    assert "neither a date" in one_line_error(hd("report", "show", "sla", "--from", "soon"), 2)
+    assert "export" in one_line_error(hd("report", "show", "tickets"), 2)
+    assert "NAME or --all-due" in one_line_error(hd("report", "run"), 2)
+
+
+def _definition(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.toml").write_text(text, encoding="utf-8")
+
+
+def test_scheduled_report_is_sent_once_per_period(
+    hd: Run, history: History, desk_store: Desk, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    _definition(
+        folder,
+        "weekly-sla",
+        'kind = "sla"\nperiod = "last-week"\ngrouping = "day"\nformat = "csv"\n'
+        'recipients = ["Lead@Desk.example"]\n',
+    )
+    _definition(
+        folder,
+        "weekly-tickets",
+        'kind = "tickets"\nperiod = "last-week"\nformat = "xlsx"\nrecipients = ["a@b.example"]\n',
+    )
+    now = NOW.isoformat()  # Friday 2026-10-30: last week is 2026-10-19..25
+    first = ok(hd("report", "run", "--all-due", "--dir", folder, "--now", now, "--json")).json()
+    assert [(r["name"], r["sent"]) for r in first["runs"]] == [
+        ("weekly-sla", True),
+        ("weekly-tickets", True),
+    ]
+    assert first["runs"][1]["rows"] == 3  # T3, T1, T2 created that week
+    again = ok(hd("report", "run", "weekly-sla", "--dir", folder, "--now", now, "--json")).json()
+    assert again["runs"][0]["sent"] is False
+    listed = ok(hd("report", "list", "--dir", folder, "--json")).json()
+    assert {r["name"] for r in listed["reports"]} == {"weekly-sla", "weekly-tickets"}
+    with desk_store.store.read() as s:
+        from sqlalchemy import select
+
+        mails = list(s.scalars(select(Outbox).where(Outbox.kind == "report").order_by(Outbox.id)))
+        assert len(mails) == 2
+        mail = mails[0]
+        assert mail.ticket_id is None and mail.to_addrs == ["lead@desk.example"]
+        assert "fr_compliance_pct" in mail.body
+        (attachment,) = mail.attachments
+        assert attachment.filename == "weekly-sla-20261019.csv"
+        assert attachment.content_type == "text/csv"
+        days = list(csv.DictReader(io.StringIO(attachment.content.decode())))
+        assert [d["key"] for d in days][:2] == ["2026-10-19", "2026-10-20"]
+        assert len(days) == 7
+        runs = list(s.scalars(select(ReportRun).order_by(ReportRun.name)))
+        assert [(r.name, r.period_start.isoformat()) for r in runs] == [
+            ("weekly-sla", "2026-10-18T22:00:00+00:00"),
+            ("weekly-tickets", "2026-10-18T22:00:00+00:00"),
+        ]
+        sheet = load_workbook(io.BytesIO(mails[1].attachments[0].content), read_only=True).active
+        assert sheet is not None
+        assert len(list(sheet.iter_rows(values_only=True))) == 4
+
+
+def test_a_bad_definition_names_file_and_key(hd: Run, desk_store: Desk, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    _definition(folder, "bad", 'kind = "nope"\nrecipients = ["a@b.example"]\n')
+    line = one_line_error(hd("report", "run", "bad", "--dir", folder), 2)
+    assert "bad.toml: kind: 'nope' is not one of" in line

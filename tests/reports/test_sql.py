@@ -1,0 +1,79 @@
+"""The shared SQL pieces on both back ends: percentiles like `percentile_cont`, buckets."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Integer, column, select, values
+
+from tui_helpdesk.reports.periods import Bucket
+from tui_helpdesk.reports.sql import bucket_index, percentiles
+from tui_helpdesk.store.base import UTCDateTime
+from tui_helpdesk.store.engine import Store
+
+
+def _cont(values_: list[float], p: float) -> float:
+    """percentile_cont, by the book: linear between the two nearest ranks."""
+    ordered = sorted(values_)
+    position = p * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _source(groups: dict[int, list[int]]):  # type: ignore[no-untyped-def]
+    data = [(k, v) for k, vs in groups.items() for v in vs]
+    table = values(column("k", Integer), column("v", Integer), name="t").data(data).cte("t")
+    return select(table.c.k.label("k"), table.c.v.label("v"))
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        {0: [7]},
+        {0: [1, 2]},
+        {0: [5400, 10800, 14400], 1: [3, 1, 2, 4]},
+        {0: [10, 10, 10, 10, 10, 10, 10, 10, 10, 1000]},
+    ],
+)
+def test_percentiles_match_percentile_cont(store: Store, groups: dict[int, list[int]]) -> None:
+    with store.read() as s:
+        got = percentiles(s, _source(groups))
+    for k, vs in groups.items():
+        assert got[k] == pytest.approx([_cont(vs, 0.5), _cont(vs, 0.9)])
+        assert got[k][0] == pytest.approx(statistics.median(vs))
+
+
+def test_percentiles_on_many_values(store: Store) -> None:
+    @settings(max_examples=15, deadline=None)
+    @given(st.lists(st.integers(-1000, 10**6), min_size=1, max_size=60))
+    def check(vs: list[int]) -> None:
+        with store.read() as s:
+            got = percentiles(s, _source({3: vs}), (0.1, 0.5, 0.9, 1.0))
+        assert got[3] == pytest.approx([_cont(vs, p) for p in (0.1, 0.5, 0.9, 1.0)])
+
+    check()
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 53])
+def test_bucket_index_finds_each_instants_bucket(store: Store, count: int) -> None:
+    """Buckets of uneven length (a 25-hour DST day first); instants on, just before and
+    just after each edge land in the right one."""
+    start = datetime(2026, 10, 24, 22, tzinfo=UTC)
+    edges = [start, start + timedelta(hours=25)]
+    while len(edges) < count + 1:
+        edges.append(edges[-1] + timedelta(hours=24))
+    buckets = [Bucket(i, edges[i], edges[i + 1], str(i)) for i in range(count)]
+    probes = []
+    for b in buckets:
+        probes += [(b.start, b.index), (b.start + timedelta(hours=3), b.index)]
+        probes.append((b.end - timedelta(microseconds=1), b.index))
+    table = values(column("t", UTCDateTime()), column("want", Integer), name="p").data(probes)
+    p = table.cte("p")
+    with store.read() as s:
+        rows = s.execute(select(bucket_index(p.c.t, buckets), p.c.want)).all()
+    assert [r[0] for r in rows] == [r[1] for r in rows]

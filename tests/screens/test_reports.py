@@ -1,0 +1,142 @@
+"""The reports dashboard through Pilot, on SQLite and PostgreSQL, over the crafted history
+(tests/reports/history.py): figures with trends, charts, period and grouping pickers, the
+drill-down message and its tickets, export from a key."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from textual.widgets import Label, Sparkline
+
+from tests.conftest import Desk
+from tests.reports.history import NOW, History, craft
+from tests.screens.conftest import SIZES, RecordingApp, settle
+from tui_helpdesk.reports.periods import Grouping
+from tui_helpdesk.screens.reports import ReportsScreen
+from tui_helpdesk.services import reports
+from tui_helpdesk.widgets.charts import BarList, FigureStrip
+
+
+class DrillApp(RecordingApp):
+    """The App, keeping the drill-downs the reports screen asks for."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.drills: list[ReportsScreen.DrillDown] = []
+
+    def on_reports_screen_drill_down(self, message: ReportsScreen.DrillDown) -> None:
+        self.drills.append(message)
+
+
+@pytest.fixture
+def history(desk_store: Desk) -> History:
+    return craft(desk_store)
+
+
+def _app(desk: Desk) -> DrillApp:
+    return DrillApp(desk.store, "bob", clock=lambda: NOW)
+
+
+def labels(screen: ReportsScreen, chart: str) -> list[str]:
+    return [b.label for b in screen.query_one(f"#{chart}", BarList).bars]
+
+
+async def _open(app: DrillApp, pilot: object, tmp_path: Path | None = None) -> ReportsScreen:
+    screen = ReportsScreen(app.context, export_dir=tmp_path)
+    await app.push_screen(screen)
+    await settle(pilot)  # type: ignore[arg-type]
+    return screen
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_dashboard_loads_in_a_worker(
+    desk_store: Desk, history: History, size: tuple[int, int]
+) -> None:
+    app = _app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        screen = await _open(app, pilot)
+        board = screen.dashboard
+        assert board is not None
+        # last-30d at Friday 2026-10-30: the local days 2026-10-01..30, T1-T5 all inside.
+        assert board.scope.period.label == "last-30d"
+        figures = {f.name: (f.value, f.previous) for f in board.figures}
+        assert figures["created"] == (5, 0)
+        assert figures["at_risk_now"] == (1, None)
+        strip = str(screen.query_one(FigureStrip).render())
+        assert "Created 5" in strip and "At risk 1" in strip
+        volume = screen.query_one("#volume", BarList)
+        assert len(volume.bars) == 30
+        assert [b.value for b in volume.bars if b.value] == [1.0, 1.0, 1.0, 1.0, 1.0]
+        assert max(screen.query_one("#volume-spark", Sparkline).data or []) == 1.0
+        assert labels(screen, "categories") == ["Billing", "(none)", "Technical > Network"]
+        assert labels(screen, "customers") == ["Acme", "(none)"]
+        assert labels(screen, "escalations") == ["(manual)"]
+        assert labels(screen, "sla")[:1] == ["L1"]
+        bar = str(screen.query_one("#reports-bar", Label).render())
+        assert "last-30d by day" in bar and "2026-09-30T22:00:00Z" in bar
+        assert app.focused is volume
+
+
+async def test_pickers_change_period_and_grouping(desk_store: Desk, history: History) -> None:
+    app = _app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        assert screen.grouping is Grouping.WEEK
+        assert labels(screen, "volume") == [
+            "2026-W40",
+            "2026-W41",
+            "2026-W42",
+            "2026-W43",
+            "2026-W44",
+        ]
+        assert [b.value for b in screen.query_one("#volume", BarList).bars] == [
+            0,
+            0,
+            1,
+            3,
+            1,
+        ]  # T5 on the 13th: W42
+        await pilot.press("p")
+        await settle(pilot)
+        assert screen.period == "this-month"
+        assert screen.dashboard is not None
+        assert screen.dashboard.scope.period.label == "this-month"
+
+
+async def test_enter_on_a_bar_drills_down(desk_store: Desk, history: History) -> None:
+    app = _app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        screen.query_one("#categories", BarList).focus()
+        await pilot.press("enter")  # the first bar: Billing
+        await settle(pilot)
+        (message,) = app.drills
+        assert message.title == "categories: Billing"
+        assert message.drill.category == "Billing"
+        assert message.drill.doc()["start"] == "2026-09-30T22:00:00Z"
+        with desk_store.store.read() as s:
+            page, _ = reports.drill_tickets(s, message.drill)
+            assert sorted(t.key for t in page) == sorted([history.t1, history.t2, history.t5])
+        screen.query_one("#escalations", BarList).focus()
+        await pilot.press("enter")  # escalations have no ticket list behind them
+        await settle(pilot)
+        assert len(app.drills) == 1
+        assert ("information", "no ticket list behind this bar") in app.notices
+
+
+async def test_export_from_a_key(desk_store: Desk, history: History, tmp_path: Path) -> None:
+    app = _app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot, tmp_path)
+        screen.query_one("#customers", BarList).focus()
+        await pilot.press("e")
+        await settle(pilot)
+        (path,) = tmp_path.glob("report-customers-*.csv")
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert [(r["organization"], r["tickets"]) for r in rows] == [("Acme", "4"), ("(none)", "1")]
+        assert any("2 rows written" in text for _, text in app.notices)

@@ -1,0 +1,314 @@
+"""Who and what the tickets are about: customers, categories and tags, escalations, agents,
+satisfaction. Each function is a few aggregate queries over the period; definitions:
+
+- customers: tickets created in the period per organization, those still open now, SLA
+  compliance of the clocks met in the period; top requesters by tickets created;
+- categories and tags: tickets created in the period against the previous period;
+- escalations: escalation records made in the period, by rule (manual ones as "(manual)"),
+  by the ticket's escalation level and group, with the median wall time from the ticket's
+  creation; the share of tickets created in the period that were escalated;
+- agents (the current assignee): handled = tickets resolved in the period, first-contact
+  resolutions = those resolved with one public agent reply and never reopened, median working
+  first response of tickets first answered in the period, open load now;
+- satisfaction: answers received in the period (`csat_at`), their average and distribution,
+  surveys sent (outbox rows of kind "survey") and the response rate, the latest comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind
+from tui_helpdesk.reports.model import Drill, Scope, Table, pct, seconds
+from tui_helpdesk.reports.periods import Period
+from tui_helpdesk.reports.sql import key_label, met_event, percentiles, working_seconds
+from tui_helpdesk.store.functions import elapsed_seconds
+from tui_helpdesk.store.models import (
+    Agent,
+    Category,
+    Contact,
+    Escalation,
+    Group,
+    Message,
+    Organization,
+    Outbox,
+    Ticket,
+    TicketEvent,
+    TicketTag,
+)
+
+MANUAL = "(manual)"
+
+
+def _in(column: Any, period: Period) -> Any:
+    return and_(column >= period.start, column < period.end)
+
+
+def _late_sum(flag: Any) -> Any:
+    return func.coalesce(func.sum(case((flag.is_(True), 1), else_=0)), 0)
+
+
+def _met_sum(state: Any, at: Any, period: Period) -> Any:
+    return func.coalesce(func.sum(case((and_(state == "met", _in(at, period)), 1), else_=0)), 0)
+
+
+def _late_in(state: Any, flag: Any, at: Any, period: Period) -> Any:
+    cond = and_(state == "met", _in(at, period), flag.is_(True))
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+def customers(session: Session, scope: Scope) -> tuple[Table, Table]:
+    p, where = scope.period, scope.filter.where()
+    created = case((_in(Ticket.created_at, p), 1), else_=0)
+    open_now = case((Ticket.status.in_(ACTIVE_STATUSES), 1), else_=0)
+    touched = Ticket.created_at < p.end  # tickets that may count for anything in the period
+    rows = session.execute(
+        select(
+            Organization.name,
+            func.sum(created),
+            func.sum(open_now),
+            _met_sum(Ticket.first_response_state, Ticket.first_response_at, p),
+            _late_in(
+                Ticket.first_response_state,
+                Ticket.first_response_breached,
+                Ticket.first_response_at,
+                p,
+            ),
+            _met_sum(Ticket.resolution_state, Ticket.resolved_at, p),
+            _late_in(Ticket.resolution_state, Ticket.resolution_breached, Ticket.resolved_at, p),
+        )
+        .select_from(Ticket)
+        .outerjoin(Organization, Organization.id == Ticket.organization_id)
+        .where(where, touched)
+        .group_by(Organization.name)
+        .order_by(func.sum(created).desc(), Organization.name)
+    ).all()
+    table = Table(
+        "customers",
+        ["organization", "tickets", "open_now", "fr_compliance_pct", "res_compliance_pct"],
+    )
+    for name, n, open_n, fn, fl, rn, rl in rows:
+        if not n and not open_n:
+            continue
+        table.add(
+            [key_label(name), int(n or 0), int(open_n or 0), pct(fn - fl, fn), pct(rn - rl, rn)],
+            Drill(start=p.start, end=p.end, organization=name) if name else None,
+        )
+    table.rows, table.drills = table.rows[: scope.top * 5], table.drills[: scope.top * 5]
+    top = session.execute(
+        select(Contact.name, Contact.email, Organization.name, func.count())
+        .select_from(Ticket)
+        .join(Contact, Contact.id == Ticket.requester_id)
+        .outerjoin(Organization, Organization.id == Ticket.organization_id)
+        .where(where, _in(Ticket.created_at, p))
+        .group_by(Contact.id, Contact.name, Contact.email, Organization.name)
+        .order_by(func.count().desc(), Contact.name)
+        .limit(scope.top)
+    ).all()
+    requesters = Table("requesters", ["contact", "email", "organization", "tickets"])
+    for name, email, org, n in top:
+        requesters.add([name, email, org, n])
+    return table, requesters
+
+
+# --- categories and tags --------------------------------------------------------------------
+
+
+def _trend_table(
+    name: str, key: str, now_counts: dict[Hashable, int], before: dict[Hashable, int], top: int
+) -> Table:
+    table = Table(name, [key, "tickets", "previous", "change_pct"])
+    order = sorted(now_counts, key=lambda k: (-now_counts[k], key_label(k)))[:top]
+    for k in order:
+        n, b = now_counts[k], before.get(k, 0)
+        table.add([key_label(k), n, b, pct(n - b, b) if b else None])
+    return table
+
+
+def categories(session: Session, scope: Scope) -> tuple[Table, Table]:
+    where = scope.filter.where()
+
+    def by_category(period: Period) -> dict[Hashable, int]:
+        rows = session.execute(
+            select(Category.path, func.count())
+            .select_from(Ticket)
+            .outerjoin(Category, Category.id == Ticket.category_id)
+            .where(where, _in(Ticket.created_at, period))
+            .group_by(Category.path)
+        )
+        return {k: n for k, n in rows}
+
+    def by_tag(period: Period) -> dict[Hashable, int]:
+        rows = session.execute(
+            select(TicketTag.tag, func.count())
+            .join(Ticket, Ticket.id == TicketTag.ticket_id)
+            .where(where, _in(Ticket.created_at, period))
+            .group_by(TicketTag.tag)
+        )
+        return {k: n for k, n in rows}
+
+    p, before = scope.period, scope.period.previous()
+    cats = _trend_table("categories", "category", by_category(p), by_category(before), scope.top)
+    cats.drills = [
+        Drill(start=p.start, end=p.end, category=row[0]) if row[0] != "(none)" else None
+        for row in cats.rows
+    ]
+    tags = _trend_table("tags", "tag", by_tag(p), by_tag(before), scope.top)
+    tags.drills = [Drill(start=p.start, end=p.end, tag=row[0]) for row in tags.rows]
+    return cats, tags
+
+
+# --- escalations -----------------------------------------------------------------------------
+
+
+def escalations(session: Session, scope: Scope) -> tuple[Table, Table, Table, dict[str, Any]]:
+    p, where = scope.period, scope.filter.where()
+    to_escalation = elapsed_seconds(Escalation.at, Ticket.created_at)
+
+    def split(key: Any, name: str, joins: list[tuple[Any, Any]]) -> Table:
+        stmt = select(
+            key.label("k"), func.count(), func.count(func.distinct(Escalation.ticket_id))
+        ).select_from(Escalation)
+        stmt = stmt.join(Ticket, Ticket.id == Escalation.ticket_id)
+        for target, on in joins:
+            stmt = stmt.outerjoin(target, on)
+        stmt = stmt.where(where, _in(Escalation.at, p))
+        counts = session.execute(stmt.group_by(key).order_by(func.count().desc(), key)).all()
+        src = select(key.label("k"), to_escalation.label("v")).select_from(Escalation)
+        src = src.join(Ticket, Ticket.id == Escalation.ticket_id)
+        for target, on in joins:
+            src = src.outerjoin(target, on)
+        medians = percentiles(session, src.where(where, _in(Escalation.at, p)), (0.5,))
+        table = Table(name, [name.rstrip("s"), "escalations", "tickets", "median_to_escalation_s"])
+        for k, n, tickets in counts:
+            label = MANUAL if name == "rules" and k is None else key_label(k)
+            table.add([label, n, tickets, seconds((medians.get(k) or [None])[0])])
+        return table
+
+    by_rule = split(Escalation.rule, "rules", [])
+    by_level = split(Ticket.escalation_level, "levels", [])
+    by_group = split(Group.name, "groups", [(Group, Group.id == Ticket.group_id)])
+    for table in (by_level, by_group):
+        table.columns[0] = {"levels": "level", "groups": "group"}[table.name]
+    escalated = select(Escalation.ticket_id).where(Escalation.ticket_id == Ticket.id).exists()
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((escalated, 1), else_=0)), 0)).where(
+            where, _in(Ticket.created_at, p)
+        )
+    ).one()
+    figures = {
+        "escalations": sum(r[1] for r in by_rule.rows),
+        "escalated_share_pct": pct(int(row[1]), int(row[0])),
+    }
+    return by_rule, by_level, by_group, figures
+
+
+# --- agents ---------------------------------------------------------------------------------
+
+
+def agents(session: Session, scope: Scope) -> Table:
+    p, where = scope.period, scope.filter.where()
+    replies = (
+        select(func.count())
+        .where(Message.ticket_id == Ticket.id, Message.kind == MessageKind.REPLY)
+        .scalar_subquery()
+    )
+    first_contact = and_(Ticket.sla_cycle == 0, replies == 1)
+    handled = session.execute(
+        select(
+            Agent.login,
+            func.count(),
+            func.coalesce(func.sum(case((first_contact, 1), else_=0)), 0),
+        )
+        .select_from(Ticket)
+        .join(Agent, Agent.id == Ticket.assignee_id)
+        .where(where, _in(Ticket.resolved_at, p))
+        .group_by(Agent.login)
+    ).all()
+    load = session.execute(
+        select(Agent.login, func.count())
+        .select_from(Ticket)
+        .join(Agent, Agent.id == Ticket.assignee_id)
+        .where(where, Ticket.status.in_(ACTIVE_STATUSES))
+        .group_by(Agent.login)
+    ).all()
+    src = (
+        select(Agent.login.label("k"), working_seconds("first_response").label("v"))
+        .select_from(Ticket)
+        .join(Agent, Agent.id == Ticket.assignee_id)
+        .join(TicketEvent, and_(TicketEvent.ticket_id == Ticket.id, met_event("first_response")))
+        .where(where, _in(Ticket.first_response_at, p))
+    )
+    medians = percentiles(session, src, (0.5,))
+    done = {k: (n, int(f)) for k, n, f in handled}
+    open_load = dict(load)
+    table = Table(
+        "agents", ["agent", "handled", "first_contact", "fcr_pct", "frt_median_working_s", "open"]
+    )
+    logins = sorted(
+        set(done) | set(open_load) | set(medians), key=lambda k: (-done.get(k, (0,))[0], k)
+    )
+    for login in logins:
+        n, fcr = done.get(login, (0, 0))
+        table.add(
+            [
+                login,
+                n,
+                fcr,
+                pct(fcr, n),
+                seconds((medians.get(login) or [None])[0]),
+                open_load.get(login, 0),
+            ],
+            Drill(time_field="resolved_at", start=p.start, end=p.end, assignee=login),
+        )
+    return table
+
+
+# --- satisfaction ----------------------------------------------------------------------------
+
+
+def csat(session: Session, scope: Scope) -> tuple[Table, Table, dict[str, Any]]:
+    p, where = scope.period, scope.filter.where()
+    answered = and_(where, Ticket.csat_score.is_not(None), _in(Ticket.csat_at, p))
+    dist = dict(
+        session.execute(
+            select(Ticket.csat_score, func.count()).where(answered).group_by(Ticket.csat_score)
+        ).all()
+    )
+    avg = session.scalar(select(func.avg(Ticket.csat_score)).where(answered))
+    sent = session.scalar(
+        select(func.count())
+        .select_from(Outbox)
+        .join(Ticket, Ticket.id == Outbox.ticket_id)
+        .where(where, Outbox.kind == "survey", _in(Outbox.created_at, p))
+    )
+    responses = sum(dist.values())
+    table = Table("csat", ["score", "responses", "share_pct"])
+    for score in range(5, 0, -1):
+        n = dist.get(score, 0)
+        table.add(
+            [score, n, pct(n, responses)],
+            Drill(time_field="csat_at", start=p.start, end=p.end),
+        )
+    comments = Table("comments", ["ticket", "score", "at", "comment"])
+    for key, score, at, comment in session.execute(
+        select(Ticket.key, Ticket.csat_score, Ticket.csat_at, Ticket.csat_comment)
+        .where(answered, Ticket.csat_comment.is_not(None), Ticket.csat_comment != literal(""))
+        .order_by(Ticket.csat_at.desc(), Ticket.id.desc())
+        .limit(scope.top)
+    ):
+        comments.add([key, score, at, comment])
+    figures = {
+        "csat_avg": None if avg is None else round(float(avg), 2),
+        "csat_responses": responses,
+        "surveys_sent": int(sent or 0),
+        "csat_response_rate_pct": pct(responses, int(sent or 0)),
+    }
+    return table, comments, figures

@@ -1,0 +1,251 @@
+"""Streaming writers for report rows: CSV, JSON, JSON Lines, XLSX and Markdown.
+
+Each writer takes the column names and an iterator of rows and writes as it reads, so an
+export of any size runs in constant memory (XLSX through xlsxwriter's constant-memory mode).
+Values are written the same way everywhere: timestamps ISO 8601 UTC (`2026-11-23T09:30:00Z`),
+enums by value, text UTF-8 with terminal control characters removed. In CSV and XLSX a text
+cell that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or
+a carriage return) is neutralised with a leading apostrophe, and xlsxwriter never turns
+strings into formulas, numbers or links. CSV may start with a UTF-8 BOM for Excel.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import enum
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from tui_helpdesk.reports.periods import iso
+from tui_helpdesk.text import clean
+
+
+class Format(enum.StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    JSONL = "jsonl"
+    XLSX = "xlsx"
+    MD = "md"
+
+    @property
+    def content_type(self) -> str:
+        return _CONTENT_TYPES[self]
+
+
+_CONTENT_TYPES = {
+    Format.CSV: "text/csv",
+    Format.JSON: "application/json",
+    Format.JSONL: "application/x-ndjson",
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Format.MD: "text/markdown",
+}
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_START)
+XLSX_SHEET = "report"
+
+
+# Characters `clean()` would touch: text without any is written as it is (the common case,
+# checked with one search instead of cleaning every cell).
+_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _text(cell: str) -> str:
+    return clean(cell) if _SUSPECT.search(cell) else cell
+
+
+def value(cell: Any) -> Any:
+    """A cell as data: timestamps ISO UTC, enums by value, text cleaned."""
+    kind = type(cell)
+    if kind is str:
+        return _text(cell)
+    if cell is None or kind is int or kind is float or kind is bool:
+        return cell
+    if isinstance(cell, datetime):
+        return iso(cell)
+    if isinstance(cell, enum.Enum):
+        return cell.value
+    if isinstance(cell, str):
+        return _text(cell)
+    return cell
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _sheet_text(cell: Any) -> Any:
+    """A cell for CSV: text neutralised, booleans as true/false, None empty."""
+    kind = type(cell)
+    if kind is str:
+        text = _text(cell)
+        return "'" + text if text[:1] in _FORMULA_FIRST and text else text
+    if cell is None:
+        return ""
+    if kind is bool:
+        return "true" if cell else "false"
+    if kind is int or kind is float:
+        return cell
+    return _sheet_text(value(cell))
+
+
+def write_csv(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    out: BinaryIO,
+    *,
+    bom: bool = False,
+    safe: Collection[str] = (),
+) -> int:
+    """CSV, RFC 4180 quoting. `safe` names columns that need no conversion (numbers, ISO
+    text and enum values the query made itself): only the others are looked at per row."""
+    if bom:
+        out.write(codecs.BOM_UTF8)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    check = [i for i, name in enumerate(columns) if name not in safe]
+    convert = _sheet_text
+    n = 0
+    try:
+        writer = csv.writer(text)
+        writer.writerow(columns)
+        if len(check) == len(columns):
+            for row in rows:
+                writer.writerow([convert(c) for c in row])
+                n += 1
+        else:
+            for row in rows:
+                cells = list(row)
+                for i in check:
+                    cells[i] = convert(cells[i])
+                writer.writerow(cells)
+                n += 1
+        text.flush()
+    finally:
+        text.detach()
+    return n
+
+
+def _json_row(columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+    return {c: value(v) for c, v in zip(columns, row, strict=True)}
+
+
+def write_jsonl(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: BinaryIO) -> int:
+    n = 0
+    for row in rows:
+        out.write(json.dumps(_json_row(columns, row), ensure_ascii=False).encode() + b"\n")
+        n += 1
+    return n
+
+
+def write_json(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: BinaryIO) -> int:
+    """A JSON array of objects, written one object at a time."""
+    out.write(b"[")
+    n = 0
+    for row in rows:
+        out.write(
+            (b",\n" if n else b"\n")
+            + json.dumps(_json_row(columns, row), ensure_ascii=False).encode()
+        )
+        n += 1
+    out.write(b"\n]\n" if n else b"]\n")
+    return n
+
+
+def _md_cell(cell: Any) -> str:
+    cell = value(cell)
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    text = clean(str(cell), single_line=True)
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def write_md(columns: Sequence[str], rows: Iterable[Sequence[Any]], out: BinaryIO) -> int:
+    out.write(("| " + " | ".join(columns) + " |\n").encode())
+    out.write(("|" + "|".join("---" for _ in columns) + "|\n").encode())
+    n = 0
+    for row in rows:
+        out.write(("| " + " | ".join(_md_cell(c) for c in row) + " |\n").encode())
+        n += 1
+    return n
+
+
+def write_xlsx(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], out: BinaryIO | str | os.PathLike[str]
+) -> int:
+    """An XLSX workbook of one sheet. To a path directly; to a stream through a temporary
+    file (a zip file is assembled at the end, after the rows are on disk)."""
+    import xlsxwriter  # imported here: only XLSX exports need it
+
+    if isinstance(out, (str, os.PathLike)):
+        return _xlsx(xlsxwriter, columns, rows, os.fspath(out))
+    with tempfile.TemporaryDirectory(prefix="helpdesk-xlsx-") as tmp:
+        path = os.path.join(tmp, "report.xlsx")
+        n = _xlsx(xlsxwriter, columns, rows, path)
+        with open(path, "rb") as produced:
+            shutil.copyfileobj(produced, out)
+    return n
+
+
+def _xlsx(xlsxwriter: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]], path: str) -> int:
+    book = xlsxwriter.Workbook(
+        path,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    try:
+        sheet = book.add_worksheet(XLSX_SHEET)
+        bold = book.add_format({"bold": True})
+        for col, name in enumerate(columns):
+            sheet.write_string(0, col, name, bold)
+        n = 0
+        for n, row in enumerate(rows, start=1):
+            for col, cell in enumerate(row):
+                cell = value(cell)
+                if cell is None:
+                    continue
+                if isinstance(cell, bool):
+                    sheet.write_boolean(n, col, cell)
+                elif isinstance(cell, (int, float)):
+                    sheet.write_number(n, col, cell)
+                else:
+                    sheet.write_string(n, col, neutralise(str(cell)))
+    finally:
+        book.close()
+    return n
+
+
+def write(
+    fmt: Format,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    out: BinaryIO,
+    *,
+    bom: bool = False,
+    safe: Collection[str] = (),
+) -> int:
+    """Write the rows in `fmt` to a binary stream; returns how many rows were written.
+    `safe`: columns whose values need no conversion for CSV (see `write_csv`)."""
+    if fmt is Format.CSV:
+        return write_csv(columns, rows, out, bom=bom, safe=safe)
+    if fmt is Format.JSON:
+        return write_json(columns, rows, out)
+    if fmt is Format.JSONL:
+        return write_jsonl(columns, rows, out)
+    if fmt is Format.XLSX:
+        return write_xlsx(columns, rows, out)
+    return write_md(columns, rows, out)

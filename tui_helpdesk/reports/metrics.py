@@ -1,0 +1,397 @@
+"""Volume, response times and SLA compliance, split by time bucket or ticket dimension.
+
+Definitions (all over tickets matching the report's filter, merged tickets left out):
+- created / resolved / closed: tickets whose `created_at` / `resolved_at` / `closed_at` (the
+  last resolution or closing) falls in the period; reopened: reopen events in the period;
+  backlog: tickets created before the period's end and not resolved or closed by then
+  (as their last resolution tells it);
+- first response times: tickets first answered in the period; resolution times: tickets
+  resolved in the period. Wall time from creation; working time as the SLA clock counted it
+  (`sql.working_seconds`), for tickets that have a clock;
+- SLA compliance: of the clocks met in the period (first answers, resolutions), the share
+  not breached; at risk now: running deadlines within `at_risk_within` of `now` (the queue's
+  "at risk"), overdue now: running deadlines already past.
+Every figure is one aggregate query (or a percentile query) per table: nothing loads tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, select, true
+from sqlalchemy.orm import Session
+
+from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind
+from tui_helpdesk.reports.model import Drill, Scope, Table, pct, seconds
+from tui_helpdesk.reports.periods import Bucket, Grouping, buckets
+from tui_helpdesk.reports.sql import (
+    bucket_index,
+    dimension,
+    key_label,
+    met_event,
+    percentiles,
+    with_joins,
+    working_seconds,
+)
+from tui_helpdesk.store.functions import elapsed_seconds
+from tui_helpdesk.store.models import Ticket, TicketEvent
+
+BY_KEY = literal_column("k")  # GROUP BY the select's first column, by its label
+
+
+class Keyed:
+    """Selects split by the scope's grouping: `select(k, ...)` from tickets (or events
+    joined to tickets) where a timestamp column lies in the period, `k` being the bucket
+    index or the dimension value."""
+
+    def __init__(self, session: Session, scope: Scope) -> None:
+        self.session = session
+        self.scope = scope
+        self.buckets: list[Bucket] = (
+            buckets(scope.period, scope.grouping) if scope.grouping.is_time else []
+        )
+
+    def select(
+        self,
+        time_col: Any,
+        *columns: Any,
+        events: bool = False,
+        where: ColumnElement[bool] | None = None,
+    ) -> Any:
+        scope = self.scope
+        if scope.grouping.is_time:
+            key: Any = bucket_index(time_col, self.buckets)
+            stmt = self._base(select(key.label("k"), *columns), events)
+        else:
+            key, joins = dimension(scope.grouping)
+            stmt = with_joins(self._base(select(key.label("k"), *columns), events), joins)
+        stmt = stmt.where(time_col >= scope.period.start, time_col < scope.period.end)
+        return stmt.where(scope.filter.where(), where if where is not None else true())
+
+    @staticmethod
+    def _base(stmt: Any, events: bool) -> Any:
+        if events:
+            return stmt.select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        return stmt.select_from(Ticket)
+
+    def counts(self, time_col: Any, **kw: Any) -> dict[Hashable, int]:
+        stmt = self.select(time_col, func.count(), **kw).group_by(BY_KEY)
+        return {k: n for k, n in self.session.execute(stmt)}
+
+    def keys(self, *found: dict[Hashable, Any]) -> list[Hashable]:
+        """Row keys in order: every bucket for a time grouping, else the values found,
+        the largest first (by the first mapping), then by name."""
+        if self.scope.grouping.is_time:
+            return [b.index for b in self.buckets]
+        seen: set[Hashable] = set()
+        for mapping in found:
+            seen.update(mapping)
+        first = found[0] if found else {}
+        return sorted(seen, key=lambda k: (-_num(first.get(k)), key_label(k)))
+
+    def label(self, key: Hashable) -> str:
+        if self.scope.grouping.is_time:
+            return self.buckets[int(key)].label  # type: ignore[call-overload]
+        return key_label(key)
+
+    def drill(self, key: Hashable, time_field: str, **extra: Any) -> Drill:
+        """The tickets behind one row: its bucket's window, or the period and its value."""
+        scope = self.scope
+        start, end = scope.period.start, scope.period.end
+        narrowed: dict[str, Any] = {}
+        if scope.grouping.is_time:
+            bucket = self.buckets[int(key)]  # type: ignore[call-overload]
+            start, end = bucket.start, bucket.end
+        elif key is not None:
+            narrowed = _drill_dimension(scope.grouping, key_label(key))
+        f = scope.filter
+        base: dict[str, Any] = {
+            "group": f.group,
+            "assignee": f.agent,
+            "priorities": (f.priority.value,) if f.priority else (),
+            "organization": f.organization,
+            "segment": f.segment,
+            "category": f.category,
+            "channel": f.channel.value if f.channel else None,
+        }
+        base.update(narrowed)
+        base.update(extra)
+        return Drill(time_field=time_field, start=start, end=end, **base)
+
+
+def _num(value: Any) -> float:
+    """A row's size for ordering: a count, or the first of a tuple of counts."""
+    if isinstance(value, tuple):
+        value = value[0] if value else 0
+    return float(value or 0)
+
+
+def _drill_dimension(grouping: Grouping, value: str) -> dict[str, Any]:
+    name = {
+        Grouping.GROUP: "group",
+        Grouping.AGENT: "assignee",
+        Grouping.CATEGORY: "category",
+        Grouping.ORGANIZATION: "organization",
+        Grouping.SEGMENT: "segment",
+        Grouping.CHANNEL: "channel",
+    }.get(grouping)
+    if grouping is Grouping.PRIORITY:
+        return {"priorities": (value,)}
+    if name is None:
+        return {}
+    if name == "assignee" and value == "(none)":
+        return {"assignee": "none"}
+    return {name: value}
+
+
+# --- volume ---------------------------------------------------------------------------------
+
+
+def volume(session: Session, scope: Scope) -> tuple[Table, Table, dict[str, int], list[Bucket]]:
+    """Created, resolved, closed, reopened per row; the channel mix; period totals."""
+    keyed = Keyed(session, scope)
+    created = keyed.counts(Ticket.created_at)
+    resolved = keyed.counts(Ticket.resolved_at)
+    closed = keyed.counts(Ticket.closed_at)
+    reopened = keyed.counts(
+        TicketEvent.at, events=True, where=TicketEvent.kind == EventKind.REOPENED
+    )
+    table = Table("volume", ["key", "created", "resolved", "closed", "reopened"])
+    for key in keyed.keys(created, resolved, closed, reopened):
+        table.add(
+            [
+                keyed.label(key),
+                created.get(key, 0),
+                resolved.get(key, 0),
+                closed.get(key, 0),
+                reopened.get(key, 0),
+            ],
+            keyed.drill(key, "created_at"),
+        )
+    mix = channel_mix(session, scope)
+    totals = {
+        "created": sum(created.values()),
+        "resolved": sum(resolved.values()),
+        "closed": sum(closed.values()),
+        "reopened": sum(reopened.values()),
+        "backlog": backlog(session, scope),
+    }
+    return table, mix, totals, keyed.buckets
+
+
+def channel_mix(session: Session, scope: Scope) -> Table:
+    p = scope.period
+    rows = session.execute(
+        select(Ticket.channel, func.count())
+        .where(scope.filter.where(), Ticket.created_at >= p.start, Ticket.created_at < p.end)
+        .group_by(Ticket.channel)
+        .order_by(func.count().desc(), Ticket.channel)
+    ).all()
+    total = sum(n for _, n in rows)
+    table = Table("channels", ["channel", "created", "share_pct"])
+    for channel, n in rows:
+        table.add(
+            [key_label(channel), n, pct(n, total)],
+            Drill(start=p.start, end=p.end, channel=key_label(channel)),
+        )
+    return table
+
+
+def backlog(session: Session, scope: Scope) -> int:
+    """Tickets open at the period's end (created before it, not resolved or closed by it)."""
+    end = scope.period.end
+    done = func.coalesce(Ticket.resolved_at, Ticket.closed_at)
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                scope.filter.where(),
+                Ticket.created_at < end,
+                (done.is_(None)) | (done >= end),
+            )
+        )
+        or 0
+    )
+
+
+# --- response times ------------------------------------------------------------------------
+
+RESPONSE_COLUMNS = [
+    "key",
+    "first_responses",
+    "frt_median_working_s",
+    "frt_p90_working_s",
+    "frt_mean_working_s",
+    "frt_median_s",
+    "frt_p90_s",
+    "frt_mean_s",
+    "resolutions",
+    "rt_median_working_s",
+    "rt_p90_working_s",
+    "rt_mean_working_s",
+    "rt_median_s",
+    "rt_p90_s",
+    "rt_mean_s",
+]
+
+
+def _clock_figures(
+    session: Session, keyed: Keyed, clock: str
+) -> tuple[dict[Hashable, int], dict[Hashable, list[float | None]]]:
+    """Per key: how many tickets reached the clock's goal in the period, and [median, p90,
+    mean] of the working time, then of the wall time, it took."""
+    at = Ticket.first_response_at if clock == "first_response" else Ticket.resolved_at
+    wall = elapsed_seconds(at, Ticket.created_at)
+    rows = session.execute(keyed.select(at, func.count(), func.avg(wall)).group_by(BY_KEY)).all()
+    counts = {r[0]: r[1] for r in rows}
+    wall_mean = {r[0]: r[2] for r in rows}
+    wall_p = percentiles(session, keyed.select(at, wall.label("v")))
+    ledger = and_(TicketEvent.ticket_id == Ticket.id, met_event(clock))
+    work_p = percentiles(
+        session, keyed.select(at, working_seconds(clock).label("v")).join(TicketEvent, ledger)
+    )
+    work_mean = dict(
+        session.execute(
+            keyed.select(at, func.avg(working_seconds(clock)))
+            .join(TicketEvent, ledger)
+            .group_by(BY_KEY)
+        ).all()
+    )
+    none: list[float | None] = [None, None]
+    figures = {
+        key: [
+            *(seconds(v) for v in work_p.get(key, none)),
+            seconds(work_mean.get(key)),
+            *(seconds(v) for v in wall_p.get(key, none)),
+            seconds(wall_mean[key]),
+        ]
+        for key in counts
+    }
+    return counts, figures
+
+
+def response(session: Session, scope: Scope) -> Table:
+    keyed = Keyed(session, scope)
+    fr_n, fr = _clock_figures(session, keyed, "first_response")
+    rt_n, rt = _clock_figures(session, keyed, "resolution")
+    table = Table("response", list(RESPONSE_COLUMNS))
+    empty: list[float | None] = [None] * 6
+    for key in keyed.keys(fr_n, rt_n):
+        table.add(
+            [
+                keyed.label(key),
+                fr_n.get(key, 0),
+                *fr.get(key, empty),
+                rt_n.get(key, 0),
+                *rt.get(key, empty),
+            ],
+            keyed.drill(key, "first_response_at"),
+        )
+    return table
+
+
+# --- SLA compliance ------------------------------------------------------------------------
+
+SLA_COLUMNS = [
+    "key",
+    "fr_measured",
+    "fr_in_time",
+    "fr_breached",
+    "fr_compliance_pct",
+    "res_measured",
+    "res_in_time",
+    "res_breached",
+    "res_compliance_pct",
+]
+
+
+def _compliance(session: Session, keyed: Keyed, clock: str) -> dict[Hashable, tuple[int, int]]:
+    at = Ticket.first_response_at if clock == "first_response" else Ticket.resolved_at
+    state = Ticket.first_response_state if clock == "first_response" else Ticket.resolution_state
+    flag = (
+        Ticket.first_response_breached if clock == "first_response" else Ticket.resolution_breached
+    )
+    rows = session.execute(
+        keyed.select(
+            at, func.count(), func.coalesce(func.sum(case((flag.is_(True), 1), else_=0)), 0)
+        )
+        .where(state == "met")
+        .group_by(BY_KEY)
+    )
+    return {k: (n, int(late)) for k, n, late in rows}
+
+
+def sla(session: Session, scope: Scope) -> tuple[Table, dict[str, Any]]:
+    keyed = Keyed(session, scope)
+    fr = _compliance(session, keyed, "first_response")
+    res = _compliance(session, keyed, "resolution")
+    table = Table("sla", list(SLA_COLUMNS))
+    zero = (0, 0)
+    for key in keyed.keys(fr, res):
+        (fn, fl), (rn, rl) = fr.get(key, zero), res.get(key, zero)
+        table.add(
+            [
+                keyed.label(key),
+                fn,
+                fn - fl,
+                fl,
+                pct(fn - fl, fn),
+                rn,
+                rn - rl,
+                rl,
+                pct(rn - rl, rn),
+            ],
+            keyed.drill(key, "first_response_at"),
+        )
+    fn, fl = (sum(v[i] for v in fr.values()) for i in (0, 1))
+    rn, rl = (sum(v[i] for v in res.values()) for i in (0, 1))
+    figures = {
+        "fr_compliance_pct": pct(fn - fl, fn),
+        "res_compliance_pct": pct(rn - rl, rn),
+        "breaches": fl + rl,
+        **live_risk(session, scope),
+    }
+    return table, figures
+
+
+def live_risk(session: Session, scope: Scope) -> dict[str, int]:
+    """Running deadlines at `now`: past (overdue) and within `at_risk_within` (at risk)."""
+    now = scope.now
+    if now is None:
+        return {"at_risk_now": 0, "overdue_now": 0}
+    active = and_(scope.filter.where(), Ticket.status.in_(ACTIVE_STATUSES))
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(case((Ticket.due_at <= now, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(
+                    case(
+                        (
+                            and_(Ticket.due_at > now, Ticket.due_at <= now + scope.at_risk_within),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+        ).where(active, Ticket.due_at.is_not(None), Ticket.due_at <= now + scope.at_risk_within)
+    ).one()
+    return {"overdue_now": int(row[0]), "at_risk_now": int(row[1])}
+
+
+def overall_medians(session: Session, scope: Scope) -> dict[str, float | None]:
+    """Median working first response and resolution over the whole period (the summary)."""
+    whole = Scope(scope.period, Grouping.SEGMENT, scope.filter, scope.now)
+    out: dict[str, float | None] = {}
+    for clock, name in (("first_response", "frt"), ("resolution", "rt")):
+        at = Ticket.first_response_at if clock == "first_response" else Ticket.resolved_at
+        src = (
+            select(literal(0).label("k"), working_seconds(clock).label("v"))
+            .select_from(Ticket)
+            .join(TicketEvent, and_(TicketEvent.ticket_id == Ticket.id, met_event(clock)))
+            .where(whole.filter.where(), at >= whole.period.start, at < whole.period.end)
+        )
+        found = percentiles(session, src, (0.5,)).get(0)
+        out[f"{name}_median_working_s"] = seconds(found[0]) if found else None
+    return out

@@ -1,0 +1,183 @@
+"""What a report is, whatever its kind: key figures, tables of rows, and for each row the
+tickets behind it (a `Drill`), as plain data the CLI, the exporters, the mail and the console
+all render. Timestamps inside are aware UTC datetimes; durations are seconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from tui_helpdesk.reports.periods import Bucket, Grouping, Period, iso
+from tui_helpdesk.reports.sql import ReportFilter
+
+
+class Kind(enum.StrEnum):
+    SUMMARY = "summary"
+    VOLUME = "volume"
+    RESPONSE = "response"
+    SLA = "sla"
+    CUSTOMERS = "customers"
+    CATEGORIES = "categories"
+    ESCALATIONS = "escalations"
+    AGENTS = "agents"
+    CSAT = "csat"
+    TICKETS = "tickets"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report is asked about: the period, how rows are split, which tickets, and `now`
+    (for what is true now: open load, at-risk clocks)."""
+
+    period: Period
+    grouping: Grouping
+    filter: ReportFilter = field(default_factory=ReportFilter)
+    now: datetime | None = None
+    at_risk_within: timedelta = timedelta(hours=1)
+    top: int = 10
+
+
+@dataclass(frozen=True)
+class Drill:
+    """The tickets behind a figure, in the terms of the queue's `TicketFilter` (same field
+    names: statuses, group, assignee, priorities, organization, category, channel, tag) plus
+    what it lacks: a time window on one timestamp column and a breached clock.
+    `services.reports.drill_tickets` lists them; the console opens them as a queue view."""
+
+    time_field: str = "created_at"  # created_at, first_response_at, resolved_at, closed_at
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: tuple[str, ...] = ()  # empty: any status
+    group: str | None = None
+    assignee: str | None = None  # a login, or "none"
+    priorities: tuple[str, ...] = ()
+    organization: str | None = None
+    segment: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    tag: str | None = None
+    breached: str | None = None  # "first_response" or "resolution"
+
+    def doc(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value in (None, (), ""):
+                continue
+            out[f.name] = iso(value) if isinstance(value, datetime) else value
+        return out
+
+
+@dataclass
+class Table:
+    """Rows under stable column names; `drills[i]` is the tickets behind row i (or None)."""
+
+    name: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    drills: list[Drill | None] = field(default_factory=list)
+
+    def add(self, row: list[Any], drill: Drill | None = None) -> None:
+        self.rows.append(row)
+        self.drills.append(drill)
+
+    def column(self, name: str) -> list[Any]:
+        i = self.columns.index(name)
+        return [row[i] for row in self.rows]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A key figure, with the previous period's value for a trend arrow."""
+
+    name: str
+    value: float | int | None
+    previous: float | int | None = None
+    unit: str = ""  # "", "s", "%"
+    better: str = "up"  # which way is good: "up", "down"
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None or self.previous == 0:
+            return None
+        return round((self.value - self.previous) * 100.0 / abs(self.previous), 1)
+
+    @property
+    def trend(self) -> str:
+        if self.value is None or self.previous is None or self.value == self.previous:
+            return "flat"
+        return "up" if self.value > self.previous else "down"
+
+
+@dataclass
+class Report:
+    kind: Kind
+    scope: Scope
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+    def figure(self, name: str) -> Figure:
+        for figure in self.figures:
+            if figure.name == name:
+                return figure
+        raise KeyError(name)
+
+    @property
+    def main(self) -> Table:
+        """The table an export writes (the first)."""
+        return self.tables[0]
+
+    def doc(self) -> dict[str, Any]:
+        """The report as one JSON document: stable keys, ISO 8601 UTC timestamps."""
+        return {
+            "kind": self.kind.value,
+            "period": self.scope.period.doc(),
+            "grouping": self.scope.grouping.value,
+            "filters": self.scope.filter.doc(),
+            "figures": [
+                {
+                    "name": f.name,
+                    "value": f.value,
+                    "previous": f.previous,
+                    "change_pct": f.change,
+                    "trend": f.trend,
+                    "unit": f.unit,
+                }
+                for f in self.figures
+            ],
+            "tables": {
+                t.name: [
+                    {c: cell(v) for c, v in zip(t.columns, row, strict=True)} for row in t.rows
+                ]
+                for t in self.tables
+            },
+        }
+
+
+def cell(value: Any) -> Any:
+    """A value as exports write it: timestamps ISO 8601 UTC, enums by value."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def pct(part: int | None, whole: int | None) -> float | None:
+    if not whole:
+        return None
+    return round((part or 0) * 100.0 / whole, 1)
+
+
+def seconds(value: object) -> float | None:
+    return None if value is None else round(float(value), 1)  # type: ignore[arg-type]
