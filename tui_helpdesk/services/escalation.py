@@ -47,7 +47,8 @@ from tui_helpdesk.rules.escalation import (
 )
 from tui_helpdesk.rules.triggers import Due
 from tui_helpdesk.services import ticket_changes, tickets
-from tui_helpdesk.services.audit import batched_events, record
+from tui_helpdesk.services.audit import record
+from tui_helpdesk.services.batching import batched_inserts
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.directory import get_group
 from tui_helpdesk.services.errors import InvalidTransition, ServiceError, ValidationError
@@ -190,13 +191,13 @@ def _claim(session: Session, rows: list[dict[str, object]]) -> set[tuple[int, st
     if not rows:
         return set()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # One statement compiled once (and cached), its rows sent in multi-row pages.
     statement = (
         insert(Escalation)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["ticket_id", "rule", "cycle"])
         .returning(Escalation.ticket_id, Escalation.rule)
     )
-    return {(ticket_id, rule) for ticket_id, rule in session.execute(statement)}
+    return {(ticket_id, rule) for ticket_id, rule in session.execute(statement, rows)}
 
 
 def _fire(
@@ -409,7 +410,7 @@ def _escalate_all(
         for item in plans[ticket.id][0]
     ]
     won = _claim(session, claims)
-    with session.no_autoflush, batched_events(session):
+    with session.no_autoflush, batched_inserts(session):
         for ticket in page:
             due, breaches = plans[ticket.id]
             try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.rules.escalation import NotifyTarget
@@ -57,6 +57,16 @@ def recipients(ticket: Ticket, to: NotifyTarget | str) -> list[str]:
     return sorted({address.lower() for address in found if address})
 
 
+# The Message-IDs of a ticket's earlier notifications, newest first: built once (a batch
+# job notifies thousands of times).
+_EARLIER = (
+    select(Outbox.message_id)
+    .where(Outbox.ticket_id == bindparam("ticket"), Outbox.kind == bindparam("kind"))
+    .order_by(Outbox.id.desc())
+    .limit(MAX_REFERENCES)
+)
+
+
 def notify(
     session: Session,
     ticket: Ticket,
@@ -78,14 +88,7 @@ def notify(
             .template_set()
             .render("notify", template_values(session, ticket, title=subject, body=body))
         )
-        earlier = list(
-            session.scalars(
-                select(Outbox.message_id)
-                .where(Outbox.ticket_id == ticket.id, Outbox.kind == kind)
-                .order_by(Outbox.id.desc())
-                .limit(MAX_REFERENCES)
-            )
-        )[::-1]
+        earlier = list(session.scalars(_EARLIER, {"ticket": ticket.id, "kind": kind}))[::-1]
     thread = Thread(earlier[-1], " ".join(earlier)) if earlier else Thread(None, None)
     return queue(
         session,

@@ -25,6 +25,7 @@ from sqlalchemy import Text, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import MessageKind, OutboxState, Status
+from tui_helpdesk.services.batching import add_row
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.templates import TemplateSet, builtin_templates, load_templates
 from tui_helpdesk.store.models import Message, Outbox, Ticket
@@ -201,7 +202,7 @@ def queue(
         attempts=0,
         next_attempt_at=now,
     )
-    session.add(row)
+    add_row(session, row)
     return row
 
 

@@ -25,6 +25,7 @@ from tui_helpdesk.rules.numbering import format_key
 from tui_helpdesk.rules.workflow import allowed_targets, can_transition
 from tui_helpdesk.services.assignment import RULE as ASSIGN_RULE
 from tui_helpdesk.services.assignment import assigns_automatically, pick_assignee
+from tui_helpdesk.services.batching import add_row
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.directory import (
@@ -438,7 +439,7 @@ def write_note(
         body=_clean_body(body),
         created_at=now,
     )
-    session.add(message)
+    add_row(session, message)  # with a batch job's other rows, when it writes in batches
     # A note written by a rule says what it wrote in the history (an agent's note is in the
     # thread, next to the history, in its author's own words).
     record(
