@@ -37,6 +37,7 @@ BENCHMARK_MODULES = (
     "bench.benchmarks.search",
     "bench.benchmarks.mail",
     "bench.benchmarks.outbox",
+    "bench.benchmarks.console",
     "bench.benchmarks.reports",
 )
 GENERATOR_FILES = (

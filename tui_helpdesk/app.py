@@ -1,10 +1,14 @@
 """The console: a Textual App that opens on the queue.
 
-Owns only what is console-wide: the modes (the queue is the home mode, then knowledge;
-later customers and reports), the global bindings (quit, help, `f1`/`f2` to switch mode,
-`f3` for the new-ticket form of a caller),
-the theme and keymap from the settings, and the header naming the desk and the agent.
-Screens do their own loading.
+Owns only what is console-wide: the modes (the queue is the home mode, then knowledge,
+customers and reports), the global bindings (quit, help, `f1`/`f2`/`f4`/`f5` to switch mode,
+`f3` for the new-ticket form of a caller), the command palette's console-wide entries
+(`ctrl+p`: go to a ticket by number, views, modes), the theme and keymap from the settings,
+and the header naming the desk and the agent. Screens do their own loading.
+
+Live refresh: a plain daemon thread waits on a `store.changes.DeskWatcher` (never the UI
+thread) and posts `DeskChanged` to the active screen when someone commits; when the
+watcher's connection fails, a banner says so on the active screen until it comes back.
 
 `run()` is the entry point the CLI imports lazily, so the headless commands never import
 Textual.
@@ -12,33 +16,45 @@ Textual.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import importlib.util
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import HelpPanel
 from textual.worker import get_current_worker
 
 from tui_helpdesk.config import Settings
-from tui_helpdesk.screens.context import ConsoleContext
+from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
 from tui_helpdesk.screens.knowledge import KnowledgeScreen
 from tui_helpdesk.screens.new_ticket import NewTicketScreen
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import views
 from tui_helpdesk.services.errors import ServiceError
-from tui_helpdesk.services.views import Profile, Store
+from tui_helpdesk.services.saved_views import views_path
+from tui_helpdesk.services.views import DrillView, Profile, Store, View
+from tui_helpdesk.store.changes import DeskWatcher, WatchLost, notify_on_commit
+from tui_helpdesk.widgets.banner import ConnectionBanner
+from tui_helpdesk.widgets.palette import GoToTicket
 
 DEFAULT_THEME = "textual-dark"
 FEW_COLOURS_THEME = "ansi-dark"  # the terminal's own 16 colours
 # Names the config may use for themes Textual spells differently.
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
+WATCH_SLICE = 0.5  # seconds the watcher blocks at a time (and so how soon it stops)
+RETRY_AFTER = 2.0  # seconds between two tries to reach a lost database
 
 
 class HelpdeskApp(App[None]):
@@ -58,16 +74,22 @@ class HelpdeskApp(App[None]):
             tooltip="Knowledge base",
             id="app.mode.knowledge",
         ),
-        # Not in the footer: the queue's and the ticket's are full at 80 columns (help lists it).
+        Binding("f4", "switch_mode('customers')", "Customers", show=False, id="app.mode.customers"),
+        Binding("f5", "switch_mode('reports')", "Reports", show=False, id="app.mode.reports"),
+        # Last in the footer: where the screen's own keys leave no room, it is cut off first
+        # (help and the palette list it).
         Binding(
             "f3",
             "new_ticket",
-            "New ticket",
+            "New",
             tooltip="New ticket for a caller",
-            show=False,
             id="app.new_ticket",
         ),
     ]
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
+        *App.COMMANDS,
+        GoToTicket,
+    }
 
     @dataclass
     class ProfileLoaded(Message):
@@ -77,6 +99,16 @@ class HelpdeskApp(App[None]):
     class ProfileFailed(Message):
         error: str
 
+    @dataclass
+    class DatabaseLost(Message):
+        error: str
+
+    class DatabaseBack(Message):
+        pass
+
+    class Changed(Message):
+        """From the watcher thread: forwarded to the active screen as `DeskChanged`."""
+
     def __init__(
         self,
         store: Store,
@@ -85,6 +117,7 @@ class HelpdeskApp(App[None]):
         *,
         page_size: int = 100,
         clock: Callable[[], datetime] | None = None,
+        live: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -94,22 +127,92 @@ class HelpdeskApp(App[None]):
             page_size=max(1, min(page_size, views.MAX_PAGE)),
             timezone=settings.timezone if settings else None,
             clock=clock,
+            views_file=views_path(settings.config_path) if settings else None,
         )
         self.add_mode("queue", lambda: QueueScreen(self.context))
         self.add_mode("knowledge", lambda: KnowledgeScreen(self.context))
+        for name, screen in _extra_modes():
+            self.add_mode(name, partial(screen, self.context))
         self.sub_title = login
         self.profile: Profile | None = None
+        self.live = live
+        self.database_error: str | None = None  # set while the database is unreachable
+        self._stop_watching = threading.Event()
+        self._watcher: threading.Thread | None = None
+        if live:
+            notify_on_commit(store)  # this console's own writes wake the others at once
 
     def on_mount(self) -> None:
         self._apply_settings()
         self._load_profile()
+        if self.live:
+            self._watcher = threading.Thread(target=self._watch, name="desk-watcher", daemon=True)
+            self._watcher.start()
+
+    def on_unmount(self) -> None:
+        self._stop_watching.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=WATCH_SLICE * 4)
+
+    # --- live refresh ----------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """The watcher thread: blocks on the database's change signal, posts what it sees."""
+        watcher = DeskWatcher(self.context.store)
+        lost = False
+        first = True
+        try:
+            while not self._stop_watching.is_set():
+                try:
+                    changed = watcher.wait(WATCH_SLICE)
+                except WatchLost as exc:
+                    lost = True
+                    self.post_message(self.DatabaseLost(str(exc)))
+                    self._stop_watching.wait(RETRY_AFTER)
+                    continue
+                if lost:
+                    lost = False
+                    self.post_message(self.DatabaseBack())
+                elif changed and not first:
+                    self.post_message(self.Changed())
+                first = False
+        finally:
+            watcher.close()
+
+    def on_helpdesk_app_changed(self, _message: Changed) -> None:
+        self.screen.post_message(DeskChanged())
+
+    def on_helpdesk_app_database_lost(self, message: DatabaseLost) -> None:
+        self.database_error = message.error
+        banners = self.screen.query(ConnectionBanner)
+        if banners:
+            for banner in banners:
+                banner.show_error(message.error)
+        else:
+            self.screen.mount(ConnectionBanner(message.error))
+
+    def on_helpdesk_app_database_back(self, _message: DatabaseBack) -> None:
+        self.database_error = None
+        for screen in self._all_screens():
+            for banner in screen.query(ConnectionBanner):
+                banner.remove()
+        self.notify("database reachable again", title="Database")
+        self.screen.post_message(DeskChanged())
+
+    def _all_screens(self) -> Iterable[Screen[object]]:
+        seen: list[Screen[object]] = list(self.screen_stack)
+        for stack in self._screen_stacks.values():
+            seen += [s for s in stack if s not in seen]
+        return seen
 
     def _apply_settings(self) -> None:
         wanted = self.settings.theme if self.settings else DEFAULT_THEME
         wanted = THEME_ALIASES.get(wanted, wanted)
         if wanted == DEFAULT_THEME and self.console.color_system in ("standard", "windows"):
             wanted = FEW_COLOURS_THEME  # 8/16-colour terminal: keep to its own palette
-        if wanted in self.available_themes:
+        if wanted == self.theme:
+            pass  # setting it again would restyle every widget for nothing
+        elif wanted in self.available_themes:
             self.theme = wanted
         else:
             self.notify(
@@ -151,7 +254,8 @@ class HelpdeskApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_mode":
-            return parameters[0] != self.current_mode  # the key of the mode you are in hides
+            # The key of the mode you are in hides, and so do modes this console lacks.
+            return parameters[0] != self.current_mode and parameters[0] in self._modes
         if action == "new_ticket":
             return not isinstance(self.screen, NewTicketScreen)  # one form at a time
         return True
@@ -161,13 +265,78 @@ class HelpdeskApp(App[None]):
         self.push_screen(NewTicketScreen(self.context))
 
     def action_open_ticket(self, ref: str) -> None:
-        """Open a ticket by "HD-12", "12" or "#12" (the queue's enter, later the palette)."""
+        """Open a ticket by "HD-12", "12" or "#12" (the queue's enter, the palette)."""
         self.push_screen(TicketScreen(self.context, ref))
+
+    def show_queue_view(self, name: str) -> None:
+        """The queue in view `name` (a `View` value or a saved view's), from anywhere."""
+
+        def show() -> None:
+            if isinstance(self.screen, QueueScreen):
+                self.screen.action_show_view(name)
+
+        if self.current_mode != "queue":
+            self.switch_mode("queue")
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, QueueScreen):
+            self.pop_screen()
+        self.call_after_refresh(show)
+
+    def on_reports_screen_drill_down(self, message: Message) -> None:
+        """Enter on a report's bar: its tickets as a queue view (until another is chosen)."""
+        drill = DrillView(message.title, message.drill)  # type: ignore[attr-defined]
+
+        def show() -> None:
+            if isinstance(self.screen, QueueScreen):
+                self.screen.show_drill(drill)
+
+        self.switch_mode("queue")
+        self.call_after_refresh(show)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands, then the console's: views, modes, new ticket."""
+        yield from super().get_system_commands(screen)
+        for view in View:
+            yield SystemCommand(
+                f"Queue: {view.label}",
+                f"Show the {view.label} view",
+                partial(self.show_queue_view, view.value),
+            )
+        yield SystemCommand("New ticket", "For a caller (f3)", self.action_new_ticket)
+        for mode, label in (("knowledge", "Knowledge base"), *MODE_LABELS):
+            if mode in self._modes and mode != self.current_mode:
+                yield SystemCommand(
+                    label, f"Switch to {label.lower()}", partial(self.switch_mode, mode)
+                )
+
+
+MODE_LABELS = (("customers", "Customers"), ("reports", "Reports"))
+
+
+# Modes whose screens other parts of the console provide: (mode, module, class).
+EXTRA_MODES = (
+    ("customers", "tui_helpdesk.screens.customers", "CustomersScreen"),
+    ("reports", "tui_helpdesk.screens.reports", "ReportsScreen"),
+)
+
+
+def _extra_modes() -> list[tuple[str, Callable[[ConsoleContext], Screen[object]]]]:
+    """The customers (f4) and reports (f5) screens, each registered once its module is
+    installed; a console without one simply has no such mode (its key stays hidden)."""
+    found = []
+    for mode, module, name in EXTRA_MODES:
+        if importlib.util.find_spec(module) is not None:
+            found.append((mode, getattr(importlib.import_module(module), name)))
+    return found
 
 
 def run(settings: Settings, login: str) -> None:
     """Open the console for `login` on the database of `settings` (blocks until quit)."""
-    store = Store(settings.database_url)
+    from tui_helpdesk.services.outgoing import mail_info
+
+    # As the CLI's store: mail written from the console (replies) goes out as the desk.
+    store = Store(
+        settings.database_url, info=mail_info(settings.mail.address, settings.mail.templates)
+    )
     try:
         HelpdeskApp(store, login, settings).run()
     finally:

@@ -3,6 +3,8 @@ and a way to wait until every worker has reported back."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -68,6 +70,9 @@ def make_ticket(
 
 
 def make_app(desk: Desk, login: str = "bob", **kwargs: object) -> RecordingApp:
+    """The App on the test desk. Live refresh is off unless asked for (`live=True`): a test
+    that writes behind an open screen expects the screen not to notice by itself."""
+    kwargs.setdefault("live", False)
     return RecordingApp(desk.store, login, clock=lambda: NOW, **kwargs)
 
 
@@ -93,3 +98,16 @@ def column(table: TicketTable, key: str) -> list[str]:
 
 def keys_shown(app: HelpdeskApp) -> list[str]:
     return column(table_of(app), "number")
+
+
+async def wait_for(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 2.0
+) -> float:
+    """Pause until `condition()` holds (live refresh comes from another thread); returns
+    the seconds it took, or fails after `timeout`."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        await pilot.pause(0.05)
+    return time.monotonic() - start

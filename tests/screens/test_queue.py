@@ -97,6 +97,9 @@ async def test_views_switch(desk_store: Desk, size: tuple[int, int]) -> None:
         await pilot.press("5")
         await settle(pilot)
         assert keys_shown(app) == [resolved]
+        await pilot.press("6")
+        await settle(pilot)
+        assert app.screen.view is View.BREACHING
         await pilot.press("v")  # wraps round to the first view
         await settle(pilot)
         assert app.screen.view is View.MY_OPEN
@@ -201,3 +204,119 @@ async def test_back_from_a_ticket_the_queue_is_fresh(
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert column(table_of(app), "priority") == ["urgent"]
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url="unused://",
+        config_path=tmp_path / "config.toml",
+        rules_path=tmp_path / "rules.toml",
+    )
+
+
+async def test_save_a_filter_as_a_view(
+    desk_store: Desk, size: tuple[int, int], tmp_path: Path
+) -> None:
+    from tui_helpdesk.services import saved_views
+
+    urgent = make_ticket(desk_store, "Server down", group="L1")
+    make_ticket(desk_store, "Printer offline", group="L1")
+    with desk_store.store.write() as session:
+        from tui_helpdesk.domain import Priority
+        from tui_helpdesk.services import ticket_changes
+
+        ticket_changes.change_priority(session, desk_store.admin, NOW, urgent, Priority.URGENT)
+    app = make_app(desk_store, settings=_settings(tmp_path))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("slash", *"priority:urgent group:L1", "enter")
+        await settle(pilot)
+        assert keys_shown(app) == [urgent]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press(*"Hot L1", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        assert screen.view.label == "Hot L1" and screen.filter_text == ""
+        assert keys_shown(app) == [urgent]
+        assert [t.id for t in screen.query(".tab.-current")] == ["tab-saved-0"]
+        found, problems = saved_views.load(tmp_path / "views.toml")
+        assert [v.name for v in found] == ["Hot L1"] and problems == []
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("7")  # the first saved view's key
+        await settle(pilot)
+        assert screen.view.label == "Hot L1"
+
+
+async def test_a_malformed_views_file_is_one_notice(
+    desk_store: Desk, size: tuple[int, int], tmp_path: Path
+) -> None:
+    (tmp_path / "views.toml").write_text('[[view]]\nname = "Odd"\nstatus = ["later"]\n')
+    make_ticket(desk_store, "Anything", assignee="bob")
+    app = make_app(desk_store, settings=_settings(tmp_path))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        warnings = [text for severity, text in app.notices if severity == "warning"]
+        assert len(warnings) == 1
+        assert "views.toml: view[0].status: unknown value 'later'" in warnings[0]
+        assert len(keys_shown(app)) == 1  # the console works on
+
+
+async def test_a_bad_filter_is_a_notice_and_no_stale_rows(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    make_ticket(desk_store, "Anything", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"priority:asap", "enter")
+        await settle(pilot)
+        errors = [text for severity, text in app.notices if severity == "error"]
+        assert errors == ["priority: unknown value 'asap' (one of low, normal, high, urgent)"]
+        assert keys_shown(app) == []
+
+
+async def test_a_report_drill_down_opens_as_a_view(desk_store: Desk, size: tuple[int, int]) -> None:
+    from tui_helpdesk.domain import Priority
+    from tui_helpdesk.reports.model import Drill
+    from tui_helpdesk.screens.reports import ReportsScreen
+    from tui_helpdesk.services import ticket_changes
+
+    urgent = make_ticket(desk_store, "Server down")
+    make_ticket(desk_store, "Printer offline")
+    with desk_store.store.write() as session:
+        ticket_changes.change_priority(session, desk_store.admin, NOW, urgent, Priority.URGENT)
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert "reports" in app._modes  # registered once the module exists
+        await pilot.press("f5")
+        await settle(pilot)
+        app.screen.post_message(ReportsScreen.DrillDown(Drill(priorities=("urgent",)), "Urgent"))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        assert screen.view.label == "Urgent"
+        assert keys_shown(app) == [urgent]
+        assert [t.id for t in screen.query(".tab.-current")] == ["tab-drill"]
+        await pilot.press("3")
+        await settle(pilot)
+        assert not screen.query("#tab-drill")  # gone once the agent looks elsewhere
+
+
+async def test_modes_of_the_other_screens(desk_store: Desk, size: tuple[int, int]) -> None:
+    from tui_helpdesk.app import EXTRA_MODES
+
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for key, (mode, _module, name) in zip(("f4", "f5"), EXTRA_MODES, strict=True):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.current_mode == mode and type(app.screen).__name__ == name
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)

@@ -177,7 +177,7 @@ async def test_escape_asks_before_discarding_a_draft(desk_store: Desk) -> None:
 
 async def test_conflict_names_the_change_and_keeps_the_draft(desk_store: Desk) -> None:
     key = make_ticket(desk_store, "Slow VPN", assignee="bob")
-    app = make_app(desk_store)
+    app = make_app(desk_store, live=False)  # the change must reach it only on save
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ticket(pilot, app, key)
         shown = screen.detail.version if screen.detail else None
@@ -218,7 +218,7 @@ async def test_after_a_conflict_the_draft_can_wait_while_the_agent_reads(
     desk_store: Desk,
 ) -> None:
     key = make_ticket(desk_store, "Slow VPN", assignee="bob")
-    app = make_app(desk_store)
+    app = make_app(desk_store, live=False)  # the change must reach it only on save
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ticket(pilot, app, key)
         await pilot.press("n", *"draft note")
@@ -242,7 +242,7 @@ async def test_after_a_conflict_the_draft_can_wait_while_the_agent_reads(
 
 async def test_conflict_on_a_field_change_writes_nothing(desk_store: Desk) -> None:
     key = make_ticket(desk_store, "Contested", assignee="bob")
-    app = make_app(desk_store)
+    app = make_app(desk_store, live=False)  # the change must reach it only on save
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ticket(pilot, app, key)
         with desk_store.store.write() as session:

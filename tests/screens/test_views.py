@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import make_ticket
-from tui_helpdesk.services import directory
-from tui_helpdesk.services.errors import NotFound
+from tui_helpdesk.domain import Channel, Priority, Status
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, directory, ticket_changes, tickets
+from tui_helpdesk.services.errors import NotFound, ValidationError
+from tui_helpdesk.services.saved_views import (
+    SavedView,
+    format_filter,
+    load,
+    parse_filter,
+    save,
+    views_path,
+    with_view,
+)
 from tui_helpdesk.services.views import (
     QueuePage,
     SlaState,
     View,
     count_view,
+    describe_changes,
     queue_page,
     relative_age,
     short_duration,
@@ -110,3 +123,134 @@ def test_short_duration(delta: timedelta, text: str) -> None:
 )
 def test_relative_age(ago: timedelta, text: str) -> None:
     assert relative_age(NOW - ago, NOW) == text
+
+
+# --- Breaching soon, saved views, what changed --------------------------------------------
+
+OFFICE_RULES = """
+[calendars.office]
+timezone = "UTC"
+hours.mon = ["09:00-13:00", "14:00-18:00"]
+hours.tue = ["09:00-13:00", "14:00-18:00"]
+hours.wed = ["09:00-13:00", "14:00-18:00"]
+hours.thu = ["09:00-13:00", "14:00-18:00"]
+hours.fri = ["09:00-13:00", "14:00-18:00"]
+"""
+FRIDAY_LATE = datetime(2026, 11, 27, 17, 30, tzinfo=UTC)
+
+
+def _deadline(desk: Desk, key: str, due: datetime, calendar: str | None) -> None:
+    with desk.store.write() as session:
+        ticket = tickets.get_ticket(session, key)
+        ticket.due_at, ticket.sla_calendar = due, calendar
+
+
+def test_breaching_soon_counts_working_time_per_calendar(desk_store: Desk) -> None:
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(OFFICE_RULES))
+    monday_9 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    due = {
+        "overdue": (FRIDAY_LATE - timedelta(minutes=30), None),
+        "office Monday 9:00": (monday_9, "office"),  # 30 working minutes on Friday + 0 on Mon
+        "office Monday 10:00": (monday_9 + timedelta(hours=1), "office"),  # 90 working minutes
+        "always 18:00": (FRIDAY_LATE + timedelta(minutes=30), None),
+        "always Saturday": (FRIDAY_LATE + timedelta(hours=18), None),
+        "unknown calendar 18:10": (FRIDAY_LATE + timedelta(minutes=40), "gone"),
+    }
+    keys = {}
+    for subject, (at, calendar) in due.items():
+        keys[subject] = make_ticket(desk_store, subject)
+        _deadline(desk_store, keys[subject], at, calendar)
+    make_ticket(desk_store, "no deadline")
+
+    wanted = ["overdue", "always 18:00", "unknown calendar 18:10", "office Monday 9:00"]
+    for limit in (1, 2, 50):
+        shown, after = [], None
+        while True:
+            page = queue_page(
+                desk_store.store, "bob", View.BREACHING, now=FRIDAY_LATE, after=after, limit=limit
+            )
+            shown += page.rows
+            if page.next is None:
+                break
+            after = page.next
+        assert [r.key for r in shown] == [keys[s] for s in wanted]
+    assert count_view(desk_store.store, "bob", View.BREACHING, now=FRIDAY_LATE) == 4
+    states = {r.subject: r.sla_state for r in shown}
+    assert states["office Monday 9:00"] is SlaState.AT_RISK  # 63 wall-clock hours away
+    assert states["overdue"] is SlaState.BREACHED
+    # Elsewhere the same colour: Monday 10:00 is 64 hours away and more than an hour of work.
+    rows = queue_page(desk_store.store, "bob", View.ALL_OPEN, now=FRIDAY_LATE).rows
+    colours = {r.subject: r.sla_state for r in rows}
+    assert colours["office Monday 10:00"] is SlaState.OK
+    assert colours["office Monday 9:00"] is SlaState.AT_RISK
+    # The / field narrows it like any view.
+    narrowed = queue_page(desk_store.store, "bob", View.BREACHING, now=FRIDAY_LATE, text="office")
+    assert [r.subject for r in narrowed.rows] == ["office Monday 9:00"]
+
+
+def test_filter_language_round_trip() -> None:
+    typed = (
+        "status:open,on_hold priority:urgent,HIGH group:L1 assignee:me "
+        'org:"Acme Corp" tag:vip channel:email vpn drops'
+    )
+    flt = parse_filter(typed)
+    assert flt.statuses == (Status.OPEN, Status.ON_HOLD)
+    assert flt.priorities == (Priority.URGENT, Priority.HIGH)
+    assert (flt.group, flt.assignee, flt.organization, flt.tag) == ("L1", "me", "Acme Corp", "vip")
+    assert flt.channel is Channel.EMAIL and flt.text == "vpn drops"
+    assert parse_filter(format_filter(flt)) == flt
+    assert flt.ticket_filter("bob").assignee == "bob"
+    with pytest.raises(ValidationError, match="priority: unknown value 'asap'"):
+        parse_filter("priority:asap")
+    assert parse_filter("http://example.com").text == "http://example.com"  # not a key
+
+
+def test_saved_views_file(tmp_path: Path) -> None:
+    path = views_path(tmp_path / "config.toml")
+    assert load(path) == ((), [])
+    urgent = SavedView("Urgent", parse_filter("priority:urgent assignee:me"))
+    save(path, with_view((), urgent))
+    assert load(path) == ((urgent,), [])
+    path.write_text(
+        '[[view]]\nname = "Good"\ntag = "vip"\n'
+        '[[view]]\nname = "Bad"\npriority = ["asap"]\n'
+        '[[view]]\nname = "Worse"\ncolour = "red"\n'
+        "[[view]]\ntag = 'no name'\n"
+    )
+    found, problems = load(path)
+    assert [v.name for v in found] == ["Good"]
+    assert problems == [
+        f"{path}: view[1].priority: unknown value 'asap' (one of low, normal, high, urgent)",
+        f"{path}: view[2].colour: unknown key",
+        f"{path}: view[3].name: expected a non-empty string",
+    ]
+    path.write_text("[[view]\nname=")
+    found, problems = load(path)
+    assert found == () and len(problems) == 1 and problems[0].startswith(f"{path}: not valid TOML")
+    with pytest.raises(ValidationError, match="nothing to save"):
+        with_view((), SavedView("Empty", parse_filter("")))
+
+
+def test_a_saved_view_lists_its_tickets(desk_store: Desk) -> None:
+    mine_l1 = make_ticket(desk_store, "Mine in L1", assignee="bob", group="L1")
+    make_ticket(desk_store, "Unassigned in L1", group="L1")
+    make_ticket(desk_store, "Cleo's", assignee="cleo", group="L2")
+    view = SavedView("Mine L1", parse_filter("group:L1 assignee:me"))
+    page = queue_page(desk_store.store, "bob", view, now=NOW)
+    assert [r.key for r in page.rows] == [mine_l1]
+    assert count_view(desk_store.store, "bob", view) == 1
+    assert count_view(desk_store.store, "bob", view, text="status:pending") == 0
+
+
+def test_describe_changes(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "VPN drops", assignee="bob")
+    before = ticket_detail(desk_store.store, "bob", key, now=NOW)
+    assert describe_changes(before, before) is None
+    with desk_store.store.write() as session:
+        ticket_changes.change_priority(session, desk_store.admin, NOW, key, Priority.URGENT)
+        tickets.add_note(session, desk_store.admin, NOW, key, "looking")
+    after = ticket_detail(desk_store.store, "bob", key, now=NOW)
+    assert (
+        describe_changes(before, after) == f"{key} changed: priority normal → urgent; 1 new message"
+    )

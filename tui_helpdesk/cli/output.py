@@ -24,6 +24,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from tui_helpdesk.services.history_text import describe_event
 from tui_helpdesk.text import clean, span
 
 if TYPE_CHECKING:  # only named in annotations: a command imports what it uses itself
@@ -211,56 +212,8 @@ def message_block(message: Message, zone: str) -> RenderableType:
     return Group(Rule(title, align="left", style="dim"), inert(message.body, single_line=False))
 
 
-def _sla_text(event: TicketEvent, zone: str) -> str:
-    """An SLA ledger step in words: "first response: pause (status pending), 1h50m left"."""
-    detail = event.detail or {}
-    action = str(detail.get("action") or event.new or "")
-    if event.field == "policy":
-        policy = str(detail.get("policy") or "-")
-        reason = str(detail.get("reason") or action)
-        return f"SLA policy {policy}: {reason.removeprefix(f'{policy}: ')}"
-    parts = [action]
-    if detail.get("reason"):
-        parts[0] += f" ({detail['reason']})"
-    due = detail.get("due_at")
-    if due and action != "met":
-        parts.append(f"due {when(datetime.fromisoformat(str(due)), zone)}")
-    left = detail.get("remaining_s")
-    if isinstance(left, int) and action in ("pause", "stop", "retarget", "met"):
-        # Working time: what was left, or by how much the target was missed.
-        length = span(timedelta(seconds=left))
-        parts.append(f"{length} left" if left > 0 else f"overdue by {length}")
-    return f"{(event.field or '').replace('_', ' ')}: " + ", ".join(parts)
-
-
 def _change_text(event: TicketEvent, zone: str) -> str:
-    if event.kind.value == "sla":
-        return _sla_text(event, zone)
-    detail = event.detail or {}
-    if event.kind.value == "escalated" and event.field == "rule":
-        return f"rule {event.new}: {detail.get('reason', '')}"
-    if event.kind.value == "escalated" and event.field == "failed":
-        return f"rule {event.new} could not be applied: {detail.get('error', '')}"
-    if event.kind.value == "escalated" and event.field == "notify":
-        return f"notified {event.new}"
-    if event.kind.value == "escalated" and event.field == "manual":
-        return f"{event.new}: {detail.get('reason', '')}"
-    if event.kind.value == "article":
-        return f"knowledge article {event.new} drafted from this ticket"
-    if event.kind.value == "routed":
-        decided = [
-            f"{key} {' '.join(value) if isinstance(value, list) else value}"
-            for key, value in detail.items()
-            if value and key != "skipped"
-        ]
-        skipped = f" (skipped: {detail['skipped']})" if detail.get("skipped") else ""
-        return "classified: " + ", ".join(decided) + skipped
-    if event.field:
-        text = f"{event.field}: {event.old or '-'} -> {event.new or '-'}"
-        if detail.get("reason"):
-            text += f" ({detail['reason']})"
-        return text
-    return event.new or ""
+    return describe_event(event, lambda moment: when(moment, zone))
 
 
 def event_table(events: Sequence[TicketEvent], zone: str) -> Table:

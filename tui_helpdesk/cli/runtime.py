@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tui_helpdesk.config import Settings, load_settings
 from tui_helpdesk.services import desk, directory, outgoing
 from tui_helpdesk.services.context import Actor
+from tui_helpdesk.store.changes import notify_on_commit
 from tui_helpdesk.store.engine import Store
 
 INIT_HINT = "run `helpdesk init` (or `helpdesk db upgrade`)"
@@ -52,11 +53,13 @@ def db_reason(exc: DBAPIError) -> str:
 def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
     """A Store on `url`, or a one-line `CliError` (exit 2) for a URL that cannot be used."""
     try:
-        return Store(url, info=info)
+        store = Store(url, info=info)
     except ArgumentError as exc:
         raise CliError(f"invalid database URL {safe_url(url)!r}: {exc}", 2) from None
     except ImportError as exc:
         raise CliError(f"no driver for database URL {safe_url(url)!r}: {exc}", 2) from None
+    notify_on_commit(store)  # open consoles refresh at once after this process commits
+    return store
 
 
 def current_revision(store: Store, url: str) -> str | None:

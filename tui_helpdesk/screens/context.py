@@ -1,4 +1,5 @@
-"""What every screen is given: the database, who is acting, and the console's settings.
+"""What every screen is given: the database, who is acting, and the console's settings; and
+the console-wide message screens react to.
 
 Built once by the App and passed down to screens as a constructor argument.
 """
@@ -8,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.message import Message
 
 from tui_helpdesk.services.views import Store
 
@@ -19,6 +23,18 @@ class ConsoleContext:
     page_size: int = 100
     timezone: str | None = None  # the personal display zone from the config, if any
     clock: Callable[[], datetime] | None = None  # for tests; None = the system clock
+    views_file: Path | None = None  # the agent's saved queue views (None: not kept)
 
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(UTC)
+
+
+class DeskChanged(Message):
+    """Someone committed to the desk's database (another agent, a cron job, this console).
+
+    The App posts it to the active screen within about a second of the commit (see
+    `store.changes`); a screen reloads what it shows, keeping the agent's place, and says
+    what changed if that matters (the ticket screen: `views.describe_changes`). It carries
+    no detail: what changed is whatever the reload finds different. Handler name:
+    `on_desk_changed`.
+    """

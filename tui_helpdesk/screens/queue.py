@@ -1,37 +1,49 @@
-"""The queue: the console's home screen, a list of tickets in one of the standard views.
+"""The queue: the console's home screen, a list of tickets in a standard or saved view.
 
 Rows arrive page by page (keyset cursors from `services.queue`) from thread workers: the
 first page when a view or filter is chosen, the next one when the cursor nears the last
 loaded row. Every load carries a request number; a result for an older request (the agent
 switched view meanwhile) is dropped, so a slow query never overwrites a newer view.
+
+Live: on `DeskChanged` (someone committed) the rows already loaded are read again in one
+query, the cursor staying on its ticket (or, if that ticket left the view, where it was).
+Marked rows (space, ctrl+a) take bulk actions (b) through `services.bulk`; saved views
+(`services.saved_views`) come after the standard ones, on keys 7-9.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.command import Provider
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Label
+from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_helpdesk.screens.context import ConsoleContext
+from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
 from tui_helpdesk.screens.ticket import TicketScreen
-from tui_helpdesk.services import views
-from tui_helpdesk.services.errors import ServiceError
-from tui_helpdesk.services.views import Cursor, QueuePage, View
+from tui_helpdesk.services import bulk, saved_views, views
+from tui_helpdesk.services.bulk import BulkAction, BulkReport, Target
+from tui_helpdesk.services.errors import ServiceError, ValidationError
+from tui_helpdesk.services.saved_views import SavedView
+from tui_helpdesk.services.views import AnyView, Cursor, DrillView, QueuePage, View
+from tui_helpdesk.widgets.bulk_menu import ask_bulk_action
+from tui_helpdesk.widgets.name_prompt import NamePrompt
+from tui_helpdesk.widgets.palette import QueueCommands
 from tui_helpdesk.widgets.ticket_table import TicketTable
+from tui_helpdesk.widgets.view_tabs import ViewTabs
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before the filter runs
 VIEW_ORDER: tuple[View, ...] = tuple(View)
+SAVED_KEYS = ("7", "8", "9")  # the first saved views; the rest through v and the palette
 # Columns a view makes pointless: every row would say the same thing.
 HIDDEN_COLUMNS: dict[View, frozenset[str]] = {
     View.MY_OPEN: frozenset({"assignee"}),
@@ -56,11 +68,25 @@ class QueueScreen(Screen[None]):
             )
             for i, view in enumerate(VIEW_ORDER, start=1)
         ),
+        *(
+            Binding(
+                key, f"show_saved({i})", f"Saved view {i + 1}", show=False, id=f"queue.saved.{i}"
+            )
+            for i, key in enumerate(SAVED_KEYS)
+        ),
         Binding("v", "next_view", "Next view", id="queue.next_view"),
         Binding("slash", "filter", "Filter", id="queue.filter"),
         Binding("r", "refresh", "Refresh", id="queue.refresh"),
-        Binding("escape", "clear_filter", "Clear filter", id="queue.clear_filter"),
+        # Not in the footer (full at 80 columns); help lists them, dimmed until they apply.
+        Binding(
+            "b", "bulk", "Bulk change", tooltip="The marked tickets", show=False, id="queue.bulk"
+        ),
+        Binding("ctrl+s", "save_view", "Save view", show=False, id="queue.save_view"),
+        Binding(
+            "escape", "clear_filter", "Clear filter/marks", show=False, id="queue.clear_filter"
+        ),
     ]
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {QueueCommands}
 
     @dataclass
     class PageLoaded(Message):
@@ -77,30 +103,44 @@ class QueueScreen(Screen[None]):
     class LoadFailed(Message):
         request: int
         error: str
+        append: bool = False
 
-    def __init__(self, context: ConsoleContext, view: View = View.MY_OPEN) -> None:
+    @dataclass
+    class BulkDone(Message):
+        report: BulkReport
+
+    def __init__(self, context: ConsoleContext, view: AnyView = View.MY_OPEN) -> None:
         super().__init__()
         self.context = context
-        self.view = view
+        self.view: AnyView = view
+        self.saved: tuple[SavedView, ...] = ()
+        self.drill: DrillView | None = None  # tickets behind a report figure, while shown
         self.filter_text = ""
+        self._stale = False  # the desk changed while a load was running: load again after
+        self._bulk_running = False
+        self.last_bulk: BulkReport | None = None  # what the last bulk change did, per ticket
+        self._bulk_targets: list[Target] = []
         self._request = 0
         self._next: Cursor | None = None
         self._loading = False
         self._count: int | None = None
         self._filter_timer: Timer | None = None
         self._keep: str | None = None  # the ticket to keep the cursor on after a reload
+        self._keep_at: int | None = None  # else the row to keep it at
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="queue-bar"):
-            for i, view in enumerate(VIEW_ORDER, start=1):
-                yield Label(Text(f"{i} {view.label}"), id=f"tab-{view.value}", classes="tab")
-            yield Label(Text(""), id="count")
-        yield Input(placeholder="filter: subject, requester name or email", id="filter")
+        yield ViewTabs(VIEW_ORDER, id="queue-bar")
+        yield Input(
+            placeholder="filter: words, status:pending priority:urgent,high group:L1 "
+            "assignee:me org:… category:… tag:… channel:email",
+            id="filter",
+        )
         yield TicketTable(load_margin=max(1, min(10, self.context.page_size // 2)))
-        yield Footer()
+        yield Footer(compact=True)  # more keys fit at 80 columns (f3 among them)
 
     def on_mount(self) -> None:
+        self._load_saved()
         self._show_tabs()
         self.reload()
 
@@ -109,23 +149,38 @@ class QueueScreen(Screen[None]):
         if self.table.row_count and not self._loading:
             self.action_refresh()
 
+    def on_desk_changed(self, _message: DeskChanged) -> None:
+        """Someone committed: read the loaded rows again, keeping the agent's place."""
+        if self._loading:
+            self._stale = True  # once the running load is in, load again
+        else:
+            self.action_refresh()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._show_tabs()
+
     # --- loading ---------------------------------------------------------------------
 
     @property
     def table(self) -> TicketTable:
         return self.query_one(TicketTable)
 
-    def reload(self, keep: str | None = None) -> None:
-        """Load the first page of the current view and its count."""
+    def reload(self, keep: str | None = None, rows: int = 0) -> None:
+        """Load the first page of the current view (at least `rows` rows, so a refresh
+        keeps what was loaded) and its count."""
         self._request += 1
         self._next = None
         self._loading = True
-        self._count = None
+        self._stale = False
+        if keep is None:
+            self._count = None  # a refresh keeps showing the old count until the new one
         self._keep = keep
+        self._keep_at = self.table.cursor_row if keep else None
         self.table.loading = not self.table.row_count
         self._show_count()
         text = self.filter_text or None
-        self._fetch_page(self._request, self.view, text, None, append=False)
+        limit = min(views.MAX_PAGE, max(self.context.page_size, rows))
+        self._fetch_page(self._request, self.view, text, None, append=False, limit=limit)
         self._fetch_count(self._request, self.view, text)
 
     def load_more(self) -> None:
@@ -134,12 +189,23 @@ class QueueScreen(Screen[None]):
         self._loading = True
         self._show_count()
         self._fetch_page(
-            self._request, self.view, self.filter_text or None, self._next, append=True
+            self._request,
+            self.view,
+            self.filter_text or None,
+            self._next,
+            append=True,
+            limit=self.context.page_size,
         )
 
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
     def _fetch_page(
-        self, request: int, view: View, text: str | None, after: Cursor | None, append: bool
+        self,
+        request: int,
+        view: AnyView,
+        text: str | None,
+        after: Cursor | None,
+        append: bool,
+        limit: int,
     ) -> None:
         worker = get_current_worker()
         try:
@@ -150,20 +216,22 @@ class QueueScreen(Screen[None]):
                 now=self.context.now(),
                 text=text,
                 after=after,
-                limit=self.context.page_size,
+                limit=limit,
             )
         except ServiceError as exc:
             if not worker.is_cancelled:
-                self.post_message(self.LoadFailed(request, str(exc)))
+                self.post_message(self.LoadFailed(request, str(exc), append))
             return
         if not worker.is_cancelled:
             self.post_message(self.PageLoaded(request, page, append))
 
     @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
-    def _fetch_count(self, request: int, view: View, text: str | None) -> None:
+    def _fetch_count(self, request: int, view: AnyView, text: str | None) -> None:
         worker = get_current_worker()
         try:
-            count = views.count_view(self.context.store, self.context.login, view, text=text)
+            count = views.count_view(
+                self.context.store, self.context.login, view, text=text, now=self.context.now()
+            )
         except ServiceError:
             return  # the page load reports the same failure; one notification is enough
         if not worker.is_cancelled:
@@ -176,13 +244,18 @@ class QueueScreen(Screen[None]):
         if message.append:
             table.extend_rows(message.page.rows)
         else:
-            table.hide_columns(HIDDEN_COLUMNS.get(self.view, frozenset()))
-            table.replace_rows(message.page.rows, keep=self._keep)
+            hidden = (
+                HIDDEN_COLUMNS.get(self.view, frozenset()) if isinstance(self.view, View) else ()
+            )
+            table.hide_columns(hidden)
+            table.replace_rows(message.page.rows, keep=self._keep, at=self._keep_at)
         table.loading = False
         self._next = message.page.next
         self._loading = False
         self._show_count()
         self.refresh_bindings()
+        if self._stale:
+            self.action_refresh()
 
     def on_queue_screen_count_loaded(self, message: CountLoaded) -> None:
         if message.request == self._request:
@@ -193,7 +266,10 @@ class QueueScreen(Screen[None]):
         if message.request != self._request:
             return
         self._loading = False
+        self._stale = False
         self.table.loading = False
+        if not message.append and not self._keep:
+            self.table.replace_rows(())  # a new view or filter that failed shows nothing stale
         self._show_count()
         self.notify(message.error, title="Queue", severity="error")
 
@@ -201,14 +277,18 @@ class QueueScreen(Screen[None]):
         # A bug in a worker is shown, not allowed to take the console down with it.
         if event.state is WorkerState.ERROR:
             self._loading = False
+            self._bulk_running = False
             self.table.loading = False
             self.notify(f"{event.worker.error}", title="Unexpected error", severity="error")
 
     # --- display ---------------------------------------------------------------------
 
+    def all_views(self) -> tuple[AnyView, ...]:
+        return (*VIEW_ORDER, *self.saved, *((self.drill,) if self.drill else ()))
+
     def _show_tabs(self) -> None:
-        for view in VIEW_ORDER:
-            self.query_one(f"#tab-{view.value}", Label).set_class(view is self.view, "-current")
+        keyed = len(VIEW_ORDER) + len(SAVED_KEYS)
+        self.query_one(ViewTabs).show(self.all_views(), self.view, keyed)
 
     def _show_count(self) -> None:
         loaded = len(self.table.tickets)
@@ -221,32 +301,60 @@ class QueueScreen(Screen[None]):
         label = f"{text} ticket{'' if self._count == 1 else 's'}"
         if self.filter_text:
             label = f"“{self.filter_text}” {label}"
-        self.query_one("#count", Label).update(Text(label, no_wrap=True, overflow="ellipsis"))
+        marked = len(self.table.marked)
+        if marked:
+            label = f"{marked} marked · {label}"
+        self.query_one(ViewTabs).show_count(label)
+
+    @on(TicketTable.MarksChanged)
+    def _marks_changed(self) -> None:
+        self._show_count()
+        self.refresh_bindings()
 
     # --- actions ---------------------------------------------------------------------
 
     def action_show_view(self, name: str) -> None:
-        view = View(name)
-        if view is self.view:
+        view = next((v for v in self.all_views() if v.value == name), None)
+        if view is None or view == self.view:
             return
+        if self.drill is not None and view != self.drill:
+            self.drill = None  # a drill-down lasts until the agent looks elsewhere
         self.view = view
         self._show_tabs()
         self.table.replace_rows(())
         self.reload()
 
+    def show_drill(self, view: DrillView) -> None:
+        """The tickets behind a report's figure, as a view until another is chosen."""
+        self.drill = view
+        self.view = view
+        self._show_tabs()
+        self.table.replace_rows(())
+        self.reload()
+
+    def action_show_saved(self, index: int) -> None:
+        if 0 <= index < len(self.saved):
+            self.action_show_view(self.saved[index].value)
+
     def action_next_view(self) -> None:
-        index = VIEW_ORDER.index(self.view)
-        self.action_show_view(VIEW_ORDER[(index + 1) % len(VIEW_ORDER)].value)
+        order = self.all_views()
+        index = next((i for i, v in enumerate(order) if v == self.view), -1)
+        self.action_show_view(order[(index + 1) % len(order)].value)
 
     def action_refresh(self) -> None:
         current = self.table.current
-        self.reload(keep=current.key if current else None)
+        loaded = len(self.table.tickets)
+        # A few more than loaded, so tickets that arrived above do not push the last off.
+        self.reload(keep=current.key if current else None, rows=loaded + loaded // 10 + 5)
 
     def action_filter(self) -> None:
         self.add_class("-filtering")
         self.query_one("#filter", Input).focus()
 
     def action_clear_filter(self) -> None:
+        if not self.has_class("-filtering") and not self.filter_text and self.table.marked:
+            self.table.clear_marks()  # escape with nothing to clear but marks clears them
+            return
         field = self.query_one("#filter", Input)
         if self._filter_timer is not None:
             self._filter_timer.stop()
@@ -260,7 +368,15 @@ class QueueScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
-            return self.has_class("-filtering") or bool(self.filter_text)
+            return (
+                self.has_class("-filtering") or bool(self.filter_text or self.table.marked) or None
+            )
+        if action == "show_saved":
+            return parameters[0] < len(self.saved)  # type: ignore[operator]
+        if action == "bulk":
+            return (not self._bulk_running and bool(self.table.marked)) or None
+        if action == "save_view":
+            return (bool(self.filter_text) and self.context.views_file is not None) or None
         return True
 
     # --- events ----------------------------------------------------------------------
@@ -294,3 +410,106 @@ class QueueScreen(Screen[None]):
         if text != self.filter_text:
             self.filter_text = text
             self.reload()
+        self.refresh_bindings()
+
+    # --- saved views -----------------------------------------------------------------
+
+    def _load_saved(self) -> None:
+        """The agent's saved views (a small local file); a problem is one notification."""
+        if self.context.views_file is None:
+            return
+        self.saved, problems = saved_views.load(self.context.views_file)
+        for problem in problems[:3]:
+            self.notify(problem, title="Saved views", severity="warning", timeout=10)
+
+    def action_save_view(self) -> None:
+        """Save the `/` filter as a view of its own (asks for a name)."""
+        try:
+            flt = saved_views.parse_filter(self.filter_text)
+        except ValidationError as exc:
+            self.notify(str(exc), title="Save view", severity="error")
+            return
+        suggested = self.view.label if isinstance(self.view, SavedView) else ""
+        self.app.push_screen(
+            NamePrompt("Save the filter as a view", suggested),
+            lambda name: self._save_view(name, flt) if name else None,
+        )
+
+    def _save_view(self, name: str, flt: saved_views.ViewFilter) -> None:
+        path = self.context.views_file
+        assert path is not None
+        base = self.view.filter if isinstance(self.view, SavedView) else saved_views.ViewFilter()
+        try:
+            wanted = saved_views.with_view(self.saved, SavedView(name, base.narrowed(flt)))
+            saved_views.save(path, wanted)
+        except (ValidationError, OSError) as exc:
+            self.notify(f"{path}: {exc}", title="Save view", severity="error")
+            return
+        self.saved = wanted
+        view = next(v for v in wanted if v.name.lower() == name.strip().lower())
+        self.view = view
+        self.filter_text = ""
+        self.query_one("#filter", Input).value = ""
+        self.remove_class("-filtering")
+        self.table.focus()
+        self._show_tabs()
+        self.reload()
+        self.notify(f"saved view “{view.name}” in {path.name}", title="Saved views")
+
+    def delete_saved(self, name: str) -> None:
+        path = self.context.views_file
+        if path is None:
+            return
+        wanted = saved_views.without_view(self.saved, name)
+        try:
+            saved_views.save(path, wanted)
+        except OSError as exc:
+            self.notify(f"{path}: {exc}", title="Saved views", severity="error")
+            return
+        self.saved = wanted
+        if isinstance(self.view, SavedView) and self.view.name.lower() == name.lower():
+            self.view = View.MY_OPEN
+            self.reload()
+        self._show_tabs()
+
+    # --- bulk actions ----------------------------------------------------------------
+
+    def action_bulk(self) -> None:
+        # The versions the agent sees now: a ticket someone changes while the menus are
+        # open is reported, not overwritten.
+        self._bulk_targets = [Target(r.key, r.version) for r in self.table.marked]
+        ask_bulk_action(
+            self.app,
+            self.context.store,
+            self.context.login,
+            len(self._bulk_targets),
+            self._run_bulk,
+        )
+
+    def _run_bulk(self, action: BulkAction) -> None:
+        targets, self._bulk_targets = self._bulk_targets, []
+        if not targets:
+            return
+        self._bulk_running = True
+        self.refresh_bindings()
+        self._bulk(action, targets)
+
+    @work(thread=True, group="queue-bulk", exit_on_error=False)
+    def _bulk(self, action: BulkAction, targets: list[Target]) -> None:
+        try:
+            report = bulk.apply(
+                self.context.store, self.context.login, action, targets, now=self.context.now()
+            )
+        except ServiceError as exc:
+            report = BulkReport(tuple(bulk.Outcome(t.key, False, str(exc)) for t in targets))
+        self.post_message(self.BulkDone(report))
+
+    def on_queue_screen_bulk_done(self, message: BulkDone) -> None:
+        """Say what happened to each ticket; the refused ones stay marked for another try."""
+        report = message.report
+        self._bulk_running = False
+        self.last_bulk = report
+        self.table.clear_marks(o.key for o in report.outcomes if o.ok)
+        severity = "warning" if report.failed else "information"
+        self.notify(report.summary(), title="Bulk change", severity=severity, timeout=12)
+        self.action_refresh()

@@ -1,5 +1,13 @@
-"""One ticket: its header and the conversation, oldest message first, and what an agent
-does to it (reply, note, assign, status, priority, category, tags, escalate, reopen).
+"""One ticket: its header, the conversation (oldest message first) and its history in tabs,
+the side panel, and what an agent does to it (reply, note, assign, status, priority,
+category, tags, escalate, reopen, merge, link an article, draft an article).
+
+The layout (tabs, side panel, the thread a page at a time) is `screens.ticket_layout`; the
+panel and the history load in their own workers (`screens.ticket_panel`).
+
+Live: on `DeskChanged` the ticket is read again (keeping the agent's place in the thread,
+following the newest message if the agent was there) and, if someone else changed it, a
+toast says what and who (`views.describe_changes`, the panel's last actor).
 
 Customer messages, public replies, internal notes and system messages each have their own
 class (`-customer`, `-reply`, `-note`, `-system`) so the stylesheet sets them apart. Loaded
@@ -17,25 +25,22 @@ hidden; while a write runs they are disabled. The palette offers the same action
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_helpdesk.domain import MessageKind, Priority, Status
-from tui_helpdesk.screens.context import ConsoleContext
+from tui_helpdesk.domain import Priority, Status
+from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
 from tui_helpdesk.screens.ticket_actions import (
     WRITES,
     ComposeScreen,
@@ -48,36 +53,28 @@ from tui_helpdesk.screens.ticket_actions import (
     applies,
     edit_externally,
 )
+from tui_helpdesk.screens.ticket_layout import TicketLayout
+from tui_helpdesk.screens.ticket_links import (
+    ArticlePickScreen,
+    MergeScreen,
+    article_snippet,
+    article_warning,
+)
+from tui_helpdesk.screens.ticket_panel import MessageBox, SidePanel, header_text
 from tui_helpdesk.services import console_actions as act
-from tui_helpdesk.services import views
+from tui_helpdesk.services import knowledge_views, views
 from tui_helpdesk.services.console_actions import ActionResult, Choice, EscalationChoices
 from tui_helpdesk.services.errors import Conflict, ServiceError
-from tui_helpdesk.services.views import SlaState, TicketDetail
+from tui_helpdesk.services.knowledge_views import ArticleView
+from tui_helpdesk.services.ticket_panel import draft_article, merge_into
+from tui_helpdesk.services.views import TicketDetail
 
-KIND_LABELS = {
-    MessageKind.CUSTOMER: "customer",
-    MessageKind.REPLY: "reply",
-    MessageKind.NOTE: "internal note",
-    MessageKind.SYSTEM: "system",
-}
-
-
-class MessageBox(Static):
-    """One message of the thread; the body is plain text, never markup."""
-
-    def __init__(self, message: views.MessageView) -> None:
-        super().__init__(Text(message.body or "(empty)"), classes=f"message -{message.kind.value}")
-        self.kind = message.kind
-        self.border_title = Text(f"{message.author} · {KIND_LABELS[message.kind]}")
-        self.border_subtitle = Text(message.at)
-
+__all__ = ["MessageBox", "TicketScreen", "header_text"]
 
 ActionCall = Callable[..., ActionResult]  # a console action with everything but `now` bound
 
 
-class TicketScreen(Screen[None]):
-    CSS_PATH = Path(__file__).with_name("ticket.tcss")  # absolute: subclasses live elsewhere
-    AUTO_FOCUS = "#thread"
+class TicketScreen(TicketLayout):
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {TicketCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", show=False, id="ticket.back"),
@@ -88,11 +85,16 @@ class TicketScreen(Screen[None]):
         Binding("s", "status", "Status", id="ticket.status"),
         Binding("e", "escalate", "Escalate", id="ticket.escalate"),
         Binding("o", "reopen", "Reopen", id="ticket.reopen"),
+        Binding("i", "toggle_panel", "Info", show=False, tooltip="Side panel", id="ticket.panel"),
         # Less used: in the help panel and the palette, not the footer (80 columns).
         Binding("p", "priority", "Priority", show=False, id="ticket.priority"),
         Binding("c", "category", "Category", show=False, id="ticket.category"),
         Binding("t", "tags", "Tags", show=False, id="ticket.tags"),
         Binding("E", "editor", "Reply in $EDITOR", show=False, id="ticket.editor"),
+        Binding("h", "history", "History", show=False, id="ticket.history"),
+        Binding("m", "merge", "Merge", show=False, id="ticket.merge"),
+        Binding("l", "link_article", "Link article", show=False, id="ticket.link"),
+        Binding("K", "draft_article", "Draft article", show=False, id="ticket.draft_article"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="ticket.refresh"),
         Binding("j", "scroll('down')", "Down", show=False, id="ticket.down"),
         Binding("k", "scroll('up')", "Up", show=False, id="ticket.up"),
@@ -114,6 +116,10 @@ class TicketScreen(Screen[None]):
         choices: tuple[Choice, ...] | EscalationChoices
 
     @dataclass
+    class ArticleRead(Message):
+        article: ArticleView
+
+    @dataclass
     class ActionDone(Message):
         label: str
         result: ActionResult
@@ -127,39 +133,37 @@ class TicketScreen(Screen[None]):
         draft: str | None
 
     def __init__(self, context: ConsoleContext, key: str) -> None:
-        super().__init__()
-        self.context = context
-        self.key = key
-        self.detail: TicketDetail | None = None
+        super().__init__(context, key)
         self.drafts: dict[str, Draft] = {}  # kept until sent, through conflicts and failures
         self.busy: str | None = None  # the action being written, if any
         self._give_back: tuple[str, str] | None = None  # (draft kind, why) after the reload
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(Text(self.key), id="ticket-header")
-        yield VerticalScroll(id="thread")
-        yield Static(id="ticket-status")
-        yield Footer(compact=True)  # eight actions and the app's keys in 80 columns
+        self._live = False  # the load under way was asked for by a desk change
 
     def on_mount(self) -> None:
         self.query_one("#thread").loading = True
+        self._layout(self.size.width)
         self._load(self.key)
+
+    # --- live refresh ----------------------------------------------------------------
+
+    def on_desk_changed(self, _message: DeskChanged) -> None:
+        """Someone committed: read the ticket again, unless this screen's own write is in
+        flight (its answer reloads anyway) or it is not loaded yet."""
+        if self.detail is not None and self.busy is None:
+            self._live = True
+            self._load(self.key)
+
+    def on_side_panel_picked(self, message: SidePanel.Picked) -> None:
+        if message.kind == "ticket":
+            self.app.push_screen(TicketScreen(self.context, message.ref))
+        elif message.kind == "article":
+            self._read_article(int(message.ref))
 
     def action_back(self) -> None:
         self.dismiss()
 
     def action_refresh(self) -> None:
         self._load(self.key)
-
-    def action_scroll(self, where: str) -> None:
-        thread = self.query_one("#thread", VerticalScroll)
-        {
-            "down": thread.scroll_down,
-            "up": thread.scroll_up,
-            "home": thread.scroll_home,
-            "end": thread.scroll_end,
-        }[where]()
 
     # --- loading ---------------------------------------------------------------------
 
@@ -182,25 +186,15 @@ class TicketScreen(Screen[None]):
             self.post_message(self.Loaded(detail))
 
     def on_ticket_screen_loaded(self, message: Loaded) -> None:
-        self.detail = message.detail
-        self.key = message.detail.key
-        self.query_one("#ticket-header", Static).update(header_text(message.detail))
+        before, live, self._live = self.detail, self._live, False
         thread = self.query_one("#thread", VerticalScroll)
-        thread.loading = False
-        thread.remove_children()
-        boxes: list[Static] = []
-        if message.detail.hidden_messages:
-            boxes.append(
-                Static(
-                    Text(f"{message.detail.hidden_messages} older messages not shown"),
-                    classes="older",
-                )
-            )
-        boxes.extend(MessageBox(m) for m in message.detail.messages)
-        if not boxes:
-            boxes.append(Static(Text("No messages yet."), classes="older"))
-        thread.mount_all(boxes)
-        thread.scroll_end(animate=False)  # newest last, and that is where the agent starts
+        if live and before is not None:
+            if replace(before, updated="") == replace(message.detail, updated=""):
+                return  # a change elsewhere on the desk (or only time passing): no redraw
+            self._change = views.describe_changes(before, message.detail)
+        # Keep the agent's place, unless they were following the newest message.
+        keep = thread.scroll_y if live and thread.scroll_y < thread.max_scroll_y else None
+        self.show_ticket(message.detail, keep)
         self.refresh_bindings()
         self._show_status()
         if self._give_back is not None and self.is_current:
@@ -268,6 +262,7 @@ class TicketScreen(Screen[None]):
                 self.drafts.get(kind, Draft("")),
                 statuses,
                 notice,
+                self.context,
             ),
             partial(self._composed, kind),
         )
@@ -317,6 +312,53 @@ class TicketScreen(Screen[None]):
 
     def action_reopen(self) -> None:
         self._act("reopen", act.reopen)
+
+    def action_merge(self) -> None:
+        candidates = self.panel.other_open if self.panel is not None else ()
+        self.app.push_screen(
+            MergeScreen(self._title("Merge"), candidates),
+            lambda key: self._act("merge", merge_into, key) if key else None,
+        )
+
+    def action_draft_article(self) -> None:
+        self._act("article", draft_article)
+
+    def action_link_article(self) -> None:
+        self.app.push_screen(
+            ArticlePickScreen(self.context, self._title("Link an article into the reply to")),
+            self._link_article,
+        )
+
+    @work(thread=True, exclusive=True, group="ticket-article", exit_on_error=False)
+    def _read_article(self, article_id: int) -> None:
+        try:
+            article = knowledge_views.article_view(
+                self.context.store,
+                self.context.login,
+                article_id,
+                now=self.context.now(),
+                timezone=self.context.timezone,
+            )
+        except ServiceError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.ArticleRead(article))
+
+    def on_ticket_screen_article_read(self, message: ArticleRead) -> None:
+        if self.is_current and self.check_action("link_article", ()):
+            self._link_article(message.article)
+
+    def _link_article(self, article: ArticleView | None) -> None:
+        """The article into the reply draft, and the reply editor open on it."""
+        if article is None or self.detail is None:
+            return
+        draft = self.drafts.get("reply", Draft(""))
+        text = f"{draft.text.rstrip()}\n\n" if draft.text.strip() else ""
+        self.drafts["reply"] = Draft(text + article_snippet(article), draft.status, send=False)
+        self._open_editor("reply")
+        warning = article_warning(article)
+        if warning:
+            self.notify(warning, severity="warning", markup=False)
 
     def _pick(
         self,
@@ -464,35 +506,3 @@ class TicketScreen(Screen[None]):
             line.update(Text(f"draft kept: {keys} to continue"))
         else:
             line.update("")
-
-
-SLA_STYLES = {
-    SlaState.BREACHED: "bold red",
-    SlaState.AT_RISK: "bold yellow",
-    SlaState.OK: "green",
-}
-
-
-def header_text(detail: TicketDetail) -> Text:
-    """The ticket's header lines; customer text is appended as plain strings, never markup."""
-    text = Text(no_wrap=False)
-    text.append(detail.key, style="bold")
-    text.append("  ")
-    text.append(detail.subject, style="bold")
-    text.append("\n")
-    text.append(f"{detail.status} · {detail.priority} · SLA ")
-    text.append(detail.sla, style=SLA_STYLES.get(detail.sla_state, "dim"))
-    text.append(f" · {detail.group or 'no group'} · ")
-    text.append(detail.assignee or "unassigned", style="" if detail.assignee else "italic")
-    text.append("\n")
-    text.append(detail.requester or "unknown requester")
-    if detail.organization:
-        text.append(f" ({detail.organization})")
-    if detail.requester_contact:
-        text.append(f"  {detail.requester_contact}", style="dim")
-    text.append("\n")
-    facts = [detail.category or "no category", detail.channel, f"updated {detail.updated}"]
-    if detail.tags:
-        facts.append(" ".join(f"#{t}" for t in detail.tags))
-    text.append(" · ".join(facts), style="dim")
-    return text

@@ -1,8 +1,9 @@
 """The questions the ticket screen asks before it acts, as modal screens, and the helpers
-around them: the external editor and the ticket's command palette provider.
+around them: the ticket's command palette provider (the external editor is `ticket_editor`).
 
 - `ComposeScreen`: a reply or an internal note in a TextArea (`ctrl+s` sends, `ctrl+e` hands
-  the text to `$VISUAL`/`$EDITOR`, `escape` cancels and asks before throwing text away);
+  the text to `$VISUAL`/`$EDITOR`, `ctrl+k` puts a knowledge article in, `escape` cancels and
+  asks before throwing text away);
   a reply may also move the ticket on (a status the workflow allows). Dismissed with a
   `Draft` (to send, or to keep for later), or None (discarded).
 - `PickScreen`: one `Choice` from a list filtered fuzzily as you type (assignee, status,
@@ -12,16 +13,12 @@ around them: the external editor and the ticket's command palette provider.
 - `DiscardScreen`: discard, keep for later, or keep editing, before leaving a draft.
 
 None of them touches the database: the ticket screen loads their choices and acts on their
-answer in its own workers. Called by `tui_helpdesk.screens.ticket` only.
+answer in its own workers (the reply editor's article search aside: `ticket_links`).
 """
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,7 +26,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
@@ -40,67 +37,40 @@ from textual.widgets.option_list import Option
 
 from tui_helpdesk.domain import Status
 from tui_helpdesk.rules.workflow import REOPENABLE, allowed_targets
+from tui_helpdesk.screens.context import ConsoleContext
+from tui_helpdesk.screens.ticket_editor import (  # re-exported: the editor's one home
+    EditorError,
+    edit_externally,
+    editor_command,
+    run_editor,
+)
+from tui_helpdesk.screens.ticket_links import (
+    ArticlePickScreen,
+    article_snippet,
+    article_warning,
+)
 from tui_helpdesk.services.console_actions import Choice, EscalationChoices, parse_tags
 from tui_helpdesk.services.errors import ValidationError
+from tui_helpdesk.services.knowledge_views import ArticleView
+
+__all__ = [
+    "CSS",
+    "ComposeScreen",
+    "DiscardScreen",
+    "Draft",
+    "EditorError",
+    "EscalateScreen",
+    "Escalation",
+    "PickScreen",
+    "TagsScreen",
+    "TicketCommands",
+    "applies",
+    "edit_externally",
+    "editor_command",
+    "run_editor",
+]
 
 CSS = Path(__file__).with_name("ticket.tcss")  # the ticket screen's sheet styles its questions
-
-
-# --- the external editor ------------------------------------------------------------------
-
-
-class EditorError(Exception):
-    """The editor could not be run, or gave up (the text is left as it was)."""
-
-
-def editor_command(env: Mapping[str, str]) -> list[str]:
-    """`$VISUAL`, else `$EDITOR`, else vi (git's order); "code --wait" keeps its arguments."""
-    for name in ("VISUAL", "EDITOR"):
-        value = env.get(name, "").strip()
-        if value:
-            return shlex.split(value)
-    return ["vi"]
-
-
-def run_editor(text: str, env: Mapping[str, str] | None = None) -> str:
-    """Edit `text` in the agent's editor on a private temp file; the text it saved, without
-    the trailing newline editors add. Blocks until the editor exits."""
-    env = os.environ if env is None else env
-    command = editor_command(env)
-    # mkstemp: created 0600, so a draft reply is not readable by other users of the host.
-    handle, name = tempfile.mkstemp(prefix="helpdesk-", suffix=".txt")
-    path = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        try:
-            done = subprocess.run([*command, str(path)], check=False, env=dict(env))
-        except OSError as exc:
-            raise EditorError(f"cannot run {command[0]!r}: {exc.strerror or exc}") from exc
-        if done.returncode != 0:
-            raise EditorError(f"{command[0]} exited with status {done.returncode}; text kept")
-        return path.read_text(encoding="utf-8").rstrip("\n")
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def edit_externally(app: App[object], text: str) -> str | None:
-    """Hand the terminal to the editor on `text`; the edited text, or None (with a
-    notification) when there is no terminal to hand over or the editor failed."""
-    error: str | None = None
-    edited: str | None = None
-    try:
-        with app.suspend():
-            # Caught inside: an exception leaving `suspend()` would not resume the app.
-            try:
-                edited = run_editor(text)
-            except EditorError as exc:
-                error = str(exc)
-    except SuspendNotSupported:
-        error = "this terminal cannot be handed to an editor"
-    if error is not None:
-        app.notify(error, title="Editor", severity="error")
-    return edited
 
 
 # --- compose a reply or a note ------------------------------------------------------------
@@ -154,6 +124,7 @@ class ComposeScreen(ModalScreen[Draft | None]):
         # priority: the TextArea has focus and would take ctrl+e as "end of line".
         Binding("ctrl+s", "send", "Send", priority=True, id="compose.send"),
         Binding("ctrl+e", "editor", "$EDITOR", priority=True, id="compose.editor"),
+        Binding("ctrl+k", "link_article", "Article", priority=True, id="compose.article"),
         Binding("escape", "cancel", "Cancel", id="compose.cancel"),
     ]
 
@@ -164,9 +135,11 @@ class ComposeScreen(ModalScreen[Draft | None]):
         draft: Draft,
         statuses: Iterable[Choice] = (),
         notice: str | None = None,
+        context: ConsoleContext | None = None,
     ) -> None:
         super().__init__(classes=f"-{kind}")
         self.kind = kind
+        self.context = context  # for the knowledge search of `ctrl+k`
         self.title_text = title
         self.draft = draft
         self.statuses = tuple(statuses)
@@ -217,6 +190,27 @@ class ComposeScreen(ModalScreen[Draft | None]):
             area.text = edited
             area.move_cursor(area.document.end)
             area.focus()
+
+    def action_link_article(self) -> None:
+        if self.context is not None:
+            title = Text(f"Link an article into this {self.kind}")
+            self.app.push_screen(ArticlePickScreen(self.context, title), self.insert_article)
+
+    def insert_article(self, article: ArticleView | None) -> None:
+        """Put the article's text in at the cursor (the agent trims it before sending)."""
+        if article is None:
+            return
+        area = self.query_one(TextArea)
+        area.insert(article_snippet(article))
+        area.focus()
+        warning = article_warning(article)
+        if warning:
+            self.notify(warning, severity="warning", markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "link_article":
+            return self.context is not None
+        return True
 
     def action_cancel(self) -> None:
         if not self.text.strip():
@@ -453,12 +447,17 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Edit tags", "tags", "Add or remove tags"),
     ("Escalate", "escalate", "Up one level or to another group, with a reason"),
     ("Reopen", "reopen", "Reopen a resolved or closed ticket"),
+    ("Merge into…", "merge", "Move this conversation into another ticket and close this one"),
+    ("Link knowledge article", "link_article", "Put an article into a reply"),
+    ("Draft knowledge article", "draft_article", "An internal draft from this resolved ticket"),
+    ("Side panel", "toggle_panel", "Requester, organization, SLA, suggestions"),
+    ("History", "history", "The ticket's audit trail, with the rules behind changes"),
     ("Refresh ticket", "refresh", "Load the ticket again"),
 )
 
 
 # The actions that change the ticket: hidden when they do not apply, disabled while one runs.
-WRITES = frozenset(action for _, action, _ in PALETTE) - {"refresh"}
+WRITES = frozenset(action for _, action, _ in PALETTE) - {"refresh", "toggle_panel", "history"}
 
 
 def applies(action: str, status: Status, mine: bool) -> bool:
@@ -470,6 +469,7 @@ def applies(action: str, status: Status, mine: bool) -> bool:
         "assign_me": open_ and not mine,
         "status": bool(allowed_targets(status)),
         "reopen": status in REOPENABLE,
+        "draft_article": status in (Status.RESOLVED, Status.CLOSED),
     }.get(action, open_)
 
 

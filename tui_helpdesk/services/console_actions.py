@@ -10,7 +10,8 @@ refused change raises the service's own `ServiceError`; a database failure comes
 The choice lists (assignees, categories, escalation targets, allowed statuses, priorities)
 are frozen rows of cleaned plain text for the console's pickers.
 
-Called by `tui_helpdesk.screens.ticket` from thread workers only (never the UI thread).
+Called by `tui_helpdesk.screens.ticket` and the queue's bulk actions (`services.bulk`) from
+thread workers only (never the UI thread).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "change_priority",
     "change_status",
     "change_tags",
+    "edit_tags",
     "escalate",
     "escalation_choices",
     "parse_tags",
@@ -97,7 +99,7 @@ def _database_error(exc: SQLAlchemyError) -> DatabaseUnavailable:
 
 
 @contextmanager
-def _writing(store: Store, login: str) -> Iterator[tuple[Session, Actor]]:
+def writing(store: Store, login: str) -> Iterator[tuple[Session, Actor]]:
     try:
         with store.write() as session:
             yield session, directory.actor_for(session, login)
@@ -154,7 +156,7 @@ def reply(
     status: Status | None = None,
 ) -> ActionResult:
     """Send a public reply; `status` then moves the ticket on (e.g. to pending)."""
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         tickets.reply(
             session, actor, now, ref, body, expected_version=expected_version, status=status
         )
@@ -167,7 +169,7 @@ def add_note(
     store: Store, login: str, ref: str, body: str, *, expected_version: int, now: datetime
 ) -> ActionResult:
     """Add an internal note (never shown to the customer)."""
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         tickets.add_note(session, actor, now, ref, body, expected_version=expected_version)
         ticket = tickets.get_ticket(session, ref)
         return ActionResult(ticket.key, ticket.version, "note added")
@@ -188,7 +190,7 @@ def assign(
 ) -> ActionResult:
     """Assign to `agent` (None unassigns); `group` also moves the ticket there (an assignee
     from another group, as `assignee_choices` offers them)."""
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         ticket = tickets.assign(
             session,
             actor,
@@ -209,7 +211,7 @@ def assign_to_me(
 ) -> ActionResult:
     """Take the ticket. Refused (with what to do instead) when it sits in a group the agent
     is not in: taking it would silently move it between groups."""
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         ticket = tickets.get_ticket(session, ref, for_update=True)
         me = directory.get_agent(session, actor.login)
         # A changed ticket is the service's to report (as a Conflict naming who changed it).
@@ -269,7 +271,7 @@ def status_choices(current: Status) -> tuple[Choice, ...]:
 def change_status(
     store: Store, login: str, ref: str, status: Status, *, expected_version: int, now: datetime
 ) -> ActionResult:
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         ticket = tickets.change_status(
             session, actor, now, ref, status, expected_version=expected_version
         )
@@ -280,7 +282,7 @@ def reopen(
     store: Store, login: str, ref: str, *, expected_version: int, now: datetime
 ) -> ActionResult:
     """Reopen a resolved ticket, or a closed one within the desk's reopen window."""
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         ticket = tickets.reopen(session, actor, now, ref, expected_version=expected_version)
         return _result(ticket, expected_version, "reopened")
 
@@ -305,7 +307,7 @@ def change_priority(
     expected_version: int,
     now: datetime,
 ) -> ActionResult:
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         ticket = tickets.change_priority(
             session, actor, now, ref, priority, expected_version=expected_version
         )
@@ -343,7 +345,7 @@ def change_category(
     expected_version: int,
     now: datetime,
 ) -> ActionResult:
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         ticket = tickets.change_category(
             session, actor, now, ref, category or None, expected_version=expected_version
         )
@@ -371,7 +373,7 @@ def change_tags(
     those is removed, what is new is added)."""
     want = set(tickets.normalise_tags(wanted))
     had = set(shown)
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         ticket = tickets.change_tags(
             session,
             actor,
@@ -380,6 +382,24 @@ def change_tags(
             add=sorted(want - had),
             remove=sorted(had - want),
             expected_version=expected_version,
+        )
+        return _result(ticket, expected_version, f"tags: {' '.join(ticket.tags) or 'none'}")
+
+
+def edit_tags(
+    store: Store,
+    login: str,
+    ref: str,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    """Add and remove tags without knowing the others (the queue's bulk tagging)."""
+    with writing(store, login) as (session, actor):
+        ticket = tickets.change_tags(
+            session, actor, now, ref, add=add, remove=remove, expected_version=expected_version
         )
         return _result(ticket, expected_version, f"tags: {' '.join(ticket.tags) or 'none'}")
 
@@ -428,7 +448,7 @@ def escalate(
     of it (an outbox message) and the history says who and why."""
     if not reason.strip():
         raise ValidationError("say why you escalate (the reason goes to the group lead)")
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         escalation.escalate_ticket(
             session,
             actor,

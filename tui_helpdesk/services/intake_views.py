@@ -15,13 +15,10 @@ Called by `tui_helpdesk.screens.new_ticket` from thread workers only (never the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Channel, Priority, Status
@@ -29,7 +26,7 @@ from tui_helpdesk.rules.clock import choose_policy
 from tui_helpdesk.rules.identity import looks_like_email
 from tui_helpdesk.rules.sla import TicketFacts
 from tui_helpdesk.services import directory
-from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.console_actions import writing
 from tui_helpdesk.services.customer_history import contact_history
 from tui_helpdesk.services.customers import CallerMatch, find_callers
 from tui_helpdesk.services.desk import desk_settings
@@ -38,7 +35,7 @@ from tui_helpdesk.services.queue import Sort, TicketFilter, list_tickets
 from tui_helpdesk.services.search import Marked, suggest
 from tui_helpdesk.services.sla import active_rules
 from tui_helpdesk.services.tickets import NewTicket, create_ticket
-from tui_helpdesk.services.views import DatabaseUnavailable, Store, _reading, relative_age
+from tui_helpdesk.services.views import Store, _reading, relative_age
 from tui_helpdesk.store import contact_search
 from tui_helpdesk.store.models import Contact
 from tui_helpdesk.text import clean
@@ -349,18 +346,6 @@ class CreatedTicket:
     new_contact: bool  # the caller was added as a contact with the ticket
 
 
-@contextmanager
-def _writing(store: Store, login: str) -> Iterator[tuple[Session, Actor]]:
-    try:
-        with store.write() as session:
-            yield session, directory.actor_for(session, login)
-    except SQLAlchemyError as exc:
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
-        raise DatabaseUnavailable(
-            f"database error: {first[0] if first else type(exc).__name__}"
-        ) from exc
-
-
 def _survivor(session: Session, contact: Contact) -> Contact:
     """The contact a picked one was merged into since it was picked (if it was)."""
     seen = {contact.id}
@@ -389,7 +374,7 @@ def create_for_caller(store: Store, login: str, now: datetime, form: IntakeForm)
     (`ValidationError`, `NotFound`) writes nothing."""
     if not form.subject.strip():
         raise ValidationError("a ticket needs a subject")
-    with _writing(store, login) as (session, actor):
+    with writing(store, login) as (session, actor):
         contact, added = _caller(session, now, form)
         ticket = create_ticket(
             session,

@@ -82,7 +82,7 @@ class Page:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def _where(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:
+def where_clauses(session: Session, flt: TicketFilter) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if flt.statuses:
         clauses.append(Ticket.status.in_(flt.statuses))
@@ -151,7 +151,7 @@ def _implied_statuses(
     """
     if flt.statuses and not set(statuses) <= set(flt.statuses):
         return None
-    return select(Ticket).where(*_where(session, replace(flt, statuses=())))
+    return select(Ticket).where(*where_clauses(session, replace(flt, statuses=())))
 
 
 def _value_of(ticket: Ticket, sort: Sort) -> str | int | None:
@@ -178,7 +178,7 @@ def list_tickets(
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE}")
     if after is not None and after.sort is not sort:
         raise ValidationError("the page cursor belongs to another sort order")
-    base = select(Ticket).where(*_where(session, flt))
+    base = select(Ticket).where(*where_clauses(session, flt))
     rows: list[Ticket] = []
     phase = after.phase if after else 0
     if sort is Sort.DUE:
@@ -260,5 +260,6 @@ def _page(
 
 def count_tickets(session: Session, flt: TicketFilter = TicketFilter()) -> int:
     return (
-        session.scalar(select(func.count()).select_from(Ticket).where(*_where(session, flt))) or 0
+        session.scalar(select(func.count()).select_from(Ticket).where(*where_clauses(session, flt)))
+        or 0
     )

@@ -14,14 +14,22 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind, Status
+from tui_helpdesk.reports.model import Drill
+from tui_helpdesk.services.breaching import (
+    AT_RISK_WITHIN,
+    Horizons,
+    breaching_filter,
+    breaching_page,
+)
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.directory import get_agent
 from tui_helpdesk.services.errors import ServiceError
@@ -32,7 +40,9 @@ from tui_helpdesk.services.queue import (
     TicketFilter,
     count_tickets,
     list_tickets,
+    where_clauses,
 )
+from tui_helpdesk.services.saved_views import SavedView, ViewFilter, parse_filter
 from tui_helpdesk.services.tickets import get_ticket, ticket_messages
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Message, Ticket
@@ -43,6 +53,7 @@ __all__ = [
     "MAX_PAGE",
     "Cursor",
     "DatabaseUnavailable",
+    "DrillView",
     "MessageView",
     "Profile",
     "QueuePage",
@@ -52,12 +63,12 @@ __all__ = [
     "TicketDetail",
     "View",
     "count_view",
+    "describe_changes",
     "profile",
     "queue_page",
     "ticket_detail",
 ]
 
-AT_RISK_WITHIN = timedelta(hours=1)  # a running deadline this close is shown as at risk
 MAX_THREAD = 500  # messages shown on the ticket screen (the newest ones)
 
 
@@ -87,6 +98,7 @@ class View(enum.StrEnum):
     ALL_OPEN = "all_open"
     PENDING = "pending"
     RESOLVED = "resolved"  # recently resolved or closed, newest first
+    BREACHING = "breaching"  # due within an hour of working time, or overdue
 
     @property
     def label(self) -> str:
@@ -99,26 +111,74 @@ _VIEW_LABELS = {
     View.ALL_OPEN: "All open",
     View.PENDING: "Pending",
     View.RESOLVED: "Resolved",
+    View.BREACHING: "Breaching",
 }
 
 
-def _filter(session: Session, login: str, view: View, text: str | None) -> TicketFilter:
-    """The queue filter a view stands for."""
-    text = text.strip() if text and text.strip() else None
+@dataclass(frozen=True)
+class DrillView:
+    """The tickets behind a figure of the reports mode, shown as a queue view of its own
+    (by number; `services.reports.drill_where` says which)."""
+
+    title: str
+    drill: Drill
+
+    @property
+    def label(self) -> str:
+        return self.title
+
+    @property
+    def value(self) -> str:
+        return f"drill:{self.title}"
+
+
+AnyView = View | SavedView | DrillView
+
+
+def _builtin(session: Session, login: str, view: View) -> TicketFilter:
     if view is View.MY_OPEN:
-        return TicketFilter(assignee=login, text=text)
+        return TicketFilter(assignee=login)
     if view is View.MY_GROUPS:
         groups = tuple(g.name for g in get_agent(session, login).groups)
-        return TicketFilter(groups=groups, assignee="none", text=text)
+        return TicketFilter(groups=groups, assignee="none")
     if view is View.PENDING:
-        return TicketFilter(statuses=(Status.PENDING,), text=text)
+        return TicketFilter(statuses=(Status.PENDING,))
     if view is View.RESOLVED:
-        return TicketFilter(statuses=(Status.RESOLVED, Status.CLOSED), text=text)
-    return TicketFilter(statuses=ACTIVE_STATUSES, text=text)
+        return TicketFilter(statuses=(Status.RESOLVED, Status.CLOSED))
+    return TicketFilter(statuses=ACTIVE_STATUSES)
 
 
-def _sort(view: View) -> Sort:
+def _filter(session: Session, login: str, view: AnyView, text: str | None) -> TicketFilter:
+    """The queue filter a view stands for, narrowed by what was typed in the `/` field
+    (`status:pending vpn`: a field typed there replaces the view's own)."""
+    if isinstance(view, DrillView):
+        base = TicketFilter(statuses=())  # the drill says which; typed fields narrow it
+    elif isinstance(view, SavedView):
+        base = view.filter.ticket_filter(login)
+    else:
+        base = _builtin(session, login, view)
+    typed = parse_filter(text) if text and text.strip() else ViewFilter()
+    if typed.is_empty:
+        return base
+    narrow = typed.ticket_filter(login)
+    changes: dict[str, object] = {
+        name: getattr(narrow, name)
+        for name in ("priorities", "group", "assignee", "organization", "category", "tag")
+        if getattr(typed, name)
+    }
+    if typed.statuses:
+        changes["statuses"] = typed.statuses
+    if typed.channel:
+        changes["channel"] = typed.channel
+    if typed.text:
+        changes["text"] = typed.text
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _sort(view: AnyView) -> Sort:
     """Deadlines first where clocks run; where they are paused or done, the latest first."""
+    if isinstance(view, SavedView | DrillView):
+        return Sort.DUE
     return {View.RESOLVED: Sort.RESOLVED, View.PENDING: Sort.UPDATED}.get(view, Sort.DUE)
 
 
@@ -152,7 +212,7 @@ class QueueRow:
 
 @dataclass(frozen=True)
 class QueuePage:
-    view: View
+    view: AnyView
     rows: tuple[QueueRow, ...]
     next: Cursor | None  # None: this was the last page
 
@@ -182,7 +242,9 @@ def relative_age(then: datetime, now: datetime) -> str:
     return f"{seconds // 60}m"
 
 
-def sla_of(ticket: Ticket, now: datetime) -> tuple[str, SlaState]:
+def sla_of(ticket: Ticket, now: datetime, horizon: datetime | None = None) -> tuple[str, SlaState]:
+    """The countdown to the running deadline and its colour; at risk before `horizon` (an
+    hour of working time from now, see `Horizons`; one wall-clock hour if not given)."""
     if ticket.due_at is None:
         if ticket.sla_paused_at is not None and ticket.status.is_active:
             return "paused", SlaState.PAUSED
@@ -190,7 +252,8 @@ def sla_of(ticket: Ticket, now: datetime) -> tuple[str, SlaState]:
     left = ticket.due_at - now
     if left <= timedelta(0):
         return "overdue", SlaState.BREACHED
-    return short_duration(left), SlaState.AT_RISK if left <= AT_RISK_WITHIN else SlaState.OK
+    risky = ticket.due_at <= horizon if horizon is not None else left <= AT_RISK_WITHIN
+    return short_duration(left), SlaState.AT_RISK if risky else SlaState.OK
 
 
 def _group_label(ticket: Ticket) -> str:
@@ -206,8 +269,8 @@ def _requester_label(ticket: Ticket) -> str:
     return clean(person.name or person.email or person.phone or "", single_line=True)
 
 
-def queue_row(ticket: Ticket, now: datetime) -> QueueRow:
-    sla, state = sla_of(ticket, now)
+def queue_row(ticket: Ticket, now: datetime, horizon: datetime | None = None) -> QueueRow:
+    sla, state = sla_of(ticket, now, horizon)
     return QueueRow(
         key=ticket.key,
         number=ticket.number,
@@ -230,25 +293,64 @@ def queue_row(ticket: Ticket, now: datetime) -> QueueRow:
 def queue_page(
     store: Store,
     login: str,
-    view: View,
+    view: AnyView,
     *,
     now: datetime,
     text: str | None = None,
     after: Cursor | None = None,
     limit: int = 100,
 ) -> QueuePage:
-    """One page of a view, in the view's order, after `after` (None: the first page)."""
+    """One page of a view, in the view's order, after `after` (None: the first page).
+    `text` is what was typed in the `/` field (`saved_views.parse_filter`)."""
     with _reading(store) as session:
         flt = _filter(session, login, view, text)
-        page = list_tickets(session, flt, sort=_sort(view), after=after, limit=limit)
-        rows = tuple(queue_row(t, now) for t in page.tickets)
-        return QueuePage(view, rows, page.next_cursor)
+        horizons = Horizons(session, now)
+        if view is View.BREACHING:
+            found, cursor = breaching_page(session, flt, horizons, after, limit)
+        elif isinstance(view, DrillView):
+            found, cursor = _drill_page(session, view, flt, after, limit)
+        else:
+            page = list_tickets(session, flt, sort=_sort(view), after=after, limit=limit)
+            found, cursor = page.tickets, page.next_cursor
+        rows = tuple(queue_row(t, now, horizons.of(t)) for t in found)
+        return QueuePage(view, rows, cursor)
 
 
-def count_view(store: Store, login: str, view: View, *, text: str | None = None) -> int:
-    """How many tickets the view holds (an exact COUNT)."""
+def _drill_page(
+    session: Session, view: DrillView, flt: TicketFilter, after: Cursor | None, limit: int
+) -> tuple[list[Ticket], Cursor | None]:
+    from tui_helpdesk.services.reports import drill_where  # it imports this module
+
+    query = select(Ticket).where(drill_where(view.drill), *where_clauses(session, flt))
+    if after is not None:
+        query = query.where(Ticket.id > after.id)
+    rows = list(session.scalars(query.order_by(Ticket.id).limit(limit + 1)).unique())
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], Cursor(Sort.NUMBER, 1, None, rows[limit - 1].id)
+
+
+def count_view(
+    store: Store, login: str, view: AnyView, *, text: str | None = None, now: datetime | None = None
+) -> int:
+    """How many tickets the view holds (an exact COUNT; Breaching soon needs `now`)."""
     with _reading(store) as session:
-        return count_tickets(session, _filter(session, login, view, text))
+        flt = _filter(session, login, view, text)
+        if isinstance(view, DrillView):
+            from tui_helpdesk.services.reports import drill_where  # it imports this module
+
+            query = select(func.count()).select_from(Ticket)
+            query = query.where(drill_where(view.drill), *where_clauses(session, flt))
+            return session.scalar(query) or 0
+        if view is not View.BREACHING:
+            return count_tickets(session, flt)
+        horizons = Horizons(session, now or datetime.now(UTC))
+        query = (
+            select(func.count())
+            .select_from(Ticket)
+            .where(*where_clauses(session, breaching_filter(flt)), horizons.clause())
+        )
+        return session.scalar(query) or 0
 
 
 # --- the agent and the desk ---------------------------------------------------------------
@@ -298,6 +400,7 @@ class MessageView:
     author: str
     at: str  # in the display time zone
     body: str
+    delivery: str | None = None  # a public reply's mail: queued, sent, failed
 
 
 @dataclass(frozen=True)
@@ -355,7 +458,7 @@ def ticket_detail(
         zone = _zone(timezone, agent_zone, desk_settings(session).timezone)
         messages = ticket_messages(session, ticket)
         hidden = max(0, len(messages) - MAX_THREAD)
-        sla, state = sla_of(ticket, now)
+        sla, state = sla_of(ticket, now, Horizons(session, now).of(ticket))
         person = ticket.requester
 
         def local(value: datetime) -> str:
@@ -384,8 +487,42 @@ def ticket_detail(
             updated=_when(local(ticket.updated_at), relative_age(ticket.updated_at, now)),
             version=ticket.version,
             messages=tuple(
-                MessageView(m.kind, _author(m), local(m.created_at), clean(m.body))
+                MessageView(
+                    m.kind,
+                    _author(m),
+                    local(m.created_at),
+                    clean(m.body),
+                    m.delivery_state.value if m.delivery_state else None,
+                )
                 for m in messages[hidden:]
             ),
             hidden_messages=hidden,
         )
+
+
+_COMPARED = (
+    ("status", "status"),
+    ("priority", "priority"),
+    ("assignee", "assignee"),
+    ("group", "group"),
+    ("category", "category"),
+    ("subject", "subject"),
+)
+
+
+def describe_changes(old: TicketDetail, new: TicketDetail) -> str | None:
+    """One line saying what someone else changed, for the ticket screen's live-refresh toast:
+    "HD-12 changed: status open → pending; 1 new message". None when nothing did."""
+    if old.version == new.version and len(old.messages) == len(new.messages):
+        return None
+    parts = [
+        f"{label} {getattr(old, name) or 'none'} → {getattr(new, name) or 'none'}"
+        for name, label in _COMPARED
+        if getattr(old, name) != getattr(new, name)
+    ]
+    if old.tags != new.tags:
+        parts.append(f"tags {' '.join(new.tags) or 'none'}")
+    added = (len(new.messages) + new.hidden_messages) - (len(old.messages) + old.hidden_messages)
+    if added > 0:
+        parts.append(f"{added} new message{'' if added == 1 else 's'}")
+    return f"{new.key} changed: {'; '.join(parts) or 'updated'}"

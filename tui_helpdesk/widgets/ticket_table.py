@@ -7,7 +7,9 @@ text must stay inert). Colours come from component classes, so themes restyle th
 
 The widget holds only rows it was given; it asks for more by posting `NearEnd` when the
 cursor comes close to the last loaded row, and posts `Open` when a row is chosen. The screen
-that owns it does the loading.
+that owns it does the loading. Rows can be marked for bulk actions (`space` toggles the
+cursor's row, `ctrl+a` marks every loaded row, again clears them): a marked row's number
+reads "✓HD-12" and the marks survive a reload for the tickets still listed.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class TicketTable(DataTable[Text]):
     TicketTable > .ticket-table--urgent { color: $error; text-style: bold; }
     TicketTable > .ticket-table--high { color: $warning; }
     TicketTable > .ticket-table--new { text-style: bold; }
+    TicketTable > .ticket-table--selected { color: $accent; text-style: bold; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "ticket-table--breached",
@@ -91,6 +94,7 @@ class TicketTable(DataTable[Text]):
         "ticket-table--urgent",
         "ticket-table--high",
         "ticket-table--new",
+        "ticket-table--selected",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", id="table.open"),
@@ -98,6 +102,8 @@ class TicketTable(DataTable[Text]):
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
         Binding("g", "scroll_top", "First", show=False, id="table.first"),
         Binding("G", "scroll_bottom", "Last loaded", show=False, id="table.last"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="table.mark"),
+        Binding("ctrl+a", "mark_all", "Mark all", show=False, id="table.mark_all"),
     ]
 
     class NearEnd(Message):
@@ -109,6 +115,9 @@ class TicketTable(DataTable[Text]):
 
         key: str
 
+    class MarksChanged(Message):
+        """The set of marked rows changed."""
+
     def __init__(self, *, load_margin: int = 10, id: str | None = None) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.load_margin = load_margin
@@ -116,6 +125,7 @@ class TicketTable(DataTable[Text]):
         self._keys: set[str] = set()
         self._hidden: frozenset[str] = frozenset()
         self._layout: list[tuple[ColumnSpec, int]] = []
+        self._marked: set[str] = set()
 
     # --- data in ---------------------------------------------------------------------
 
@@ -129,16 +139,68 @@ class TicketTable(DataTable[Text]):
             return None
         return self._rows[self.cursor_row]
 
-    def replace_rows(self, rows: Iterable[QueueRow], keep: str | None = None) -> None:
-        """Show `rows` instead of what was there; the cursor stays on `keep` if present."""
+    @property
+    def marked(self) -> list[QueueRow]:
+        """The marked rows, in the order shown."""
+        return [r for r in self._rows if r.key in self._marked]
+
+    def replace_rows(
+        self, rows: Iterable[QueueRow], keep: str | None = None, at: int | None = None
+    ) -> None:
+        """Show `rows` instead of what was there. The cursor stays on `keep` if it is still
+        listed, else at row `at` (where it was: the ticket that left the view is replaced by
+        the next one), else on the first row. The scroll position is kept."""
+        scroll = self.scroll_offset
         self._rows = []
         self._keys = set()
         self.clear()
         self.extend_rows(rows)
-        index = next((i for i, r in enumerate(self._rows) if r.key == keep), 0)
+        before = len(self._marked)
+        self._marked &= self._keys
+        index = next((i for i, r in enumerate(self._rows) if r.key == keep), None)
+        if index is None:
+            index = min(at, len(self._rows) - 1) if at is not None else 0
         if self._rows:
-            self.move_cursor(row=index, animate=False)
+            self.move_cursor(row=max(0, index), animate=False, scroll=False)
+            self.call_after_refresh(self._restore_scroll, scroll.x, scroll.y)
+        if len(self._marked) != before:
+            self.post_message(self.MarksChanged())
         self.refresh_bindings()
+
+    def _restore_scroll(self, x: float, y: float) -> None:
+        """Back where the agent was looking, with the cursor in sight (no jump to the top)."""
+        self.scroll_to(x, y, animate=False, immediate=True)
+        if self._rows and 0 <= self.cursor_row < len(self._rows):
+            self.move_cursor(row=self.cursor_row, animate=False)
+
+    def clear_marks(self, keys: Iterable[str] | None = None) -> None:
+        """Unmark `keys` (all when None)."""
+        gone = set(self._marked) if keys is None else self._marked & set(keys)
+        self._marked -= gone
+        self._refresh_rows(gone)
+
+    def action_toggle_mark(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        self._marked ^= {row.key}
+        self._refresh_rows({row.key})
+        if self.cursor_row < len(self._rows) - 1:
+            self.move_cursor(row=self.cursor_row + 1)  # mark several in a row with space
+
+    def action_mark_all(self) -> None:
+        """Mark every loaded row; if all already are, clear the marks."""
+        keys = {r.key for r in self._rows}
+        changed = keys - self._marked or set(self._marked)
+        self._marked = set() if keys <= self._marked else keys
+        self._refresh_rows(changed)
+
+    def _refresh_rows(self, keys: set[str]) -> None:
+        if "number" in self.columns and keys:
+            for row in self._rows:
+                if row.key in keys:
+                    self.update_cell(row.key, "number", self._cell(row, "number"))
+        self.post_message(self.MarksChanged())
 
     def extend_rows(self, rows: Iterable[QueueRow]) -> None:
         # A ticket whose deadline moved between two page loads can come round again: the
@@ -163,7 +225,7 @@ class TicketTable(DataTable[Text]):
     # --- layout ----------------------------------------------------------------------
 
     def _key_width(self) -> int:
-        return max([6, *(len(r.key) for r in self._rows)])
+        return max([6, *(len(r.key) for r in self._rows)]) + 1  # room for the mark
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._relayout(force=True))
@@ -206,6 +268,8 @@ class TicketTable(DataTable[Text]):
         value: str
         if column == "number":
             value = row.key
+            if row.key in self._marked:
+                value, style = f"✓{row.key}", self._style("selected")
         elif column == "priority":
             value = row.priority
             if row.priority in ("urgent", "high"):
@@ -230,7 +294,7 @@ class TicketTable(DataTable[Text]):
         return Text(value, style=style, no_wrap=True, overflow="ellipsis", end="")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "select_cursor" and not self._rows:
+        if action in ("select_cursor", "toggle_mark", "mark_all") and not self._rows:
             return None  # shown dimmed: nothing to open
         return super().check_action(action, parameters)
 

@@ -1,0 +1,91 @@
+"""The command palette (ctrl+p) through Pilot: go to a ticket by number or key, switch
+views (standard and saved), the console-wide commands; and the help panel lists every
+binding of the screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import HelpPanel
+
+from tests.conftest import Desk
+from tests.screens.conftest import SIZES, keys_shown, make_app, make_ticket, settle
+from tui_helpdesk.config import Settings
+from tui_helpdesk.screens.queue import QueueScreen
+from tui_helpdesk.screens.ticket import TicketScreen
+from tui_helpdesk.services.views import View
+from tui_helpdesk.widgets.palette import ticket_ref
+
+pytestmark = pytest.mark.parametrize("size", SIZES)
+
+
+def test_ticket_refs(size: tuple[int, int]) -> None:
+    assert ticket_ref("12") == "12"
+    assert ticket_ref(" #12 ") == "12"
+    assert ticket_ref("hd-7") == "HD-7"
+    assert ticket_ref("go to 42") == "42"
+    assert ticket_ref("ticket HD-3") == "HD-3"
+    assert ticket_ref("printer") is None
+    assert ticket_ref("[b]1[/b]") is None
+
+
+async def _palette(pilot: object, typed: str) -> None:
+    app = pilot.app  # type: ignore[attr-defined]
+    await pilot.press("ctrl+p")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*typed)  # type: ignore[attr-defined]
+    for _ in range(20):  # the palette searches in a worker of its own
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+
+
+async def test_go_to_ticket(desk_store: Desk, size: tuple[int, int]) -> None:
+    make_ticket(desk_store, "First")
+    second = make_ticket(desk_store, "Second")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await _palette(pilot, second.split("-")[1])
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        assert app.screen.key == second
+
+
+async def test_switch_view(desk_store: Desk, size: tuple[int, int], tmp_path: Path) -> None:
+    (tmp_path / "views.toml").write_text(
+        '[[view]]\nname = "Urgent L1"\npriority = ["urgent"]\ngroup = "L1"\n'
+    )
+    settings = Settings(
+        database_url="unused://",
+        config_path=tmp_path / "config.toml",
+        rules_path=tmp_path / "rules.toml",
+    )
+    make_ticket(desk_store, "Anything")
+    app = make_app(desk_store, settings=settings)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await _palette(pilot, "all open")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.screen.view is View.ALL_OPEN
+        assert len(keys_shown(app)) == 1
+        await _palette(pilot, "view urgent l1")
+        await settle(pilot)
+        assert app.screen.view.label == "Urgent L1"
+        assert keys_shown(app) == []
+
+
+async def test_help_lists_every_binding(desk_store: Desk, size: tuple[int, int]) -> None:
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        panel = app.screen.query_one(HelpPanel)
+        assert panel is not None
+        listed = {b.key for _, b, _, _ in app.screen.active_bindings.values()}
+        for key in ("b", "ctrl+s", "space", "ctrl+a", "f3", "slash", "1", "6", "ctrl+p"):
+            assert key in listed, key

@@ -1,0 +1,307 @@
+"""The ticket screen's side panel, history tab, merge, article links and drafts, long threads
+and live refresh, through Pilot at 80x24 and 120x40 on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+from textual.content import Content
+from textual.widgets import OptionList, Static, TabbedContent, TextArea
+
+from tests.conftest import NOW, Desk
+from tests.screens.conftest import SIZES, make_app, make_ticket, settle
+from tests.screens.test_ticket_actions import fresh, notices, open_ticket
+from tui_helpdesk.domain import ArticleStatus, EventKind, MessageKind, Priority, Status, Visibility
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.screens.context import DeskChanged
+from tui_helpdesk.screens.ticket import TicketScreen
+from tui_helpdesk.screens.ticket_actions import ComposeScreen
+from tui_helpdesk.screens.ticket_links import ArticlePickScreen, MergeScreen
+from tui_helpdesk.screens.ticket_panel import HistoryPane, MessageBox, SidePanel
+from tui_helpdesk.services import audit, desk, kb, tickets
+from tui_helpdesk.services.views import MessageView
+from tui_helpdesk.store.models import Article
+
+EVIL = "[bold red]x\x1b]0;evil\x07"
+
+
+def panel_rows(screen: TicketScreen) -> list[str]:
+    panel = screen.query_one(SidePanel)
+    return [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+
+
+def overlaps(a: object, b: object) -> bool:
+    ra, rb = a.region, b.region  # type: ignore[attr-defined]
+    return bool(ra.area and rb.area and ra.overlaps(rb))
+
+
+def add_article(desk: Desk, title: str, body: str) -> int:
+    with desk.store.write() as session:
+        article = kb.add_article(
+            session,
+            NOW,
+            desk.agent,
+            kb.ArticleDraft(
+                title, body, visibility=Visibility.PUBLIC, status=ArticleStatus.PUBLISHED
+            ),
+        )
+        return article.id
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_panel_beside_or_as_a_tab(desk_store: Desk, size: tuple[int, int]) -> None:
+    other = make_ticket(desk_store, f"Printer {EVIL}")
+    key = make_ticket(desk_store, "VPN drops", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        panel = screen.query_one(SidePanel)
+        thread = screen.query_one("#thread")
+        rows = panel_rows(screen)
+        assert "  Mario Rossi" in rows and "  mario@acme.example" in rows
+        assert "  Acme" in rows and "  premium · SLA by the rules" in rows
+        assert f"{other} new · Printer [bold red]x (now)" in rows  # inert, control gone
+        assert screen.panel is not None and screen.panel.other_open[0].key == other
+        wide = size[0] >= 110
+        assert panel.display is wide and thread.display
+        if wide:
+            assert not overlaps(panel, thread)
+            assert panel.region.x >= thread.region.right
+        await pilot.press("i")  # wide: hides the panel; narrow: the Info tab shows it
+        await pilot.pause()
+        assert panel.display is not wide
+        if not wide:
+            assert screen.query_one(TabbedContent).active == "tab-info"
+            assert panel.region.height > 5 and not overlaps(panel, screen.query_one("Tabs"))
+            for widget in (screen.query_one("#ticket-header"), screen.query_one("Footer")):
+                assert not overlaps(panel, widget)
+        await pilot.press("i")
+        await pilot.pause()
+        assert panel.display is wide
+        # Enter on a ticket of the panel opens it.
+        if not wide:
+            await pilot.press("i")
+        panel.focus()
+        panel.highlighted = panel.get_option_index(f"ticket:{other}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen) and app.screen.key == other
+    assert [severity for severity, _ in app.notices] == []
+
+
+async def test_history_tab_names_the_rules(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Slow mail", assignee="bob")
+    with desk_store.store.write() as session:
+        ticket = tickets.get_ticket(session, key)
+        audit.record(
+            session,
+            ticket,
+            desk_store.admin,
+            NOW,
+            EventKind.PRIORITY,
+            field="priority",
+            old="normal",
+            new="[red]urgent[/red]",
+            rule="vip-first",
+        )
+        tickets.change_status(session, desk_store.agent, NOW, key, Status.PENDING)
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("h")
+        await settle(pilot)
+        assert screen.query_one(TabbedContent).active == "tab-history"
+        history = screen.query_one(HistoryPane)
+        assert history.history is not None
+        text = str(screen.query_one("#history-text", Static).render())
+        assert "priority: normal -> [red]urgent[/red]  (rule vip-first)" in text
+        assert "bob  status: open -> pending" in text
+        # A change reloads the history shown.
+        await pilot.press("p")
+        await pilot.pause()  # the picker is up: "h" goes to it, not to the history key
+        await pilot.press(*"high", "enter")
+        await settle(pilot)
+        text = str(screen.query_one("#history-text", Static).render())
+        assert "priority: normal -> high" in text
+        await pilot.press("h")
+        assert screen.query_one(TabbedContent).active == "tab-conversation"
+
+
+async def test_merge_into_a_ticket_of_the_requester(desk_store: Desk) -> None:
+    target = make_ticket(desk_store, "The original", assignee="bob")
+    key = make_ticket(desk_store, "The duplicate", assignee="bob", body="Same again.")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("m")
+        assert isinstance(app.screen, MergeScreen)
+        merge_list = app.screen.query_one("#merge-list", OptionList)
+        assert merge_list.get_option_at_index(0).id == target
+        await pilot.press("enter")  # nothing typed: the highlighted candidate
+        await settle(pilot)
+        assert app.screen is screen
+        assert ("information", f"{key} merged into {target}") in app.notices
+        assert screen.detail is not None and screen.detail.status == "closed"
+        assert screen.check_action("merge", ()) is False  # closed now
+    with fresh(desk_store, target) as (ticket, messages):
+        assert "Same again." in [m.body for m in messages]
+    with fresh(desk_store, key) as (ticket, _):
+        assert ticket.merged_into_id is not None and ticket.status is Status.CLOSED
+
+
+async def test_merge_into_an_unknown_ticket_is_a_notification(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Lonely", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("m", *"HD-999", "enter")
+        await settle(pilot)
+        assert app.screen is screen and app.is_running
+        assert ("error", "no ticket HD-999") in app.notices
+
+
+async def test_link_an_article_into_the_reply(desk_store: Desk) -> None:
+    article = add_article(desk_store, "Reset the VPN [b]client[/b]", "Open settings, reset.")
+    key = make_ticket(desk_store, "VPN broken", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("l")
+        assert isinstance(app.screen, ArticlePickScreen)
+        await pilot.press(*"reset vpn")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        text = compose.query_one(TextArea).text
+        assert text.startswith(
+            f'From our knowledge base, "Reset the VPN [b]client[/b]" (article {article})'
+        )
+        assert "Open settings, reset." in text
+        # In the editor: ctrl+k puts another in at the cursor.
+        await pilot.press("ctrl+k")
+        assert isinstance(app.screen, ArticlePickScreen)
+        await pilot.press("escape")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+    with fresh(desk_store, key) as (_ticket, messages):
+        assert (
+            messages[-1].kind is MessageKind.REPLY and "Open settings, reset." in messages[-1].body
+        )
+
+
+async def test_draft_an_article_from_a_resolved_ticket(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Printer offline", assignee="bob")
+    with desk_store.store.write() as session:
+        tickets.reply(session, desk_store.agent, NOW, key, "Restart the spooler.")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        assert screen.check_action("draft_article", ()) is False  # not resolved yet
+        await pilot.press("s", *"resolved", "enter")
+        await settle(pilot)
+        assert screen.check_action("draft_article", ()) is True
+        await pilot.press("K")
+        await settle(pilot)
+        assert any("drafted: Printer offline" in text for _, text in app.notices)
+        await pilot.press("K")  # a second draft is refused, as a notification
+        await settle(pilot)
+        assert "already has article" in notices(app)
+    with desk_store.store.read() as session:
+        article = session.scalars(select(Article)).one()
+        assert "Restart the spooler." in article.body and article.status is ArticleStatus.DRAFT
+
+
+async def test_long_threads_mount_the_newest_first(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Chatty", assignee="bob")
+    with desk_store.store.write() as session:
+        for i in range(59):
+            tickets.add_note(session, desk_store.agent, NOW, key, f"note {i}")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        boxes = list(screen.query(MessageBox))
+        assert len(boxes) == 50 and str(boxes[-1].render()) == "note 58"
+        assert "10 older messages" in str(screen.query_one("#thread-older", Static).render())
+        await pilot.press("g")
+        await pilot.pause()
+        boxes = list(screen.query(MessageBox))
+        assert len(boxes) == 60 and boxes[0].kind is MessageKind.CUSTOMER
+        assert not screen.query_one("#thread-older").display
+
+
+async def test_live_refresh_says_who_changed_what(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Watched", assignee="bob")
+    app = make_app(desk_store, live=False)  # the test says when the desk changed
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        with desk_store.store.write() as session:
+            tickets.change_priority(session, desk_store.admin, NOW, key, Priority.URGENT)
+        screen.post_message(DeskChanged())
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.priority == "urgent"
+        assert f"{key} changed: priority normal → urgent by admin" in notices(app)
+        count = len(app.notices)
+        screen.post_message(DeskChanged())  # nothing new on this ticket: quiet
+        await settle(pilot)
+        assert len(app.notices) == count
+
+
+@dataclass(frozen=True)
+class DeliveredView(MessageView):
+    """A message view with the delivery state the outgoing mail service records (the field
+    `views.MessageView` is to gain: see the report)."""
+
+    delivery: str | None = None
+
+
+def title(box: MessageBox) -> str:
+    """The border title as shown (the property gives it back as escaped markup)."""
+    return Content.from_markup(box.border_title or "").plain
+
+
+def test_public_replies_show_their_delivery() -> None:
+    sent = MessageBox(DeliveredView(MessageKind.REPLY, "Bob", "2026-11-23 09:30", "Hi", "failed"))
+    assert title(sent) == "Bob · reply · failed" and sent.has_class("-delivery-failed")
+    note = MessageBox(DeliveredView(MessageKind.NOTE, "Bob", "2026-11-23 09:30", "x", "sent"))
+    assert title(note) == "Bob · internal note"  # notes are never mailed
+    plain = MessageBox(MessageView(MessageKind.REPLY, "Bob", "2026-11-23 09:30", "Hi"))
+    assert title(plain) == "Bob · reply" and plain.delivery is None
+
+
+SLA_RULES = """
+[desk]
+ticket_prefix = "HD"
+
+[calendars.office]
+timezone = "UTC"
+hours.mon = ["09:00-13:00", "14:00-18:00"]
+hours.tue = ["09:00-13:00", "14:00-18:00"]
+
+[[sla]]
+name = "standard"
+calendar = "office"
+first_response = { urgent = "1h", high = "2h", normal = "4h", low = "8h" }
+resolution     = { urgent = "8h", high = "16h", normal = "16h", low = "72h" }
+"""
+
+
+async def test_header_shows_the_clocks_in_working_time(desk_store: Desk) -> None:
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(SLA_RULES))
+    key = make_ticket(desk_store, "Clocked", assignee="bob", group="L1")
+    app = make_app(desk_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        header = str(screen.query_one("#ticket-header", Static).render())
+        # Monday 09:30: four working hours to the first response, sixteen (two office days)
+        # to the resolution, whatever the wall clock says.
+        assert "first response 4h left · resolution 16h left" in header
+        assert "· L1 · bob" in header  # the group's name says its level
+        rows = panel_rows(screen)
+        assert "  policy standard · level 1" in rows

@@ -1,0 +1,174 @@
+"""A cheap "the desk changed" signal, so open consoles refresh without re-reading everything.
+
+Whoever changes tickets — another agent's console, `helpdesk` commands run by cron, the mail
+intake — commits to the same database; the console only needs to know *that* something was
+committed, then reloads what it shows. A `DeskWatcher` holds one dedicated connection and
+answers `wait(timeout)`: True as soon as another transaction has committed since the last
+call.
+
+- SQLite: `PRAGMA data_version` on the watcher's own connection changes whenever any other
+  connection, in this process or another, commits to the file. One pragma per poll, exact.
+- PostgreSQL: `LISTEN helpdesk_desk`, woken at once by sessions of a `Store` on which
+  `notify_on_commit` was installed (the console installs it on its own store; the CLI's
+  `open_store` may too, so cron jobs wake consoles at once). Processes that do not notify
+  are still seen by polling the write counters of the desk's tables in `pg_stat_user_tables`
+  (inserted + updated + deleted rows). Reads never move them, but a backend publishes them
+  only when it ends, or is idle and its last report is over a second old (else up to 10 s
+  later): a cron job's process, which ends after its work, is seen within a poll; a
+  long-lived silent writer may take 10 s.
+
+A failure of the watcher's connection raises `WatchLost` with one line for the agent; the
+next `wait` tries to connect again, so a database that comes back is noticed by itself.
+
+Plain threads call this (never the UI thread): `wait` blocks up to its timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from tui_helpdesk.store.engine import Store
+
+CHANNEL = "helpdesk_desk"
+POLL_INTERVAL = 0.25  # seconds between two looks at SQLite's data version
+PG_POLL_INTERVAL = 0.5  # between two looks at PostgreSQL's counters (NOTIFY wakes sooner)
+# The desk's own tables only: autovacuum's ANALYZE writes catalog rows, which are no change.
+_PG_WRITES = "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables"
+WATCHER_NAME = "helpdesk-watcher"  # application_name: how an operator spots it
+
+
+class WatchLost(Exception):
+    """The watcher's connection failed; the message is one line for a banner."""
+
+
+def notify_on_commit(store: Store) -> None:
+    """Make every committing write transaction of `store` wake PostgreSQL listeners.
+
+    The NOTIFY is sent inside the transaction, just before its COMMIT: PostgreSQL delivers it
+    only if the transaction commits, and several in one transaction fold into one. Read units
+    of work roll back and notify nobody. Nothing to do on SQLite. Installing twice is a no-op.
+    """
+    engine = store.engine
+    if engine.dialect.name == "postgresql" and not event.contains(engine, "commit", _notify):
+        event.listen(engine, "commit", _notify)
+
+
+def _notify(connection: Any) -> None:
+    # Straight on the driver's cursor: this runs inside SQLAlchemy's own commit.
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"NOTIFY {CHANNEL}")
+    finally:
+        cursor.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class DeskWatcher:
+    """One connection that tells when someone committed to the desk's database."""
+
+    def __init__(self, store: Store) -> None:
+        self.engine: Engine = store.engine
+        self.backend = store.backend
+        self._raw: Any = None  # the pooled DBAPI connection kept for watching
+        self._mark: int | None = None
+
+    # --- the connection --------------------------------------------------------------
+
+    def _connect(self) -> None:
+        raw = self.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            if self.backend == "postgresql":
+                driver.rollback()  # the pool's ping may have opened a transaction
+                driver.autocommit = True
+                driver.execute(f"SET application_name = '{WATCHER_NAME}'")
+                driver.execute(f"LISTEN {CHANNEL}")
+            self._raw = raw
+            self._mark = self._read_mark()
+        except Exception:
+            self._raw = raw
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        raw, self._raw, self._mark = self._raw, None, None
+        if raw is not None:
+            with contextlib.suppress(Exception):
+                raw.invalidate()  # never hand a LISTENing or broken connection to the pool
+
+    def close(self) -> None:
+        self._drop()
+
+    def _read_mark(self) -> int:
+        driver = self._raw.driver_connection
+        if self.backend == "sqlite":
+            return int(driver.execute("PRAGMA data_version").fetchone()[0])
+        driver.execute("SELECT pg_stat_clear_snapshot()")  # else a cached snapshot
+        row = driver.execute(_PG_WRITES).fetchone()
+        return int(row[0] or 0) if row else 0
+
+    # --- waiting ---------------------------------------------------------------------
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds; True if someone committed since the last call.
+
+        The first call after (re)connecting returns True: whatever happened while there was
+        no connection is unknown, so it counts as a change.
+        """
+        try:
+            if self._raw is None:
+                self._connect()
+                return True
+            if self.backend == "sqlite":
+                return self._wait_sqlite(timeout)
+            return self._wait_postgres(timeout)
+        except Exception as exc:  # any driver's failure: the banner says it, we retry
+            self._drop()
+            raise WatchLost(f"database unreachable: {_one_line(exc)}") from exc
+
+    def _moved(self) -> bool:
+        mark = self._read_mark()
+        moved = mark != self._mark
+        self._mark = mark
+        return moved
+
+    def _wait_sqlite(self, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while True:
+            if self._moved():
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(POLL_INTERVAL, left))
+
+    def _wait_postgres(self, timeout: float) -> bool:
+        driver = self._raw.driver_connection
+        end = time.monotonic() + timeout
+        while True:
+            if self._moved():
+                self._drain()
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            # Woken at once by a NOTIFY; between two, the counters catch silent writers.
+            if any(
+                True for _ in driver.notifies(timeout=min(PG_POLL_INTERVAL, left), stop_after=1)
+            ):
+                self._drain()
+                self._mark = self._read_mark()  # that commit's counters may be in already
+                return True
+
+    def _drain(self) -> None:
+        """Forget notifications already queued: one refresh covers them all."""
+        for _ in self._raw.driver_connection.notifies(timeout=0):
+            pass

@@ -1,0 +1,48 @@
+"""Ask for one short line (the name of a saved view): enter takes it, escape cancels."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class NamePrompt(ModalScreen[str | None]):
+    """A one-line question over the current screen; dismissed with the text, or None."""
+
+    DEFAULT_CSS = """
+    NamePrompt { align: center middle; }
+    NamePrompt #prompt-box {
+        width: 60; max-width: 100%; height: auto;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    NamePrompt #prompt-hint { color: $text-muted; }
+    """
+    AUTO_FOCUS = "#prompt-input"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Cancel", id="prompt.cancel"),
+    ]
+
+    def __init__(self, title: str, value: str = "", max_length: int = 40) -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.max_length = max_length
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box") as box:
+            box.border_title = Text(self.title_text)
+            yield Input(self.value, max_length=self.max_length, id="prompt-input")
+            yield Static(Text("enter saves · escape cancels"), id="prompt-hint")
+
+    @on(Input.Submitted, "#prompt-input")
+    def _take(self, event: Input.Submitted) -> None:
+        text = " ".join(event.value.split())
+        if text:
+            self.dismiss(text)

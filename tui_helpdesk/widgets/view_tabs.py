@@ -1,0 +1,68 @@
+"""The queue's bar: one tab per view (standard, saved, a report's drill-down) and the count.
+
+Tabs are plain Text (saved views are named by the agent, drill-downs by the desk's data).
+When the full labels do not fit beside the count, the tabs other than the current one show
+only their key ("1  2  3 All open  4 …"), so the bar never wraps or runs off at 80 columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+from tui_helpdesk.services.saved_views import SavedView
+from tui_helpdesk.services.views import AnyView, DrillView, View
+
+COUNT_ROOM = 18  # columns kept for the count when deciding whether full labels fit
+
+
+def tab_text(index: int, view: AnyView, full: bool, keyed: int) -> str:
+    """ "3 All open" (or "3"), "7 ★Mine" for a saved view, "▸ SLA: L1" for a drill-down;
+    views past the first `keyed` have no key of their own ("·")."""
+    if isinstance(view, DrillView):
+        return f"▸ {view.label}"  # always in full: it says what the rows are
+    key = str(index + 1) if index < keyed else "·"
+    label = f"★{view.label}" if isinstance(view, SavedView) else view.label
+    return f"{key} {label}" if full else key
+
+
+class ViewTabs(Horizontal):
+    def __init__(self, builtin: Sequence[View], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.builtin = tuple(builtin)
+
+    def compose(self) -> ComposeResult:
+        for i, view in enumerate(self.builtin, start=1):
+            yield Label(Text(f"{i} {view.label}"), id=f"tab-{view.value}", classes="tab")
+        yield Label(Text(""), id="count")
+
+    def show(self, views: Sequence[AnyView], current: AnyView, keyed: int) -> None:
+        """Tabs for `views` (the built-in ones first), `current` marked."""
+        extra = views[len(self.builtin) :]
+        wanted = [
+            "tab-drill" if isinstance(v, DrillView) else f"tab-saved-{i}"
+            for i, v in enumerate(extra)
+        ]
+        have = {tab.id: tab for tab in self.query(".tab.-extra").results(Label)}
+        for name, tab in have.items():
+            if name not in wanted:
+                tab.remove()
+        for name in wanted:  # saved tabs keep their ids by position: only the missing mount
+            if name not in have:
+                before = "#tab-drill" if name != "tab-drill" and "tab-drill" in have else "#count"
+                self.mount(Label(Text(""), id=name, classes="tab -extra"), before=before)
+        tabs = [self.query_one(f"#tab-{v.value}", Label) for v in self.builtin]
+        tabs += [self.query_one(f"#{name}", Label) for name in wanted]
+        full = sum(len(tab_text(i, v, True, keyed)) + 2 for i, v in enumerate(views))
+        wide = full + COUNT_ROOM <= (self.size.width or self.app.size.width)
+        for i, (tab, view) in enumerate(zip(tabs, views, strict=True)):
+            selected = view == current
+            tab.update(Text(tab_text(i, view, wide or selected, keyed), no_wrap=True))
+            tab.set_class(selected, "-current")
+
+    def show_count(self, label: str) -> None:
+        self.query_one("#count", Label).update(Text(label, no_wrap=True, overflow="ellipsis"))
