@@ -134,7 +134,7 @@ def _figures_table(figures: list[Figure]) -> Table:
         style = "" if good is None else ("green" if good else "red")
         change = "" if f.change is None else f"{f.change:+.1f}%"
         table.add_row(
-            Text(f.name),
+            Text(f.label),
             Text(_figure_value(f, f.value), style="bold"),
             Text(_figure_value(f, f.previous) if f.previous is not None else ""),
             Text(f"{_ARROWS[f.trend]} {change}".strip() if f.previous is not None else "", style),

@@ -111,6 +111,27 @@ class Figure:
             return "flat"
         return "up" if self.value > self.previous else "down"
 
+    @property
+    def label(self) -> str:
+        """The figure in words, for people (`name` is the stable key of --json and exports)."""
+        return FIGURE_LABELS.get(self.name, self.name.replace("_", " "))
+
+
+FIGURE_LABELS = {
+    "created": "tickets created",
+    "resolved": "tickets resolved",
+    "reopened": "tickets reopened",
+    "backlog": "open at the end (backlog)",
+    "frt_median_working_s": "first response, median working time",
+    "rt_median_working_s": "resolution, median working time",
+    "fr_compliance_pct": "first responses in time",
+    "res_compliance_pct": "resolutions in time",
+    "escalated_share_pct": "tickets escalated",
+    "csat_avg": "satisfaction, average of 1-5",
+    "at_risk_now": "at risk now",
+    "overdue_now": "overdue now",
+}
+
 
 @dataclass
 class Report:

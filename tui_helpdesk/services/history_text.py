@@ -54,6 +54,8 @@ def describe_event(event: TicketEvent, local: Local = str) -> str:
             return f"notified {event.new}"
         if event.field == "manual":
             return f"{event.new}: {detail.get('reason', '')}"
+    if kind is EventKind.FIRST_RESPONSE:
+        return "first response to the customer"  # when: the event's own time
     if kind is EventKind.ARTICLE:
         return f"knowledge article {event.new} drafted from this ticket"
     if kind is EventKind.ROUTED:

@@ -413,6 +413,15 @@ class TicketEvent(Base):
         Index("ix_ticket_events_ticket_at", "ticket_id", "at", "id"),
         # Reports count kinds of change over a period (reopened, escalated, ...).
         Index("ix_ticket_events_kind_at", "kind", "at"),
+        # Working time to first response and resolution: the ledger's "met" entry of a
+        # ticket's clock, one row among its many events.
+        Index(
+            "ix_ticket_events_sla_met",
+            "ticket_id",
+            "field",
+            sqlite_where=text("kind = 'sla' AND new = 'met'"),
+            postgresql_where=text("kind = 'sla' AND new = 'met'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

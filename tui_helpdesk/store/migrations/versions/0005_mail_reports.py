@@ -64,9 +64,17 @@ def upgrade() -> None:
         postgresql_where=sa.text("csat_at IS NOT NULL"),
     )
     op.create_index("ix_escalations_at", "escalations", ["at"])
+    op.create_index(
+        "ix_ticket_events_sla_met",
+        "ticket_events",
+        ["ticket_id", "field"],
+        sqlite_where=sa.text("kind = 'sla' AND new = 'met'"),
+        postgresql_where=sa.text("kind = 'sla' AND new = 'met'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_events_sla_met", table_name="ticket_events")
     op.drop_index("ix_escalations_at", table_name="escalations")
     op.drop_index("ix_tickets_csat_at", table_name="tickets")
     op.drop_index("ix_tickets_closed", table_name="tickets")
