@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tui_helpdesk.config import ConfigError, default_database_url, load_settings
+from tui_helpdesk.config import (
+    ConfigError,
+    default_database_url,
+    load_settings,
+    save_theme,
+    starter_config,
+)
 
 
 @pytest.fixture
@@ -87,3 +93,32 @@ def test_errors_name_the_file_and_the_key(dirs: tuple[Path, Path], text: str, me
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_save_theme_keeps_the_file_and_its_comments(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(starter_config("sqlite:///desk.db"))
+    before = path.read_text()
+    save_theme(path, "nord")
+    after = path.read_text()
+    assert load_settings(path, environ={}).theme == "nord"
+    assert after.replace('theme = "nord"', 'theme = "textual-dark"') == before
+
+
+def test_save_theme_adds_the_table_or_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[database]\nurl = "sqlite:///desk.db"\n')
+    save_theme(path, "gruvbox")
+    assert load_settings(path, environ={}).theme == "gruvbox"
+    assert load_settings(path, environ={}).database_url == "sqlite:///desk.db"
+    fresh = tmp_path / "new" / "config.toml"
+    save_theme(fresh, "dracula")
+    assert load_settings(fresh, environ={}).theme == "dracula"
+
+
+def test_save_theme_refuses_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[display\ntheme = 1\n")
+    with pytest.raises(ConfigError, match=r"config\.toml"):
+        save_theme(path, "nord")
+    assert path.read_text() == "[display\ntheme = 1\n"

@@ -32,10 +32,11 @@ from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import HelpPanel
 from textual.worker import get_current_worker
 
-from tui_helpdesk.config import Settings
+from tui_helpdesk.config import ConfigError, Settings, save_theme
 from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
 from tui_helpdesk.screens.knowledge import KnowledgeScreen
 from tui_helpdesk.screens.new_ticket import NewTicketScreen
@@ -121,6 +122,7 @@ class HelpdeskApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self._theme_on_file: str | None = None  # the theme last saved to the config file
         self.context = ConsoleContext(
             store=store,
             login=login,
@@ -144,6 +146,8 @@ class HelpdeskApp(App[None]):
 
     def on_mount(self) -> None:
         self._apply_settings()
+        # From now on a theme the agent picks (palette: "Change theme") is remembered.
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._load_profile()
         if self.live:
             self._watcher = threading.Thread(target=self._watch, name="desk-watcher", daemon=True)
@@ -221,6 +225,22 @@ class HelpdeskApp(App[None]):
             )
         if self.settings and self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if self.settings is None:
+            return
+        on_file = self._theme_on_file or THEME_ALIASES.get(self.settings.theme, self.settings.theme)
+        if theme.name != on_file:
+            self._theme_on_file = theme.name
+            self._save_theme(self.settings.config_path, theme.name)
+
+    @work(thread=True, exclusive=True, group="save-theme")
+    def _save_theme(self, path: Path, theme: str) -> None:
+        """Write the theme into the config file, off the UI thread (one line there)."""
+        try:
+            save_theme(path, theme)
+        except ConfigError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning")
 
     # --- the agent and the desk ------------------------------------------------------
 

@@ -7,7 +7,10 @@ policy is not here: it lives in the rules file, applied into the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -244,3 +247,53 @@ def starter_config(database_url: str) -> str:
         + '# [keymap] overrides console key bindings by id, e.g. reply = "r"\n\n'
         + tomli_w.dumps(body)
     )
+
+
+_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+_THEME_KEY = re.compile(r"^\s*theme\s*=")
+
+
+def save_theme(path: Path, theme: str) -> None:
+    """Remember the console's theme: `display.theme` in the config file at `path`.
+
+    The file keeps its other keys and its comments: the `theme` line of `[display]` is
+    replaced, or added under `[display]`, or a `[display]` table is appended. The result is
+    checked by reading it back before it replaces the file (written beside it, then renamed).
+    """
+    line = tomli_w.dumps({"theme": theme}).strip()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text:
+        _check(path, _read_toml(path))  # never rewrite a file that is already wrong
+    lines = text.splitlines()
+    table: str | None = None
+    display_at: int | None = None
+    for i, current in enumerate(lines):
+        header = _TABLE.match(current)
+        if header:
+            table = header.group(1).strip()
+            if table == "display":
+                display_at = i
+        elif table == "display" and _THEME_KEY.match(current):
+            lines[i] = line
+            break
+    else:
+        if display_at is not None:
+            lines.insert(display_at + 1, line)
+        else:
+            lines += (["", "[display]"] if lines else ["[display]"]) + [line]
+    updated = "\n".join(lines) + "\n"
+    try:
+        if tomllib.loads(updated).get("display", {}).get("theme") != theme:
+            raise ValueError(theme)
+    except (tomllib.TOMLDecodeError, ValueError):
+        raise ConfigError(f"{path}: display.theme: could not be saved") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".toml")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(updated)
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise ConfigError(f"{path}: cannot write: {exc.strerror}") from None

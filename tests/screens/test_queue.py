@@ -17,7 +17,7 @@ from tests.screens.conftest import (
     settle,
     table_of,
 )
-from tui_helpdesk.config import Settings
+from tui_helpdesk.config import Settings, load_settings
 from tui_helpdesk.domain import Status
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.services import directory
@@ -320,3 +320,27 @@ async def test_modes_of_the_other_screens(desk_store: Desk, size: tuple[int, int
         await pilot.press("f1")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_a_theme_picked_in_the_console_is_remembered(
+    desk_store: Desk, size: tuple[int, int], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '# my settings\n[database]\nurl = "sqlite:///x.db"\n\n[display]\ntheme = "textual-dark"\n'
+    )
+    settings = Settings(
+        database_url="unused://",
+        config_path=config,
+        rules_path=tmp_path / "rules.toml",
+        theme="textual-dark",
+    )
+    app = make_app(desk_store, settings=settings)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert "nord" not in config.read_text()  # starting up writes nothing
+        app.theme = "nord"
+        await pilot.pause()
+        await settle(pilot)
+    assert load_settings(config, environ={}).theme == "nord"
+    assert config.read_text().startswith("# my settings\n")  # the rest of the file is kept
