@@ -19,7 +19,7 @@ from tui_helpdesk.services import bulk
 from tui_helpdesk.services.bulk import BulkAction, BulkKind
 from tui_helpdesk.services.console_actions import Choice, priority_choices, status_label
 from tui_helpdesk.services.errors import ServiceError
-from tui_helpdesk.store.engine import Store
+from tui_helpdesk.services.views import Store
 
 MENU: tuple[Choice, ...] = (
     Choice("assign_me", "Assign to me"),
