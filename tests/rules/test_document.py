@@ -9,7 +9,6 @@ import pytest
 from tui_helpdesk.rules.document import (
     DeskSettings,
     RulesError,
-    desk_from_document,
     parse_rules,
     rules_from_document,
 )
@@ -35,8 +34,8 @@ def test_desk_table() -> None:
         reopen_window_days=0,
         auto_close_days=7,
     )
-    assert desk_from_document(document.data) == document.desk
-    assert desk_from_document(None) == DeskSettings()
+    assert rules_from_document(document.data).desk == document.desk
+    assert rules_from_document(None).desk == DeskSettings()
 
 
 def test_starter_rules_file_is_valid() -> None:

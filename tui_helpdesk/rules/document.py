@@ -200,10 +200,3 @@ def rules_from_document(data: Mapping[str, Any] | None, source: str = "active ru
     if not data:
         return Rules()
     return _parse_sections(source, data)
-
-
-def desk_from_document(data: dict[str, Any] | None) -> DeskSettings:
-    """Desk settings of a stored (already validated) document; defaults when none is active."""
-    if not data:
-        return DeskSettings()
-    return _parse_desk("active rules", data.get("desk", {}))

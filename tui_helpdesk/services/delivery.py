@@ -44,8 +44,6 @@ BACKOFF_CAP = timedelta(hours=4)
 MAX_ERROR = 2000
 ACTOR = Actor.system("mail")
 
-MAIL_EVENT = EventKind.MAIL  # a failed delivery, in the ticket's history (field "delivery")
-
 
 class SendFailed(Exception):
     """One mail was not accepted; `permanent` when trying again cannot help (a 5xx)."""
@@ -201,7 +199,7 @@ def _mark_failed(store: Store, row: Outbox, now: datetime, error: str) -> None:
                 ticket,
                 ACTOR,
                 now,
-                MAIL_EVENT,
+                EventKind.MAIL,
                 field="delivery",
                 new=f"{row.kind} mail to {', '.join(row.to_addrs)} not delivered: {error}",
                 rule="mail-delivery",
@@ -386,7 +384,7 @@ def retry(session: Session, actor: Actor, now: datetime, outbox_id: int) -> Outb
             ticket,
             actor,
             now,
-            MAIL_EVENT,
+            EventKind.MAIL,
             field="delivery",
             new=f"{row.kind} mail to {', '.join(row.to_addrs)} queued again",
             detail={"outbox": row.id, "previous_error": row.last_error},

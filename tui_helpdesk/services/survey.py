@@ -25,8 +25,6 @@ from tui_helpdesk.services.tickets import MailHeaders, add_customer_message
 from tui_helpdesk.store.models import Contact, Message, Ticket
 from tui_helpdesk.text import clean
 
-CSAT_EVENT = EventKind.CSAT  # the answer, in the ticket's history (field "csat_score")
-
 MAX_COMMENT = 2000
 
 # Answers that say the fix did not hold. Checked before the score: "1, still broken" is a
@@ -147,7 +145,7 @@ def take_survey_reply(
         ticket,
         actor,
         now,
-        CSAT_EVENT,
+        EventKind.CSAT,
         field="csat_score",
         old=old,
         new=answer.score,

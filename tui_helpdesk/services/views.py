@@ -15,7 +15,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -331,9 +331,9 @@ def _drill_page(
 
 
 def count_view(
-    store: Store, login: str, view: AnyView, *, text: str | None = None, now: datetime | None = None
+    store: Store, login: str, view: AnyView, *, now: datetime, text: str | None = None
 ) -> int:
-    """How many tickets the view holds (an exact COUNT; Breaching soon needs `now`)."""
+    """How many tickets the view holds at `now` (an exact COUNT)."""
     with _reading(store) as session:
         flt = _filter(session, login, view, text)
         if isinstance(view, DrillView):
@@ -344,7 +344,7 @@ def count_view(
             return session.scalar(query) or 0
         if view is not View.BREACHING:
             return count_tickets(session, flt)
-        horizons = Horizons(session, now or datetime.now(UTC))
+        horizons = Horizons(session, now)
         query = (
             select(func.count())
             .select_from(Ticket)
