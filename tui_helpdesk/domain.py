@@ -76,6 +76,13 @@ class Presence(enum.StrEnum):
     OFFLINE = "offline"
 
 
+class Activity(enum.StrEnum):
+    """What an agent is doing on a ticket right now, as other agents see it."""
+
+    VIEWING = "viewing"
+    TYPING = "typing"
+
+
 class ArticleStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tui_helpdesk.domain import (
+    Activity,
     ArticleStatus,
     Channel,
     EventKind,
@@ -535,6 +536,23 @@ class ReportRun(Base):
     ran_at: Mapped[datetime]
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class TicketPresence(Base):
+    """Who has a ticket open right now, and whether they are typing on it: one row per agent
+    and ticket, refreshed while the ticket is on their screen; a row older than a heartbeat or
+    two is stale and ignored."""
+
+    __tablename__ = "ticket_presence"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    activity: Mapped[Activity] = mapped_column(str_enum(Activity), default=Activity.VIEWING)
+    seen_at: Mapped[datetime]
 
 
 class InboundMail(Base):
