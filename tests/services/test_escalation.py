@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import MetaData, event, func, select
 
 from tests.conftest import NOW, Desk
 from tui_helpdesk.domain import Priority, Status
@@ -141,6 +141,44 @@ def test_warning_then_breach_fire_once_each(ruled: Desk) -> None:
         ).all()
     assert rules == ["warn-first-response", "first-response-missed"]
     assert "first-response-missed" in events
+
+
+def test_notifications_of_one_run_thread_together(ruled: Desk) -> None:
+    """The run writes its mail at the end of a batch; a ticket notified twice in one batch
+    still gets the second notification threaded under the first, and a later run's under
+    both."""
+    _create(ruled, priority=Priority.HIGH, group="L1", assignee="bob")
+    _run(ruled.store, NOW + timedelta(minutes=100))  # warn: notify assignee, then group lead
+    _run(ruled.store, NOW + timedelta(days=2))  # idle: notify the group (now L2: cleo)
+    with ruled.store.read() as session:
+        mails = list(
+            session.scalars(select(Outbox).where(Outbox.kind == "notify").order_by(Outbox.id))
+        )
+        first, second, *later = [(m.message_id, m.headers) for m in mails]
+    assert "In-Reply-To" not in first[1]
+    assert second[1]["In-Reply-To"] == first[0] and second[1]["References"] == first[0]
+    assert later and later[0][1]["References"].startswith(f"{first[0]} {second[0]}")
+
+
+def test_a_batch_writes_each_table_in_one_statement(ruled: Desk) -> None:
+    """Events of every shape (with and without old values, details, rules), notes and mail
+    of a whole batch go out as one multi-row INSERT per table, not a statement per row."""
+    for priority in (Priority.HIGH, Priority.URGENT, Priority.NORMAL):
+        _create(ruled, priority=priority, group="L1", assignee="bob")
+    _create(ruled, priority=Priority.URGENT)  # unassigned: tagged
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO"):
+            inserts.append(statement.split()[2])
+
+    event.listen(ruled.store.engine, "before_cursor_execute", count)
+    try:
+        result = _run(ruled.store, NOW + timedelta(days=2))
+    finally:
+        event.remove(ruled.store.engine, "before_cursor_execute", count)
+    assert result.escalated == 4 and result.action_count > 10
+    assert sorted(inserts) == ["escalations", "messages", "outbox", "ticket_events", "ticket_tags"]
 
 
 def test_reply_in_time_means_no_first_response_escalation(ruled: Desk) -> None:

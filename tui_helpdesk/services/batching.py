@@ -62,7 +62,10 @@ def batched_inserts(session: Session) -> Iterator[None]:
     finally:
         session.info.pop(_PENDING, None)
     for model, rows in pending.items():
-        session.execute(insert(model), rows)
+        # Every row with every key, None included: the ORM then sends the rows as one
+        # executemany; left to itself it omits the None values, and rows whose None values
+        # differ fall into separate statements (thousands of them in an escalation batch).
+        session.execute(insert(model).execution_options(render_nulls=True), rows)
 
 
 def _values(row: Base) -> dict[str, Any]:

@@ -135,10 +135,21 @@ def _clean_words(words: Sequence[str]) -> set[str]:
 # --- groups -------------------------------------------------------------------------------
 
 
+_GROUPS = "directory.groups"  # lower-case name -> Group, for the session's lifetime
+
+
 def get_group(session: Session, name: str) -> Group:
-    group = session.scalar(select(Group).where(func.lower(Group.name) == name.strip().lower()))
+    """The group of that name, in any case. Found once per session: a batch job that moves
+    thousands of tickets between a few groups asks for the same ones again and again."""
+    key = name.strip().lower()
+    known: dict[str, Group] = session.info.setdefault(_GROUPS, {})
+    group = known.get(key)
+    if group is not None and group in session and group.name.lower() == key:
+        return group
+    group = session.scalar(select(Group).where(func.lower(Group.name) == key))
     if group is None:
         raise NotFound(f"unknown group {name!r} (see `helpdesk group list`)")
+    known[key] = group
     return group
 
 

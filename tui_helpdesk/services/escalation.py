@@ -52,7 +52,7 @@ from tui_helpdesk.services.batching import batched_inserts
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.directory import get_group
 from tui_helpdesk.services.errors import InvalidTransition, ServiceError, ValidationError
-from tui_helpdesk.services.notify import notify, recipients
+from tui_helpdesk.services.notify import notify, prime_threads, recipients
 from tui_helpdesk.services.sla import (
     active_rules,
     facts_of,
@@ -379,6 +379,7 @@ def _batch(
         assert last.next_escalation_at is not None
         cursor = (last.next_escalation_at, last.id)
         prime_fired(session, page)
+        prime_threads(session, (ticket.id for ticket in page))
         done = _Batch()
         if careful:
             for ticket in page:

@@ -11,9 +11,10 @@ from `services.outgoing`, as for mail to customers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.rules.escalation import NotifyTarget
@@ -67,6 +68,47 @@ _EARLIER = (
 )
 
 
+# Earlier notifications read ahead for a batch of tickets (`prime_threads`), kept with the
+# session: (ticket id, kind) -> their Message-IDs, oldest first.
+_THREADS = "notify.threads"
+
+
+def prime_threads(session: Session, ticket_ids: Iterable[int], kind: str = "notify") -> None:
+    """Read the earlier notifications of many tickets in one query, for a batch job that
+    notifies about each: `notify` then threads from these, and from what it queued itself in
+    the batch (rows a batch writes at its end, which a query would not see)."""
+    ids = list(ticket_ids)
+    ranked = (
+        select(
+            Outbox.ticket_id,
+            Outbox.message_id,
+            func.row_number()
+            .over(partition_by=Outbox.ticket_id, order_by=Outbox.id.desc())
+            .label("newest"),
+        )
+        .where(Outbox.ticket_id.in_(ids), Outbox.kind == kind)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.ticket_id, ranked.c.message_id)
+        .where(ranked.c.newest <= MAX_REFERENCES)
+        .order_by(ranked.c.ticket_id, ranked.c.newest.desc())
+    )
+    threads: dict[tuple[int, str], list[str]] = session.info.setdefault(_THREADS, {})
+    for ticket_id in ids:
+        threads[(ticket_id, kind)] = []
+    for ticket_id, message_id in rows:
+        threads[(ticket_id, kind)].append(message_id)
+
+
+def _earlier(session: Session, ticket: Ticket, kind: str) -> list[str]:
+    """The Message-IDs of the ticket's earlier notifications of `kind`, oldest first."""
+    primed = session.info.get(_THREADS, {}).get((ticket.id, kind))
+    if primed is not None:
+        return primed
+    return list(session.scalars(_EARLIER, {"ticket": ticket.id, "kind": kind}))[::-1]
+
+
 def notify(
     session: Session,
     ticket: Ticket,
@@ -88,9 +130,9 @@ def notify(
             .template_set()
             .render("notify", template_values(session, ticket, title=subject, body=body))
         )
-        earlier = list(session.scalars(_EARLIER, {"ticket": ticket.id, "kind": kind}))[::-1]
+        earlier = _earlier(session, ticket, kind)
     thread = Thread(earlier[-1], " ".join(earlier)) if earlier else Thread(None, None)
-    return queue(
+    row = queue(
         session,
         ticket,
         now,
@@ -100,6 +142,10 @@ def notify(
         body=text,
         headers={"Auto-Submitted": "auto-generated", **AUTOMATIC, **thread.headers()},
     )
+    threads = session.info.get(_THREADS)
+    if threads is not None and (ticket.id, kind) in threads:
+        threads[(ticket.id, kind)] = [*earlier, row.message_id][-MAX_REFERENCES:]
+    return row
 
 
 def notify_assigned(
