@@ -90,16 +90,17 @@ def instants(url: str, wanted: int) -> Instants:
 
 
 class Copies:
-    """A fresh copy of the cached desk for each run (made outside the timed part)."""
+    """A fresh copy of the cached desk for each run (made outside the timed part). Each
+    benchmark names its copies (`label`), so none runs on another's files."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, label: str = "escalate") -> None:
         self.ctx = ctx
         self.source = make_url(ctx.url)
         if ctx.backend == "sqlite":
-            self.path = cache_dir() / f"escalate-run-{ctx.size}.db"
+            self.path = cache_dir() / f"{label.replace('_', '-')}-run-{ctx.size}.db"
             self.url = f"sqlite:///{self.path}"
         else:
-            self.name = f"{self.source.database}_escalate_run"
+            self.name = f"{self.source.database}_{label}_run"
             self.url = self.source.set(database=self.name).render_as_string(hide_password=False)
 
     def _admin(self) -> Any:
@@ -158,11 +159,11 @@ class Run:
     failed: int
 
 
-def run_escalate(url: str, now: datetime) -> Run:
-    """`helpdesk escalate --now NOW --json` on `url`, through bench.spawn."""
-    at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    command = [HELPDESK, "--db", url, "escalate", "--now", at, "--json"]
-    with tempfile.TemporaryDirectory(prefix="bench-escalate-") as scratch:
+def spawn_json(command: list[str], what: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run a `helpdesk ... --json` command through bench.spawn: (the launcher's figures:
+    seconds, peak_kb, exit; the command's JSON document). Exit 3 (some items failed, the
+    rest done) is a result; any other failure raises with the command's last words."""
+    with tempfile.TemporaryDirectory(prefix="bench-spawn-") as scratch:
         report = Path(scratch) / "spawn.json"
         done = subprocess.run(
             [sys.executable, "-m", "bench.spawn", str(report), *command],
@@ -175,10 +176,15 @@ def run_escalate(url: str, now: datetime) -> Run:
             raise RuntimeError(f"bench.spawn failed ({done.returncode}): {done.stderr[-2000:]}")
         spawned = json.loads(report.read_text())
     if spawned["exit"] not in (0, EX_SOME_FAILED):
-        raise RuntimeError(
-            f"helpdesk escalate exited {spawned['exit']}: {done.stderr.strip()[-2000:]}"
-        )
-    document = json.loads(done.stdout)
+        raise RuntimeError(f"{what} exited {spawned['exit']}: {done.stderr.strip()[-2000:]}")
+    return spawned, json.loads(done.stdout)
+
+
+def run_escalate(url: str, now: datetime) -> Run:
+    """`helpdesk escalate --now NOW --json` on `url`, through bench.spawn."""
+    at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    command = [HELPDESK, "--db", url, "escalate", "--now", at, "--json"]
+    spawned, document = spawn_json(command, "helpdesk escalate")
     return Run(
         seconds=spawned["seconds"],
         peak_kb=spawned["peak_kb"],

@@ -11,10 +11,7 @@ copy of the desk and a freshly written Maildir, made outside the timed part.
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import sys
 import tempfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,8 +19,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bench.benchmarks.escalate import HELPDESK, Copies
-from bench.harness import Context, Measurement, benchmark, cache_dir
+from bench.benchmarks.escalate import HELPDESK, Copies, spawn_json
+from bench.harness import Context, Measurement, benchmark
 
 MESSAGES = 10_000
 QUICK_MESSAGES = 100
@@ -32,20 +29,6 @@ BUDGET_S = 600.0
 DESK = "support@desk.example"
 ATTACHMENT_LIMIT = 64 * 1024
 CORPUS = Path(__file__).resolve().parents[2] / "tests" / "mail_corpus"
-EX_SOME_FAILED = 3
-
-
-class _IntakeCopies(Copies):
-    """Copies of the cached desk of their own (not the escalation benchmark's files)."""
-
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx)
-        if ctx.backend == "sqlite":
-            self.path = cache_dir() / f"mail-intake-run-{ctx.size}.db"
-            self.url = f"sqlite:///{self.path}"
-        else:
-            self.name = f"{self.source.database}_mail_intake_run"
-            self.url = self.source.set(database=self.name).render_as_string(hide_password=False)
 
 
 def _open_tickets(url: str, limit: int) -> list[tuple[str, str]]:
@@ -155,20 +138,7 @@ def _write_maildir(folder: Path, messages: list[bytes]) -> None:
 def _run_fetch(url: str, maildir: Path, config: Path) -> dict[str, Any]:
     command = [HELPDESK, "--config", str(config), "--db", url, "mail", "fetch"]
     command += ["--maildir", str(maildir), "--json"]
-    report = maildir.parent / "spawn.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.spawn", str(report), *command],
-        cwd=Path(__file__).resolve().parents[2],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not report.exists():
-        raise RuntimeError(f"bench.spawn failed ({done.returncode}): {done.stderr[-2000:]}")
-    spawned = json.loads(report.read_text())
-    if spawned["exit"] not in (0, EX_SOME_FAILED):
-        raise RuntimeError(f"mail fetch exited {spawned['exit']}: {done.stderr.strip()[-2000:]}")
-    document = json.loads(done.stdout)
+    spawned, document = spawn_json(command, "mail fetch")
     return {**spawned, "counts": document["counts"], "failed": len(document["failed"])}
 
 
@@ -180,7 +150,7 @@ def _run_fetch(url: str, maildir: Path, config: Path) -> dict[str, Any]:
 def mail_intake(ctx: Context) -> Measurement:
     count = QUICK_MESSAGES if ctx.quick else MESSAGES
     messages = mixed_messages(count, _open_tickets(ctx.url, 2000))
-    copies = _IntakeCopies(ctx)
+    copies = Copies(ctx, "mail_intake")
     runs: list[dict[str, Any]] = []
     most = 1 if ctx.quick else min(ctx.repeat, MAX_RUNS)
     try:

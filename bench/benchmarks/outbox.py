@@ -12,7 +12,6 @@ the timed part.
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -24,8 +23,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bench.benchmarks.escalate import HELPDESK, Copies
-from bench.harness import Context, Measurement, benchmark, cache_dir
+from bench.benchmarks.escalate import HELPDESK, Copies, spawn_json
+from bench.harness import Context, Measurement, benchmark
 
 MAILS = 2_000
 QUICK_MAILS = 100
@@ -33,23 +32,8 @@ MAX_RUNS = 3
 BUDGET_S = 300.0
 DESK = "support@desk.example"
 QUEUED_AT = datetime(2020, 1, 1, tzinfo=UTC)  # before anything the desk holds: all due
-EX_SOME_FAILED = 3
 SINK = ("-c", "aiosmtpd.handlers.Sink")
-ROOT = Path(__file__).resolve().parents[2]
 BODY = "the fix is in place, please restart the application and tell us. " * 6
-
-
-class _OutboxCopies(Copies):
-    """Copies of the cached desk of their own (not the other benchmarks' files)."""
-
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx)
-        if ctx.backend == "sqlite":
-            self.path = cache_dir() / f"outbox-run-{ctx.size}.db"
-            self.url = f"sqlite:///{self.path}"
-        else:
-            self.name = f"{self.source.database}_outbox_run"
-            self.url = self.source.set(database=self.name).render_as_string(hide_password=False)
 
 
 def queue_mails(url: str, count: int) -> int:
@@ -141,22 +125,9 @@ def _start_sink(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"the aiosmtpd sink did not start on port {port}")
 
 
-def _run_send(url: str, config: Path, scratch: Path) -> dict[str, Any]:
+def _run_send(url: str, config: Path) -> dict[str, Any]:
     command = [HELPDESK, "--config", str(config), "--db", url, "mail", "send", "--json"]
-    report = scratch / "spawn.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.spawn", str(report), *command],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not report.exists():
-        raise RuntimeError(f"bench.spawn failed ({done.returncode}): {done.stderr[-2000:]}")
-    spawned = json.loads(report.read_text())
-    if spawned["exit"] not in (0, EX_SOME_FAILED):
-        raise RuntimeError(f"mail send exited {spawned['exit']}: {done.stderr.strip()[-2000:]}")
-    document = json.loads(done.stdout)
+    spawned, document = spawn_json(command, "mail send")
     return {**spawned, "sent": document["sent"], "failed": document["failed"]}
 
 
@@ -167,7 +138,7 @@ def _run_send(url: str, config: Path, scratch: Path) -> dict[str, Any]:
 )
 def outbox_send(ctx: Context) -> Measurement:
     count = QUICK_MAILS if ctx.quick else MAILS
-    copies = _OutboxCopies(ctx)
+    copies = Copies(ctx, "outbox")
     runs: list[dict[str, Any]] = []
     most = 1 if ctx.quick else min(ctx.repeat, MAX_RUNS)
     port = _free_port()
@@ -179,7 +150,7 @@ def outbox_send(ctx: Context) -> Measurement:
             while len(runs) < most:
                 url = copies.fresh()
                 due = queue_mails(url, count)
-                run = _run_send(url, config, Path(scratch))
+                run = _run_send(url, config)
                 runs.append({**run, "due": due})
                 if sum(r["seconds"] for r in runs) > BUDGET_S:
                     break
