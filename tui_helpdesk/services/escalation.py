@@ -63,7 +63,7 @@ from tui_helpdesk.services.sla import (
     store_sla,
     ticket_schedule,
 )
-from tui_helpdesk.services.ticket_core import _touch, save
+from tui_helpdesk.services.ticket_core import save, touch
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Escalation, Ticket
 
@@ -424,7 +424,7 @@ def _escalate_all(
                             _run_actions(session, ticket, SYSTEM, now, item.rule, item.reason)
                         )
                 # Bring clocks and timers up to date: the next escalation moves past them.
-                _touch(session, ticket, SYSTEM, now)
+                touch(session, ticket, SYSTEM, now)
             except ServiceError as error:
                 raise _TicketFailed(ticket.key) from error
             done.add(ticket.key, lines, len(breaches))
@@ -457,7 +457,7 @@ def _escalate_one(
             savepoint.rollback()
             _record_failure(session, ticket, now, item, str(error))
             done.failed.append((key, f"rule {item.rule.name}: {error}"))
-    _touch(session, ticket, SYSTEM, now)
+    touch(session, ticket, SYSTEM, now)
     session.flush()
     done.add(key, lines, len(breaches))
 
@@ -500,7 +500,7 @@ def escalate_ticket(
     rules (once per SLA cycle each)."""
     if level_up and to_group:
         raise ValidationError("choose one of --level-up and --to-group")
-    ticket = ticket_changes._load_open_for_change(session, ref, expected_version)
+    ticket = ticket_changes.load_open_for_change(session, ref, expected_version)
     why = (reason or "").strip() or ("the customer asked" if customer_request else "by hand")
     lines: list[ActionLine] = []
     move: Action | None = None
@@ -551,6 +551,6 @@ def escalate_ticket(
         for rule in rules.escalations:
             if rule.on is Trigger.CUSTOMER_REQUEST and rule.where.matches(facts_of(ticket)):
                 lines.extend(_fire(session, ticket, actor, now, rule, why))
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
     return lines

@@ -1,6 +1,6 @@
 """Keeping each ticket's SLA clocks and escalation timers true (DESIGN §4).
 
-Every ticket change ends in `ticket_core._touch`, which calls `sync_sla`: the pure clock rule
+Every ticket change ends in `ticket_core.touch`, which calls `sync_sla`: the pure clock rule
 (`rules.clock.reconcile`) moves the clocks from what is stored to what the ticket now is, each
 step of the ledger becomes an audit event (kind `sla`), and `next_escalation_at` is set to the
 next instant an escalation rule or a breach is due (`rules.triggers.schedule`), so the

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Channel, EventKind, MessageKind
 from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.ticket_core import _touch, record, save
+from tui_helpdesk.services.ticket_core import record, save, touch
 from tui_helpdesk.services.tickets import MailHeaders, add_customer_message
 from tui_helpdesk.store.models import Contact, Message, Ticket
 from tui_helpdesk.text import clean
@@ -151,6 +151,6 @@ def take_survey_reply(
         new=answer.score,
         detail={"from": author.email or author.phone, "comment": answer.comment, "survey": True},
     )
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
     return SurveyReply(ticket, answer.score, False, message)

@@ -28,11 +28,11 @@ from tui_helpdesk.services.ticket_core import (
     _is_member,
     _load_for_change,
     _set_status,
-    _touch,
     get_ticket,
     normalise_tags,
     record,
     save,
+    touch,
 )
 from tui_helpdesk.store.models import (
     Message,
@@ -50,7 +50,7 @@ class _Unset:
 UNSET = _Unset()
 
 
-def _load_open_for_change(session: Session, ref: str | int, expected_version: int | None) -> Ticket:
+def load_open_for_change(session: Session, ref: str | int, expected_version: int | None) -> Ticket:
     """The ticket to change, locked and version-checked; closed tickets take no changes."""
     ticket = _load_for_change(session, ref, expected_version)
     if ticket.status is Status.CLOSED:
@@ -71,7 +71,7 @@ def _save_field_change(
 ) -> None:
     """Audit one changed field, then mark the ticket changed and save it."""
     record(session, ticket, actor, now, kind, field=field, old=old, new=new, rule=rule)
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
 
 
@@ -91,9 +91,9 @@ def assign(
     else the current one); a ticket in no group takes its new assignee's only group. Moving a
     ticket to a group its assignee is not in unassigns it. The support level follows the
     group. Assigning what is already assigned changes nothing (no event, same version)."""
-    ticket = _load_open_for_change(session, ref, expected_version)
+    ticket = load_open_for_change(session, ref, expected_version)
     if apply_assignment(session, ticket, actor, now, agent=agent, group=group, rule=rule):
-        _touch(session, ticket, actor, now)
+        touch(session, ticket, actor, now)
         save(session, ticket)
     return ticket
 
@@ -198,9 +198,9 @@ def change_priority(
     expected_version: int | None = None,
     rule: str | None = None,
 ) -> Ticket:
-    ticket = _load_open_for_change(session, ref, expected_version)
+    ticket = load_open_for_change(session, ref, expected_version)
     if apply_priority(session, ticket, actor, now, priority, rule=rule):
-        _touch(session, ticket, actor, now)
+        touch(session, ticket, actor, now)
         save(session, ticket)
     return ticket
 
@@ -243,7 +243,7 @@ def change_category(
     expected_version: int | None = None,
     rule: str | None = None,
 ) -> Ticket:
-    ticket = _load_open_for_change(session, ref, expected_version)
+    ticket = load_open_for_change(session, ref, expected_version)
     new = get_category(session, category) if category else None
     if (new.id if new else None) != ticket.category_id:
         old = ticket.category.path if ticket.category else None
@@ -273,9 +273,9 @@ def change_tags(
     expected_version: int | None = None,
     rule: str | None = None,
 ) -> Ticket:
-    ticket = _load_open_for_change(session, ref, expected_version)
+    ticket = load_open_for_change(session, ref, expected_version)
     if apply_tags(session, ticket, actor, now, add=add, remove=remove, rule=rule):
-        _touch(session, ticket, actor, now)
+        touch(session, ticket, actor, now)
         save(session, ticket)
     return ticket
 
@@ -413,7 +413,7 @@ def merge(
             old=" ".join(before_tags),
             new=" ".join(target.tags),
         )
-    _touch(session, source, actor, now)
-    _touch(session, target, actor, now)
+    touch(session, source, actor, now)
+    touch(session, target, actor, now)
     save(session, target)
     return source, target

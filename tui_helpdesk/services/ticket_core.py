@@ -122,7 +122,7 @@ def save(session: Session, ticket: Ticket) -> None:
 # --- change marking ---------------------------------------------------------------------
 
 
-def _touch(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
+def touch(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
     """Mark the ticket changed and bring its SLA clocks and escalation timers up to date.
     Every change calls it last, before `save`. The row is always rewritten, so its version
     moves on even when only child rows (tags, messages) changed."""

@@ -59,7 +59,6 @@ from tui_helpdesk.services.ticket_core import (
     _is_member,
     _load_for_change,
     _set_status,
-    _touch,
     get_ticket,
     next_ticket_number,
     normalise_tags,
@@ -67,6 +66,7 @@ from tui_helpdesk.services.ticket_core import (
     save,
     ticket_events,
     ticket_messages,
+    touch,
 )
 from tui_helpdesk.store.models import (
     Contact,
@@ -394,7 +394,7 @@ def reply(
     resolving = status is Status.RESOLVED and ticket.status is not Status.RESOLVED
     if status is not None and status is not ticket.status:
         _transition(session, ticket, actor, now, status)
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
     if resolving:
         _survey(session, ticket, now)
@@ -417,7 +417,7 @@ def add_note(
     if ticket.merged_into_id is not None:
         _ensure_open_for_messages(ticket)
     message = write_note(session, ticket, actor, now, body, rule=rule)
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
     return message
 
@@ -507,7 +507,7 @@ def add_customer_message(
             _set_status(session, ticket, actor, now, Status.OPEN)
         elif ticket.status is Status.RESOLVED:
             _reopen(session, ticket, actor, now, reason="customer replied")
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
     return CustomerMessageResult(ticket, message)
 
@@ -613,7 +613,7 @@ def change_status(
     if ticket.merged_into_id is not None:
         _ensure_open_for_messages(ticket)
     _transition(session, ticket, actor, now, target)
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
     if target is Status.RESOLVED:
         _survey(session, ticket, now)
@@ -671,6 +671,6 @@ def reopen(
                 "create a follow-up ticket instead"
             )
     _reopen(session, ticket, actor, now, reason=reason or "reopened by agent")
-    _touch(session, ticket, actor, now)
+    touch(session, ticket, actor, now)
     save(session, ticket)
     return ticket
