@@ -359,3 +359,76 @@ def test_db_check_sees_an_index_out_of_step(kb: Desk) -> None:
         broken = search_check(session)
         assert broken.violations == 1
         assert "articles" in broken.examples[0]
+
+
+def test_match_share_is_an_upper_estimate_from_the_common_words() -> None:
+    from tui_helpdesk.store.search import Alt, Match, match_share
+
+    freqs = {"printer": 0.5, "jam": 0.1, "password": 0.2, "passport": 0.1, "everi": 0.3}
+    printer, jam = Alt(("printer",)), Alt(("jams",))
+    typo, word = Alt(("pasword",)), Alt(("password",))
+    begun, stop = Alt(("pass",), prefix=True), Alt(("the",))
+    phrase = Alt(("every", "printer"), phrase=True)
+    lexemes = {
+        printer: ["printer"],
+        jam: ["jam"],
+        typo: ["pasword"],  # not among the common words: half the rarest one's share
+        word: ["password"],
+        begun: ["pass"],
+        stop: [],
+        phrase: ["everi", "printer"],
+    }
+    assert match_share(Match(((printer,), (jam,))), lexemes, freqs) == 0.1  # the rarest clause
+    assert match_share(Match(((typo, word),)), lexemes, freqs) == pytest.approx(0.25)
+    assert match_share(Match(((begun,),)), lexemes, freqs) == pytest.approx(0.3)
+    assert match_share(Match(((stop,),)), lexemes, freqs) == 1.0
+    assert match_share(Match(((phrase,),)), lexemes, freqs) == 0.3
+    assert match_share(Match(((printer, begun, stop),)), lexemes, freqs) == 1.0  # at most all
+
+
+def _printer_notes(desk: Desk, count: int) -> None:
+    """`count` articles that all mention the printer in their body, one in four tagged
+    "rare"; the fifth, old, has the printer in its title too."""
+    with desk.store.write() as session:
+        for i in range(1, count + 1):
+            session.add(
+                Article(
+                    title="Printer jams at the front desk" if i == 5 else f"Note {i}",
+                    body="The printer needs toner.",
+                    tags=["rare"] if i % 4 == 1 else ["common"],
+                    visibility=Visibility.INTERNAL,
+                    status=ArticleStatus.PUBLISHED,
+                    helpful=0,
+                    not_helpful=0,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        if session.get_bind().dialect.name == "postgresql":
+            session.flush()
+            session.execute(text("ANALYZE articles"))
+
+
+def test_ranking_looks_at_the_newest_matches_window_by_window(desk_store: Desk) -> None:
+    from tui_helpdesk.store.search import POOL, Alt, Match, backend_for
+
+    _printer_notes(desk_store, 1200)
+    with desk_store.store.read() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Every article holds "printer": the newest 1,000 ids should hold twice the
+            # pool, and the rest is searched only when they do not.
+            windows = backend_for(session).windows(session, Match(((Alt(("printer",)),),)))
+            assert windows == [(200, None), (0, 200)]
+    # The newest POOL matches are ranked: the old title match is not among them.
+    newest = _articles(desk_store, "printer", limit=5)
+    assert [hit.title.plain for hit in newest.hits] == [f"Note {i}" for i in range(1200, 1195, -1)]
+    assert POOL < 1200 - 5
+    # With a tag, the newest ids hold fewer matches than the pool: older windows are
+    # searched too, and the old title match ranks first.
+    tagged = _articles(desk_store, "printer tag:rare", limit=4)
+    assert [hit.title.plain for hit in tagged.hits] == [
+        "Printer jams at the front desk",
+        "Note 1197",
+        "Note 1193",
+        "Note 1189",
+    ]

@@ -10,7 +10,9 @@ organizations, a few thousand, are matched by reading their names):
   a user only ever reaches MATCH inside "quoted" strings with `"` doubled, so FTS5 syntax in
   it (`*`, `NEAR(`, `AND`, `"`) is plain text. On PostgreSQL the same matches are `ILIKE`
   patterns (with `%`, `_` and `\\` escaped) served by the pg_trgm GIN index
-  `ix_search_contacts_name`, and fuzzy candidates are ordered by pg_trgm's `similarity()`.
+  `ix_search_contacts_name`, except "starts with", a range of the B-tree on `lower(name)`
+  (`ix_search_contacts_name_prefix`, migration 0007); fuzzy candidates are ordered by
+  pg_trgm's `similarity()`.
 - typo tolerance: a word with one typo keeps either its first or its last part intact, so
   fuzzy candidates are names that contain, for every longer word of the query, its first or
   its last part (`fuzzy_pieces`). That is a handful of trigram lookups ANDed and ORed, cheap
@@ -73,12 +75,24 @@ def _fts_candidates(session: Session, match: str, limit: int) -> list[tuple[int,
     return [(row[0], row[1]) for row in rows]
 
 
+def _literal(pattern: str) -> Any:
+    """A LIKE pattern written into the SQL: psycopg prepares a statement run often, and
+    PostgreSQL's generic plan for `name ILIKE $1` cannot know how selective the pattern is
+    (nor, for `LIKE $1`, that it is a prefix) and scans the whole table. The value is quoted
+    by SQLAlchemy."""
+    return bindparam(None, pattern, type_=String(), literal_execute=True)
+
+
 def _ilike(pattern: str) -> ColumnElement[bool]:
-    """`contacts.name ILIKE pattern`, the pattern written into the SQL: psycopg prepares a
-    statement run often, and PostgreSQL's generic plan for `name ILIKE $1` cannot know how
-    selective the pattern is and scans the whole table. The value is quoted by SQLAlchemy."""
-    value = bindparam(None, pattern, type_=String(), literal_execute=True)
-    return Contact.name.ilike(value, escape="\\")
+    """`contacts.name ILIKE pattern` (the pg_trgm index `ix_search_contacts_name`)."""
+    return Contact.name.ilike(_literal(pattern), escape="\\")
+
+
+def _starts_with(value: str) -> ColumnElement[bool]:
+    """`lower(contacts.name) LIKE 'value%'`: a range of the B-tree `ix_search_contacts_name_prefix`
+    (`value` is lower case already). The trigram index would find every name holding the
+    value's trigrams anywhere, and read them all to keep the few that start with it."""
+    return func.lower(Contact.name).like(_literal(like_escape(value) + "%"), escape="\\")
 
 
 def _pg_candidates(session: Session, condition: Any, limit: int) -> list[tuple[int, str]]:
@@ -104,9 +118,10 @@ def name_candidates(
             NameMatch.CONTAINS: fts_phrase(value),
         }[how]
         return _fts_candidates(session, match, limit)
+    if how is NameMatch.PREFIX:
+        return _pg_candidates(session, _starts_with(value), limit)
     escaped = like_escape(value)
     patterns = {
-        NameMatch.PREFIX: [f"{escaped}%"],
         NameMatch.WORD: [f"% {escaped}%", f"%-{escaped}%"],
         NameMatch.CONTAINS: [f"%{escaped}%"],
     }[how]

@@ -7,7 +7,9 @@ a double-quoted string, BM25 ranking. PostgreSQL: tsquery built from
 `plainto_tsquery`/`phraseto_tsquery`/`to_tsquery(... ':*')` over bound parameters, `ts_rank`.
 No user text is ever spliced into SQL: tokens are bound as parameters (PostgreSQL) or quoted
 FTS strings of word characters only, themselves bound as one parameter (SQLite). Both rank
-the newest POOL matches at most. The schema is in migration 0004 (see `store.search_schema`).
+the newest POOL matches at most; PostgreSQL looks for the newest articles in windows of ids
+(`_Postgres.windows`), since its GIN index hands matches over in no order. The schema is in
+migrations 0004 and 0007 (see `store.search_schema`).
 
 The page of hits is then marked in Python, the same way on both back ends (`_Marker`):
 matched words wrapped in MARK_START/MARK_END (control characters that `text.clean` removes
@@ -20,16 +22,25 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
+
+from tui_helpdesk.store.models import Article, Category
 
 MARK_START = "\x02"
 MARK_END = "\x03"
 # Ranking looks at the newest POOL matches at most (per index), so a query made of common
 # words costs the same on a desk of any size; below that, every match is ranked.
 POOL = 500
+# PostgreSQL: a GIN index hands matches over in no order, so finding the newest POOL means
+# reading every match. Articles are searched newest first instead, in a window of ids sized
+# from the planner's statistics to hold about WINDOW_MARGIN x POOL matches, widened
+# WINDOW_GROWTH times over while it holds fewer (`_Postgres.windows`).
+WINDOW_MARGIN = 2.0
+WINDOW_GROWTH = 4
 
 
 @dataclass(frozen=True)
@@ -70,11 +81,25 @@ class TicketFilter:
 
 
 @dataclass(frozen=True)
+class ArticleFacts:
+    """What a hit shows of its article besides the marked text, read with that text."""
+
+    category: str | None  # the category's path
+    tags: list[str]
+    status: str
+    visibility: str
+    helpful: int
+    not_helpful: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class ArticleRow:
     id: int
     score: float
     title: str  # marked
     snippet: str  # marked
+    facts: ArticleFacts
 
 
 @dataclass(frozen=True)
@@ -254,24 +279,56 @@ class _Marker:
         return ("…" if start else "") + body + ("…" if end < len(text) else ""), inside
 
 
+def _read_articles(
+    session: Session, ids: Sequence[int]
+) -> dict[int, tuple[str, str, ArticleFacts]]:
+    """The title, body and facts of the articles `ids` (those that still exist), in one
+    select: the page of hits costs one statement besides the ranking."""
+    rows = session.execute(
+        select(
+            Article.id,
+            Article.title,
+            Article.body,
+            Article.tags,
+            Article.status,
+            Article.visibility,
+            Article.helpful,
+            Article.not_helpful,
+            Article.updated_at,
+            Category.path,
+        )
+        .outerjoin(Category, Category.id == Article.category_id)
+        .where(Article.id.in_(ids))
+    )
+    return {
+        r.id: (
+            r.title,
+            r.body,
+            ArticleFacts(
+                category=r.path,
+                tags=list(r.tags or []),
+                status=r.status.value,
+                visibility=r.visibility.value,
+                helpful=r.helpful,
+                not_helpful=r.not_helpful,
+                updated_at=r.updated_at,
+            ),
+        )
+        for r in rows
+    }
+
+
 def _marked_articles(
     session: Session, match: Match, top: Sequence[tuple[int, float]]
 ) -> list[ArticleRow]:
     """The ranked (id, score) pairs with their title and a snippet of the body marked."""
     marker = _Marker(match)
-    texts = {
-        row[0]: (row[1], row[2])
-        for row in session.execute(
-            text("SELECT id, title, body FROM articles WHERE id IN :ids").bindparams(
-                bindparam("ids", expanding=True)
-            ),
-            {"ids": [row[0] for row in top]},
-        )
-    }
+    found = _read_articles(session, [id for id, _score in top])
     return [
-        ArticleRow(id, score, marker.whole(texts[id][0]), marker.snippet(texts[id][1])[0])
+        ArticleRow(id, score, marker.whole(title), marker.snippet(body)[0], facts)
         for id, score in top
-        if id in texts
+        if id in found
+        for title, body, facts in (found[id],)
     ]
 
 
@@ -327,14 +384,20 @@ class _Browsing:
         sql = _Sql()
         _article_filters(sql, where, self._TAG)
         self._not_matching(sql, excluded, "articles", "a")
-        rows = session.execute(
+        ids = session.scalars(
             text(
-                f"SELECT a.id, a.title FROM articles a WHERE 1 = 1{_conditions(sql)} "
+                f"SELECT a.id FROM articles a WHERE 1 = 1{_conditions(sql)} "
                 "ORDER BY a.updated_at DESC, a.id DESC LIMIT :limit"
             ),
             {**sql.params, "limit": limit},
-        )
-        return [ArticleRow(r[0], 0.0, r[1], "") for r in rows]
+        ).all()
+        found = _read_articles(session, ids)
+        return [
+            ArticleRow(id, 0.0, title, "", facts)
+            for id in ids
+            if id in found
+            for title, _body, facts in (found[id],)
+        ]
 
     def browse_tickets(
         self, session: Session, excluded: Match, where: TicketFilter, limit: int
@@ -527,8 +590,33 @@ def _matches_by_index(session: Session, match: Match) -> Iterator[None]:
         savepoint.rollback()
 
 
+def _alt_share(lexemes: Sequence[str], prefix: bool, freqs: dict[str, float]) -> float:
+    """The share of articles an alternative may match: its rarest word's (a phrase or a word
+    the parser splits, "two-factor", needs all of them), or for a word's beginning the sum
+    over the common words it begins. A word missing from the statistics counts half the
+    rarest one they keep, as PostgreSQL's own estimates do; stop words alone match all."""
+    if not lexemes:
+        return 1.0
+    rare = min(freqs.values()) / 2
+    if prefix:
+        return max(rare, sum(f for word, f in freqs.items() if word.startswith(lexemes[0])))
+    return min(freqs.get(lexeme, rare) for lexeme in lexemes)
+
+
+def match_share(match: Match, lexemes: dict[Alt, Sequence[str]], freqs: dict[str, float]) -> float:
+    """An upper estimate of the share of articles `match` matches: its rarest clause's
+    (clauses are ANDed, and words searched together mostly occur together), a clause's being
+    the sum of its alternatives'. `lexemes`: each alternative's words as the vectors hold
+    them; `freqs`: the share of articles holding each of the most common words."""
+    return min(
+        min(1.0, sum(_alt_share(lexemes[alt], alt.prefix, freqs) for alt in clause))
+        for clause in match.clauses
+    )
+
+
 class _Postgres(_Browsing):
-    _TAG = "EXISTS (SELECT 1 FROM json_array_elements_text(a.tags) j WHERE j.value = {})"
+    # The tags as jsonb: the GIN index `ix_search_articles_tags` (migration 0007).
+    _TAG = "CAST(a.tags AS jsonb) @> jsonb_build_array(CAST({} AS text))"
 
     def _not_matching(self, sql: _Sql, excluded: Match, table: str, alias: str) -> None:
         if excluded.clauses:
@@ -539,22 +627,27 @@ class _Postgres(_Browsing):
         """The (word, prefix) pairs that some article or ticket subject contains, looked up
         in the learnt words (`search_terms`: its primary key, or its trigram index for a
         word's beginning) rather than in the tables, whose plans vary with the statistics."""
-        found = set()
+        if not words:
+            return set()
+        sql = _Sql()
+        checks = []
         for word, prefix in words:
             # A word's beginning ("passw") is known when a learnt word starts with it, or when
             # it is a whole word already ("jams", learnt as its stem "jam").
-            pattern = word.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
-            hit = session.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM search_terms WHERE term = "
-                    f"ANY (tsvector_to_array(to_tsvector({_CONFIG}, :w)))) OR (:prefix AND "
-                    "EXISTS (SELECT 1 FROM search_terms WHERE term LIKE :p))"
-                ),
-                {"w": word, "p": pattern, "prefix": prefix},
-            ).scalar()
-            if hit:
-                found.add((word, prefix))
-        return found
+            check = (
+                "EXISTS (SELECT 1 FROM search_terms WHERE term = ANY (tsvector_to_array("
+                f"to_tsvector({_CONFIG}, {sql.param(word)}))))"
+            )
+            if prefix:
+                pattern = word.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+                check += (
+                    " OR EXISTS (SELECT 1 FROM search_terms WHERE term LIKE "
+                    f"{sql.param(pattern + '%')})"
+                )
+            checks.append(f"({check})")
+        # One statement for all the words.
+        row = session.execute(text("SELECT " + ", ".join(checks)), sql.params).one()
+        return {pair for pair, hit in zip(words, row, strict=True) if hit}
 
     def candidates(self, session: Session, word: str) -> list[str]:
         """Learnt words that share enough trigrams with `word` (the pg_trgm GIN index)."""
@@ -597,25 +690,79 @@ class _Postgres(_Browsing):
             for word, known, df in rows
         }
 
+    def windows(self, session: Session, match: Match) -> list[tuple[int, int | None]]:
+        """The id ranges (floor, ceiling], newest first, in which `articles` looks for the
+        newest POOL matches of `match`: a window expected to hold WINDOW_MARGIN x POOL of
+        them, then ever wider ones down to the first id. The expectation is an upper
+        estimate (`match_share`) from the statistics ANALYZE keeps of the vectors' most
+        common words; without statistics, or when the window would be the whole table, one
+        range. Suggestions (`any_of`, rare words) always search in one range."""
+        whole: list[tuple[int, int | None]] = [(0, None)]
+        if match.any_of or not match.clauses:
+            return whole
+        alts = [alt for clause in match.clauses for alt in clause]
+        row = session.execute(
+            text(
+                "SELECT (SELECT max(id) FROM articles), (SELECT reltuples FROM pg_class "
+                "WHERE oid = CAST('articles' AS regclass)), (SELECT json_agg(tsvector_to_array("
+                f"to_tsvector({_CONFIG}, u.w)) ORDER BY u.n) FROM unnest(CAST(:words AS text[])) "
+                "WITH ORDINALITY AS u(w, n)), (SELECT json_object_agg(e.elem, e.freq) "
+                "FROM pg_stats p, unnest(p.most_common_elems::text::text[], "
+                "p.most_common_elem_freqs) AS e(elem, freq) WHERE p.schemaname = current_schema() "
+                "AND p.tablename = 'articles' AND p.attname = 'search_vector' "
+                "AND e.elem IS NOT NULL)"
+            ),
+            {"words": [" ".join(alt.words) for alt in alts]},
+        ).one()
+        top, rows, lexemes, freqs = row
+        if not top or not rows or rows < 1 or not freqs:
+            return whole
+        share = match_share(match, dict(zip(alts, lexemes, strict=True)), freqs)
+        per_id = share * min(1.0, rows / top)  # matches expected per id
+        window = int(WINDOW_MARGIN * POOL / per_id) if per_id else top
+        ranges: list[tuple[int, int | None]] = []
+        ceiling: int | None = None
+        while window < top:
+            ranges.append((top - window, ceiling))
+            ceiling = top - window
+            window *= WINDOW_GROWTH
+        return [*ranges, (0, ceiling)]
+
     def articles(
         self, session: Session, match: Match, where: ArticleFilter, limit: int
     ) -> list[ArticleRow]:
-        sql = _Sql()
-        query = tsquery_expression(sql, match)
-        _article_filters(sql, where, self._TAG)
+        """The newest POOL matches ranked by ts_rank, found window by window (`windows`):
+        each window ranks its part of the pool, and the best `limit` of the parts are the
+        best of the pool."""
+        found: list[tuple[int, float]] = []
+        pooled = 0
         with _matches_by_index(session, match):
-            rows = session.execute(
-                text(
-                    "WITH pool AS ("
-                    "SELECT a.id, a.search_vector FROM articles a "
-                    f"WHERE a.search_vector @@ ({query}){_conditions(sql)} "
-                    "ORDER BY a.id DESC LIMIT :pool) "
-                    f"SELECT pool.id, ts_rank(pool.search_vector, {query}) AS score FROM pool "
-                    "ORDER BY score DESC, pool.id DESC LIMIT :limit"
-                ),
-                {**sql.params, "limit": limit, "pool": POOL},
-            ).all()
-        return _marked_articles(session, match, [(r[0], float(r[1])) for r in rows])
+            for floor, ceiling in self.windows(session, match):
+                sql = _Sql()
+                query = tsquery_expression(sql, match)
+                _article_filters(sql, where, self._TAG)
+                # The bounds are written into the SQL (integers): the planner sees how many
+                # ids they keep, and ANDs the id index with the GIN index when that pays.
+                sql.parts.append(f"a.id > {int(floor)}")
+                if ceiling is not None:
+                    sql.parts.append(f"a.id <= {int(ceiling)}")
+                rows = session.execute(
+                    text(
+                        "WITH pool AS ("
+                        "SELECT a.id, a.search_vector FROM articles a "
+                        f"WHERE a.search_vector @@ ({query}){_conditions(sql)} "
+                        "ORDER BY a.id DESC LIMIT :pool) "
+                        f"SELECT pool.id, ts_rank(pool.search_vector, {query}) AS score, "
+                        "count(*) OVER () FROM pool ORDER BY score DESC, pool.id DESC LIMIT :limit"
+                    ),
+                    {**sql.params, "limit": limit, "pool": POOL - pooled},
+                ).all()
+                found += [(r[0], float(r[1])) for r in rows]
+                pooled += rows[0][2] if rows else 0
+                if pooled >= POOL:
+                    break
+        found.sort(key=lambda hit: (-hit[1], -hit[0]))
+        return _marked_articles(session, match, found[:limit])
 
     def tickets(
         self, session: Session, match: Match, where: TicketFilter, limit: int

@@ -3,8 +3,11 @@
 The search indexes are written by hand in migrations, per back end: SQLite FTS5 tables
 (external content, kept in sync by triggers) with their shadow and vocabulary tables;
 PostgreSQL generated `search_vector` columns, their GIN indexes, and the `search_terms`
-vocabulary for typo correction. Alembic's autogenerate and the drift test skip them with
-`is_search_object`, so they never show up as "tables to drop".
+vocabulary for typo correction (migration 0004); a B-tree on `lower(contacts.name)` for names
+starting with what was typed, and a GIN index on the article tags as `jsonb` for `tag:`
+filters (0007). All their indexes are named `ix_search_...` (the benchmark generator drops
+and rebuilds them around its bulk load). Alembic's autogenerate and the drift test skip them
+with `is_search_object`, so they never show up as "tables to drop".
 
 A later migration that rebuilds `articles`, `tickets`, `messages` or `contacts` on SQLite (a
 batch copy-and-rename) drops their triggers with them: it must create them again.
