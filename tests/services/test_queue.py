@@ -1,12 +1,15 @@
 """Ticket lists: every filter, and keyset paging that visits each matching ticket exactly
-once for every sort order (DUE across its two phases too)."""
+once for every sort order (DUE across its two phases too); the console's lean rows are the
+same pages, field by field, in one statement per phase."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from tests.conftest import NOW, Desk
 from tests.services.conftest import MakeTicket
@@ -17,9 +20,12 @@ from tui_helpdesk.services.queue import (
     Cursor,
     Sort,
     TicketFilter,
+    TicketRow,
     count_tickets,
+    list_rows,
     list_tickets,
 )
+from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Ticket
 
 
@@ -228,3 +234,108 @@ def test_recently_resolved_pages_newest_first(desk_store: Desk, make_ticket: Mak
     for limit in (1, 2, 3, 4, 5, 6):
         pages = _walk(desk_store, TicketFilter(statuses=()), Sort.RESOLVED, limit)
         assert [k for page in pages for k in page] == expected, limit
+
+
+# --- the console's lean rows --------------------------------------------------------------
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """The SQL statements sent while the block runs (BEGIN aside)."""
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if not statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def varied(desk_store: Desk, queue: dict[str, str], make_ticket: MakeTicket) -> dict[str, str]:
+    """The varied queue, with deadlines (some equal, some missing), a level that is not its
+    group's, a requester known by phone only and one without an organization."""
+    keys = dict(queue)
+    keys["escalated"] = make_ticket("Escalated", group="L1", assignee="bob")
+    keys["nameless"] = make_ticket("By phone", requester="+39 06 5555 0101")
+    with desk_store.store.write() as session:
+        dues = {"net": 3, "wifi": 1, "phone": 3, "escalated": 2, "nameless": None}
+        for role, hours in dues.items():
+            session.execute(
+                update(Ticket)
+                .where(Ticket.key == keys[role])
+                .values(due_at=None if hours is None else NOW + timedelta(hours=hours))
+            )
+        session.execute(update(Ticket).where(Ticket.key == keys["escalated"]).values(level=2))
+    return keys
+
+
+FILTERS = [
+    TicketFilter(),
+    TicketFilter(statuses=()),
+    TicketFilter(group="L1"),
+    TicketFilter(assignee="none"),
+    TicketFilter(text="down"),
+    TicketFilter(tag="wifi"),
+    TicketFilter(category="Technical"),
+    TicketFilter(statuses=(Status.RESOLVED, Status.CLOSED)),
+]
+
+
+@pytest.mark.parametrize("sort", list(Sort))
+def test_rows_are_the_pages_of_tickets_field_by_field(
+    desk_store: Desk, varied: dict[str, str], sort: Sort
+) -> None:
+    with desk_store.store.read() as session:
+        for flt in FILTERS:
+            for limit in (1, 2, 3, 50):
+                after_tickets = after_rows = None
+                seen = 0
+                while True:
+                    page = list_tickets(session, flt, sort=sort, after=after_tickets, limit=limit)
+                    rows, cursor = list_rows(session, flt, sort=sort, after=after_rows, limit=limit)
+                    assert rows == [TicketRow.of(t) for t in page.tickets], (flt, limit, seen)
+                    assert cursor == page.next_cursor
+                    seen += len(rows)
+                    if cursor is None:
+                        break
+                    after_tickets = after_rows = Cursor.decode(cursor.encode())
+                assert seen == len(list_tickets(session, flt, sort=sort, limit=100).tickets)
+
+
+def test_row_fields_of_a_crafted_desk(desk_store: Desk, varied: dict[str, str]) -> None:
+    with desk_store.store.read() as session:
+        rows, _ = list_rows(session, TicketFilter(statuses=()), sort=Sort.NUMBER, limit=100)
+    by_key = {row.key: row for row in rows}
+    escalated = by_key[varied["escalated"]]
+    assert (escalated.group, escalated.group_level, escalated.level) == ("L1", 1, 2)
+    assert escalated.assignee == "bob" and escalated.organization == "Acme"
+    nameless = by_key[varied["nameless"]]
+    assert nameless.requester_phone == "+390655550101" and nameless.requester_email is None
+    assert nameless.organization is None and nameless.assignee is None
+    bill = by_key[varied["bill"]]
+    assert bill.requester_email == "zoe@other.example" and bill.status is Status.PENDING
+    assert by_key[varied["wifi"]].due_at == NOW + timedelta(hours=1)
+
+
+def test_a_page_of_rows_is_one_statement_per_phase(
+    desk_store: Desk, varied: dict[str, str]
+) -> None:
+    store = desk_store.store
+    with store.read() as session:
+        with statements(store) as sent:
+            rows, cursor = list_rows(session, limit=2)  # deadlines only
+        assert len(rows) == 2 and cursor is not None and len(sent) == 1
+        with statements(store) as sent:
+            rows, cursor = list_rows(session, limit=50)  # deadlines, then the rest
+        assert len(rows) == 7 and cursor is None and len(sent) == 2
+        with statements(store) as sent:
+            list_rows(session, TicketFilter(group="L1", assignee="bob"), limit=50)
+        assert len(sent) == 4  # the group and the agent looked up once each
+        with statements(store) as sent:
+            list_rows(session, TicketFilter(statuses=()), sort=Sort.UPDATED, limit=50)
+        assert len(sent) == 1

@@ -14,18 +14,33 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, or_, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, and_, or_, tuple_
+from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import ACTIVE_STATUSES
 from tui_helpdesk.rules.calendar import add_working_time
 from tui_helpdesk.rules.clock import calendar_for
-from tui_helpdesk.services.queue import Cursor, Sort, TicketFilter, where_clauses
+from tui_helpdesk.services.queue import (
+    Cursor,
+    Sort,
+    TicketFilter,
+    TicketRow,
+    fetch_rows,
+    where_clauses,
+)
 from tui_helpdesk.services.sla import active_rules
 from tui_helpdesk.store.models import Ticket
 
 AT_RISK_WITHIN = timedelta(hours=1)
+
+
+class OnCalendar(Protocol):
+    """A ticket, or a queue row: anything that names its SLA calendar."""
+
+    @property
+    def sla_calendar(self) -> str | None: ...
 
 
 class Horizons:
@@ -44,7 +59,7 @@ class Horizons:
         }
         self.default = add_working_time(calendar_for(rules, None), now, AT_RISK_WITHIN)
 
-    def of(self, ticket: Ticket) -> datetime:
+    def of(self, ticket: OnCalendar) -> datetime:
         return self.named.get(ticket.sla_calendar or "", self.default)
 
     @property
@@ -65,25 +80,17 @@ class Horizons:
         return and_(Ticket.due_at.is_not(None), Ticket.due_at <= self.latest, or_(*tests))
 
 
-_ROW_LOADING = (
-    selectinload(Ticket.requester),
-    selectinload(Ticket.organization),
-    selectinload(Ticket.group),
-    selectinload(Ticket.assignee),
-)
-
-
 def breaching_page(
     session: Session, flt: TicketFilter, horizons: Horizons, after: Cursor | None, limit: int
-) -> tuple[list[Ticket], Cursor | None]:
-    """One page of Breaching soon: a range of the due index, most urgent first. Only active
-    tickets carry `due_at`, so no status test is needed (the index serves the order)."""
-    query = select(Ticket).where(*where_clauses(session, breaching_filter(flt)), horizons.clause())
+) -> tuple[list[TicketRow], Cursor | None]:
+    """One page of Breaching soon, as queue rows in one statement: a range of the due index,
+    most urgent first. Only active tickets carry `due_at`, so no status test is needed (the
+    index serves the order)."""
+    where = [*where_clauses(session, breaching_filter(flt)), horizons.clause()]
     if after is not None:
         value = datetime.fromisoformat(str(after.value))
-        query = query.where(tuple_(Ticket.due_at, Ticket.id) > tuple_(value, after.id))
-    query = query.order_by(Ticket.due_at, Ticket.id).limit(limit + 1).options(*_ROW_LOADING)
-    rows = list(session.scalars(query).unique())
+        where.append(tuple_(Ticket.due_at, Ticket.id) > tuple_(value, after.id))
+    rows = fetch_rows(session, where, (("due_at", False), ("id", False)), limit + 1)
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

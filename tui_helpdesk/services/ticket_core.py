@@ -38,16 +38,26 @@ _TAG = re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,63}$")
 # --- loading ------------------------------------------------------------------------------
 
 
+def ticket_ref(ref: str | int) -> tuple[str | None, int]:
+    """(prefix or None, number) of "HD-12", "12", "#12" or a number; a clear error else."""
+    if isinstance(ref, int):
+        return None, ref
+    parsed = parse_ref(ref)
+    if parsed is None:
+        raise ValidationError(f"not a ticket number: {ref!r} (write HD-12, 12 or #12)")
+    return parsed
+
+
+def check_found(ref: str | int, prefix: str | None, key: str | None) -> None:
+    """Raise NotFound unless a ticket was found (`key`) under the prefix `ref` gave."""
+    if key is None or (prefix is not None and not key.upper().startswith(prefix + "-")):
+        raise NotFound(f"no ticket {ref}")
+
+
 def get_ticket(session: Session, ref: str | int, *, for_update: bool = False) -> Ticket:
     """A ticket by "HD-12", "12", "#12" or number. `for_update` locks the row (PostgreSQL;
     SQLite write transactions already hold the database lock)."""
-    if isinstance(ref, int):
-        prefix, number = None, ref
-    else:
-        parsed = parse_ref(ref)
-        if parsed is None:
-            raise ValidationError(f"not a ticket number: {ref!r} (write HD-12, 12 or #12)")
-        prefix, number = parsed
+    prefix, number = ticket_ref(ref)
     query = select(Ticket).where(Ticket.number == number)
     if for_update:
         # Refresh a copy already in this session: after waiting for the lock, the caller must
@@ -55,8 +65,8 @@ def get_ticket(session: Session, ref: str | int, *, for_update: bool = False) ->
         # (as a conflict that cannot say who made it).
         query = query.with_for_update(of=Ticket).execution_options(populate_existing=True)
     ticket = session.scalar(query)
-    if ticket is None or (prefix is not None and not ticket.key.upper().startswith(prefix + "-")):
-        raise NotFound(f"no ticket {ref}")
+    check_found(ref, prefix, ticket.key if ticket else None)
+    assert ticket is not None
     return ticket
 
 

@@ -13,7 +13,6 @@ Called by `tui_helpdesk.screens.ticket` and `screens.ticket_panel` from thread w
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,8 +24,6 @@ from tui_helpdesk.rules.clock import ClockName, ClockState, calendar_for, remain
 from tui_helpdesk.services import kb, tickets
 from tui_helpdesk.services.console_actions import ActionResult, writing
 from tui_helpdesk.services.desk import desk_settings
-from tui_helpdesk.services.directory import get_agent
-from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.history_text import describe_event
 from tui_helpdesk.services.intake_views import (
     SuggestedArticle,
@@ -43,7 +40,9 @@ from tui_helpdesk.services.views import (  # the views' own helpers
     Store,
     _reading,
     _zone,
+    find_ticket,
     relative_age,
+    viewer_zone,
 )
 from tui_helpdesk.store.models import Message, Ticket, TicketEvent
 from tui_helpdesk.text import clean, span
@@ -266,10 +265,7 @@ def ticket_history(
     """The newest `limit` audit events of a ticket, oldest first, each with the rule that
     caused it (escalation, routing, assignment, SLA rules), in the agent's time zone."""
     with _reading(store) as session:
-        ticket = tickets.get_ticket(session, ref)
-        agent_zone = None
-        with suppress(ServiceError):
-            agent_zone = get_agent(session, login).timezone
+        key, ticket_id, agent_zone = find_ticket(session, ref, Ticket.id, viewer_zone(login))
         zone = _zone(timezone, agent_zone, desk_settings(session).timezone)
 
         def local(value: datetime) -> str:
@@ -278,7 +274,7 @@ def ticket_history(
         events = list(
             session.scalars(
                 select(TicketEvent)
-                .where(TicketEvent.ticket_id == ticket.id)
+                .where(TicketEvent.ticket_id == ticket_id)
                 .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
                 .limit(limit)
             )
@@ -289,7 +285,7 @@ def ticket_history(
                 session.scalar(
                     select(func.count())
                     .select_from(TicketEvent)
-                    .where(TicketEvent.ticket_id == ticket.id)
+                    .where(TicketEvent.ticket_id == ticket_id)
                 )
                 or total
             )
@@ -303,7 +299,7 @@ def ticket_history(
             )
             for e in reversed(events)
         )
-        return HistoryView(ticket.key, rows, max(0, total - len(rows)))
+        return HistoryView(key, rows, max(0, total - len(rows)))
 
 
 # --- the panel's writes -------------------------------------------------------------------

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,18 +35,23 @@ from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.directory import get_agent
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.queue import (
+    BY_ID,
     MAX_PAGE,
+    ROW_WIDTH,
     Cursor,
     Sort,
     TicketFilter,
+    TicketRow,
     count_tickets,
-    list_tickets,
+    fetch_rows,
+    list_rows,
+    row_columns,
     where_clauses,
 )
 from tui_helpdesk.services.saved_views import SavedView, ViewFilter, parse_filter
-from tui_helpdesk.services.tickets import get_ticket, ticket_messages
+from tui_helpdesk.services.ticket_core import check_found, ticket_ref
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Message, Ticket
+from tui_helpdesk.store.models import Agent, Category, Contact, Message, Ticket, TicketTag
 from tui_helpdesk.text import clean
 
 __all__ = [
@@ -64,9 +70,11 @@ __all__ = [
     "View",
     "count_view",
     "describe_changes",
+    "find_ticket",
     "profile",
     "queue_page",
     "ticket_detail",
+    "viewer_zone",
 ]
 
 MAX_THREAD = 500  # messages shown on the ticket screen (the newest ones)
@@ -242,7 +250,20 @@ def relative_age(then: datetime, now: datetime) -> str:
     return f"{seconds // 60}m"
 
 
-def sla_of(ticket: Ticket, now: datetime, horizon: datetime | None = None) -> tuple[str, SlaState]:
+class _Deadline(Protocol):
+    """What the SLA cell reads: a `Ticket` or a `TicketRow`."""
+
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def sla_paused_at(self) -> datetime | None: ...
+    @property
+    def status(self) -> Status: ...
+
+
+def sla_of(
+    ticket: _Deadline, now: datetime, horizon: datetime | None = None
+) -> tuple[str, SlaState]:
     """The countdown to the running deadline and its colour; at risk before `horizon` (an
     hour of working time from now, see `Horizons`; one wall-clock hour if not given)."""
     if ticket.due_at is None:
@@ -256,20 +277,22 @@ def sla_of(ticket: Ticket, now: datetime, horizon: datetime | None = None) -> tu
     return short_duration(left), SlaState.AT_RISK if risky else SlaState.OK
 
 
-def _group_label(ticket: Ticket) -> str:
+def _group_label(ticket: TicketRow) -> str:
     if ticket.group is None:
         return ""
-    name = clean(ticket.group.name, single_line=True)
-    level = ticket.level if ticket.level is not None else ticket.group.level
+    name = clean(ticket.group, single_line=True)
+    level = ticket.level if ticket.level is not None else ticket.group_level
     return f"{name} ({level})" if level is not None and not name.endswith(str(level)) else name
 
 
-def _requester_label(ticket: Ticket) -> str:
-    person = ticket.requester
-    return clean(person.name or person.email or person.phone or "", single_line=True)
+def _requester_label(ticket: TicketRow) -> str:
+    return clean(
+        ticket.requester_name or ticket.requester_email or ticket.requester_phone or "",
+        single_line=True,
+    )
 
 
-def queue_row(ticket: Ticket, now: datetime, horizon: datetime | None = None) -> QueueRow:
+def queue_row(ticket: TicketRow, now: datetime, horizon: datetime | None = None) -> QueueRow:
     sla, state = sla_of(ticket, now, horizon)
     return QueueRow(
         key=ticket.key,
@@ -280,11 +303,9 @@ def queue_row(ticket: Ticket, now: datetime, horizon: datetime | None = None) ->
         sla=sla,
         sla_state=state,
         requester=_requester_label(ticket),
-        organization=clean(ticket.organization.name, single_line=True)
-        if ticket.organization
-        else "",
+        organization=clean(ticket.organization, single_line=True) if ticket.organization else "",
         group=_group_label(ticket),
-        assignee=ticket.assignee.login if ticket.assignee else "",
+        assignee=ticket.assignee or "",
         updated=relative_age(ticket.updated_at, now),
         version=ticket.version,
     )
@@ -301,30 +322,33 @@ def queue_page(
     limit: int = 100,
 ) -> QueuePage:
     """One page of a view, in the view's order, after `after` (None: the first page).
-    `text` is what was typed in the `/` field (`saved_views.parse_filter`)."""
+    `text` is what was typed in the `/` field (`saved_views.parse_filter`).
+
+    A page is one statement (two where the due order passes from running deadlines to the
+    rest), plus the active rules' version check and any name the filter looks up."""
     with _reading(store) as session:
         flt = _filter(session, login, view, text)
         horizons = Horizons(session, now)
+        found: list[TicketRow]
         if view is View.BREACHING:
             found, cursor = breaching_page(session, flt, horizons, after, limit)
         elif isinstance(view, DrillView):
             found, cursor = _drill_page(session, view, flt, after, limit)
         else:
-            page = list_tickets(session, flt, sort=_sort(view), after=after, limit=limit)
-            found, cursor = page.tickets, page.next_cursor
+            found, cursor = list_rows(session, flt, sort=_sort(view), after=after, limit=limit)
         rows = tuple(queue_row(t, now, horizons.of(t)) for t in found)
         return QueuePage(view, rows, cursor)
 
 
 def _drill_page(
     session: Session, view: DrillView, flt: TicketFilter, after: Cursor | None, limit: int
-) -> tuple[list[Ticket], Cursor | None]:
+) -> tuple[list[TicketRow], Cursor | None]:
     from tui_helpdesk.services.reports import drill_where  # it imports this module
 
-    query = select(Ticket).where(drill_where(view.drill), *where_clauses(session, flt))
+    where = [drill_where(view.drill), *where_clauses(session, flt)]
     if after is not None:
-        query = query.where(Ticket.id > after.id)
-    rows = list(session.scalars(query.order_by(Ticket.id).limit(limit + 1)).unique())
+        where.append(Ticket.id > after.id)
+    rows = fetch_rows(session, where, BY_ID, limit + 1)
     if len(rows) <= limit:
         return rows, None
     return rows[:limit], Cursor(Sort.NUMBER, 1, None, rows[limit - 1].id)
@@ -426,19 +450,90 @@ class TicketDetail:
     hidden_messages: int  # older messages not loaded
 
 
-def _author(message: Message) -> str:
+def _author(message: Row[Any]) -> str:
     if message.kind is MessageKind.SYSTEM:
         return "system"
-    if message.kind is MessageKind.CUSTOMER and message.author_contact is not None:
-        contact = message.author_contact
-        return clean(contact.name or contact.email or contact.phone or "customer", single_line=True)
-    if message.author_agent is not None:
-        return clean(message.author_agent.name or message.author_agent.login, single_line=True)
+    if message.kind is MessageKind.CUSTOMER and message.author_contact_id is not None:
+        return clean(message.contact or "customer", single_line=True)
+    if message.author_agent_id is not None:
+        return clean(message.agent, single_line=True)
     return "unknown"
+
+
+def _first_of(*columns: ColumnElement[str | None]) -> ColumnElement[str | None]:
+    """The first of `columns` neither NULL nor empty (Python's `a or b or c`), else NULL."""
+    return func.coalesce(*(func.nullif(column, "") for column in columns))
 
 
 def _when(stamp: str, age: str) -> str:
     return f"{stamp} (just now)" if age == "now" else f"{stamp} ({age} ago)"
+
+
+def find_ticket(session: Session, ref: str, *columns: ColumnElement[Any]) -> Row[Any]:
+    """The ticket `ref` names ("HD-12", "12" or "#12", read as `tickets.get_ticket` reads
+    it): its key, then `columns`, in one statement over `tickets` (other tables' values as
+    scalar subqueries). Raises what `get_ticket` raises."""
+    prefix, number = ticket_ref(ref)
+    found = session.execute(select(Ticket.key, *columns).where(Ticket.number == number)).first()
+    check_found(ref, prefix, found[0] if found else None)
+    assert found is not None
+    return found
+
+
+def viewer_zone(login: str) -> ColumnElement[str | None]:
+    """The agent's own time zone as a scalar subquery (NULL for an unknown login)."""
+    return select(Agent.timezone).where(Agent.login == login).scalar_subquery()
+
+
+def _header(session: Session, ref: str, login: str) -> tuple[TicketRow, Row[Any]]:
+    """The ticket as a queue row, and what the header adds to it (channel, category, tags,
+    the viewer's own time zone), in one statement."""
+    tags = select(func.aggregate_strings(TicketTag.tag, " ")).where(
+        TicketTag.ticket_id == Ticket.id
+    )
+    category = select(Category.path).where(Category.id == Ticket.category_id)
+    found = find_ticket(
+        session,
+        ref,
+        *row_columns(),
+        Ticket.channel,
+        category.scalar_subquery().label("category"),
+        tags.scalar_subquery().label("tags"),
+        viewer_zone(login).label("viewer_zone"),
+    )
+    return TicketRow(*found[1 : 1 + ROW_WIDTH]), found
+
+
+def _thread(session: Session, ticket_id: int) -> tuple[list[Row[Any]], int]:
+    """The newest `MAX_THREAD` messages of a ticket with their authors' names, oldest first,
+    and how many older ones are left out: one statement (the newest first from the
+    `(ticket_id, created_at, id)` index, turned round here), two for a longer thread."""
+    # The authors' names as scalar subqueries: a join would let the planner hash the whole
+    # contacts table for a thread of a few hundred messages.
+    contact = select(_first_of(Contact.name, Contact.email, Contact.phone)).where(
+        Contact.id == Message.author_contact_id
+    )
+    agent = select(_first_of(Agent.name, Agent.login)).where(Agent.id == Message.author_agent_id)
+    query = (
+        select(
+            Message.kind,
+            Message.created_at,
+            Message.body,
+            Message.delivery_state,
+            Message.author_agent_id,
+            agent.scalar_subquery().label("agent"),
+            Message.author_contact_id,
+            contact.scalar_subquery().label("contact"),
+        )
+        .where(Message.ticket_id == ticket_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(MAX_THREAD)
+    )
+    newest = list(session.execute(query))[::-1]
+    if len(newest) < MAX_THREAD:
+        return newest, 0
+    total = select(func.count()).select_from(Message).where(Message.ticket_id == ticket_id)
+    return newest, (session.scalar(total) or 0) - len(newest)
 
 
 def ticket_detail(
@@ -449,17 +544,14 @@ def ticket_detail(
     now: datetime,
     timezone: str | None = None,
 ) -> TicketDetail:
-    """The header and conversation of one ticket, oldest message first."""
+    """The header and conversation of one ticket, oldest message first: three statements
+    (the header, the thread, the active rules' version check)."""
     with _reading(store) as session:
-        ticket = get_ticket(session, ref)
-        agent_zone = None
-        with suppress(ServiceError):  # an unknown viewer still sees it in the desk's zone
-            agent_zone = get_agent(session, login).timezone
-        zone = _zone(timezone, agent_zone, desk_settings(session).timezone)
-        messages = ticket_messages(session, ticket)
-        hidden = max(0, len(messages) - MAX_THREAD)
-        sla, state = sla_of(ticket, now, Horizons(session, now).of(ticket))
-        person = ticket.requester
+        ticket, header = _header(session, ref, login)
+        zone = _zone(timezone, header.viewer_zone, desk_settings(session).timezone)
+        messages, hidden = _thread(session, ticket.id)
+        horizon = Horizons(session, now).of(ticket)
+        sla, state = sla_of(ticket, now, horizon)
 
         def local(value: datetime) -> str:
             return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
@@ -471,18 +563,20 @@ def ticket_detail(
             priority=ticket.priority.value,
             sla=sla,
             sla_state=state,
-            category=clean(ticket.category.path, single_line=True) if ticket.category else "",
-            channel=ticket.channel.value,
+            category=clean(header.category, single_line=True) if header.category else "",
+            channel=header.channel.value,
             requester=_requester_label(ticket),
             requester_contact=" · ".join(
-                clean(v, single_line=True) for v in (person.email, person.phone) if v
+                clean(v, single_line=True)
+                for v in (ticket.requester_email, ticket.requester_phone)
+                if v
             ),
-            organization=clean(ticket.organization.name, single_line=True)
+            organization=clean(ticket.organization, single_line=True)
             if ticket.organization
             else "",
             group=_group_label(ticket),
-            assignee=ticket.assignee.login if ticket.assignee else "",
-            tags=tuple(ticket.tags),
+            assignee=ticket.assignee or "",
+            tags=tuple(sorted(header.tags.split())) if header.tags else (),
             created=local(ticket.created_at),
             updated=_when(local(ticket.updated_at), relative_age(ticket.updated_at, now)),
             version=ticket.version,
@@ -494,7 +588,7 @@ def ticket_detail(
                     clean(m.body),
                     m.delivery_state.value if m.delivery_state else None,
                 )
-                for m in messages[hidden:]
+                for m in messages
             ),
             hidden_messages=hidden,
         )
