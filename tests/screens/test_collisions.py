@@ -1,7 +1,6 @@
 """Two consoles on one ticket, through Pilot on SQLite and PostgreSQL: the second to save
 sees who changed what, nothing it saves overwrites the first, and its draft is kept for it
-to send again on the ticket as it now is. (Presence, "another agent is viewing or typing",
-needs a table of its own and is not built.)"""
+to send again on the ticket as it now is. (Who else is viewing or typing: test_presence.)"""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ panel and the history load in their own workers (`screens.ticket_panel`).
 
 Live: on `DeskChanged` the ticket is read again (keeping the agent's place in the thread,
 following the newest message if the agent was there) and, if someone else changed it, a
-toast says what and who (`views.describe_changes`, the panel's last actor).
+toast says what and who (`views.describe_changes`, the panel's last actor). Who else has
+the ticket open is the `PresenceBar` under the header: it keeps its own heartbeat, and the
+reply/note editor tells it when the agent types (`widgets.presence`).
 
 Customer messages, public replies, internal notes and system messages each have their own
 class (`-customer`, `-reply`, `-note`, `-system`) so the stylesheet sets them apart. Loaded
@@ -68,6 +70,7 @@ from tui_helpdesk.services.errors import Conflict, ServiceError
 from tui_helpdesk.services.knowledge_views import ArticleView
 from tui_helpdesk.services.ticket_panel import draft_article, merge_into
 from tui_helpdesk.services.views import TicketDetail
+from tui_helpdesk.widgets.presence import PresenceBar
 
 __all__ = ["MessageBox", "TicketScreen", "header_text"]
 
@@ -152,6 +155,7 @@ class TicketScreen(TicketLayout):
         if self.detail is not None and self.busy is None:
             self._live = True
             self._load(self.key)
+        self.query_one(PresenceBar).look()  # who else is there, at once
 
     def on_side_panel_picked(self, message: SidePanel.Picked) -> None:
         if message.kind == "ticket":
@@ -263,6 +267,7 @@ class TicketScreen(TicketLayout):
                 statuses,
                 notice,
                 self.context,
+                on_edit=self.query_one(PresenceBar).typed,
             ),
             partial(self._composed, kind),
         )

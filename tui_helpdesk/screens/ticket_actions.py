@@ -5,7 +5,8 @@ around them: the ticket's command palette provider (the external editor is `tick
   the text to `$VISUAL`/`$EDITOR`, `ctrl+k` puts a knowledge article in, `escape` cancels and
   asks before throwing text away);
   a reply may also move the ticket on (a status the workflow allows). Dismissed with a
-  `Draft` (to send, or to keep for later), or None (discarded).
+  `Draft` (to send, or to keep for later), or None (discarded). Every edit calls its
+  `on_edit` (the ticket's presence bar: "typing…").
 - `PickScreen`: one `Choice` from a list filtered fuzzily as you type (assignee, status,
   priority, category). Names in it are untrusted text: every row is a `rich.text.Text`.
 - `TagsScreen`: the ticket's tags in one line, checked before it is dismissed.
@@ -18,7 +19,7 @@ answer in its own workers (the reply editor's article search aside: `ticket_link
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -136,10 +137,12 @@ class ComposeScreen(ModalScreen[Draft | None]):
         statuses: Iterable[Choice] = (),
         notice: str | None = None,
         context: ConsoleContext | None = None,
+        on_edit: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(classes=f"-{kind}")
         self.kind = kind
         self.context = context  # for the knowledge search of `ctrl+k`
+        self.on_edit = on_edit  # told of every edit (the ticket's presence: "typing…")
         self.title_text = title
         self.draft = draft
         self.statuses = tuple(statuses)
@@ -166,6 +169,11 @@ class ComposeScreen(ModalScreen[Draft | None]):
 
     def on_mount(self) -> None:
         self.query_one(TextArea).move_cursor(self.query_one(TextArea).document.end)
+
+    @on(TextArea.Changed, "#compose-text")
+    def _edited(self) -> None:
+        if self.on_edit is not None:
+            self.on_edit()
 
     @property
     def text(self) -> str:

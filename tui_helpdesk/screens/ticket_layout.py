@@ -1,6 +1,7 @@
 """The ticket screen's layout and what it shows, apart from what the agent does: the header,
-the tabs (the conversation, the history and, on narrow screens, the side panel as "Info")
-and the side panel beside them on wide ones; the thread mounted a page at a time.
+who else has the ticket open (`widgets.presence`), the tabs (the conversation, the history
+and, on narrow screens, the side panel as "Info") and the side panel beside them on wide
+ones; the thread mounted a page at a time.
 
 The side panel sits right of the tabs from `WIDE` columns (`i` hides it); narrower, it is
 the third tab (`i` goes there and back, `h` to the history and back). Focus follows the
@@ -24,6 +25,7 @@ from tui_helpdesk.screens.ticket_panel import HistoryPane, MessageBox, SidePanel
 from tui_helpdesk.services import views
 from tui_helpdesk.services.ticket_panel import PanelView
 from tui_helpdesk.services.views import TicketDetail
+from tui_helpdesk.widgets.presence import PresenceBar
 
 WIDE = 110  # columns from which the side panel sits beside the conversation
 TAB_FOCUS = {"tab-history": "#history", "tab-info": "#ticket-panel"}  # else the thread
@@ -47,6 +49,7 @@ class TicketLayout(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(self.key), id="ticket-header")
+        yield PresenceBar(self.context, id="ticket-presence")  # who else is on it
         with Horizontal(id="ticket-body"):
             with TabbedContent(id="ticket-tabs"):
                 with TabPane("Conversation", id="tab-conversation"):
@@ -60,6 +63,14 @@ class TicketLayout(Screen[None]):
             yield SidePanel(self.context, id="ticket-panel")
         yield Static(id="ticket-status")
         yield Footer(compact=True)  # eight actions and the app's keys in 80 columns
+
+    # --- who else is on the ticket ----------------------------------------------------
+
+    def on_screen_suspend(self) -> None:
+        self.query_one(PresenceBar).beat()  # covered by another ticket or mode: leaves it
+
+    def on_screen_resume(self) -> None:
+        self.query_one(PresenceBar).beat()  # on top again: there again at once
 
     # --- layout: the side panel beside the tabs, or as one of them --------------------
 
@@ -117,6 +128,7 @@ class TicketLayout(Screen[None]):
         the panel and (if shown) the history read again."""
         self.detail = detail
         self.key = detail.key
+        self.query_one(PresenceBar).follow(detail.key)
         self.query_one("#ticket-header", Static).update(header_text(detail, self.panel))
         thread = self.query_one("#thread", VerticalScroll)
         thread.loading = False

@@ -17,6 +17,19 @@ call.
   later): a cron job's process, which ends after its work, is seen within a poll; a
   long-lived silent writer may take 10 s.
 
+Presence (`ticket_presence`: who has a ticket open, who is typing) is no change of the desk:
+consoles write it every few seconds, and a reload for each heartbeat of every other console
+would be waste (and move nothing the agent sees). So presence transactions are *silent*
+(`silent(session)`): on PostgreSQL they send no NOTIFY, and the polled counters leave the
+presence table out, which is exact. SQLite's data version moves on every commit, whatever
+it wrote; when it moves, the watcher compares a snapshot of the presence rows (a few dozen
+at most) and a footprint of the rest of the desk (the highest rowid of every table, the
+latest ticket update per status: a few index look-ups). A move that changed the presence
+rows but not the footprint was presence alone and is not reported; one that left the
+presence rows as they were is always reported. What that can miss: a change that adds no
+row and touches no ticket (an agent renamed, an outbox row marked sent) committed within the
+same poll as a presence write; the next change, or ctrl+r, shows it.
+
 A failure of the watcher's connection raises `WatchLost` with one line for the agent; the
 next `wait` tries to connect again, so a database that comes back is noticed by itself.
 
@@ -30,14 +43,29 @@ import time
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
+from tui_helpdesk.domain import Status
+from tui_helpdesk.store.base import Base
 from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import TicketPresence
 
 CHANNEL = "helpdesk_desk"
 POLL_INTERVAL = 0.25  # seconds between two looks at SQLite's data version
 PG_POLL_INTERVAL = 0.5  # between two looks at PostgreSQL's counters (NOTIFY wakes sooner)
-# The desk's own tables only: autovacuum's ANALYZE writes catalog rows, which are no change.
-_PG_WRITES = "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables"
+SILENT = "helpdesk_silent"  # execution option of a transaction that is no desk change
+_PRESENCE = TicketPresence.__tablename__
+# The desk's own tables only: autovacuum's ANALYZE writes catalog rows, which are no change;
+# nor is presence.
+_PG_WRITES = (
+    "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables "
+    f"WHERE relname <> '{_PRESENCE}'"
+)
+# SQLite: the presence rows as they are (the table holds the tickets open right now).
+_SQLITE_PRESENCE = (
+    f"SELECT group_concat(ticket_id || ' ' || agent_id || ' ' || activity || ' ' || seen_at)"
+    f" FROM (SELECT * FROM {_PRESENCE} ORDER BY ticket_id, agent_id)"
+)
 WATCHER_NAME = "helpdesk-watcher"  # application_name: how an operator spots it
 
 
@@ -57,7 +85,31 @@ def notify_on_commit(store: Store) -> None:
         event.listen(engine, "commit", _notify)
 
 
+def silent(session: Session) -> None:
+    """Mark the unit of work `session` is about to start as no change of the desk (presence
+    heartbeats): its commit wakes no listener. Call before its first statement."""
+    session.connection(execution_options={SILENT: True})
+
+
+def _sqlite_footprint() -> str:
+    """One statement: the highest rowid of every desk table but presence (a row added
+    anywhere moves it) and the latest update of a ticket in each status (the index on
+    status, updated_at answers each one with a seek)."""
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name != _PRESENCE]
+    parts = [f"(SELECT max(rowid) FROM {name})" for name in tables]
+    parts += [
+        f"(SELECT max(updated_at) FROM tickets WHERE status = '{status.value}')"
+        for status in Status
+    ]
+    return "SELECT " + ", ".join(parts)
+
+
+_SQLITE_FOOTPRINT = _sqlite_footprint()
+
+
 def _notify(connection: Any) -> None:
+    if connection.get_execution_options().get(SILENT):
+        return  # presence: no change of the desk
     # Straight on the driver's cursor: this runs inside SQLAlchemy's own commit.
     cursor = connection.connection.driver_connection.cursor()
     try:
@@ -79,6 +131,9 @@ class DeskWatcher:
         self.backend = store.backend
         self._raw: Any = None  # the pooled DBAPI connection kept for watching
         self._mark: int | None = None
+        # SQLite: the presence rows and the rest of the desk's footprint at the last look.
+        self._presence: str | None = None
+        self._footprint: tuple[Any, ...] = ()
 
     # --- the connection --------------------------------------------------------------
 
@@ -93,6 +148,8 @@ class DeskWatcher:
                 driver.execute(f"LISTEN {CHANNEL}")
             self._raw = raw
             self._mark = self._read_mark()
+            if self.backend == "sqlite":
+                self._presence, self._footprint = self._sqlite_state()
         except Exception:
             self._raw = raw
             self._drop()
@@ -134,11 +191,26 @@ class DeskWatcher:
             self._drop()
             raise WatchLost(f"database unreachable: {_one_line(exc)}") from exc
 
+    def _sqlite_state(self) -> tuple[str | None, tuple[Any, ...]]:
+        driver = self._raw.driver_connection
+        presence = driver.execute(_SQLITE_PRESENCE).fetchone()[0]
+        return presence, tuple(driver.execute(_SQLITE_FOOTPRINT).fetchone())
+
     def _moved(self) -> bool:
         mark = self._read_mark()
         moved = mark != self._mark
         self._mark = mark
+        if moved and self.backend == "sqlite":
+            return not self._presence_alone()
         return moved
+
+    def _presence_alone(self) -> bool:
+        """SQLite, after the data version moved: True if the presence rows changed and
+        nothing else did (see the module's docstring for what that can miss)."""
+        presence, footprint = self._sqlite_state()
+        alone = presence != self._presence and footprint == self._footprint
+        self._presence, self._footprint = presence, footprint
+        return alone
 
     def _wait_sqlite(self, timeout: float) -> bool:
         end = time.monotonic() + timeout
