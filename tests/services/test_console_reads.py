@@ -13,6 +13,7 @@ from tests.services.conftest import MakeTicket
 from tests.services.test_queue import statements
 from tui_helpdesk.domain import Channel, MessageKind, Status
 from tui_helpdesk.services import directory, tickets, views
+from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.services.queue import TicketRow
 from tui_helpdesk.services.views import View, find_ticket, queue_page, queue_row, ticket_detail
@@ -22,7 +23,8 @@ from tui_helpdesk.store.models import Contact, Message, Ticket
 @pytest.fixture
 def conversation(desk_store: Desk, make_ticket: MakeTicket) -> str:
     """A tagged, categorised ticket whose thread has every kind of author: a named customer,
-    one known by address only (empty name), an agent, a note, a system message."""
+    one known by address only (empty name), an agent, a note, a rule's note, a system
+    message."""
     key = make_ticket(
         "VPN \x1b[31mdown\x1b[0m",
         category="Technical > Network",
@@ -38,6 +40,8 @@ def conversation(desk_store: Desk, make_ticket: MakeTicket) -> str:
         at = NOW + timedelta(minutes=1)
         tickets.reply(session, desk_store.agent, at, key, "We are on it.")
         tickets.add_note(session, desk_store.admin, at, key, "Checked the \x07 tunnel.")
+        rule = Actor.system("escalation")  # a rule's note: written by the desk itself
+        tickets.add_note(session, rule, at, key, "Target missed", rule="first-response-missed")
         tickets.add_customer_message(session, desk_store.agent, at, key, other, "Me too!")
         ticket = tickets.get_ticket(session, key)
         session.add(
@@ -54,7 +58,7 @@ def _author_of(message: Message) -> str:
     if message.kind is MessageKind.CUSTOMER and contact is not None:
         return contact.name or contact.email or contact.phone or "customer"
     agent = message.author_agent
-    return (agent.name or agent.login) if agent is not None else "unknown"
+    return (agent.name or agent.login) if agent is not None else "desk"
 
 
 def test_an_opened_ticket_is_what_the_ticket_says(desk_store: Desk, conversation: str) -> None:
@@ -80,7 +84,7 @@ def test_an_opened_ticket_is_what_the_ticket_says(desk_store: Desk, conversation
             m.delivery_state.value if m.delivery_state else None for m in messages
         ]
     authors = [m.author for m in detail.messages]
-    assert authors[-4:] == ["Bob Agent", "Ada Admin", "noname@other.example", "system"]
+    assert authors[-5:] == ["Bob Agent", "Ada Admin", "desk", "noname@other.example", "system"]
 
 
 def test_a_long_thread_shows_its_newest_messages(
@@ -91,7 +95,7 @@ def test_a_long_thread_shows_its_newest_messages(
     with statements(desk_store.store) as sent:
         short = ticket_detail(desk_store.store, "bob", conversation, now=NOW)
     assert short.messages == full.messages[-3:]
-    assert short.hidden_messages == len(full.messages) - 3 == 2
+    assert short.hidden_messages == len(full.messages) - 3 == 3
     assert len(sent) == 4  # the header, the rules' version, the thread and its count
 
 

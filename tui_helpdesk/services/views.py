@@ -457,7 +457,7 @@ def _author(message: Row[Any]) -> str:
         return clean(message.contact or "customer", single_line=True)
     if message.author_agent_id is not None:
         return clean(message.agent, single_line=True)
-    return "unknown"
+    return "desk"  # written by the desk itself: an escalation rule's note, say
 
 
 def _first_of(*columns: ColumnElement[str | None]) -> ColumnElement[str | None]:
