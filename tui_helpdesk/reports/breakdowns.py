@@ -213,6 +213,25 @@ def escalations(session: Session, scope: Scope) -> tuple[Table, Table, Table, di
 # --- agents ---------------------------------------------------------------------------------
 
 
+def _by_assignee(session: Session, *sums: Any, where: Any) -> list[Any]:
+    """Per agent login, aggregates over the tickets `where` selects. Aggregated by the
+    assignee's id first (grouped by an expression, `+ 0`, so that SQLite reads the tickets
+    through the index of `where`, a period's range or the active statuses, not every
+    ticket through the assignee index to spare the grouping's sort), then named (tickets
+    without an assignee find no agent)."""
+    agent_id = (Ticket.assignee_id + 0).label("agent_id")
+    per_id = (
+        select(agent_id, *(s.label(f"s{i}") for i, s in enumerate(sums)))
+        .where(where)
+        .group_by(agent_id)
+        .subquery()
+    )
+    values = [per_id.c[f"s{i}"] for i in range(len(sums))]
+    return list(
+        session.execute(select(Agent.login, *values).join(per_id, per_id.c.agent_id == Agent.id))
+    )
+
+
 def agents(session: Session, scope: Scope) -> Table:
     p, where = scope.period, scope.filter.where()
     replies = (
@@ -221,24 +240,15 @@ def agents(session: Session, scope: Scope) -> Table:
         .scalar_subquery()
     )
     first_contact = and_(Ticket.sla_cycle == 0, replies == 1)
-    handled = session.execute(
-        select(
-            Agent.login,
-            func.count(),
-            func.coalesce(func.sum(case((first_contact, 1), else_=0)), 0),
-        )
-        .select_from(Ticket)
-        .join(Agent, Agent.id == Ticket.assignee_id)
-        .where(where, _in(Ticket.resolved_at, p))
-        .group_by(Agent.login)
-    ).all()
-    load = session.execute(
-        select(Agent.login, func.count())
-        .select_from(Ticket)
-        .join(Agent, Agent.id == Ticket.assignee_id)
-        .where(where, Ticket.status.in_(ACTIVE_STATUSES))
-        .group_by(Agent.login)
-    ).all()
+    handled = _by_assignee(
+        session,
+        func.count(),
+        func.coalesce(func.sum(case((first_contact, 1), else_=0)), 0),
+        where=and_(where, _in(Ticket.resolved_at, p)),
+    )
+    load = _by_assignee(
+        session, func.count(), where=and_(where, Ticket.status.in_(ACTIVE_STATUSES))
+    )
     src = (
         select(Agent.login.label("k"), working_seconds("first_response").label("v"))
         .select_from(Ticket)

@@ -98,6 +98,15 @@ def _sheet_text(cell: Any) -> Any:
     return _sheet_text(value(cell))
 
 
+def write_csv_header(columns: Sequence[str], out: BinaryIO, *, bom: bool = False) -> None:
+    """The first line of a CSV export (after a UTF-8 BOM for Excel, if asked)."""
+    if bom:
+        out.write(codecs.BOM_UTF8)
+    header = io.StringIO()
+    csv.writer(header).writerow(columns)
+    out.write(header.getvalue().encode("utf-8"))
+
+
 def write_csv(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
@@ -108,29 +117,33 @@ def write_csv(
 ) -> int:
     """CSV, RFC 4180 quoting. `safe` names columns that need no conversion (numbers, ISO
     text and enum values the query made itself): only the others are looked at per row."""
-    if bom:
-        out.write(codecs.BOM_UTF8)
+    write_csv_header(columns, out, bom=bom)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
-    check = [i for i, name in enumerate(columns) if name not in safe]
-    convert = _sheet_text
-    n = 0
     try:
-        writer = csv.writer(text)
-        writer.writerow(columns)
-        if len(check) == len(columns):
-            for row in rows:
-                writer.writerow([convert(c) for c in row])
-                n += 1
-        else:
-            for row in rows:
-                cells = list(row)
-                for i in check:
-                    cells[i] = convert(cells[i])
-                writer.writerow(cells)
-                n += 1
+        n = _write_rows(csv.writer(text), columns, rows, safe)
         text.flush()
     finally:
         text.detach()
+    return n
+
+
+def _write_rows(
+    writer: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]], safe: Collection[str]
+) -> int:
+    check = [i for i, name in enumerate(columns) if name not in safe]
+    convert = _sheet_text
+    n = 0
+    if len(check) == len(columns):
+        for row in rows:
+            writer.writerow([convert(c) for c in row])
+            n += 1
+        return n
+    for row in rows:
+        cells = list(row)
+        for i in check:
+            cells[i] = convert(cells[i])
+        writer.writerow(cells)
+        n += 1
     return n
 
 
@@ -168,64 +181,59 @@ def _needs_care(joined: str) -> bool:
     return not joined.replace("\n", "").isprintable() and bool(_SUSPECT.search(joined))
 
 
+def _text_column(column: Sequence[Any]) -> Sequence[str]:
+    """A batch's column of the desk's text (or None) as CSV fields: cleaned, made inert
+    and quoted, cell by cell only when a few searches over the joined column find a cell
+    that needs it (a formula, a control character, a comma or quote to quote, a None)."""
+    try:
+        joined = "\n".join(column)
+    except TypeError:  # None (or not text): the slow way, which also quotes
+        return [_sheet_field(c) for c in column]
+    if (
+        _needs_care(joined)
+        or "," in joined
+        or '"' in joined
+        or "\r" in joined
+        or joined.count("\n") != len(column) - 1  # a cell's own line break
+    ):
+        return [_sheet_field(c) for c in column]
+    return column
+
+
 def write_csv_batches(
     columns: Sequence[str],
     batches: Iterable[Sequence[Sequence[Any]]],
     out: BinaryIO,
     *,
     bom: bool = False,
-    text: Collection[str] = (),
-    rounded: Collection[str] = (),
+    text: Collection[int] = (),
+    rounded: Collection[int] = (),
 ) -> int:
-    """The same bytes as `write_csv` (with the columns not in `text` safe) from batches of
-    rows, as a DB-API cursor's `fetchmany` returns them. `text` columns are the desk's text
-    (cleaned and neutralised, as `write_csv` does); `rounded` ones hold float seconds, written
-    rounded to 0.1 like the typed rows. Any cell may be None.
+    """CSV with the header `columns`, the same bytes as `write_csv`, from batches of rows
+    as a DB-API cursor's `fetchmany` returns them, whose cells are stretches of the line
+    the database wrote already (see `reports.sql.csv_join`: text, never None), but for
+    those at the positions `text` and `rounded`: `text` cells are the desk's text or None
+    (cleaned, made inert and quoted here, as `write_csv` does), `rounded` ones float
+    seconds or None, written as `round(c, 1)` is (`.1f` rounds the same way, half to
+    even on the exact binary value, and prints the same digits below 1e15, 3x faster).
 
-    The work goes a batch and a column at a time, in C where the data allows: a column of
-    strings is checked with a few searches over its cells joined, and only converted cell by
-    cell (`_csv_field`, `_sheet_field`) if that finds something (a formula, a control
-    character, a comma or quote to quote) or a cell is not a string; the lines are then
-    joined from the columns. So a query that returns the plain columns as text (see
-    `reports.tickets.ticket_batches`) costs no Python per cell but for the rounding."""
-    if bom:
-        out.write(codecs.BOM_UTF8)
-    header = io.StringIO()
-    csv.writer(header).writerow(columns)
-    out.write(header.getvalue().encode("utf-8"))
-    texts = {i for i, name in enumerate(columns) if name in text}
-    rounds = {i for i, name in enumerate(columns) if name in rounded}
+    The work goes a batch and a column at a time, in C where the data allows: a text
+    column is checked with a few searches over its cells joined and converted cell by cell
+    only if that finds something; the lines are then joined from the columns. So the usual
+    cell costs no Python of its own but for the rounding."""
+    write_csv_header(columns, out, bom=bom)
     n = 0
     for batch in batches:
         if not batch:
             continue
         cells: list[Sequence[Any]] = list(zip(*batch, strict=True))
-        for i, column in enumerate(cells):
-            if i in rounds:
-                cells[i] = [
-                    ""
-                    if c is None
-                    else repr(round(c, 1))
-                    if type(c) is float
-                    else _csv_field(round(c, 1))
-                    for c in column
-                ]
-                continue
-            try:
-                joined = "\n".join(column)
-            except TypeError:  # None or a number: the slow way, which also quotes
-                convert = _sheet_field if i in texts else _csv_field
-                cells[i] = [convert(c) for c in column]
-                continue
-            if i in texts and _needs_care(joined):
-                cells[i] = [_sheet_field(c) for c in column]
-            elif (
-                "," in joined
-                or '"' in joined
-                or "\r" in joined
-                or joined.count("\n") != len(column) - 1  # a cell's own line break
-            ):
-                cells[i] = [_csv_field(c) for c in column]
+        for i in text:
+            cells[i] = _text_column(cells[i])
+        for i in rounded:
+            cells[i] = [
+                "" if c is None else f"{c:.1f}" if -1e15 < c < 1e15 else repr(round(c, 1))
+                for c in cells[i]
+            ]
         lines = "\r\n".join(map(",".join, zip(*cells, strict=True)))
         out.write((lines + "\r\n").encode("utf-8"))
         n += len(batch)

@@ -4,11 +4,12 @@
   edges (UTC instants of local midnights), so rows are bucketed in the desk's time zone the
   same way on both back ends (SQLite has no time zones), in one scan.
 - `percentiles`: median and p90 per key, interpolated like PostgreSQL's `percentile_cont`:
-  on PostgreSQL that function, on SQLite an ordered window (`row_number` and `count` per key)
-  from which only the two rows around each percentile are read, never the whole column.
+  on PostgreSQL that function, on SQLite the values sorted by the database and read one key
+  at a time (memory holds one key's values).
 - `dimension`: the column and joins of a grouping by group, agent, category and the like.
 - `ReportFilter`: the filters of a report as WHERE clauses on tickets (names resolved in
   sub-selects, so the ticket table's indexes still serve the scan).
+- `csv_join`: a stretch of a CSV line written by the database (the tickets export).
 - `working_seconds`: a ticket's working time to first response or resolution as the SLA
   clocks counted it (target minus what was left when the clock was met, read from the
   ledger): the same rule as `services.customer_history`, so reports and live views agree.
@@ -16,10 +17,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +32,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    false,
     func,
     literal,
     literal_column,
@@ -93,40 +94,25 @@ def percentiles(
             .group_by(key)
         )
         return {r[0]: [None if x is None else float(x) for x in r[1:]] for r in rows}
-    ranked = (
-        select(
-            key.label("k"),
-            value.label("v"),
-            (func.row_number().over(partition_by=key, order_by=value) - 1).label("rn"),
-            func.count().over(partition_by=key).label("n"),
-        )
-        .where(value.is_not(None))
-        .subquery()
-    )
-    near = [
-        or_(ranked.c.rn == position, ranked.c.rn == position + 1)
-        for position in (cast(p * (ranked.c.n - 1), Integer) for p in ps)
-    ]
-    rows = session.execute(
-        select(ranked.c.k, ranked.c.rn, ranked.c.n, ranked.c.v).where(or_(false(), *near))
-    )
-    found: dict[Hashable, dict[int, float]] = defaultdict(dict)
-    sizes: dict[Hashable, int] = {}
-    for k, rn, n, v in rows:
-        found[k][rn] = float(v)
-        sizes[k] = n
-    result: dict[Hashable, list[float | None]] = {}
-    for k, ranks in found.items():
-        n = sizes[k]
-        out: list[float | None] = []
-        for p in ps:
-            position = p * (n - 1)
-            low = math.floor(position)
-            a = ranks[low]
-            b = ranks.get(low + 1, a)
-            out.append(a + (b - a) * (position - low))
-        result[k] = out
-    return result
+    # SQLite: the values sorted by key and value, read one key at a time (an ordered window
+    # with `row_number` and `count` per key cost ~10x more in SQLite's window machinery).
+    rows = session.execute(select(key, value).where(value.is_not(None)).order_by(key, value))
+    return {
+        k: _interpolated([float(v) for _, v in group], ps)
+        for k, group in itertools.groupby(rows, key=itemgetter(0))
+    }
+
+
+def _interpolated(ordered: Sequence[float], ps: Sequence[float]) -> list[float | None]:
+    """Continuous percentiles of sorted values: linear between the two nearest ranks."""
+    out: list[float | None] = []
+    for p in ps:
+        position = p * (len(ordered) - 1)
+        low = math.floor(position)
+        a = ordered[low]
+        b = ordered[low + 1] if low + 1 < len(ordered) else a
+        out.append(a + (b - a) * (position - low))
+    return out
 
 
 # --- dimensions and filters ----------------------------------------------------------------
@@ -277,3 +263,32 @@ def _iso_sqlite(element: iso_text, compiler: SQLCompiler, **kw: Any) -> str:
 def _iso_postgres(element: iso_text, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = (compiler.process(c, **kw) for c in element.clauses)
     return f"""to_char({value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
+# --- CSV text made by the database ----------------------------------------------------------
+
+
+class csv_join(FunctionElement[str]):
+    """`csv_join(a, b, ...)`: the cells joined by commas into one text, a stretch of a CSV
+    line, NULL cells empty, numbers in decimal: one call of `printf` (SQLite) or `format`
+    (PostgreSQL), much cheaper than a chain of `||` on SQLite."""
+
+    type = String()
+    name = "csv_join"
+    inherit_cache = True
+
+
+def _csv_join(function: str, element: csv_join, compiler: SQLCompiler, **kw: Any) -> str:
+    cells = [compiler.process(c, **kw) for c in element.clauses]
+    template = compiler.process(literal_column("'" + ",".join(["%s"] * len(cells)) + "'"), **kw)
+    return f"{function}({template}, {', '.join(cells)})"
+
+
+@compiles(csv_join, "sqlite")
+def _csv_join_sqlite(element: csv_join, compiler: SQLCompiler, **kw: Any) -> str:
+    return _csv_join("printf", element, compiler, **kw)
+
+
+@compiles(csv_join, "postgresql")
+def _csv_join_postgres(element: csv_join, compiler: SQLCompiler, **kw: Any) -> str:
+    return _csv_join("format", element, compiler, **kw)

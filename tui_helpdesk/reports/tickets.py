@@ -7,10 +7,13 @@ Working times come from the clocks' ledger (`sql.working_seconds`), joined once 
 The columns are defined once (`_SPEC`: name, kind, expression) and serve two row sources:
 - `ticket_rows`: typed rows through SQLAlchemy, for every format;
 - `ticket_batches`: raw DB-API batches (`fetchmany`, no Row objects, no per-cell result
-  processing) of a variant of the query that returns every cell but the wall seconds as
-  the text CSV writes (flags `true`/`false`, numbers, NULL as empty), for the CSV fast
-  path (`export.write_csv_batches`): it rounds the wall seconds and checks the desk's
-  text a column of a batch at a time, so the usual cell costs no Python of its own.
+  processing) of a variant of the query for the CSV fast path
+  (`export.write_csv_batches`): each stretch of columns the query makes itself (key,
+  enum values, ISO timestamps, numbers, flags) comes as one cell the database already
+  wrote as CSV (`sql.csv_join`: one `printf`/`format` call), so a row is 14 cells, not
+  26; the desk's text comes as stored and the wall seconds as doubles, which Python
+  checks and rounds a column of a batch at a time, so the usual cell costs no Python of
+  its own.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tui_helpdesk.domain import EventKind
 from tui_helpdesk.reports.model import Scope
-from tui_helpdesk.reports.sql import iso_text
+from tui_helpdesk.reports.sql import csv_join, iso_text
 from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import (
     Agent,
@@ -100,8 +103,6 @@ COLUMNS = [name for name, _, _ in _SPEC]
 # Columns the query itself makes (ISO text, numbers, enum values): exports need not look at
 # them; the rest is the desk's own text (names, subjects) and booleans.
 SAFE_COLUMNS = frozenset(name for name, kind, _ in _SPEC if kind not in (Cell.TEXT, Cell.FLAG))
-TEXT_COLUMNS = tuple(name for name, kind, _ in _SPEC if kind is Cell.TEXT)
-WALL_COLUMNS = tuple(name for name, kind, _ in _SPEC if kind is Cell.WALL)
 _WALL = tuple(i for i, (_, kind, _) in enumerate(_SPEC) if kind is Cell.WALL)
 _CYCLE = tuple(i for i, (_, kind, _) in enumerate(_SPEC) if kind is Cell.CYCLE)
 
@@ -122,30 +123,64 @@ def _met(clock: str) -> Any:
     )
 
 
-def _raw(kind: Cell, expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A column as the CSV fast path wants it from the driver: text, never NULL, as CSV
-    writes it (flags `true`/`false`, numbers in decimal, NULL empty), but for the wall
-    seconds: a double (PostgreSQL's epoch is numeric, which the typed path turns into the
-    same float the cast makes), rounded in Python exactly as the typed path rounds."""
+def _csv_cell(kind: Cell, expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A column as the CSV fast path reads it: the desk's text as stored, NULL as empty
+    text (written the same; checked in Python, `export.write_csv_batches`); the wall
+    seconds as a double (PostgreSQL's epoch is numeric, which the typed path turns into
+    the same float the cast makes), rounded in Python exactly as the typed path rounds;
+    the rest as `csv_join` writes it (NULL empty, numbers in decimal), flags as
+    `true`/`false`."""
     if kind is Cell.WALL:
         return cast(expr, Float())
+    if kind is Cell.TEXT:
+        return func.coalesce(expr, "")
     if kind is Cell.FLAG:
-        return case((expr.is_(True), "true"), (expr.is_(False), "false"), else_="")
+        return case((expr.is_(True), "true"), (expr.is_(False), "false"))
     if kind is Cell.CYCLE:
-        expr = func.coalesce(expr, 0)
-    if not isinstance(expr.type, String):
-        expr = cast(expr, String())
-    return func.coalesce(expr, "")
+        return func.coalesce(expr, 0)
+    return expr
 
 
-def tickets_query(scope: Scope, *, raw: bool = False) -> Select[Any]:
-    """The report's SELECT; `raw`: the variant `ticket_batches` reads (see `_raw`)."""
+def _runs() -> list[list[int]]:
+    """The columns as the CSV fast path reads them: each text and wall column alone, each
+    stretch of the others between them as one cell the database joins (`csv_join`), so
+    the driver makes few strings per row and Python looks at none of them."""
+    runs: list[list[int]] = []
+    for i, (_, kind, _) in enumerate(_SPEC):
+        if runs and _plain(kind) and _plain(_SPEC[runs[-1][-1]][1]):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _plain(kind: Cell) -> bool:
+    return kind not in (Cell.TEXT, Cell.WALL)
+
+
+_RUNS = _runs()
+CSV_TEXT = tuple(n for n, run in enumerate(_RUNS) if _SPEC[run[0]][1] is Cell.TEXT)
+CSV_WALL = tuple(n for n, run in enumerate(_RUNS) if _SPEC[run[0]][1] is Cell.WALL)
+
+
+def _columns(joined: _Joined, csv: bool) -> list[ColumnElement[Any]]:
+    if not csv:
+        return [make(joined) for _, _, make in _SPEC]
+    cells = [_csv_cell(kind, make(joined)) for _, kind, make in _SPEC]
+    return [
+        csv_join(*(cells[i] for i in run)) if _plain(_SPEC[run[0]][1]) else cells[run[0]]
+        for run in _RUNS
+    ]
+
+
+def tickets_query(scope: Scope, *, csv: bool = False) -> Select[Any]:
+    """The report's SELECT; `csv`: the variant the CSV fast path reads, a cell per run of
+    `_RUNS` (text at the positions `CSV_TEXT`, wall seconds at `CSV_WALL`)."""
     p = scope.period
     joined = _Joined(_met("first_response"), _met("resolution"), aliased(Agent))
     fr, res, assignee = joined.fr, joined.res, joined.assignee
-    columns = [_raw(kind, make(joined)) if raw else make(joined) for _, kind, make in _SPEC]
     return (
-        select(*columns)
+        select(*_columns(joined, csv))
         .select_from(Ticket)
         .outerjoin(Category, Category.id == Ticket.category_id)
         .outerjoin(Group, Group.id == Ticket.group_id)
@@ -180,11 +215,11 @@ def ticket_rows(session: Session, scope: Scope) -> Iterator[tuple[Any, ...]]:
 def ticket_batches(
     session: Session, scope: Scope, size: int = BATCH
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """The raw rows of `tickets_query(raw=True)` in lists of up to `size`, straight from the
-    DB-API cursor (a server-side cursor on PostgreSQL, so memory holds one batch). Text is
-    as stored and wall seconds unrounded: `export.write_csv_batches` finishes them."""
+    """The raw rows of `tickets_query(csv=True)` in lists of up to `size`, straight from
+    the DB-API cursor (a server-side cursor on PostgreSQL, so memory holds one batch), for
+    `export.write_csv_batches(COLUMNS, ..., text=CSV_TEXT, rounded=CSV_WALL)`."""
     result = session.connection().execute(
-        tickets_query(scope, raw=True).execution_options(stream_results=True)
+        tickets_query(scope, csv=True).execution_options(stream_results=True)
     )
     try:
         # The first batch through the result: with `stream_results` it holds a row it read

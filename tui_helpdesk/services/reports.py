@@ -41,9 +41,9 @@ from tui_helpdesk.reports.schedule import Definition
 from tui_helpdesk.reports.sql import ReportFilter
 from tui_helpdesk.reports.tickets import COLUMNS as TICKET_COLUMNS
 from tui_helpdesk.reports.tickets import (
+    CSV_TEXT,
+    CSV_WALL,
     SAFE_COLUMNS,
-    TEXT_COLUMNS,
-    WALL_COLUMNS,
     ticket_batches,
     ticket_rows,
 )
@@ -211,16 +211,16 @@ def export(
     session: Session, kind: Kind, scope: Scope, fmt: Format, out: BinaryIO, *, bom: bool = False
 ) -> int:
     """Write a report to `out` in `fmt`; returns the number of rows written. The tickets
-    report in CSV takes the fast path: raw batches from the driver, finished a column at a
-    time (the same bytes as the typed rows through `write`)."""
+    report in CSV takes the fast path: the lines made by the database, read in raw
+    batches (the same bytes as the typed rows through `write`)."""
     if kind is Kind.TICKETS and fmt is Format.CSV:
         return write_csv_batches(
             TICKET_COLUMNS,
             ticket_batches(session, scope),
             out,
             bom=bom,
-            text=TEXT_COLUMNS,
-            rounded=WALL_COLUMNS,
+            text=CSV_TEXT,
+            rounded=CSV_WALL,
         )
     columns, rows, safe = rows_of(session, kind, scope)
     return write(fmt, columns, rows, out, bom=bom, safe=safe)
