@@ -262,6 +262,7 @@ class Ticket(Base):
         Index("ix_tickets_resolved", "resolved_at", "id"),
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_closed", "closed_at"),
+        Index("ix_tickets_first_response", "first_response_at"),
         # Satisfaction reports: the answers of a period (few tickets have one).
         Index(
             "ix_tickets_csat_at",
