@@ -50,8 +50,30 @@ def test_dates_are_local_days_and_to_is_inclusive() -> None:
 def test_previous_period() -> None:
     month = parse_period("last-month", None, NOW, ROME).previous()
     assert (iso(month.start), iso(month.end)) == ("2026-07-31T22:00:00Z", "2026-08-31T22:00:00Z")
+    days = parse_period("2026-10-05", "2026-10-16", NOW, ROME).previous()
+    assert (iso(days.start), iso(days.end)) == ("2026-09-22T22:00:00Z", "2026-10-04T22:00:00Z")
+
+
+def test_a_running_period_is_compared_with_as_much_of_the_one_before() -> None:
+    """Three days into December, December so far is set against November 1-3 (to the same
+    hour), not all of November; its chart stops at today; it says its local dates."""
+    december = parse_period("this-month", None, datetime(2026, 12, 3, 9, 30, tzinfo=UTC), ROME)
+    assert december.running and iso(december.until) == "2026-12-03T09:30:00Z"
+    before = december.previous()
+    assert (iso(before.start), iso(before.end)) == ("2026-10-31T23:00:00Z", "2026-11-03T09:30:00Z")
+    assert not before.running
+    assert [b.label for b in buckets(december, Grouping.DAY)] == [
+        "2026-12-01",
+        "2026-12-02",
+        "2026-12-03",
+    ]
+    assert december.local_dates() == "2026-12-01 .. 2026-12-31 (to date)"
+    # Across the DST change: 19 October to now (28 October, 11:00 local) against the same
+    # 9 days and 11 hours of local time from 7 October.
     days = parse_period("2026-10-19", "2026-10-30", NOW, ROME).previous()
-    assert (iso(days.start), iso(days.end)) == ("2026-10-06T22:00:00Z", "2026-10-18T22:00:00Z")
+    assert (iso(days.start), iso(days.end)) == ("2026-10-06T22:00:00Z", "2026-10-16T09:00:00Z")
+    over = parse_period("last-month", None, NOW, ROME)
+    assert not over.running and over.local_dates() == "2026-09-01 .. 2026-09-30"
 
 
 @pytest.mark.parametrize(
@@ -77,7 +99,8 @@ def test_day_buckets_follow_dst() -> None:
 
 
 def test_week_and_month_buckets_are_clipped_to_the_period() -> None:
-    period = parse_period("2026-10-21", "2026-11-04", NOW, ROME)
+    later = datetime(2026, 11, 20, tzinfo=UTC)  # the period is over
+    period = parse_period("2026-10-21", "2026-11-04", later, ROME)
     weeks = buckets(period, Grouping.WEEK)
     assert [b.label for b in weeks] == ["2026-W43", "2026-W44", "2026-W45"]
     assert weeks[0].start == period.start  # a Wednesday, not the Monday before

@@ -61,18 +61,45 @@ class Period:
     zone: str = "UTC"
     # Calendar periods (months, years) step by months for the previous period; others by length.
     months: int = 0
+    # When the period is still running: the instant its figures run to (None: it is over).
+    now: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.now is not None and self.start < self.now < self.end
+
+    @property
+    def until(self) -> datetime:
+        """The end of what the period holds so far: `now` while it runs, else its end."""
+        return self.now if self.now is not None and self.running else self.end
 
     def previous(self) -> Period:
-        """The period of the same size just before this one (the month before a month)."""
+        """The period of the same size just before this one (the month before a month).
+        While this one runs, only as much of it as has passed: the first three days of
+        November against the first three days of December, not the whole of November."""
         zone = ZoneInfo(self.zone)
-        if self.months:
-            start_local = self.start.astimezone(zone).replace(tzinfo=None)
-            start = _utc(start_local - relativedelta(months=self.months), zone)
-            return Period(start, self.start, f"before {self.label}", self.zone, self.months)
         start_local = self.start.astimezone(zone).replace(tzinfo=None)
-        end_local = self.end.astimezone(zone).replace(tzinfo=None)
-        start = _utc(start_local - (end_local - start_local), zone)
-        return Period(start, self.start, f"before {self.label}", self.zone)
+        if self.months:
+            before = start_local - relativedelta(months=self.months)
+        else:
+            before = start_local - (self.end.astimezone(zone).replace(tzinfo=None) - start_local)
+        start, end, label = _utc(before, zone), self.start, f"before {self.label}"
+        if self.running:
+            elapsed = self.until.astimezone(zone).replace(tzinfo=None) - start_local
+            end = min(self.start, _utc(before + elapsed, zone))
+            label = f"the same part of the period before {self.label}"
+        return Period(start, end, label, self.zone, self.months)
+
+    @property
+    def first_day(self) -> date:
+        """The local date the period starts on."""
+        return self.start.astimezone(ZoneInfo(self.zone)).date()
+
+    def local_dates(self) -> str:
+        """The local dates the period covers, `2026-12-01 .. 2026-12-31` (its last day
+        included), and `(to date)` while it runs."""
+        last = (self.end.astimezone(ZoneInfo(self.zone)) - timedelta(microseconds=1)).date()
+        return f"{self.first_day} .. {last}" + (" (to date)" if self.running else "")
 
     def doc(self) -> dict[str, str]:
         return {"label": self.label, "start": iso(self.start), "end": iso(self.end)}
@@ -164,23 +191,24 @@ def parse_period(
         if end is not None:
             raise PeriodError(f"--to makes no sense with the period {text!r}: give a date")
         lo, hi, months = found
-        return Period(_utc(lo, tz), _utc(hi, tz), text, zone, months)
+        return Period(_utc(lo, tz), _utc(hi, tz), text, zone, months, now)
     first = _date(text, "--from")
     last = _date(end.strip(), "--to") if end else today
     if last < first:
         raise PeriodError(f"--to {last} is before --from {first}")
     lo, hi = _midnight(first), _midnight(last) + timedelta(days=1)
-    return Period(_utc(lo, tz), _utc(hi, tz), f"{first}..{last}", zone)
+    return Period(_utc(lo, tz), _utc(hi, tz), f"{first}..{last}", zone, now=now)
 
 
 def buckets(period: Period, grouping: Grouping) -> list[Bucket]:
     """The day, week (from Monday) or month slices of a period, first and last clipped to
-    it. Raises PeriodError past MAX_BUCKETS (a decade by day is not a chart)."""
+    it; a running period's end at `now` (no empty slices for days to come). Raises
+    PeriodError past MAX_BUCKETS (a decade by day is not a chart)."""
     if not grouping.is_time:
         raise ValueError(f"{grouping} is not a time grouping")
     tz = ZoneInfo(period.zone)
     lo = period.start.astimezone(tz).replace(tzinfo=None)
-    hi = period.end.astimezone(tz).replace(tzinfo=None)
+    hi = period.until.astimezone(tz).replace(tzinfo=None)
     if grouping is Grouping.DAY:
         first = _midnight(lo.date())
         rule = rrule(DAILY, dtstart=first, until=hi)
@@ -201,7 +229,7 @@ def buckets(period: Period, grouping: Grouping) -> list[Bucket]:
         Bucket(
             i,
             max(_utc(s, tz), period.start),
-            min(_utc(e, tz), period.end),
+            min(_utc(e, tz), period.until),
             s.strftime(label),
         )
         for i, (s, e) in enumerate(zip(starts, edges, strict=True))

@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_helpdesk.reports.export import Format
 from tui_helpdesk.reports.model import Drill, Figure, Kind
 from tui_helpdesk.reports.model import Table as ReportTable
-from tui_helpdesk.reports.periods import Grouping, iso
+from tui_helpdesk.reports.periods import Grouping
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.services import reports
 from tui_helpdesk.services.errors import ServiceError
@@ -234,7 +234,7 @@ class ReportsScreen(Screen[None]):
         text.append(f" by {self.grouping.value}")
         if self.dashboard is not None and not loading:
             p = self.dashboard.scope.period
-            text.append(f"  {iso(p.start)} .. {iso(p.end)}", style="dim")
+            text.append(f"  {p.local_dates()}", style="dim")
         if loading:
             text.append("  loading…", style="dim")
         self.query_one("#reports-bar", Label).update(text)
@@ -266,7 +266,7 @@ class ReportsScreen(Screen[None]):
         scope = self.dashboard.scope
         if chart == "sla":
             scope = replace(scope, grouping=Grouping.GROUP)  # the chart is by group
-        start = scope.period.start.date().isoformat()
+        start = scope.period.first_day.isoformat()
         folder = self.export_dir or Path.cwd()
         self._export(kind, scope, folder / f"report-{kind.value}-{self.period}-{start}.csv")
 
