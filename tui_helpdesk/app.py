@@ -12,18 +12,25 @@ watcher's connection fails, a banner says so on the active screen until it comes
 
 `run()` is the entry point the CLI imports lazily, so the headless commands never import
 Textual.
+
+Start-up is kept to what the first queue rows need (`tests/screens/test_startup.py`): the
+other screens' modules are imported when their mode, form or ticket is first opened, the
+theme is chosen before the first style is computed (changing it later restyles and lays out
+every widget again), and the queue's stylesheet is read with the App's so mounting the home
+screen does not parse every stylesheet a second time.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import ClassVar
 
 from textual import work
@@ -33,15 +40,11 @@ from textual.command import Provider
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import HelpPanel
 from textual.worker import get_current_worker
 
 from tui_helpdesk.config import ConfigError, Settings, save_theme
 from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
-from tui_helpdesk.screens.knowledge import KnowledgeScreen
-from tui_helpdesk.screens.new_ticket import NewTicketScreen
 from tui_helpdesk.screens.queue import QueueScreen
-from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import views
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.saved_views import views_path
@@ -58,10 +61,18 @@ WATCH_SLICE = 0.5  # seconds the watcher blocks at a time (and so how soon it st
 RETRY_AFTER = 2.0  # seconds between two tries to reach a lost database
 
 
+NEW_TICKET_MODULE = "tui_helpdesk.screens.new_ticket"
+
+
 class HelpdeskApp(App[None]):
     """The help desk console for one agent on one database."""
 
-    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    # Absolute paths: subclasses live elsewhere. The queue's own stylesheet is the home
+    # screen's: read here, it is parsed once with the rest instead of again at its mount.
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        Path(__file__).with_name("app.tcss"),
+        QueueScreen.CSS_PATH,
+    ]
     TITLE = "Help Desk"
     DEFAULT_MODE = "queue"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -132,9 +143,10 @@ class HelpdeskApp(App[None]):
             views_file=views_path(settings.config_path) if settings else None,
         )
         self.add_mode("queue", lambda: QueueScreen(self.context))
-        self.add_mode("knowledge", lambda: KnowledgeScreen(self.context))
-        for name, screen in _extra_modes():
-            self.add_mode(name, partial(screen, self.context))
+        for mode, module, name in (KNOWLEDGE_MODE, *EXTRA_MODES):
+            if importlib.util.find_spec(module) is not None:
+                self.add_mode(mode, partial(_build_screen, module, name, self.context))
+        self._theme_warning = self._pick_theme()
         self.sub_title = login
         self.profile: Profile | None = None
         self.live = live
@@ -145,7 +157,10 @@ class HelpdeskApp(App[None]):
             notify_on_commit(store)  # this console's own writes wake the others at once
 
     def on_mount(self) -> None:
-        self._apply_settings()
+        if self._theme_warning:
+            self.notify(self._theme_warning, severity="warning")
+        if self.settings and self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
         # From now on a theme the agent picks (palette: "Change theme") is remembered.
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._load_profile()
@@ -209,22 +224,22 @@ class HelpdeskApp(App[None]):
             seen += [s for s in stack if s not in seen]
         return seen
 
-    def _apply_settings(self) -> None:
+    def _pick_theme(self) -> str | None:
+        """Set the theme of the settings (or the terminal's own colours on an 8/16-colour
+        terminal) before anything is styled; returns a warning if the config names an
+        unknown theme."""
         wanted = self.settings.theme if self.settings else DEFAULT_THEME
         wanted = THEME_ALIASES.get(wanted, wanted)
         if wanted == DEFAULT_THEME and self.console.color_system in ("standard", "windows"):
             wanted = FEW_COLOURS_THEME  # 8/16-colour terminal: keep to its own palette
         if wanted == self.theme:
-            pass  # setting it again would restyle every widget for nothing
-        elif wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            self.notify(
-                f"unknown theme {wanted!r} in the config; using {self.theme}",
-                severity="warning",
-            )
-        if self.settings and self.settings.keymap:
-            self.set_keymap(dict(self.settings.keymap))
+            return None  # setting it again would restyle every widget for nothing
+        if wanted not in self.available_themes:
+            return f"unknown theme {wanted!r} in the config; using {self.theme}"
+        self.theme = wanted
+        # Styles are computed from these variables: the first parse uses the chosen theme's.
+        self.stylesheet.set_variables(self.get_css_variables())
+        return None
 
     def _remember_theme(self, theme: Theme) -> None:
         if self.settings is None:
@@ -267,7 +282,7 @@ class HelpdeskApp(App[None]):
     # --- actions ---------------------------------------------------------------------
 
     def action_toggle_help(self) -> None:
-        if self.screen.query(HelpPanel):
+        if self.screen.query("HelpPanel"):  # by name: the panel loads Markdown on first use
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
@@ -277,15 +292,19 @@ class HelpdeskApp(App[None]):
             # The key of the mode you are in hides, and so do modes this console lacks.
             return parameters[0] != self.current_mode and parameters[0] in self._modes
         if action == "new_ticket":
-            return not isinstance(self.screen, NewTicketScreen)  # one form at a time
+            return not _is_new_ticket_form(self.screen)  # one form at a time
         return True
 
     def action_new_ticket(self) -> None:
         """The new-ticket form for a caller, over whatever the agent was looking at."""
+        from tui_helpdesk.screens.new_ticket import NewTicketScreen
+
         self.push_screen(NewTicketScreen(self.context))
 
     def action_open_ticket(self, ref: str) -> None:
         """Open a ticket by "HD-12", "12" or "#12" (the queue's enter, the palette)."""
+        from tui_helpdesk.screens.ticket import TicketScreen
+
         self.push_screen(TicketScreen(self.context, ref))
 
     def show_queue_view(self, name: str) -> None:
@@ -332,21 +351,26 @@ class HelpdeskApp(App[None]):
 MODE_LABELS = (("customers", "Customers"), ("reports", "Reports"))
 
 
-# Modes whose screens other parts of the console provide: (mode, module, class).
+# Modes besides the queue: (mode, module, class), each screen's module imported when its
+# mode is first shown. Customers (f4) and reports (f5) come from other parts of the console:
+# a console without one of those modules simply has no such mode (its key stays hidden).
+KNOWLEDGE_MODE = ("knowledge", "tui_helpdesk.screens.knowledge", "KnowledgeScreen")
 EXTRA_MODES = (
     ("customers", "tui_helpdesk.screens.customers", "CustomersScreen"),
     ("reports", "tui_helpdesk.screens.reports", "ReportsScreen"),
 )
 
 
-def _extra_modes() -> list[tuple[str, Callable[[ConsoleContext], Screen[object]]]]:
-    """The customers (f4) and reports (f5) screens, each registered once its module is
-    installed; a console without one simply has no such mode (its key stays hidden)."""
-    found = []
-    for mode, module, name in EXTRA_MODES:
-        if importlib.util.find_spec(module) is not None:
-            found.append((mode, getattr(importlib.import_module(module), name)))
-    return found
+def _build_screen(module: str, name: str, context: ConsoleContext) -> Screen[object]:
+    """A mode's screen, its module imported on first use."""
+    screen: Screen[object] = getattr(importlib.import_module(module), name)(context)
+    return screen
+
+
+def _is_new_ticket_form(screen: Screen[object]) -> bool:
+    """Whether `screen` is the new-ticket form (without importing it to find out)."""
+    module = sys.modules.get(NEW_TICKET_MODULE)
+    return module is not None and isinstance(screen, module.NewTicketScreen)
 
 
 def run(settings: Settings, login: str) -> None:

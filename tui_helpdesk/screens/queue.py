@@ -5,6 +5,11 @@ first page when a view or filter is chosen, the next one when the cursor nears t
 loaded row. Every load carries a request number; a result for an older request (the agent
 switched view meanwhile) is dropped, so a slow query never overwrites a newer view.
 
+The first rows come first: the first page is asked for while the screen is being composed
+(its widgets are built and styled while the query runs), and a view's count only once its
+first page is in, so the two queries never compete; until the count comes, the bar says
+how many rows are loaded.
+
 Live: on `DeskChanged` (someone committed) the rows already loaded are read again in one
 query, the cursor staying on its ticket (or, if that ticket left the view, where it was).
 Marked rows (space, ctrl+a) take bulk actions (b) through `services.bulk`; saved views
@@ -16,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -25,21 +30,21 @@ from textual.command import Provider
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
-from tui_helpdesk.screens.ticket import TicketScreen
-from tui_helpdesk.services import bulk, saved_views, views
-from tui_helpdesk.services.bulk import BulkAction, BulkReport, Target
+from tui_helpdesk.services import saved_views, views
 from tui_helpdesk.services.errors import ServiceError, ValidationError
 from tui_helpdesk.services.saved_views import SavedView
 from tui_helpdesk.services.views import AnyView, Cursor, DrillView, QueuePage, View
-from tui_helpdesk.widgets.bulk_menu import ask_bulk_action
-from tui_helpdesk.widgets.name_prompt import NamePrompt
+from tui_helpdesk.widgets.footer import KeysFooter
 from tui_helpdesk.widgets.palette import QueueCommands
 from tui_helpdesk.widgets.ticket_table import TicketTable
 from tui_helpdesk.widgets.view_tabs import ViewTabs
+
+if TYPE_CHECKING:  # bulk changes, their menus and the ticket screen load on first use
+    from tui_helpdesk.services.bulk import BulkAction, BulkReport, Target
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before the filter runs
 VIEW_ORDER: tuple[View, ...] = tuple(View)
@@ -93,6 +98,7 @@ class QueueScreen(Screen[None]):
         request: int
         page: QueuePage
         append: bool
+        more: bool = False  # the rest of this load follows (the first rows come first)
 
     @dataclass
     class CountLoaded(Message):
@@ -124,11 +130,13 @@ class QueueScreen(Screen[None]):
         self._next: Cursor | None = None
         self._loading = False
         self._count: int | None = None
+        self._count_wanted = False  # the view's count is asked for once its rows are in
         self._filter_timer: Timer | None = None
         self._keep: str | None = None  # the ticket to keep the cursor on after a reload
         self._keep_at: int | None = None  # else the row to keep it at
 
     def compose(self) -> ComposeResult:
+        self._start_load()  # the query runs while the widgets below are built and styled
         yield Header()
         yield ViewTabs(VIEW_ORDER, id="queue-bar")
         yield Input(
@@ -136,13 +144,17 @@ class QueueScreen(Screen[None]):
             "assignee:me org:… category:… tag:… channel:email",
             id="filter",
         )
-        yield TicketTable(load_margin=max(1, min(10, self.context.page_size // 2)))
-        yield Footer(compact=True)  # more keys fit at 80 columns (f3 among them)
+        yield TicketTable(
+            load_margin=max(1, min(10, self.context.page_size // 2)),
+            hidden=self._hidden_columns(),
+        )
+        yield KeysFooter(compact=True)  # more keys fit at 80 columns (f3 among them)
 
     def on_mount(self) -> None:
         self._load_saved()
         self._show_tabs()
-        self.reload()
+        self.table.loading = self._loading  # the first page, asked for in compose
+        self._show_count()
 
     def on_screen_resume(self) -> None:
         """Back from a ticket (or another mode): the rows may have changed meanwhile."""
@@ -167,7 +179,15 @@ class QueueScreen(Screen[None]):
 
     def reload(self, keep: str | None = None, rows: int = 0) -> None:
         """Load the first page of the current view (at least `rows` rows, so a refresh
-        keeps what was loaded) and its count."""
+        keeps what was loaded), then its count."""
+        self._start_load(keep, rows)
+        self._keep_at = self.table.cursor_row if keep else None
+        self.table.loading = not self.table.row_count
+        self._show_count()
+
+    def _start_load(self, keep: str | None = None, rows: int = 0) -> None:
+        """Ask a worker for the first page of the current view; no widget is touched (the
+        first load starts before they exist)."""
         self._request += 1
         self._next = None
         self._loading = True
@@ -175,13 +195,17 @@ class QueueScreen(Screen[None]):
         if keep is None:
             self._count = None  # a refresh keeps showing the old count until the new one
         self._keep = keep
-        self._keep_at = self.table.cursor_row if keep else None
-        self.table.loading = not self.table.row_count
-        self._show_count()
-        text = self.filter_text or None
+        self._keep_at = None
+        self._count_wanted = True
         limit = min(views.MAX_PAGE, max(self.context.page_size, rows))
-        self._fetch_page(self._request, self.view, text, None, append=False, limit=limit)
-        self._fetch_count(self._request, self.view, text)
+        text = self.filter_text or None
+        # A new view's first rows come in a screenful first (fewer rows to read and lay
+        # out before the agent sees any), the rest of the page right after; a refresh
+        # reads the loaded rows in one go, so they never shrink meanwhile.
+        first = self.app.size.height if keep is None else limit
+        self._fetch_page(
+            self._request, self.view, text, None, append=False, limit=limit, first=first
+        )
 
     def load_more(self) -> None:
         if self._loading or self._next is None:
@@ -206,24 +230,38 @@ class QueueScreen(Screen[None]):
         after: Cursor | None,
         append: bool,
         limit: int,
+        first: int | None = None,
     ) -> None:
+        """`limit` rows after `after`; with `first` below `limit`, the first `first` rows
+        are posted as soon as they are read and the rest follow as an appended page."""
         worker = get_current_worker()
         try:
-            page = views.queue_page(
-                self.context.store,
-                self.context.login,
-                view,
-                now=self.context.now(),
-                text=text,
-                after=after,
-                limit=limit,
-            )
+            page = self._read_page(view, text, after, min(limit, first or limit))
+            if page.next is not None and first is not None and first < limit:
+                if worker.is_cancelled:
+                    return
+                self.post_message(self.PageLoaded(request, page, append, more=True))
+                page, append = self._read_page(view, text, page.next, limit - first), True
         except ServiceError as exc:
             if not worker.is_cancelled:
                 self.post_message(self.LoadFailed(request, str(exc), append))
             return
         if not worker.is_cancelled:
             self.post_message(self.PageLoaded(request, page, append))
+
+    def _read_page(
+        self, view: AnyView, text: str | None, after: Cursor | None, limit: int
+    ) -> QueuePage:
+        """One page from the service (in a worker thread)."""
+        return views.queue_page(
+            self.context.store,
+            self.context.login,
+            view,
+            now=self.context.now(),
+            text=text,
+            after=after,
+            limit=limit,
+        )
 
     @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
     def _fetch_count(self, request: int, view: AnyView, text: str | None) -> None:
@@ -244,17 +282,18 @@ class QueueScreen(Screen[None]):
         if message.append:
             table.extend_rows(message.page.rows)
         else:
-            hidden = (
-                HIDDEN_COLUMNS.get(self.view, frozenset()) if isinstance(self.view, View) else ()
-            )
-            table.hide_columns(hidden)
+            table.hide_columns(self._hidden_columns())
             table.replace_rows(message.page.rows, keep=self._keep, at=self._keep_at)
         table.loading = False
         self._next = message.page.next
-        self._loading = False
+        self._loading = message.more
+        if self._count_wanted and not message.more:
+            # The count after the rows: it never delays them (the bar shows the rows
+            # loaded until it comes).
+            self._count_wanted = False
+            self._fetch_count(message.request, self.view, self.filter_text or None)
         self._show_count()
-        self.refresh_bindings()
-        if self._stale:
+        if self._stale and not message.more:
             self.action_refresh()
 
     def on_queue_screen_count_loaded(self, message: CountLoaded) -> None:
@@ -282,6 +321,13 @@ class QueueScreen(Screen[None]):
             self.notify(f"{event.worker.error}", title="Unexpected error", severity="error")
 
     # --- display ---------------------------------------------------------------------
+
+    def _hidden_columns(self) -> frozenset[str]:
+        return (
+            HIDDEN_COLUMNS.get(self.view, frozenset())
+            if isinstance(self.view, View)
+            else frozenset()
+        )
 
     def all_views(self) -> tuple[AnyView, ...]:
         return (*VIEW_ORDER, *self.saved, *((self.drill,) if self.drill else ()))
@@ -390,6 +436,8 @@ class QueueScreen(Screen[None]):
         self.open_ticket(message.key)
 
     def open_ticket(self, key: str) -> None:
+        from tui_helpdesk.screens.ticket import TicketScreen  # imported on first use
+
         self.app.push_screen(TicketScreen(self.context, key))
 
     @on(Input.Changed, "#filter")
@@ -430,6 +478,8 @@ class QueueScreen(Screen[None]):
             self.notify(str(exc), title="Save view", severity="error")
             return
         suggested = self.view.label if isinstance(self.view, SavedView) else ""
+        from tui_helpdesk.widgets.name_prompt import NamePrompt
+
         self.app.push_screen(
             NamePrompt("Save the filter as a view", suggested),
             lambda name: self._save_view(name, flt) if name else None,
@@ -477,6 +527,9 @@ class QueueScreen(Screen[None]):
     def action_bulk(self) -> None:
         # The versions the agent sees now: a ticket someone changes while the menus are
         # open is reported, not overwritten.
+        from tui_helpdesk.services.bulk import Target
+        from tui_helpdesk.widgets.bulk_menu import ask_bulk_action
+
         self._bulk_targets = [Target(r.key, r.version) for r in self.table.marked]
         ask_bulk_action(
             self.app,
@@ -496,12 +549,15 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, group="queue-bulk", exit_on_error=False)
     def _bulk(self, action: BulkAction, targets: list[Target]) -> None:
+        from tui_helpdesk.services import bulk
+
         try:
             report = bulk.apply(
                 self.context.store, self.context.login, action, targets, now=self.context.now()
             )
         except ServiceError as exc:
-            report = BulkReport(tuple(bulk.Outcome(t.key, False, str(exc)) for t in targets))
+            outcomes = tuple(bulk.Outcome(t.key, False, str(exc)) for t in targets)
+            report = bulk.BulkReport(outcomes)
         self.post_message(self.BulkDone(report))
 
     def on_queue_screen_bulk_done(self, message: BulkDone) -> None:

@@ -10,6 +10,10 @@ cursor comes close to the last loaded row, and posts `Open` when a row is chosen
 that owns it does the loading. Rows can be marked for bulk actions (`space` toggles the
 cursor's row, `ctrl+a` marks every loaded row, again clears them): a marked row's number
 reads "✓HD-12" and the marks survive a reload for the tickets still listed.
+
+Start-up: rows given before the table has a size are laid out by its first layout, a
+screenful at once and the rest as soon as that is painted (DataTable measures every row it
+is given), so the first rows show without waiting for a whole page to be measured.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from tui_helpdesk.services.views import QueueRow, SlaState
@@ -118,14 +124,22 @@ class TicketTable(DataTable[Text]):
     class MarksChanged(Message):
         """The set of marked rows changed."""
 
-    def __init__(self, *, load_margin: int = 10, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        load_margin: int = 10,
+        hidden: frozenset[str] = frozenset(),
+        id: str | None = None,
+    ) -> None:
+        """`hidden`: the columns the first view makes pointless (see `hide_columns`)."""
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.load_margin = load_margin
         self._rows: list[QueueRow] = []
         self._keys: set[str] = set()
-        self._hidden: frozenset[str] = frozenset()
+        self._hidden: frozenset[str] = hidden
         self._layout: list[tuple[ColumnSpec, int]] = []
         self._marked: set[str] = set()
+        self._deferred: list[QueueRow] = []  # rows laid out once the first frame is painted
 
     # --- data in ---------------------------------------------------------------------
 
@@ -151,8 +165,10 @@ class TicketTable(DataTable[Text]):
         listed, else at row `at` (where it was: the ticket that left the view is replaced by
         the next one), else on the first row. The scroll position is kept."""
         scroll = self.scroll_offset
+        had_rows = bool(self._rows)
         self._rows = []
         self._keys = set()
+        self._deferred = []
         self.clear()
         self.extend_rows(rows)
         before = len(self._marked)
@@ -165,7 +181,8 @@ class TicketTable(DataTable[Text]):
             self.call_after_refresh(self._restore_scroll, scroll.x, scroll.y)
         if len(self._marked) != before:
             self.post_message(self.MarksChanged())
-        self.refresh_bindings()
+        if had_rows != bool(self._rows):
+            self.refresh_bindings()  # open and mark apply only with rows (the footer redraws)
 
     def _restore_scroll(self, x: float, y: float) -> None:
         """Back where the agent was looking, with the cursor in sight (no jump to the top)."""
@@ -196,6 +213,7 @@ class TicketTable(DataTable[Text]):
         self._refresh_rows(changed)
 
     def _refresh_rows(self, keys: set[str]) -> None:
+        self._add_deferred()  # a marked row must be in the table to be redrawn
         if "number" in self.columns and keys:
             for row in self._rows:
                 if row.key in keys:
@@ -243,20 +261,43 @@ class TicketTable(DataTable[Text]):
         layout = layout_columns(self.size.width, self._hidden, self._key_width(), self.cell_padding)
         if layout == self._layout and not force:
             return
+        first = not self._layout
         self._layout = layout
         cursor = self.cursor_row
         self.clear(columns=True)
+        self._deferred = []
         for spec, width in layout:
             self.add_column(Text(spec.label, no_wrap=True), width=width, key=spec.key)
-        self._add(self._rows)
+        screenful = self.size.height
+        if first and len(self._rows) > screenful:
+            # The first rows arrived before the table had a size: lay out what shows now,
+            # the rest once that is painted (every added row is measured).
+            self._add(self._rows[:screenful])
+            self._deferred = self._rows[screenful:]
+        else:
+            self._add(self._rows)
         if self._rows:
             self.move_cursor(row=min(cursor, len(self._rows) - 1), animate=False)
 
     def _add(self, rows: Iterable[QueueRow]) -> None:
         if not self._layout:
             return  # not sized yet: rows are added by the first layout
+        if self._deferred:
+            self._deferred.extend(rows)  # after the rows still waiting, in order
+            return
         for row in rows:
             self.add_row(*(self._cell(row, spec.key) for spec, _ in self._layout), key=row.key)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if self._deferred:
+            self.call_later(self._add_deferred)  # the first screenful is being painted
+        return lines
+
+    def _add_deferred(self) -> None:
+        if self._deferred:
+            rows, self._deferred = self._deferred, []
+            self._add(rows)
 
     # --- cells -----------------------------------------------------------------------
 
@@ -301,7 +342,7 @@ class TicketTable(DataTable[Text]):
     # --- messages up -----------------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.row_count - 1 - self.load_margin:
+        if event.cursor_row >= len(self._rows) - 1 - self.load_margin:
             self.post_message(self.NearEnd())
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
