@@ -13,7 +13,7 @@ Used by `services.views` (the Breaching soon view, and the amber colour of every
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, tuple_
@@ -23,6 +23,7 @@ from tui_helpdesk.domain import ACTIVE_STATUSES
 from tui_helpdesk.rules.calendar import add_working_time
 from tui_helpdesk.rules.clock import calendar_for
 from tui_helpdesk.services.queue import (
+    AT_RISK_WITHIN,
     Cursor,
     Sort,
     TicketFilter,
@@ -32,8 +33,6 @@ from tui_helpdesk.services.queue import (
 )
 from tui_helpdesk.services.sla import active_rules
 from tui_helpdesk.store.models import Ticket
-
-AT_RISK_WITHIN = timedelta(hours=1)
 
 
 class OnCalendar(Protocol):

@@ -22,7 +22,7 @@ import enum
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Subquery, exists, func, or_, select, tuple_
@@ -42,6 +42,7 @@ from tui_helpdesk.store.models import (
 )
 
 MAX_PAGE = 500
+AT_RISK_WITHIN = timedelta(hours=1)  # a running deadline this close is at risk (working time)
 
 
 class Sort(enum.StrEnum):

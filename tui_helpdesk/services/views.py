@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Row, func, select
@@ -24,17 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind, Status
-from tui_helpdesk.reports.model import Drill
-from tui_helpdesk.services.breaching import (
-    AT_RISK_WITHIN,
-    Horizons,
-    breaching_filter,
-    breaching_page,
-)
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.directory import get_agent
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.queue import (
+    AT_RISK_WITHIN,
     BY_ID,
     MAX_PAGE,
     ROW_WIDTH,
@@ -49,10 +43,16 @@ from tui_helpdesk.services.queue import (
     where_clauses,
 )
 from tui_helpdesk.services.saved_views import SavedView, ViewFilter, parse_filter
-from tui_helpdesk.services.ticket_core import check_found, ticket_ref
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Agent, Category, Contact, Message, Ticket, TicketTag
 from tui_helpdesk.text import clean
+
+if TYPE_CHECKING:
+    from tui_helpdesk.reports.model import Drill
+
+# The console's start-up imports this module: `services.breaching` (the SLA rules the
+# breaching view and the at-risk colour need) is imported with the first page, off the UI
+# thread.
 
 __all__ = [
     "AT_RISK_WITHIN",
@@ -328,6 +328,8 @@ def queue_page(
     rest), plus the active rules' version check and any name the filter looks up."""
     with _reading(store) as session:
         flt = _filter(session, login, view, text)
+        from tui_helpdesk.services.breaching import Horizons, breaching_page
+
         horizons = Horizons(session, now)
         found: list[TicketRow]
         if view is View.BREACHING:
@@ -368,6 +370,8 @@ def count_view(
             return session.scalar(query) or 0
         if view is not View.BREACHING:
             return count_tickets(session, flt)
+        from tui_helpdesk.services.breaching import Horizons, breaching_filter
+
         horizons = Horizons(session, now)
         query = (
             select(func.count())
@@ -473,6 +477,8 @@ def find_ticket(session: Session, ref: str, *columns: ColumnElement[Any]) -> Row
     """The ticket `ref` names ("HD-12", "12" or "#12", read as `tickets.get_ticket` reads
     it): its key, then `columns`, in one statement over `tickets` (other tables' values as
     scalar subqueries). Raises what `get_ticket` raises."""
+    from tui_helpdesk.services.ticket_core import check_found, ticket_ref
+
     prefix, number = ticket_ref(ref)
     found = session.execute(select(Ticket.key, *columns).where(Ticket.number == number)).first()
     check_found(ref, prefix, found[0] if found else None)
@@ -550,6 +556,8 @@ def ticket_detail(
         ticket, header = _header(session, ref, login)
         zone = _zone(timezone, header.viewer_zone, desk_settings(session).timezone)
         messages, hidden = _thread(session, ticket.id)
+        from tui_helpdesk.services.breaching import Horizons
+
         horizon = Horizons(session, now).of(ticket)
         sla, state = sla_of(ticket, now, horizon)
 
