@@ -175,10 +175,11 @@ async def test_typing_searches_in_a_worker(kb: Kb, size: tuple[int, int]) -> Non
 
         await pilot.press(*"pass")
         # Each keystroke started a search and cancelled the one before, which may still be
-        # waiting out the pause in typing (on a slow machine an earlier one may have finished
-        # already: only the newest search is never cancelled).
+        # waiting out the pause in typing. On a loaded machine earlier ones, or even the
+        # newest, may have finished already: whatever still runs, only the newest search
+        # is not cancelled.
         running = kb_workers(app)
-        assert running and not running[-1].is_cancelled
+        assert sum(not w.is_cancelled for w in running) <= 1
         assert all(w.is_cancelled for w in running[:-1])
 
         await settle(pilot)
