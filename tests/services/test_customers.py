@@ -133,7 +133,9 @@ def test_an_organization_name_finds_its_people(people: Store) -> None:
     assert _found(people, "@globex.example") == _found(people, "globex")
     # Too little to go on: no organization (nor name) matches one or two letters.
     assert _found(people, "gl") == _found(people, "anna@") == []
-
+    # A typo in the organization's name, when nothing holds the text as typed.
+    assert _found(people, "globx corp") == _found(people, "globex")
+    assert _found(people, "glebux") == []  # too far from any name
 
 @pytest.mark.parametrize(
     "query",

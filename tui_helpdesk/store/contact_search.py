@@ -204,10 +204,42 @@ def phone_prefix_candidates(
     return list(found)
 
 
+ORG_TYPO_SIMILARITY = 0.8  # how alike a name with a typo must be ("castelo": Castello Foods)
+ORG_TYPO_SHORTLIST = 20  # names compared letter by letter, the closest by trigrams
+
+
 def organizations_named(session: Session, value: str, limit: int) -> list[Organization]:
     """Organizations whose name contains `value` (lower case; shorter than three characters,
-    whose name is `value`): equal first, then starting with it, then the rest. Organizations
-    are few (thousands), so this reads their names."""
+    whose name is `value`): equal first, then starting with it, then the rest; when none
+    does, names alike despite a typo. Organizations are few (thousands), so this reads
+    their names."""
+    found = _organizations_containing(session, value, limit)
+    if found or len(value) <= MIN_PIECE:
+        return found
+    return _organizations_alike(session, value, limit)
+
+
+def _organizations_alike(session: Session, value: str, limit: int) -> list[Organization]:
+    """Organizations whose name is like `value` but for a typo or two: every name's
+    trigrams against the query's, the closest few then compared letter by letter."""
+    folded = fold(value)
+    wanted = trigrams(folded)
+    names = [(org_id, fold(name)) for org_id, name in session.execute(_ORG_NAMES)]
+    closest = sorted(names, key=lambda row: -trigram_similarity(wanted, trigrams(row[1])))
+    scored = [
+        (similarity, org_id)
+        for org_id, name in closest[:ORG_TYPO_SHORTLIST]
+        if (similarity := name_similarity(folded, name)) >= ORG_TYPO_SIMILARITY
+    ]
+    ids = [org_id for _score, org_id in sorted(scored, key=lambda s: (-s[0], s[1]))[:limit]]
+    orgs = {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(ids)))}
+    return [orgs[i] for i in ids if i in orgs]
+
+
+_ORG_NAMES = select(Organization.id, Organization.name)
+
+
+def _organizations_containing(session: Session, value: str, limit: int) -> list[Organization]:
     name = func.lower(Organization.name)
     escaped = like_escape(value)
     matches = name == value if len(value) < MIN_PIECE else name.like(f"%{escaped}%", escape="\\")
