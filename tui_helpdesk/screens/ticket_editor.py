@@ -64,6 +64,12 @@ def edit_externally(app: App[object], text: str) -> str | None:
                 error = str(exc)
     except SuspendNotSupported:
         error = "this terminal cannot be handed to an editor"
+    else:
+        # The editor drew over the whole terminal: repaint every screen showing, the ones
+        # under a dialog too (a resumed app repaints only what changed on the top one).
+        for screen in app.screen_stack:
+            screen.refresh()
+        app.refresh(repaint=True)
     if error is not None:
         app.notify(error, title="Editor", severity="error")
     return edited

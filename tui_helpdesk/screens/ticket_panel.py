@@ -75,37 +75,38 @@ def clocks_text(clocks: tuple[ClockView, ...]) -> Text:
 
 
 def header_text(detail: TicketDetail, panel: PanelView | None = None) -> Text:
-    """The ticket's header lines; customer text is appended as plain strings, never markup.
-    With the `panel` loaded (for this ticket), the SLA clocks in working time and the level."""
+    """The ticket's header, five lines that are cut, never wrapped (at 80x24 the tags and
+    the clocks stay in view): key and subject; status, priority, group, assignee and tags;
+    the SLA clocks; the requester; category, channel and last update. Customer text is
+    appended as plain strings, never markup. With the `panel` loaded (for this ticket), the
+    SLA clocks in working time and the level."""
     if panel is not None and panel.key != detail.key:
         panel = None
-    text = Text(no_wrap=False)
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append(detail.key, style="bold")
     text.append("  ")
     text.append(detail.subject, style="bold")
+    text.append(f"\n{detail.status} · {detail.priority} · {detail.group or 'no group'}")
+    if panel is not None and panel.level and not detail.group.endswith(panel.level):
+        text.append(f" level {panel.level}")
+    text.append(" · ")
+    text.append(detail.assignee or "unassigned", style="" if detail.assignee else "italic")
+    if detail.tags:
+        text.append("  " + " ".join(f"#{t}" for t in detail.tags), style="dim")
     text.append("\n")
-    text.append(f"{detail.status} · {detail.priority} · ")
     if panel is not None and panel.clocks:
         text.append_text(clocks_text(panel.clocks))
     else:
         text.append("SLA ")
         text.append(detail.sla, style=SLA_STYLES.get(detail.sla_state, "dim"))
-    text.append(f" · {detail.group or 'no group'}")
-    if panel is not None and panel.level and not detail.group.endswith(panel.level):
-        text.append(f" level {panel.level}")
-    text.append(" · ")
-    text.append(detail.assignee or "unassigned", style="" if detail.assignee else "italic")
     text.append("\n")
     text.append(detail.requester or "unknown requester")
     if detail.organization:
         text.append(f" ({detail.organization})")
     if detail.requester_contact:
         text.append(f"  {detail.requester_contact}", style="dim")
-    text.append("\n")
     facts = [detail.category or "no category", detail.channel, f"updated {detail.updated}"]
-    if detail.tags:
-        facts.append(" ".join(f"#{t}" for t in detail.tags))
-    text.append(" · ".join(facts), style="dim")
+    text.append("\n" + " · ".join(facts), style="dim")
     return text
 
 
