@@ -69,9 +69,19 @@ NO_SLA: tuple[Any, ...] = tuple(
     for name in SLA_COLUMNS
 )
 
+# A clock met, as its ledger entry records it: (when, clock, its deadline, working seconds
+# left then (negative when late), why). Finished tickets give epoch seconds, active ones
+# datetimes.
+Met = tuple[Any, str, Any, int, str]
+
 PRIORITIES = {p.value: p for p in Priority}
 CHANNELS = {c.value: c for c in Channel}
 STATUSES = {s.value: s for s in Status}
+
+
+def _why(due: int, met: int) -> str:
+    """The reason a met ledger entry gives (a running clock is late from its deadline on)."""
+    return "late" if due <= met else "in time"
 
 
 def bench_rules() -> RulesDocument:
@@ -131,22 +141,30 @@ class Clocks:
 
     def finished(
         self, facts: TicketFacts, created: int, first_response: int | None, resolved: int
-    ) -> tuple[Any, ...]:
+    ) -> tuple[tuple[Any, ...], list[Met]]:
         """A resolved or closed ticket that was never paused: the closed form of `reconcile`
-        over creation, first reply and resolution (epoch seconds in and out)."""
+        over creation, first reply and resolution (epoch seconds in and out), and the clocks
+        it met."""
         found = self._policy(facts)
         if found is None:
-            return NO_SLA
+            return NO_SLA, []
         policy, table, targets = found
         first_target, resolution_target = targets[facts.priority]
         first_due = table.add(created, first_target)
         resolution_due = table.add(created, resolution_target)
+        met: list[Met] = []
         if first_response is not None and first_response <= resolved:
             first: tuple[Any, ...] = ("met", first_due, None, first_due <= first_response)
+            left = table.signed(first_response, first_due)
+            met.append(
+                (first_response, "first_response", first_due, left, _why(first_due, first_response))
+            )
         else:
             left = table.signed(resolved, first_due)
             first = ("stopped", None, left, first_due <= resolved)
-        return (
+        left = table.signed(resolved, resolution_due)
+        met.append((resolved, "resolution", resolution_due, left, _why(resolution_due, resolved)))
+        columns = (
             policy.name,
             policy.calendar,
             0,
@@ -164,26 +182,37 @@ class Clocks:
             None,
             None,
         )
+        return columns, met
 
-    def active(self, h: History) -> tuple[Any, ...]:
-        """An active ticket: its history replayed through `reconcile`, then `schedule`."""
+    def active(self, h: History) -> tuple[tuple[Any, ...], list[Met]]:
+        """An active ticket: its history replayed through `reconcile`, then `schedule`; and
+        the clocks it met on the way."""
         facts = h.facts
         new = replace(facts, status=Status.NEW)
-        sla, _ = reconcile(self.rules, Sla(), Situation(new), h.created)
+        steps = [(h.created, Situation(new))]
         if h.first_response is not None:
             opened = replace(facts, status=Status.OPEN)
-            sla, _ = reconcile(
-                self.rules,
-                sla,
-                Situation(opened, first_response_at=h.first_response),
-                h.first_response,
-            )
+            steps.append((h.first_response, Situation(opened, first_response_at=h.first_response)))
         final = Situation(facts, first_response_at=h.first_response)
         if h.paused is not None:
-            sla, _ = reconcile(self.rules, sla, final, h.paused)
-        sla, _ = reconcile(self.rules, sla, final, h.last_change)
+            steps.append((h.paused, final))
+        steps.append((h.last_change, final))
+        sla, met = Sla(), []
+        for at, situation in steps:
+            sla, entries = reconcile(self.rules, sla, situation, at)
+            met += [
+                (
+                    at,
+                    entry.clock.value,
+                    entry.due_at,
+                    int(entry.remaining.total_seconds()),
+                    entry.reason,
+                )
+                for entry in entries
+                if entry.action == "met" and entry.clock and entry.remaining is not None
+            ]
         if sla.policy is None:
-            return NO_SLA
+            return NO_SLA, []
         calendar = calendar_for(self.rules, sla.calendar)
         timers = Timers(last_activity_at=h.last_activity, unassigned_since=h.unassigned_since)
         planned = schedule(self.rules.escalations, sla, calendar, facts, timers, (), h.last_change)
@@ -200,4 +229,4 @@ class Clocks:
                 clock.breached,
             ]
         values += [sla.due_at, h.paused if sla.paused else None, planned.next_at]
-        return tuple(values)
+        return tuple(values), met

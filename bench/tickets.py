@@ -29,7 +29,7 @@ from tui_helpdesk.rules.sla import TicketFacts
 
 HEAVY_TICKET_MESSAGES = 200  # ticket number 1 carries a long thread, for the "open" benchmark
 MESSAGE_IDS_PER_TICKET = 10  # id ranges reserved per ticket, so parts never collide
-EVENT_IDS_PER_TICKET = 8
+EVENT_IDS_PER_TICKET = 10
 
 RECENT_DAYS = 42  # the open queue lives in the last six weeks...
 RECENT_SHARE = 0.2  # ...which bring this share of all tickets (a busy season)
@@ -70,6 +70,7 @@ TICKET_COLUMNS = (
     "customer_escalation",
     "csat_score",
     "csat_comment",
+    "csat_at",
     "merged_into_id",
     "version",
 )
@@ -86,7 +87,18 @@ MESSAGE_COLUMNS = (
     "channel",
     "created_at",
 )
-EVENT_COLUMNS = ("id", "ticket_id", "at", "actor_agent_id", "actor", "kind", "field", "old", "new")
+EVENT_COLUMNS = (
+    "id",
+    "ticket_id",
+    "at",
+    "actor_agent_id",
+    "actor",
+    "kind",
+    "field",
+    "old",
+    "new",
+    "detail",
+)
 TAG_COLUMNS = ("ticket_id", "tag")
 
 
@@ -206,6 +218,7 @@ def generate_tickets(
             old: str | None = None,
             new: str | None = None,
             actor: int | None = None,
+            detail: str | None = None,
         ) -> None:
             nonlocal event_id
             event_id += 1
@@ -220,6 +233,7 @@ def generate_tickets(
                     field,
                     old,
                     new,
+                    detail,
                 )
             )
 
@@ -297,9 +311,9 @@ def generate_tickets(
             tags=frozenset(ticket_tags),
         )
         if resolved is not None:
-            clock_columns = clocks.finished(facts, created, first_response, resolved)
+            clock_columns, met = clocks.finished(facts, created, first_response, resolved)
         else:
-            clock_columns = clocks.active(
+            clock_columns, met = clocks.active(
                 History(
                     facts=facts,
                     created=_instant(created),
@@ -310,6 +324,20 @@ def generate_tickets(
                     unassigned_since=_instant(created) if assignee is None else None,
                 )
             )
+        for at, clock, due, left, why in met:  # the SLA ledger's entries, as sync_sla writes them
+            detail = {
+                "action": "met",
+                "clock": clock,
+                "reason": why,
+                "due_at": (_instant(due) if type(due) is int else due).isoformat(),
+                "remaining_s": left,
+                "target_s": None,
+                "policy": clock_columns[0],
+                "calendar": clock_columns[1],
+                "cycle": 0,
+            }
+            when = at if type(at) is int else int(at.timestamp())
+            event(when, "sla", clock, new="met", actor=assignee, detail=fmt.json(detail))
         sla = [
             (ts(value) if type(value) is int else dt(value))
             if i in _INSTANT_SLA and value is not None
@@ -317,6 +345,8 @@ def generate_tickets(
             for i, value in enumerate(clock_columns)
         ]
         csat = randint(1, 5) if status == "closed" and rnd() < 0.3 else None
+        # The survey goes out at the resolution; an answer comes within three days.
+        csat_at = min(end, resolved + randint(600, 3 * 86400)) if csat and resolved else None
         tickets.append(
             (
                 number,
@@ -347,6 +377,7 @@ def generate_tickets(
                 false,
                 csat,
                 None,
+                ts(csat_at),
                 None,
                 event_id - (number - 1) * EVENT_IDS_PER_TICKET,
             )

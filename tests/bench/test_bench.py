@@ -77,9 +77,14 @@ def test_generated_desk_is_realistic_and_consistent(db_url: str) -> None:
     assert contacts == 400  # 200,000 per million tickets
 
 
-def _replayed(session: Session, ticket: Ticket, rules: Rules) -> tuple[Sla, datetime | None]:
-    """The ticket's clocks and next escalation instant, replayed from its audit trail and
-    thread through the product's own rules, with nothing memoised."""
+Met = tuple[datetime, str, int | None]  # when, which clock, working seconds left
+
+
+def _replayed(
+    session: Session, ticket: Ticket, rules: Rules
+) -> tuple[Sla, datetime | None, list[Met]]:
+    """The ticket's clocks, next escalation instant and met clocks, replayed from its audit
+    trail and thread through the product's own rules, with nothing memoised."""
     events = session.execute(
         select(TicketEvent.at, TicketEvent.kind, TicketEvent.new).where(
             TicketEvent.ticket_id == ticket.id
@@ -99,9 +104,15 @@ def _replayed(session: Session, ticket: Ticket, rules: Rules) -> tuple[Sla, date
         steps.append((ticket.resolved_at, facts, answered))
     steps += [(at, facts, answered) for at in paused]
     steps.append((last_change, facts, answered))
-    sla = Sla()
+    sla, met = Sla(), []
     for at, step_facts, first_response in steps:
-        sla, _ = reconcile(rules, sla, Situation(step_facts, first_response_at=first_response), at)
+        situation = Situation(step_facts, first_response_at=first_response)
+        sla, entries = reconcile(rules, sla, situation, at)
+        met += [
+            (at, entry.clock.value, round(entry.remaining.total_seconds()))
+            for entry in entries
+            if entry.action == "met" and entry.clock and entry.remaining is not None
+        ]
     planned = schedule(
         rules.escalations,
         sla,
@@ -111,7 +122,21 @@ def _replayed(session: Session, ticket: Ticket, rules: Rules) -> tuple[Sla, date
         (),
         last_change,
     )
-    return sla, planned.next_at
+    return sla, planned.next_at, met
+
+
+def _met_events(session: Session, ticket: Ticket) -> list[Met]:
+    """The ticket's SLA ledger entries of met clocks, as reports read them."""
+    rows = session.execute(
+        select(TicketEvent.at, TicketEvent.field, TicketEvent.detail)
+        .where(
+            TicketEvent.ticket_id == ticket.id,
+            TicketEvent.kind == "sla",
+            TicketEvent.new == "met",
+        )
+        .order_by(TicketEvent.at, TicketEvent.id)
+    ).all()
+    return [(at, str(field), (detail or {}).get("remaining_s")) for at, field, detail in rows]
 
 
 def test_work_table_answers_as_the_calendar_engine() -> None:
@@ -156,10 +181,12 @@ def test_generated_clocks_are_what_the_rules_give(tmp_path: Path) -> None:
         mismatched = []
         tickets = session.scalars(select(Ticket).order_by(Ticket.number)).all()
         for ticket in tickets:
-            sla, next_at = _replayed(session, ticket, rules)
+            sla, next_at, met = _replayed(session, ticket, rules)
             stored = sla_of(ticket)
             if (stored, ticket.due_at, ticket.next_escalation_at) != (sla, sla.due_at, next_at):
                 mismatched.append(ticket.key)
+            if _met_events(session, ticket) != sorted(met):
+                mismatched.append(f"{ticket.key} ledger")
             if sla.paused:
                 assert ticket.sla_paused_at is not None
             assert (ticket.unassigned_since is not None) == (
@@ -180,6 +207,17 @@ def test_generated_clocks_are_what_the_rules_give(tmp_path: Path) -> None:
         assert any(t.first_response_breached for t in tickets)
         assert any(t.first_response_state == "stopped" for t in tickets)
         assert {t.sla_policy for t in tickets} == {"premium", "standard"}
+        late = session.scalar(
+            select(func.count())
+            .select_from(TicketEvent)
+            .where(TicketEvent.kind == "sla", TicketEvent.detail["reason"].as_string() == "late")
+        )
+        assert late  # some clocks were met late: the ledger feeds the reports' working times
+        answered = [t for t in tickets if t.csat_score is not None]
+        assert answered and all(
+            t.csat_at is not None and t.resolved_at is not None and t.csat_at > t.resolved_at
+            for t in answered
+        )
     store.dispose()
 
 
