@@ -161,6 +161,8 @@ class TicketLayout(Screen[None]):
         hidden = len(self._unmounted) + (self.detail.hidden_messages if self.detail else 0)
         if hidden:
             older.update(Text(f"{hidden} older messages · g shows more"))
+        elif self.detail is not None and self.detail.merged_into and not self.detail.messages:
+            older.update(Text(f"Merged into {self.detail.merged_into}: its conversation is there."))
         elif self.detail is not None and not self.detail.messages:
             older.update(Text("No messages yet."))
         older.display = bool(hidden) or (self.detail is not None and not self.detail.messages)

@@ -86,6 +86,8 @@ def header_text(detail: TicketDetail, panel: PanelView | None = None) -> Text:
     text.append(detail.key, style="bold")
     text.append("  ")
     text.append(detail.subject, style="bold")
+    if detail.merged_into:
+        text.append(f"  merged into {detail.merged_into}", style="bold yellow")
     text.append(f"\n{detail.status} · {detail.priority} · {detail.group or 'no group'}")
     if panel is not None and panel.level and not detail.group.endswith(panel.level):
         text.append(f" level {panel.level}")

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind, Status
 from tui_helpdesk.services.desk import desk_settings
@@ -452,6 +452,7 @@ class TicketDetail:
     version: int
     messages: tuple[MessageView, ...]
     hidden_messages: int  # older messages not loaded
+    merged_into: str | None = None  # the ticket its conversation moved to, once merged
 
 
 def _author(message: Row[Any]) -> str:
@@ -498,6 +499,8 @@ def _header(session: Session, ref: str, login: str) -> tuple[TicketRow, Row[Any]
         TicketTag.ticket_id == Ticket.id
     )
     category = select(Category.path).where(Category.id == Ticket.category_id)
+    target = aliased(Ticket)
+    merged_into = select(target.key).where(target.id == Ticket.merged_into_id)
     found = find_ticket(
         session,
         ref,
@@ -506,6 +509,7 @@ def _header(session: Session, ref: str, login: str) -> tuple[TicketRow, Row[Any]
         category.scalar_subquery().label("category"),
         tags.scalar_subquery().label("tags"),
         viewer_zone(login).label("viewer_zone"),
+        merged_into.scalar_subquery().label("merged_into"),
     )
     return TicketRow(*found[1 : 1 + ROW_WIDTH]), found
 
@@ -598,6 +602,7 @@ def ticket_detail(
                 )
                 for m in messages
             ),
+            merged_into=header.merged_into,
             hidden_messages=hidden,
         )
 
