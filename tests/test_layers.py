@@ -57,7 +57,7 @@ def test_the_checker_sees_imports(tmp_path: Path) -> None:
 
 def _loads_textual(modules: str) -> subprocess.CompletedProcess[str]:
     code = (
-        f"import sys, {modules}; print(sorted(m for m in sys.modules if m.startswith('textual')))"
+        f"import sys, {modules}\nprint(sorted(m for m in sys.modules if m.startswith('textual')))"
     )
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
@@ -70,18 +70,29 @@ def test_services_load_without_textual() -> None:
     assert result.stdout.strip() == "[]"
 
 
+# Every command of the CLI, loaded: the nouns and, inside them, the verbs loaded on use.
+LOAD_EVERY_COMMAND = (
+    "tui_helpdesk.cli; import tui_helpdesk.cli as cli\n"
+    "def walk(command):\n"
+    "    for name in command.list_commands(None) if hasattr(command, 'commands') else ():\n"
+    "        walk(command.get_command(None, name))\n"
+    "for name in cli._COMMANDS:\n"
+    "    walk(cli._load(name))\n"
+    "assert 'tui_helpdesk.cli.clocks' in sys.modules  # `ticket sla`, loaded on use\n"
+)
+
+
 def test_cli_loads_without_textual() -> None:
     """Every command, loaded: none of them brings Textual in."""
     assert importlib.util.find_spec("tui_helpdesk.cli") is not None, "tui_helpdesk.cli is missing"
-    result = _loads_textual(
-        "tui_helpdesk.cli; [tui_helpdesk.cli._load(n) for n in tui_helpdesk.cli._COMMANDS]"
-    )
+    result = _loads_textual(LOAD_EVERY_COMMAND)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
 def test_cli_loads_a_command_only_when_it_runs() -> None:
-    """Starting `helpdesk` imports no command module; running one imports that one alone."""
+    """Starting `helpdesk` imports no command module (only the machinery that loads them and
+    plain output); running one imports that one alone."""
     code = (
         "import sys, tui_helpdesk.cli as cli; before = {m for m in sys.modules "
         "if m.startswith('tui_helpdesk.cli.')}; cli._load('escalate'); after = {m for m in "
@@ -93,6 +104,27 @@ def test_cli_loads_a_command_only_when_it_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     before, loaded = result.stdout.splitlines()
-    assert before == "['tui_helpdesk.cli.output', 'tui_helpdesk.cli.runtime']"
+    assert before == (
+        "['tui_helpdesk.cli.lazy', 'tui_helpdesk.cli.params', 'tui_helpdesk.cli.plain', "
+        "'tui_helpdesk.cli.runtime']"
+    )
     assert "tui_helpdesk.cli.escalate" in loaded
     assert "tui_helpdesk.cli.kb" not in loaded and "tui_helpdesk.cli.report" not in loaded
+    assert "tui_helpdesk.cli.ticket" not in loaded  # `escalate` needs nothing of `ticket`
+
+
+def test_the_ticket_noun_loads_its_own_verbs_only() -> None:
+    """`ticket` builds its verbs; `ticket sla`, `search` and `escalate` load when asked for."""
+    code = (
+        "import sys, tui_helpdesk.cli as cli; ticket = cli._load('ticket'); "
+        "print(sorted(m for m in sys.modules if m.startswith('tui_helpdesk.cli.'))); "
+        "ticket.get_command(None, 'sla'); print('tui_helpdesk.cli.clocks' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, sla_loaded = result.stdout.splitlines()
+    for module in ("clocks", "search", "escalate", "output"):
+        assert f"tui_helpdesk.cli.{module}'" not in loaded
+    assert sla_loaded == "True"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import tomli_w
 from platformdirs import site_config_path, user_config_path, user_data_path
 
 APP_NAME = "helpdesk"
@@ -240,6 +239,8 @@ def starter_config(database_url: str) -> str:
         "database": {"url": database_url},
         "display": {"theme": "textual-dark"},
     }
+    import tomli_w  # only `helpdesk init` and the console's theme write the file
+
     return (
         STARTER_CONFIG_HEADER
         + "\n# database.url: sqlite:///path/to/file.db or postgresql://user@host/dbname\n"
@@ -260,6 +261,8 @@ def save_theme(path: Path, theme: str) -> None:
     replaced, or added under `[display]`, or a `[display]` table is appended. The result is
     checked by reading it back before it replaces the file (written beside it, then renamed).
     """
+    import tomli_w  # only `helpdesk init` and the console's theme write the file
+
     line = tomli_w.dumps({"theme": theme}).strip()
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if text:

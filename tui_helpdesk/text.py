@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:  # Rich loads with the first highlighted text: `clean()` is on every path
+    from rich.text import Text
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC (ESC P/X/^/_ ... ST),
 # two-character escapes, and the 8-bit C1 forms of the same.
@@ -53,6 +55,8 @@ def highlighted(
     """Search hits' (text, matched) pieces as Rich text, the matched ones in `highlight`.
     Each piece is appended as a plain string, never parsed as markup; the pieces are
     expected cleaned already (`services.search.Marked` is)."""
+    from rich.text import Text
+
     text = Text(style=style)
     for piece, lit in pieces:
         text.append(piece, style=highlight if lit else "")

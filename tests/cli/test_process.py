@@ -1,5 +1,6 @@
 """The installed `helpdesk` script as a separate process: exit codes, stdin, no traceback for
-bad input, no Textual loaded by the CLI, and the console hand-over."""
+bad input, no Textual loaded by the CLI, what a script's command imports, and the console
+hand-over."""
 
 from __future__ import annotations
 
@@ -89,6 +90,71 @@ def test_importing_the_cli_leaves_textual_out() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# What a scripted command must not import (bench/README.md, `cli_*` and `escalate_*`): the
+# console, Rich (tables are for people), alembic (migrations), pydantic (Typer converts plain
+# values without it, `cli.params`), phone numbers and holidays. Nor the modules of commands
+# or services it does not use.
+HEAVY = ("textual", "rich", "alembic", "pydantic", "phonenumbers", "holidays")
+OTHER_COMMANDS = tuple(
+    f"tui_helpdesk.cli.{name}"
+    for name in ("output", "clocks", "search", "kb", "people", "report", "rules", "db", "mail")
+)
+OTHER_SERVICES = (
+    *(
+        f"tui_helpdesk.services.{name}"
+        for name in ("search", "sla_explain", "reports", "kb", "customers", "views", "replay")
+    ),
+    "tui_helpdesk.store.migrate",
+    "tui_helpdesk.store.search",
+    "tui_helpdesk.reports",
+)
+
+
+def imported(*args: str) -> set[str]:
+    """Every module a `helpdesk ARGS` process imported, read from `python -X importtime`."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui_helpdesk", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "self [us]" not in line
+    }
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+def test_scripted_commands_leave_heavy_modules_out(desk_url: str) -> None:
+    create = ("ticket", "create", "-s", "Printer", "-r", "p@q.example", "--body", "jammed")
+    created = imported("--db", desk_url, *create)
+    assert _loaded(created, HEAVY + OTHER_COMMANDS + OTHER_SERVICES) == []
+    assert "tui_helpdesk.services.tickets" in created  # the checker sees what is imported
+
+    listed = imported("--db", desk_url, "ticket", "list", "--json")
+    not_for_a_list = ("tui_helpdesk.services.tickets", "tui_helpdesk.services.escalation")
+    assert _loaded(listed, HEAVY + OTHER_COMMANDS + OTHER_SERVICES + not_for_a_list) == []
+    assert "tui_helpdesk.services.queue" in listed
+
+    escalated = imported("--db", desk_url, "escalate", "--now", "2020-01-01T00:00:00Z")
+    not_for_cron = ("tui_helpdesk.cli.ticket", "tui_helpdesk.services.queue")
+    assert _loaded(escalated, HEAVY + OTHER_COMMANDS + OTHER_SERVICES + not_for_cron) == []
+
+
+def test_commands_that_need_them_still_load_them(desk_url: str) -> None:
+    """The modules kept out of scripts load where they are used: Rich for people, phone
+    numbers for a caller's number (and the process test above would see them)."""
+    shown = imported("--db", desk_url, "ticket", "list")
+    assert {"rich", "tui_helpdesk.cli.output"} <= shown
+    by_phone = ("ticket", "create", "-s", "Call", "-r", "+39 02 1234 5678", "--name", "Carla")
+    assert "phonenumbers" in imported("--db", desk_url, *by_phone)
 
 
 def test_no_command_opens_the_console_as_the_acting_agent(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +20,13 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import DBAPIError
-from typer.core import TyperGroup
 
 from tui_helpdesk.config import ENV_AGENT, ConfigError
 from tui_helpdesk.services.errors import ServiceError
 
-from .output import error
+from . import params
+from .lazy import Loader, as_command, from_module, lazy_group
+from .plain import error
 from .runtime import CliError, Runtime, db_reason
 
 PROG = "helpdesk"
@@ -48,45 +49,17 @@ except ImportError:  # pragma: no cover
 # --- commands, loaded when used ---------------------------------------------------------
 # A command's module (and what it imports: services, rules, Rich tables) is imported only
 # when that command runs, so `helpdesk escalate` from cron or `helpdesk ticket list` in a
-# script starts without loading the knowledge base, the SLA explainer or the reports.
+# script starts without loading the knowledge base, the SLA explainer or the reports
+# (`lazy.LazyGroup`; `ticket` and `kb` load some of their verbs the same way).
 
 
-def _ticket() -> typer.Typer:
-    from . import clocks, escalate, search, ticket
-
-    ticket.app.command("escalate")(escalate.ticket_escalate)
-    ticket.app.command("sla")(clocks.sla)
-    ticket.app.command("search")(search.ticket_search)
-    return ticket.app
-
-
-def _people(noun: str) -> Callable[[], typer.Typer]:
+def _people(noun: str) -> Loader:
     def load() -> typer.Typer:
         from . import people
 
         return people.apps[noun]
 
     return load
-
-
-def _rules() -> typer.Typer:
-    from . import rules
-
-    return rules.app
-
-
-def _db() -> typer.Typer:
-    from . import db
-
-    return db.app
-
-
-def _kb() -> typer.Typer:
-    from . import kb, search
-
-    kb.app.command("search")(search.kb_search)
-    kb.app.command("suggest")(search.kb_suggest)
-    return kb.app
 
 
 def _mail() -> typer.Typer:
@@ -96,72 +69,30 @@ def _mail() -> typer.Typer:
     return mail.app
 
 
-def _report() -> typer.Typer:
-    from . import report
-
-    return report.app
-
-
-def _init() -> Callable[..., Any]:
-    from . import db
-
-    return db.init
-
-
-def _escalate() -> Callable[..., Any]:
-    from . import escalate
-
-    return escalate.escalate
-
-
-# Name -> loader, in the order `helpdesk --help` lists them. A loader returns a sub-app (a
-# noun with verbs) or the function of a single command.
-_COMMANDS: dict[str, Callable[[], Any]] = {
-    "ticket": _ticket,
+# Name -> loader, in the order `helpdesk --help` lists them.
+_COMMANDS: dict[str, Loader] = {
+    "ticket": from_module(".ticket", "app"),
     **{noun: _people(noun) for noun in ("agent", "group", "org", "contact", "category")},
-    "init": _init,
-    "rules": _rules,
-    "escalate": _escalate,
-    "db": _db,
-    "kb": _kb,
+    "init": from_module(".db", "init"),
+    "rules": from_module(".rules", "app"),
+    "escalate": from_module(".escalate", "escalate"),
+    "db": from_module(".db", "app"),
+    "kb": from_module(".kb", "app"),
     "mail": _mail,
-    "report": _report,
+    "report": from_module(".report", "app"),
 }
 
 
-class _LazyGroup(TyperGroup):
-    """The root group: its commands are built from their modules on first use."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*super().list_commands(ctx), *_COMMANDS]
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        found = super().get_command(ctx, cmd_name)
-        if found is None and cmd_name in _COMMANDS:
-            found = _load(cmd_name)
-            if found is not None:
-                self.add_command(found, cmd_name)
-        return found
-
-
-def _load(name: str) -> click.Command | None:
-    loaded = _COMMANDS[name]()
-    if isinstance(loaded, typer.Typer):
-        if not loaded.registered_commands and not loaded.registered_groups:
-            return None  # a noun with no verbs yet
-        command = typer.main.get_command(loaded)
-    else:
-        single = typer.Typer()
-        single.command(name)(loaded)
-        command = typer.main.get_command(single)
-    command.name = name
-    return command
+def _load(name: str) -> Any:
+    """The Click command `name` of the root, built from its module (the tests load each)."""
+    return as_command(name, _COMMANDS[name](), completion=True)
 
 
 app = typer.Typer(
     name=PROG,
     help="A help desk that lives in the terminal. With no command, opens the console.",
-    cls=_LazyGroup,
+    # `init` and `escalate` have always offered the shell-completion options
+    cls=lazy_group(_COMMANDS, completion=True),
     invoke_without_command=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -233,6 +164,7 @@ def _rules_error() -> type[Exception]:
 @functools.cache
 def _command() -> Any:
     """The Click command behind `app`, built once per process."""
+    params.install()  # plain option values converted without importing pydantic
     return typer.main.get_command(app)
 
 

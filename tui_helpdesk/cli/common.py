@@ -11,6 +11,7 @@ import typer
 from .runtime import CliError, Runtime
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+Number = Annotated[str, typer.Argument(metavar="NUMBER", help="HD-12, 12 or #12.")]
 ExpectedVersion = Annotated[
     int | None,
     typer.Option(

@@ -15,14 +15,13 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import OperationalError
 
-from tui_helpdesk.services import escalation, serialize, tickets
+from tui_helpdesk.services import escalation, serialize
 from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.locks import LockHeld, job_lock
 
-from .common import ExpectedVersion, JsonFlag, runtime
-from .output import print_json, say
+from .common import ExpectedVersion, JsonFlag, Number, runtime
+from .plain import print_json, say
 from .runtime import CliError
-from .ticket import Number
 
 EX_SOME_FAILED = 3
 EX_TEMPFAIL = 75
@@ -153,6 +152,8 @@ def ticket_escalate(
     json_out: JsonFlag = False,
 ) -> None:
     """Escalate a ticket by hand: up one level, or to another group."""
+    from tui_helpdesk.services import tickets
+
     rt = runtime(ctx)
     with rt.store().write() as session:
         actor = rt.actor(session)

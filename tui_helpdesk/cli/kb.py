@@ -28,10 +28,17 @@ from tui_helpdesk.services import kb, kb_files
 from tui_helpdesk.text import clean
 
 from .common import JsonFlag, read_text, runtime
+from .lazy import from_module, lazy_group
 from .output import console, hint, inert, print_json, say, show, when
 from .runtime import CliError
 
 app = typer.Typer(
+    cls=lazy_group(
+        {
+            "search": from_module(".search", "kb_search"),
+            "suggest": from_module(".search", "kb_suggest"),
+        }
+    ),
     help="Knowledge base: write, publish, list, import and export articles.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -1,17 +1,16 @@
-"""Printing for the CLI: JSON documents, Rich tables and panels, one-line errors.
+"""Printing for people: Rich tables and panels, dim hints. JSON, status lines and errors
+are in `plain` (re-exported here); a path that prints only those imports `plain`, not Rich.
 
-Data goes to stdout, diagnostics to stderr. `--json` output is one document with the stable
-keys of `services.serialize`, ISO 8601 UTC timestamps with `Z`, UTF-8 as is. Human output
-goes through a Rich console: no colour when piped or under NO_COLOR (Rich's own rules), a
-fixed width when piped so rows don't wrap at 80 columns. Every piece of stored text (subjects,
-names, bodies, tags) is untrusted: it is shown through `clean()` as `rich.text.Text`, never as
-a string Rich would parse for markup. Renderables are built inside the caller's session (they
-read relationships) and printed after it closes.
+Data goes to stdout, diagnostics to stderr. Human output goes through a Rich console: no
+colour when piped or under NO_COLOR (Rich's own rules), a fixed width when piped so rows
+don't wrap at 80 columns. Every piece of stored text (subjects, names, bodies, tags) is
+untrusted: it is shown through `clean()` as `rich.text.Text`, never as a string Rich would
+parse for markup. Renderables are built inside the caller's session (they read
+relationships) and printed after it closes.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -26,6 +25,10 @@ from rich.text import Text
 
 from tui_helpdesk.services.history_text import describe_event
 from tui_helpdesk.text import clean, span
+
+from .plain import error as error  # re-exported: commands that print both import one module
+from .plain import print_json as print_json
+from .plain import say as say
 
 if TYPE_CHECKING:  # only named in annotations: a command imports what it uses itself
     from tui_helpdesk.services.customer_history import TicketFigures
@@ -44,21 +47,6 @@ if TYPE_CHECKING:  # only named in annotations: a command imports what it uses i
 PIPE_WIDTH = 120
 
 
-def print_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
-    sys.stdout.flush()
-
-
-def error(message: str) -> None:
-    """The error on stderr: one line, then any detail lines (an import lists each bad row)
-    indented below it. Messages may quote user input, so each line is cleaned."""
-    first, *details = str(message).splitlines() or [""]
-    lines = [f"helpdesk: {clean(first, single_line=True)}"]
-    lines += [f"  {clean(line, single_line=True)}" for line in details if line.strip()]
-    sys.stderr.write("\n".join(lines) + "\n")
-    sys.stderr.flush()
-
-
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     terminal = stream.isatty() if hasattr(stream, "isatty") else False
@@ -70,12 +58,6 @@ def show(*renderables: RenderableType) -> None:
     out = console()
     for renderable in renderables:
         out.print(renderable)
-
-
-def say(line: str) -> None:
-    """A plain status line on stdout, never wrapped (scripts may read it). Written as is:
-    a batch job says thousands of these, and a styleless line needs no Rich console."""
-    sys.stdout.write(clean(line) + "\n")
 
 
 def hint(line: str) -> None:

@@ -4,25 +4,28 @@ The root callback builds one `Runtime` per invocation from the global options; c
 it for what they need, so settings are loaded once, the store is opened at most once (and
 database errors are explained in one line afterwards), and the clock is read once.
 `CliError` is a failure found here, at the edge, rather than by a service.
+
+Services and the store are imported where they are first used, not here: every command
+imports this module, and a command should pay only for the services it calls.
 """
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.orm import Session
 
 from tui_helpdesk.config import Settings, load_settings
-from tui_helpdesk.services import desk, directory, outgoing
-from tui_helpdesk.services.context import Actor
-from tui_helpdesk.store.changes import notify_on_commit
-from tui_helpdesk.store.engine import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tui_helpdesk.services.context import Actor
+    from tui_helpdesk.store.engine import Store
 
 INIT_HINT = "run `helpdesk init` (or `helpdesk db upgrade`)"
 
@@ -52,6 +55,9 @@ def db_reason(exc: DBAPIError) -> str:
 
 def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
     """A Store on `url`, or a one-line `CliError` (exit 2) for a URL that cannot be used."""
+    from tui_helpdesk.store.changes import notify_on_commit
+    from tui_helpdesk.store.engine import Store
+
     try:
         store = Store(url, info=info)
     except ArgumentError as exc:
@@ -73,6 +79,8 @@ def current_revision(store: Store, url: str) -> str | None:
 
 
 def os_login() -> str:
+    import getpass  # loads termios: only when no --as or HELPDESK_AGENT names the agent
+
     try:
         return getpass.getuser()
     except (OSError, KeyError):
@@ -107,6 +115,8 @@ class Runtime:
         """The desk's store. The schema is not checked up front (that would load alembic on
         every command); a database error is explained afterwards by `explain()`."""
         if self._store is None:
+            from tui_helpdesk.services import outgoing
+
             url = self.settings.database_url
             _refuse_missing_sqlite_file(url)
             mail = self.settings.mail
@@ -136,10 +146,14 @@ class Runtime:
 
     def actor(self, session: Session) -> Actor:
         """The acting agent; an unknown login is a `NotFound` naming `agent add` and --as."""
+        from tui_helpdesk.services import directory
+
         return directory.actor_for(session, self.login)
 
     def display_zone(self, session: Session) -> str:
         """Where times are shown: the agent's configured zone, else the desk's."""
+        from tui_helpdesk.services import desk
+
         return self.settings.timezone or desk.desk_settings(session).timezone
 
     def close(self) -> None:

@@ -3,34 +3,54 @@
 Each body parses its options, opens one unit of work, calls `services.tickets` /
 `services.queue` as the acting agent, and prints the result after the transaction commits
 (the ticket number, a one-line confirmation, or with `--json` the ticket document).
-A NUMBER is written HD-12, 12 or #12.
+A NUMBER is written HD-12, 12 or #12. `escalate`, `sla` and `search` live in their own
+modules, loaded when they run; the ticket service and Rich load in the bodies that use them,
+so `ticket list --json` imports neither.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, Channel, Priority, Status
-from tui_helpdesk.services import queue, serialize, tickets
-from tui_helpdesk.services.context import Actor
-from tui_helpdesk.store.models import Message, Ticket
+from tui_helpdesk.services import queue, serialize
 
-from .common import Body, BodyFile, ExpectedVersion, JsonFlag, read_body, runtime
-from .output import hint, print_json, say, show, ticket_table, ticket_view
+from .common import (
+    Body,
+    BodyFile,
+    ExpectedVersion,
+    JsonFlag,
+    Number,
+    read_body,
+    runtime,
+)
+from .lazy import from_module, lazy_group
+from .plain import print_json, say
 from .runtime import CliError
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tui_helpdesk.services.context import Actor
+    from tui_helpdesk.store.models import Message, Ticket
+
+
 app = typer.Typer(
+    cls=lazy_group(
+        {
+            "escalate": from_module(".escalate", "ticket_escalate"),
+            "sla": from_module(".clocks", "sla"),
+            "search": from_module(".search", "ticket_search"),
+        }
+    ),
     help="Create, list, show and change tickets.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-Number = Annotated[str, typer.Argument(metavar="NUMBER", help="HD-12, 12 or #12.")]
 
 
 def _me(login: str | None, actor: Actor) -> str | None:
@@ -97,6 +117,8 @@ def create(
     """Open a ticket, e.g. for a caller: --requester "+39 02 1234 5678" --name "Carla Bianchi".
 
     Prints the new number (with --json: the ticket document)."""
+    from tui_helpdesk.services import tickets
+
     rt = runtime(ctx)
     text = read_body(body, body_file, required=False)
     if channel is None:
@@ -221,6 +243,8 @@ def list_(
                 }
             )
             return
+        from .output import hint, show, ticket_table
+
         if not page.tickets:
             hint("no tickets match")
             return
@@ -234,6 +258,8 @@ def show_(ctx: typer.Context, number: Number, json_out: JsonFlag = False) -> Non
     """Show a ticket with its conversation and history.
 
     JSON: the ticket document plus "messages" and "events" (oldest first)."""
+    from tui_helpdesk.services import tickets
+
     rt = runtime(ctx)
     with rt.store().read() as session:
         rt.actor(session)
@@ -246,6 +272,8 @@ def show_(ctx: typer.Context, number: Number, json_out: JsonFlag = False) -> Non
             doc["events"] = [serialize.event_doc(e) for e in events]
             print_json(doc)
             return
+        from .output import show, ticket_view
+
         show(*ticket_view(ticket, messages, events, rt.display_zone(session)))
 
 
@@ -268,6 +296,8 @@ def reply(
     """Send a public reply to the customer (the first one stamps the first response).
 
     JSON: the ticket document plus "message"."""
+    from tui_helpdesk.services import tickets
+
     rt = runtime(ctx)
     text = read_body(body, body_file, required=True)
     assert text is not None
@@ -292,6 +322,8 @@ def note(
     """Add an internal note (never shown to the customer).
 
     JSON: the ticket document plus "message"."""
+    from tui_helpdesk.services import tickets
+
     rt = runtime(ctx)
     text = read_body(body, body_file, required=True)
     assert text is not None
@@ -305,6 +337,8 @@ def note(
 
 
 def _ticket_with_message(session: Session, number: str, message: Message) -> dict[str, Any]:
+    from tui_helpdesk.services import tickets
+
     doc = serialize.ticket_doc(tickets.get_ticket(session, number))
     doc["message"] = serialize.message_doc(message)
     return doc
@@ -354,6 +388,8 @@ def assign(
     json_out: JsonFlag = False,
 ) -> None:
     """Assign a ticket to an agent and/or move it to a group."""
+    from tui_helpdesk.services import tickets
+
     if login and none:
         raise CliError("give a LOGIN or --none, not both", 2)
     if not (login or group or none):
@@ -387,6 +423,8 @@ def status(
     json_out: JsonFlag = False,
 ) -> None:
     """Move a ticket to another status (new, open, pending, on_hold, resolved, closed)."""
+    from tui_helpdesk.services import tickets
+
     _change(
         ctx,
         json_out,
@@ -405,6 +443,8 @@ def priority(
     json_out: JsonFlag = False,
 ) -> None:
     """Change a ticket's priority (low, normal, high, urgent)."""
+    from tui_helpdesk.services import tickets
+
     _change(
         ctx,
         json_out,
@@ -426,6 +466,8 @@ def category(
     json_out: JsonFlag = False,
 ) -> None:
     """Set or clear a ticket's category."""
+    from tui_helpdesk.services import tickets
+
     if bool(path) == none:
         raise CliError("give a category PATH or --none", 2)
     _change(
@@ -451,6 +493,8 @@ def tag(
     json_out: JsonFlag = False,
 ) -> None:
     """Add and remove tags: helpdesk ticket tag HD-12 +vip -billing."""
+    from tui_helpdesk.services import tickets
+
     add = [c[1:] if c.startswith("+") else c for c in changes or [] if not c.startswith("-")]
     remove = [c[1:] for c in changes or [] if c.startswith("-")]
     if not add and not remove:
@@ -475,6 +519,8 @@ def merge(
     """Merge SOURCE into TARGET: its messages move over and SOURCE is closed with a link.
 
     JSON: {"source": ticket, "target": ticket}."""
+    from tui_helpdesk.services import tickets
+
     rt = runtime(ctx)
     with rt.store().write() as session:
         merged, kept = tickets.merge(session, rt.actor(session), rt.now, source, target)
@@ -494,6 +540,8 @@ def reopen(
     json_out: JsonFlag = False,
 ) -> None:
     """Reopen a resolved ticket, or a closed one within the desk's reopen window."""
+    from tui_helpdesk.services import tickets
+
     _change(
         ctx,
         json_out,

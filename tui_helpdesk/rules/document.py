@@ -21,8 +21,6 @@ from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-
 from tui_helpdesk.rules.calendar import Calendar, CalendarError, parse_calendar
 from tui_helpdesk.rules.escalation import EscalationRule, parse_escalations
 from tui_helpdesk.rules.routing import Route, parse_routes
@@ -104,6 +102,8 @@ def _parse_desk(source: str, table: Any) -> DeskSettings:
                 raise _fail(source, path, f"unknown time zone {value!r}") from None
             values[key] = value
         elif key == "phone_region":
+            import phonenumbers  # a large import: only for the rules that name a region
+
             if value not in phonenumbers.SUPPORTED_REGIONS:
                 raise _fail(
                     source, path, f'expected a two-letter region code like "IT", got {value!r}'

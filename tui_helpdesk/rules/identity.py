@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
 _EMAIL = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
@@ -34,6 +32,8 @@ def email_domain(address: str) -> str:
 def normalise_phone(text: str, default_region: str | None) -> str:
     """E.164 form of a phone number written in any common way ("+39 02 1234 5678",
     "(415) 555-0100", "0044 20 7946 0000"); local numbers use the desk's default region."""
+    import phonenumbers  # a large import: only where a phone number is read
+
     raw = text.strip()
     if raw.startswith("00"):
         raw = "+" + raw[2:]

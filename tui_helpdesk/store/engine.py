@@ -6,15 +6,17 @@ psycopg 3. Callers own their units of work: `with factory.begin() as session: ..
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the driver loads with the first SQLite engine, not for PostgreSQL
+    import sqlite3
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
