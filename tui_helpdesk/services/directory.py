@@ -27,7 +27,6 @@ from tui_helpdesk.rules.identity import (
     normalise_phone,
 )
 from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.models import (
     Agent,
@@ -486,6 +485,8 @@ def edit_contact(
         raise ValidationError(
             f"{label} was merged into contact #{contact.merged_into_id}: edit that one"
         )
+    from tui_helpdesk.services.desk import desk_settings  # the rules: only where needed
+
     region = desk_settings(session).phone_region
     wanted_email = _optional_email(primary_email)
     wanted_phone = clean_phone(primary_phone, region)

@@ -46,13 +46,10 @@ from tui_helpdesk.rules.escalation import (
     Unassign,
 )
 from tui_helpdesk.rules.triggers import Due
-from tui_helpdesk.services import ticket_changes, tickets
 from tui_helpdesk.services.audit import record
 from tui_helpdesk.services.batching import batched_inserts
 from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.directory import get_group
 from tui_helpdesk.services.errors import InvalidTransition, ServiceError, ValidationError
-from tui_helpdesk.services.notify import notify, prime_threads, recipients
 from tui_helpdesk.services.sla import (
     active_rules,
     facts_of,
@@ -66,6 +63,9 @@ from tui_helpdesk.services.sla import (
 from tui_helpdesk.services.ticket_core import save, touch
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Escalation, Ticket
+
+# The ticket services the actions go through (tickets, ticket_changes, notify, directory)
+# are imported where an action runs: cron's common case, nothing due, never needs them.
 
 SYSTEM = Actor.system("escalation")
 BATCH = 200
@@ -121,6 +121,8 @@ def _change_of(ticket: Ticket, action: Action) -> tuple[str | None, str | None]:
         return None, (action.tag if action.tag not in ticket.tags else None)
     if isinstance(action, AddNote):
         return None, action.text
+    from tui_helpdesk.services.notify import recipients
+
     return None, ", ".join(recipients(ticket, action.to)) or None
 
 
@@ -136,6 +138,9 @@ def _apply_action(
     """Apply one rule action to a loaded, locked ticket through the same ticket services the
     console and the CLI use (their cores, without the per-change load and save: the caller
     marks and saves the ticket once after all its actions). Returns what changed."""
+    from tui_helpdesk.services import ticket_changes, tickets
+    from tui_helpdesk.services.notify import notify
+
     before, after = _change_of(ticket, action)
     line = ActionLine(ticket.key, rule, str(action), before, after)
     if after is None:
@@ -378,6 +383,8 @@ def _batch(
         last = page[-1]
         assert last.next_escalation_at is not None
         cursor = (last.next_escalation_at, last.id)
+        from tui_helpdesk.services.notify import prime_threads
+
         prime_fired(session, page)
         prime_threads(session, (ticket.id for ticket in page))
         done = _Batch()
@@ -498,6 +505,9 @@ def escalate_ticket(
     """Escalate a ticket by hand: up one support level (the default), or to a named group;
     `customer_request` records that the customer asked and fires the `customer_request`
     rules (once per SLA cycle each)."""
+    from tui_helpdesk.services import ticket_changes
+    from tui_helpdesk.services.directory import get_group
+
     if level_up and to_group:
         raise ValidationError("choose one of --level-up and --to-group")
     ticket = ticket_changes.load_open_for_change(session, ref, expected_version)
