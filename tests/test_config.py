@@ -64,10 +64,13 @@ def test_precedence_flag_env_user_site(dirs: tuple[Path, Path]) -> None:
 
 def test_config_path_from_flag_or_environment(dirs: tuple[Path, Path], tmp_path: Path) -> None:
     other = tmp_path / "other.toml"
-    other.write_text('[database]\nurl = "sqlite:///other.db"\n[keymap]\nrefresh = "f5"\n')
+    other.write_text(
+        '[database]\nurl = "sqlite:///other.db"\n'
+        '[keymap]\n"queue.refresh" = "f5,R"\n"queue.view.all_open" = "a"\n'
+    )
     by_env = load_settings(environ={"HELPDESK_CONFIG": str(other)})
     assert by_env.database_url == "sqlite:///other.db"
-    assert by_env.keymap == {"refresh": "f5"}
+    assert by_env.keymap == {"queue.refresh": "f5,R", "queue.view.all_open": "a"}
     assert load_settings(config_path=other, environ={}).config_path == other
     with pytest.raises(ConfigError, match=r"nope\.toml: config file not found"):
         load_settings(config_path=tmp_path / "nope.toml", environ={})
@@ -82,6 +85,8 @@ def test_config_path_from_flag_or_environment(dirs: tuple[Path, Path], tmp_path:
         ('[display]\ntimezone = "Mars/Olympus"\n', "display.timezone: unknown time zone"),
         ('[display]\ncolour = "red"\n', "display.colour: unknown key"),
         ("[keymap]\nreply = 1\n", "keymap: expected a table"),
+        ('[keymap]\nreply = "r"\n', "keymap.reply: not a binding id"),
+        ('[keymap]\n"ticket.reply" = "ctrl+r+"\n', "keymap.ticket.reply: 'ctrl+r+' is not a key"),
         ('colour = "red"\n', "unknown key 'colour'"),
     ],
 )

@@ -172,6 +172,8 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
         raise ConfigError(f'{path}: keymap: expected a table of binding id = "keys"')
+    for binding, keys in keymap.items():
+        _check_binding(path, binding, keys)
     if keymap:
         out["keymap"] = dict(keymap)
     mail = data.get("mail", {})
@@ -234,6 +236,25 @@ STARTER_CONFIG_HEADER = """\
 """
 
 
+_BINDING_ID = re.compile(r"^[a-z_]+(\.[a-z_0-9]+)+$")
+_KEY = re.compile(r"^[^\s+,]+(\+[^\s+,]+)*$")
+
+
+def _check_binding(path: Path, binding: str, keys: str) -> None:
+    """A keymap entry: a binding id such as `queue.refresh`, and keys such as `ctrl+r` or
+    `f5,ctrl+r` (Textual's names, comma-separated)."""
+    if not _BINDING_ID.match(binding):
+        raise ConfigError(
+            f"{path}: keymap.{binding}: not a binding id (ids name the screen and the action, "
+            f'like "queue.refresh" or "ticket.reply")'
+        )
+    if not all(_KEY.match(key.strip()) for key in keys.split(",")):
+        raise ConfigError(
+            f"{path}: keymap.{binding}: {keys!r} is not a key "
+            '(write keys like "r", "f5", "ctrl+r"; several separated by commas)'
+        )
+
+
 def starter_config(database_url: str) -> str:
     body: dict[str, Any] = {
         "database": {"url": database_url},
@@ -245,7 +266,8 @@ def starter_config(database_url: str) -> str:
         STARTER_CONFIG_HEADER
         + "\n# database.url: sqlite:///path/to/file.db or postgresql://user@host/dbname\n"
         + '# display.timezone: e.g. "Europe/Rome" (default: the desk\'s time zone)\n'
-        + '# [keymap] overrides console key bindings by id, e.g. reply = "r"\n\n'
+        + "# [keymap] overrides console key bindings by id (the screen, a dot, the action;\n"
+        + '# `?` in the console lists them), e.g. "queue.refresh" = "ctrl+r"\n\n'
         + tomli_w.dumps(body)
     )
 
