@@ -216,6 +216,20 @@ def test_list_filters_sorts_and_pages(hd: Run) -> None:
     assert "HD-1" in human.stdout and "HD-2" not in human.stdout
     assert "--after" in human.stderr  # the paging hint is a diagnostic, not data
 
+
+def test_the_list_fits_an_80_column_terminal(hd: Run) -> None:
+    """Over SSH at 80x24: every line fits, the number, status, priority and due time are
+    whole, and the long subject is what gets cut."""
+    long = "Printer on the third floor jams on every duplex job since the firmware update"
+    create(hd, "-s", long, "-r", "anna@acme.example", "-p", "urgent")
+    narrow = ok(hd("ticket", "list", env={"COLUMNS": "80"})).stdout.splitlines()
+    assert all(len(line) <= 80 for line in narrow)
+    assert narrow[0].split()[:5] == ["Number", "Status", "Priority", "Due", "Assignee"]
+    assert narrow[1].split()[:3] == ["HD-1", "new", "urgent"]
+    assert "Printer on the third floor" in narrow[1] and long not in narrow[1]
+    wide = ok(hd("ticket", "list", env={"COLUMNS": "160"})).stdout.splitlines()
+    assert "Requester" in wide[0] and long in wide[1]
+
     line = one_line_error(hd("ticket", "list", "--status", "sleeping"), 2)
     assert "sleeping" in line and "active" in line
     one_line_error(hd("ticket", "list", "--after", "garbage!"), 2)

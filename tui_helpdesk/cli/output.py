@@ -91,20 +91,41 @@ def _table(*columns: str, title: str | None = None) -> Table:
 # --- tickets ------------------------------------------------------------------------------
 
 
-def ticket_table(tickets: Sequence[Ticket], zone: str) -> Table:
-    table = _table("Number", "Status", "Priority", "Due", "Assignee", "Group", "Requester")
-    table.add_column("Subject", ratio=1, no_wrap=True, overflow="ellipsis")
+WIDE_TICKET_TABLE = 120  # below this many columns the ticket list leaves out group and requester
+CUT_COLUMN = 16  # at most this wide: assignee, group (longer names are cut, "…")
+
+
+def ticket_table(tickets: Sequence[Ticket], zone: str, width: int | None = None) -> Table:
+    """Tickets a line each. The number, status, priority and due time are never cut; in a
+    terminal narrower than WIDE_TICKET_TABLE (80x24 over SSH) the group and requester are
+    left out and the due time is shorter; the subject takes what is left, cut to fit."""
+    total = width or console().width
+    wide = total >= WIDE_TICKET_TABLE
+    names = ["Number", "Status", "Priority", "Due", "Assignee"]
+    names += ["Group", "Requester"] if wide else []
+    rows = []
     for t in tickets:
-        table.add_row(
+        due = when(t.due_at, zone)
+        cells = [
             Text(t.key, style="bold"),
             Text(t.status.value),
             Text(t.priority.value, style="bold red" if t.priority.value == "urgent" else ""),
-            Text(when(t.due_at, zone)),
+            Text(due if wide or t.due_at is None else due[5:]),  # "11-12 17:00"
             inert(t.assignee.login if t.assignee else "-"),
-            inert(t.group.name if t.group else "-"),
-            inert(t.requester.name),
-            inert(t.subject),
-        )
+        ]
+        if wide:
+            cells += [inert(t.group.name if t.group else "-"), inert(t.requester.name)]
+        rows.append([*cells, inert(t.subject)])
+    table = _table()
+    widths = []
+    for index, name in enumerate(names):
+        fit = max([len(name), *(row[index].cell_len for row in rows)])
+        widths.append(min(fit, CUT_COLUMN) if index >= 4 else fit)
+        table.add_column(name, width=widths[-1], no_wrap=True, overflow="ellipsis")
+    rest = total - sum(widths) - 2 * len(widths)  # two spaces between columns
+    table.add_column("Subject", width=max(12, rest), no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
