@@ -116,7 +116,7 @@ def test_init_on_an_existing_database_registers_the_admin(cli: Run, db_url: str)
     doc = ok(cli("--db", db_url, "ticket", "create", "-s", "Hi", "-r", "x@y.example", "--json"))
     assert doc.json()["created_by"] == OS_LOGIN
     assert "up to date" in ok(cli("--db", db_url, "db", "current")).stdout
-    assert "already at schema revision" in ok(cli("--db", db_url, "db", "upgrade")).stdout
+    assert ok(cli("--db", db_url, "db", "upgrade")).stdout == ""  # quiet for cron
 
 
 def test_init_refuses_a_bad_rules_file(cli: Run, home: Path, tmp_path: Path) -> None:

@@ -243,14 +243,16 @@ def _ensure_admin(session: Session, rt: Runtime, login: str) -> str:
 
 @app.command()
 def upgrade(ctx: typer.Context) -> None:
-    """Bring the database to this version's schema (prints before -> after)."""
+    """Bring the database to this version's schema: prints before -> after, and nothing when
+    it is up to date already (cron mails only what changed)."""
     url = runtime(ctx).settings.database_url
     store = open_store(url)
     try:
         migrated = _upgrade(store, url)
     finally:
         store.dispose()
-    say(f"database  {safe_url(url)} ({migrated.describe()})")
+    if migrated.before != migrated.after:
+        say(f"database  {safe_url(url)} ({migrated.describe()})")
 
 
 @app.command()
