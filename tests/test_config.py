@@ -81,6 +81,8 @@ def test_config_path_from_flag_or_environment(dirs: tuple[Path, Path], tmp_path:
     [
         ("[database\n", "not valid TOML"),
         ("[database]\nurl = 42\n", "database.url: expected a database URL string"),
+        ('[database]\nurl = "mysql://x/y"\n', "database.url: 'mysql' databases are not supported"),
+        ('[database]\nurl = "desk.db"\n', "database.url: not a database URL"),
         ('[database]\nuri = "x"\n', "database.uri: unknown key"),
         ('[display]\ntimezone = "Mars/Olympus"\n', "display.timezone: unknown time zone"),
         ('[display]\ncolour = "red"\n', "display.colour: unknown key"),

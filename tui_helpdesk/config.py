@@ -48,6 +48,18 @@ def site_config_file() -> Path:
     return site_config_path(APP_NAME, appauthor=False) / "config.toml"
 
 
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "postgres")
+
+
+def unsupported_database(url: str) -> str | None:
+    """Why the desk cannot use `url`, or None: it keeps its data in SQLite or PostgreSQL."""
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    if scheme in SUPPORTED_DATABASES:
+        return None
+    what = f"{scheme!r} databases are not supported" if scheme else "not a database URL"
+    return f"{what} (sqlite:///path/to/desk.db or postgresql://user@host/dbname)"
+
+
 def default_database_url() -> str:
     return f"sqlite:///{user_data_path(APP_NAME, appauthor=False) / 'helpdesk.db'}"
 
@@ -148,6 +160,9 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"{path}: database.{key}: unknown key (expected 'url')")
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{path}: database.url: expected a database URL string")
+        problem = unsupported_database(value.strip())
+        if problem:
+            raise ConfigError(f"{path}: database.url: {problem}")
         out["database_url"] = value.strip()
     display = data.get("display", {})
     if not isinstance(display, dict):

@@ -237,7 +237,9 @@ def test_a_missing_sqlite_file_is_not_created(cli: Run, tmp_path: Path) -> None:
     ("url", "expected"),
     [
         ("postgresql://postgres:s3cret@127.0.0.1:1/nowhere", "cannot open the database at"),
-        ("nosuchdb://x", "invalid database URL"),
+        ("nosuchdb://x", "'nosuchdb' databases are not supported"),
+        ("mysql://me:s3cret@db/desk", "'mysql' databases are not supported"),
+        ("sqlite:/x.db", "not a database URL"),
     ],
 )
 def test_unusable_database_urls_are_one_line(cli: Run, url: str, expected: str) -> None:

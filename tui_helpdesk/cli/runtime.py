@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from tui_helpdesk.config import Settings, load_settings
+from tui_helpdesk.config import Settings, load_settings, unsupported_database
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,6 +58,9 @@ def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
     from tui_helpdesk.store.changes import notify_on_commit
     from tui_helpdesk.store.engine import Store
 
+    problem = unsupported_database(url)
+    if problem:
+        raise CliError(f"database URL {safe_url(url)!r}: {problem}", 2)
     try:
         store = Store(url, info=info)
     except ArgumentError as exc:
