@@ -217,6 +217,12 @@ def test_list_filters_sorts_and_pages(hd: Run) -> None:
     assert "--after" in human.stderr  # the paging hint is a diagnostic, not data
 
 
+def test_help_is_plain_text_not_markup(hd: Run) -> None:
+    """Help texts quote JSON with brackets; they are shown as written."""
+    help_text = " ".join(ok(hd("ticket", "list", "--help")).stdout.split())
+    assert '{"tickets": [ticket, ...], "next_cursor": CURSOR or null}' in help_text
+
+
 def test_the_list_fits_an_80_column_terminal(hd: Run) -> None:
     """Over SSH at 80x24: every line fits, the number, status, priority and due time are
     whole, and the long subject is what gets cut."""

@@ -89,6 +89,7 @@ def _load(name: str) -> Any:
 
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name=PROG,
     help="A help desk that lives in the terminal. With no command, opens the console.",
     # `init` and `escalate` have always offered the shell-completion options

@@ -37,6 +37,7 @@ from .output import hint, print_json, say
 from .runtime import CliError, Runtime, current_revision, open_store, safe_url
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="The database schema: upgrade it after installing a new version.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

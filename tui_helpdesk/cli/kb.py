@@ -33,6 +33,7 @@ from .output import console, hint, inert, print_json, say, show, when
 from .runtime import CliError
 
 app = typer.Typer(
+    rich_markup_mode=None,
     cls=lazy_group(
         {
             "search": from_module(".search", "kb_search"),

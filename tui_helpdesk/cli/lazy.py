@@ -33,7 +33,7 @@ def as_command(name: str, loaded: Any, *, completion: bool = False) -> Any:
             return None
         command = typer.main.get_command(loaded)
     else:
-        single = typer.Typer(add_completion=completion)
+        single = typer.Typer(rich_markup_mode=None, add_completion=completion)
         single.command(name)(loaded)
         command = typer.main.get_command(single)
     command.name = name

@@ -28,6 +28,7 @@ EX_SOME_FAILED = 3
 EX_TEMPFAIL = 75
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Email: take mail in as tickets, send the outbox, explain what happened to a mail.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -51,6 +51,7 @@ from .output import (
 
 def _app(help_text: str) -> typer.Typer:
     return typer.Typer(
+        rich_markup_mode=None,
         help=help_text,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},

@@ -42,6 +42,7 @@ from .output import error, inert, print_json, say, show
 from .runtime import CliError
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Reports: show metrics, export them (CSV, JSON, XLSX, Markdown), run scheduled ones.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

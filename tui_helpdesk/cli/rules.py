@@ -27,6 +27,7 @@ from .output import show as render
 from .runtime import CliError
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Desk rules: calendars, SLA policies, escalation, routing (the rules.toml file).",
     no_args_is_help=True,
 )

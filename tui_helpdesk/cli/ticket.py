@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 
 app = typer.Typer(
+    rich_markup_mode=None,
     cls=lazy_group(
         {
             "escalate": from_module(".escalate", "ticket_escalate"),
