@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from tests.conftest import NOW, Desk
 from tests.services.conftest import Look, MakeTicket
 from tui_helpdesk.domain import Channel, EventKind, MessageKind, Priority, Status
-from tui_helpdesk.services import directory, tickets
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, directory, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.models import Contact, Counter, Message, Ticket
@@ -170,6 +171,33 @@ def test_category_defaults_group_and_priority(desk_store: Desk, make_ticket: Mak
         billing = tickets.get_ticket(session, plain)
         assert billing.priority is Priority.NORMAL
         assert billing.group is None and billing.level is None
+
+
+def test_the_desk_default_group_takes_what_nothing_else_places(
+    desk_store: Desk, make_ticket: MakeTicket
+) -> None:
+    """With `desk.default_group`, a ticket that neither the caller, a route nor its category
+    puts in a group lands in that queue (a phone ticket with no category, say); anything
+    that does name a group keeps it."""
+    text = '[desk]\nticket_prefix = "HD"\ndefault_group = "l2"\n'
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(text))
+    plain = make_ticket(channel=Channel.PHONE)
+    by_category = make_ticket(category="Technical > Network")
+    explicit = make_ticket(group="L1")
+    assigned = make_ticket(assignee="bob")
+    with desk_store.store.read() as session:
+        groups = {
+            key: tickets.get_ticket(session, key).group
+            for key in (plain, by_category, explicit, assigned)
+        }
+        assert {key: g.name if g else None for key, g in groups.items()} == {
+            plain: "L2",
+            by_category: "L1",
+            explicit: "L1",
+            assigned: "L1",  # bob's own group
+        }
+        assert tickets.get_ticket(session, plain).level == 2
 
 
 def test_assignee_at_creation_opens_and_brings_group(

@@ -79,6 +79,10 @@ def _rule_count(store: Store) -> int:
             'desk.toml: route[0].set.group: no group "Finance" (groups: L1, L2)',
         ),
         (
+            '[desk]\ndefault_group = "Triage"\n',
+            'desk.toml: desk.default_group: no group "Triage" (groups: L1, L2)',
+        ),
+        (
             _route('{ category = "Security > Phishing" }'),
             'desk.toml: route[0].set.category: no category "Security > Phishing" '
             "(categories: Billing, Technical, Technical > Network)",

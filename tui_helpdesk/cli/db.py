@@ -48,6 +48,22 @@ def starter_rules() -> str:
     return resources.files("tui_helpdesk.starter").joinpath("rules.toml").read_text("utf-8")
 
 
+# The demo desk is Italian and has a first-level team: the starter's commented examples of
+# these two settings, switched on.
+_DEMO_SETTINGS = {
+    '# phone_region = "IT"  ': 'phone_region = "IT"    ',
+    '# default_group = "L1" ': 'default_group = "L1"   ',
+}
+
+
+def demo_rules(text: str) -> str:
+    """The starter rules as the demo desk uses them: local phone numbers read as Italian,
+    and new tickets that nothing else places in the L1 queue."""
+    for commented, active in _DEMO_SETTINGS.items():
+        text = text.replace(commented, active, 1)
+    return text
+
+
 def _init_settings(rt: Runtime) -> Settings:
     """Settings for `init`: an explicit --config that does not exist yet is where we write."""
     explicit = rt.config_path or (
@@ -128,6 +144,8 @@ def init(
     # Check the rules first, so a bad rules file stops init before it writes anything.
     keep_rules = settings.rules_path.exists() and not force
     rules_text = read_text(source, "rules file") if keep_rules else starter_rules()
+    if demo and not keep_rules:
+        rules_text = demo_rules(rules_text)
     document = parse_rules(rules_text, source)
     config_state = _write(settings.config_path, starter_config(url), force)
     rules_state = _write(settings.rules_path, rules_text, force)

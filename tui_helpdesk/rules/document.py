@@ -45,6 +45,9 @@ class DeskSettings:
     # Groups whose new and incoming tickets go to an agent automatically (by skills and
     # workload); "*" means every group.
     auto_assign: tuple[str, ...] = ()
+    # Where a new ticket goes when neither the caller, a route nor its category names a
+    # group (a triage queue), so that no ticket sits in nobody's queue.
+    default_group: str | None = None
     # Mail the desk writes by itself: an acknowledgement of every new ticket (at most
     # `acknowledge_per_hour` to one sender, so two auto-responders cannot ping-pong), and a
     # satisfaction survey when a ticket is resolved.
@@ -109,6 +112,10 @@ def _parse_desk(source: str, table: Any) -> DeskSettings:
                     source, path, f'expected a two-letter region code like "IT", got {value!r}'
                 )
             values[key] = value
+        elif key == "default_group":
+            if not isinstance(value, str) or not value.strip():
+                raise _fail(source, path, f"expected a group name, got {value!r}")
+            values[key] = value.strip()
         elif key == "auto_assign":
             if value is True:
                 values[key] = ("*",)

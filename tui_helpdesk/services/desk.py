@@ -102,7 +102,10 @@ def _where_values(data: Mapping[str, Any], section: str, key: str) -> Iterator[t
 
 def _errors(document: RulesDocument, names: _Directory) -> Iterator[str]:
     """Names that must exist for the rules to be carried out: groups and agents of actions,
-    groups and categories that routes set."""
+    groups and categories that routes set, the desk's default group."""
+    default = document.desk.default_group
+    if default is not None and names.group(default) is None:
+        yield f"desk.default_group: no group {show(default)} ({_listing('groups', names.groups)})"
     for index, rule in enumerate(document.escalations):
         for position, action in enumerate(rule.actions):
             key = f"escalation[{index}].actions[{position}]"

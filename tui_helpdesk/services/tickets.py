@@ -220,6 +220,8 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     # The category's group is only a default: an assignee from another group keeps theirs.
     if group is None and default_group is not None:
         group = default_group if assignee is None or _is_member(assignee, default_group) else None
+    if group is None and assignee is None and desk.default_group is not None:
+        group = get_group(session, desk.default_group)  # the desk's triage queue
     tags = normalise_tags([*new.tags, *routing.tags])
     custom_fields = dict(new.custom_fields)
     if routing.skills:
