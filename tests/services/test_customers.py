@@ -137,6 +137,7 @@ def test_an_organization_name_finds_its_people(people: Store) -> None:
     assert _found(people, "globx corp") == _found(people, "globex")
     assert _found(people, "glebux") == []  # too far from any name
 
+
 @pytest.mark.parametrize(
     "query",
     [
