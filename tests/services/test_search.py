@@ -272,6 +272,20 @@ def test_ticket_search_covers_subjects_and_messages(kb: Desk, make_ticket: MakeT
     assert _tickets(kb, "billing address") == [other]
 
 
+def test_a_matched_word_inside_a_hidden_link_shows_nothing_of_it(
+    kb: Desk, make_ticket: MakeTicket
+) -> None:
+    """A terminal hyperlink's hidden address is removed whole, even when a searched word
+    occurs in it: marking it first would have left "8;;http://evil" in the snippet."""
+    link = "\x1b]8;;http://evil.example/\x1b\\click here\x1b]8;;\x1b\\"
+    make_ticket("Strange link", body=f"Our evil twin sent {link} please check")
+    with kb.store.read() as session:
+        hit = search.search_tickets(session, "evil").hits[0]
+    shown = "".join(piece for piece, _ in hit.snippet.pieces)
+    assert "8;;" not in shown and "http://evil" not in shown and "\x1b" not in shown
+    assert "click here" in shown and ("evil", True) in hit.snippet.pieces
+
+
 def test_suggestions_for_a_ticket_being_written(kb: Desk, make_ticket: MakeTicket) -> None:
     old = make_ticket("Forgot my password", body="I cannot log in.")
     _resolve(kb, old, "Use the Forgot password link on the portal.")

@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.store.models import Article, Category
+from tui_helpdesk.text import clean
 
 MARK_START = "\x02"
 MARK_END = "\x03"
@@ -257,7 +258,9 @@ class _Marker:
         return seen
 
     def whole(self, text: str) -> str:
-        text = text.replace(MARK_START, "").replace(MARK_END, "")
+        # Cleaned first: marks put inside a terminal sequence (a link's hidden address)
+        # would break it up, and its payload would then show as text.
+        text = clean(text)
         return _TOKEN.sub(
             lambda m: f"{MARK_START}{m[0]}{MARK_END}" if self._hit(m[0]) else m[0], text
         )
@@ -265,7 +268,7 @@ class _Marker:
     def snippet(self, text: str, words: int = SNIPPET_WORDS) -> tuple[str, int]:
         """About `words` words around the first marked one, with "…" where text was cut;
         and how many words are marked in it (to pick a ticket's best message)."""
-        text = text.replace(MARK_START, "").replace(MARK_END, "")
+        text = clean(text)
         tokens = list(_TOKEN.finditer(text))
         if not tokens:
             return "", 0
