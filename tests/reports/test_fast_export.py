@@ -66,7 +66,8 @@ def nasty(desk_store: Desk) -> list[str]:
                 "placeholder",
                 body="help",
                 channel=Channel.EMAIL,
-                requester="anna@acme.example",
+                # A caller known by phone only: the export names them by their number.
+                requester="+39 02 1234 5678" if i == 0 else "anna@acme.example",
                 group="L1" if i % 2 else None,
             )
             key = tickets.create_ticket(s, desk_store.agent, at(24, 10, i), new).key
@@ -107,6 +108,7 @@ def test_fast_path_is_byte_identical(desk_store: Desk, nasty: list[str], size: i
     assert '"\'=HYPERLINK(""x""), Inc."' in text  # neutralised, then quoted
     assert "\x1b" not in text and "\x07" not in text
     assert "ünïcödé ✓ 日本" in text
+    assert ",'+390212345678," in text  # the phone-only requester, neutralised like a formula
 
 
 def test_service_export_takes_the_fast_path(desk_store: Desk, nasty: list[str]) -> None:

@@ -75,7 +75,8 @@ _SPEC: list[tuple[str, Cell, _Expr]] = [
     ("group", Cell.TEXT, lambda j: Group.name),
     ("assignee", Cell.TEXT, lambda j: j.assignee.login),
     ("organization", Cell.TEXT, lambda j: Organization.name),
-    ("requester", Cell.TEXT, lambda j: Contact.email),
+    # The address, else the number or the name: a caller known only by phone is not blank.
+    ("requester", Cell.TEXT, lambda j: func.coalesce(Contact.email, Contact.phone, Contact.name)),
     ("created_at", Cell.PLAIN, lambda j: iso_text(Ticket.created_at)),
     ("first_response_at", Cell.PLAIN, lambda j: iso_text(Ticket.first_response_at)),
     ("resolved_at", Cell.PLAIN, lambda j: iso_text(Ticket.resolved_at)),
