@@ -30,7 +30,7 @@ from tui_helpdesk.rules.workflow import allowed_targets
 from tui_helpdesk.services import directory, escalation, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
-from tui_helpdesk.services.views import DatabaseUnavailable
+from tui_helpdesk.services.views import database_error
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Agent, Ticket
 from tui_helpdesk.text import clean
@@ -92,19 +92,13 @@ class EscalationChoices:
 # --- units of work ------------------------------------------------------------------------
 
 
-def _database_error(exc: SQLAlchemyError) -> DatabaseUnavailable:
-    # One line for a notification; the driver's multi-line detail is not for agents.
-    first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
-    return DatabaseUnavailable(f"database error: {first[0] if first else type(exc).__name__}")
-
-
 @contextmanager
 def writing(store: Store, login: str) -> Iterator[tuple[Session, Actor]]:
     try:
         with store.write() as session:
             yield session, directory.actor_for(session, login)
     except SQLAlchemyError as exc:
-        raise _database_error(exc) from exc
+        raise database_error(exc) from exc
 
 
 def _read(store: Store, work: Callable[[Session], T]) -> T:
@@ -112,7 +106,7 @@ def _read(store: Store, work: Callable[[Session], T]) -> T:
         with store.read() as session:
             return work(session)
     except SQLAlchemyError as exc:
-        raise _database_error(exc) from exc
+        raise database_error(exc) from exc
 
 
 def _result(ticket: Ticket, before: int, summary: str) -> ActionResult:

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Activity
-from tui_helpdesk.services.views import DatabaseUnavailable
+from tui_helpdesk.services.views import database_error
 from tui_helpdesk.store.changes import silent
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Agent, Ticket, TicketPresence
@@ -59,10 +59,7 @@ def _unit(store: Store, *, write: bool) -> Iterator[Session]:
                 silent(session)
             yield session
     except SQLAlchemyError as exc:
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
-        raise DatabaseUnavailable(
-            f"database error: {first[0] if first else type(exc).__name__}"
-        ) from exc
+        raise database_error(exc) from exc
 
 
 def _upsert(

@@ -84,17 +84,19 @@ class DatabaseUnavailable(ServiceError):
     """The database could not be reached or answered with an error."""
 
 
+def database_error(exc: SQLAlchemyError) -> DatabaseUnavailable:
+    """One line for a notification; the driver's multi-line detail is not for agents."""
+    first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
+    return DatabaseUnavailable(f"database error: {first[0] if first else type(exc).__name__}")
+
+
 @contextmanager
 def _reading(store: Store) -> Iterator[Session]:
     try:
         with store.read() as session:
             yield session
     except SQLAlchemyError as exc:
-        # One line for a notification; the driver's multi-line detail is not for agents.
-        first = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
-        raise DatabaseUnavailable(
-            f"database error: {first[0] if first else type(exc).__name__}"
-        ) from exc
+        raise database_error(exc) from exc
 
 
 # --- views --------------------------------------------------------------------------------
