@@ -38,7 +38,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 
 from bench.clocks import Clocks, bench_rules
 from bench.reference import Reference, Sizes, load_reference
-from bench.rows import Formats, Writer
+from bench.rows import Deferred, Formats, Writer
 from bench.tickets import (
     EVENT_COLUMNS,
     MESSAGE_COLUMNS,
@@ -235,6 +235,16 @@ def _resume_search(
         log(f"  index {name}: {time.perf_counter() - one:.1f}s")
 
 
+def _copy_part(bulk: Any, part: int, path: str) -> None:
+    """Copy a SQLite part's ticket tables into the desk (inside the load's transaction)."""
+    bulk.execute(f"ATTACH DATABASE ? AS part{part}", (path,))
+    for table in TICKET_TABLES:
+        columns = ", ".join(f'"{c}"' for c in _columns(table))
+        bulk.execute(
+            f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM part{part}.{table}"
+        )
+
+
 def _bulk_connection(store: Store) -> Any:
     """A raw driver connection for the load. On SQLite: no journal and no syncing while a
     new, disposable file is filled (WAL would write every page twice); WAL again after."""
@@ -317,10 +327,14 @@ def generate(
     if backend == "sqlite":
         _fts_automerge(bulk, 0)
     writer = Writer(bulk, backend)
-    reference = load_reference(writer, random.Random(seed), sizes, start_s, end_s, fmt)
-    _apply_bench_rules(writer, fmt, start_s)
+    # SQLite parts are files of their own, so the reference rows are written while the
+    # workers make tickets (the main process would only wait); PostgreSQL parts load straight
+    # into tables whose foreign keys need the reference rows first.
+    early = writer if backend == "postgresql" else Deferred()
+    reference = load_reference(early, random.Random(seed), sizes, start_s, end_s, fmt)
+    _apply_bench_rules(early, fmt, start_s)
     bulk.execute("COMMIT")
-    reference_rows = writer.rows
+    reference_rows = early.rows
     log(f"reference data: {reference_rows:,} rows ({time.perf_counter() - started:.1f}s)")
 
     table_ddl: tuple[str, ...] = ()
@@ -353,23 +367,21 @@ def generate(
         ]
         workers = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
         ticket_rows = 0
+        results: list[tuple[int, str | None, int]] = []
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = sorted(pool.imap_unordered(_run_part, jobs))
-        for part, _path, rows in results:
-            ticket_rows += rows
-            log(f"part {part + 1}/{len(jobs)}: {rows:,} rows")
+            bulk.execute("BEGIN")
+            if isinstance(early, Deferred):
+                early.write_into(writer)
+                log(f"reference data written ({time.perf_counter() - started:.1f}s)")
+            # Parts come back in order, and SQLite copies each one in while the workers go on
+            # with the next ones: the copy overlaps the generation instead of following it.
+            for part, path, rows in pool.imap(_run_part, jobs):
+                results.append((part, path, rows))
+                ticket_rows += rows
+                log(f"part {part + 1}/{len(jobs)}: {rows:,} rows")
+                if path is not None:
+                    _copy_part(bulk, part, path)
         log(f"tickets generated: {ticket_rows:,} rows ({time.perf_counter() - started:.1f}s)")
-        bulk.execute("BEGIN")
-        if backend == "sqlite":
-            for part, path, _rows in results:
-                bulk.execute(f"ATTACH DATABASE ? AS part{part}", (path,))
-                for table in TICKET_TABLES:
-                    columns = ", ".join(f'"{c}"' for c in _columns(table))
-                    bulk.execute(
-                        f"INSERT INTO main.{table} ({columns}) "
-                        f"SELECT {columns} FROM part{part}.{table}"
-                    )
-            log(f"parts copied in ({time.perf_counter() - started:.1f}s)")
         placeholder = "?" if backend == "sqlite" else "%s"
         bulk.execute(f"UPDATE counters SET value = {placeholder} WHERE name = 'ticket'", (tickets,))
         built = time.perf_counter()

@@ -77,3 +77,22 @@ class Writer:
                         copy.write_row(row)
         finally:
             cursor.close()
+
+
+class Deferred(Writer):
+    """Keeps the rows written to it, to be written later through a real writer (so rows can
+    be made before the database is free to take them)."""
+
+    def __init__(self) -> None:
+        super().__init__(None, "deferred")
+        self.pending: list[tuple[str, Sequence[str], Sequence[tuple[Any, ...]]]] = []
+
+    def write(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        if rows:
+            self.rows += len(rows)
+            self.pending.append((table, columns, rows))
+
+    def write_into(self, writer: Writer) -> None:
+        for table, columns, rows in self.pending:
+            writer.write(table, columns, rows)
+        self.pending.clear()
