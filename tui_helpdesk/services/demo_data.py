@@ -416,6 +416,20 @@ STILL_BROKEN = (
     "Unfortunately it happened again this morning.",
     "Sorry, it is still not working for me.",
 )
+ACKNOWLEDGEMENTS = (
+    "Thanks {first}, we're looking into it.",
+    "Hi {first}, thanks for letting us know: I'm on it and will update you shortly.",
+    "Thanks {first}, we've got your request and are checking it now.",
+)
+# Answers to the satisfaction survey, by score (a customer writes the number, sometimes words).
+SURVEY_ANSWERS: dict[int, tuple[str, ...]] = {
+    5: ("5", "5 - quick and friendly, thank you!", "5. Sorted in minutes, great help.", "5/5"),
+    4: ("4", "4 - all good, though it took a day.", "4, good service, thanks."),
+    3: ("3", "3 - it works now, but I had to explain it twice."),
+    2: ("2 - it took far too long to hear back.", "2"),
+    1: ("1 - three days without an answer.", "1"),
+}
+SURVEY_SCORE_WEIGHTS = {5: 46, 4: 30, 3: 12, 2: 7, 1: 5}
 NO_ANSWER = "We haven't heard back, so we're resolving this for now. Just reply to reopen it."
 HOLD_NOTES = (
     "Waiting on the vendor's answer before we can continue.",
