@@ -282,10 +282,21 @@ class HelpdeskApp(App[None]):
     # --- actions ---------------------------------------------------------------------
 
     def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):  # by name: the panel loads Markdown on first use
+        if self.screen.query("KeysHelp"):  # by name: its module loads on first use
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def action_show_help_panel(self) -> None:
+        """The keys panel (`?`, and the palette's "Keys"): the screen's own keys first, then
+        the console's, then the generic ones, under headings (`widgets.keys_help`)."""
+        from tui_helpdesk.widgets.keys_help import KeysHelp
+
+        if not self.screen.query(KeysHelp):
+            self.screen.mount(KeysHelp())
+
+    def action_hide_help_panel(self) -> None:
+        self.screen.query("KeysHelp").remove()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_mode":

@@ -299,6 +299,34 @@ async def test_markup_in_articles_is_shown_literally(kb: Kb) -> None:
         assert not article.check_action("source_ticket", ())  # no ticket behind this one
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_snippets_read_as_plain_text(kb: Kb, size: tuple[int, int]) -> None:
+    """Markdown in an article's body is not shown as syntax in its snippet: no heading
+    marks, stars, backticks or link addresses; the searched words are still highlighted,
+    and text that looks like Rich markup stays text."""
+    _article(
+        kb.desk,
+        "Remote access",
+        "## Setup\n\nOpen the **VPN client** from [the portal](https://portal.example/vpn) "
+        "and run `vpn --reset`.\n\n> Ask [b]IT[/b] _first_.",
+        category="Technical > Network",
+        minutes=6,
+    )
+    app = make_app(kb.desk)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_knowledge(app, pilot)
+        await pilot.press(*"vpn portal", "enter")
+        await settle(pilot)
+        prompt = next(p for p in hits(screen) if p.plain.startswith("Remote access"))
+        snippet = prompt.plain.split("\n")[1].strip()
+        assert snippet.startswith("Setup Open the VPN client from the portal and run vpn --reset.")
+        for syntax in ("**", "##", "](", "https://", "`", "> "):
+            assert syntax not in snippet, syntax
+        assert "Ask [b]IT[/b] first." in snippet  # looks like markup: shown as typed
+        assert {"VPN", "portal", "vpn"} <= set(lit(prompt))
+        assert all("red" not in str(span.style) for span in prompt.spans)
+
+
 async def test_modes_keep_their_place(kb: Kb) -> None:
     app = make_app(kb.desk)
     async with app.run_test(size=(80, 24)) as pilot:

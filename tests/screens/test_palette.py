@@ -1,14 +1,14 @@
 """The command palette (ctrl+p) through Pilot: go to a ticket by number or key, switch
 views (standard and saved), the console-wide commands; and the help panel lists every
-binding of the screen."""
+binding of the screen, its own first, under headings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.command import CommandPalette
-from textual.widgets import HelpPanel
 
 from tests.conftest import Desk
 from tests.screens.conftest import SIZES, keys_shown, make_app, make_ticket, settle
@@ -16,6 +16,7 @@ from tui_helpdesk.config import Settings
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services.views import View
+from tui_helpdesk.widgets.keys_help import KeysHelp, keys_table
 from tui_helpdesk.widgets.palette import ticket_ref
 
 pytestmark = pytest.mark.parametrize("size", SIZES)
@@ -84,8 +85,55 @@ async def test_help_lists_every_binding(desk_store: Desk, size: tuple[int, int])
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        panel = app.screen.query_one(HelpPanel)
+        panel = app.screen.query_one(KeysHelp)
         assert panel is not None
         listed = {b.key for _, b, _, _ in app.screen.active_bindings.values()}
         for key in ("b", "ctrl+s", "space", "ctrl+a", "f3", "slash", "1", "6", "ctrl+p"):
             assert key in listed, key
+        shown = [row.keys for _, rows in panel.groups for row in rows]
+        for key in ("b", "^s", "space", "^a", "f3", "/", "1", "6", "^p"):
+            assert any(key in keys.split() for keys in shown), key
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not app.screen.query(KeysHelp)
+
+
+async def test_help_puts_the_screens_own_keys_first(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """The queue's own keys, then the list's, then the console's, then Textual's generic
+    ones, each under a heading; on the ticket screen its actions come first, and the panel
+    is in view at 80x24."""
+    key = make_ticket(desk_store, "Anything", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        panel = app.screen.query_one(KeysHelp)
+        headings = [heading for heading, _ in panel.groups]
+        assert headings == ["Queue", "Ticket list", "Everywhere", "Moving around"]
+        groups = dict(panel.groups)
+        assert [r.description for r in groups["Queue"]][:3] == ["My open", "My groups", "All open"]
+        assert "Open" in [r.description for r in groups["Ticket list"]]
+        down = next(r for r in groups["Ticket list"] if r.keys.startswith("j"))
+        assert len(down.keys.split()) == 2  # j, and Textual's arrow for the same: one row
+        assert {"Help", "KB", "New", "Quit"} <= {r.description for r in groups["Everywhere"]}
+        console = Console(width=40, record=True, color_system=None)
+        console.print(keys_table(panel.groups))
+        lines = [line.strip() for line in console.export_text().splitlines()]
+        assert lines[:3] == ["Queue", "1 My open", "2 My groups"]
+        assert lines.index("Everywhere") < lines.index("Moving around")
+        assert panel.region.width >= 30 and panel.region.right <= size[0]
+
+        await pilot.press("question_mark")
+        app.action_open_ticket(key)
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        panel = app.screen.query_one(KeysHelp)
+        assert panel.groups[0][0] == "Ticket"
+        first = {r.description for r in panel.groups[0][1]}
+        assert {"Reply", "Note", "Status", "Merge", "History", "Info"} <= first
+        assert panel.groups[-1][0] == "Moving around"

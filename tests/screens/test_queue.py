@@ -39,9 +39,9 @@ async def test_my_open_then_all_open(desk_store: Desk, size: tuple[int, int]) ->
         assert isinstance(app.screen, QueueScreen)
         assert app.title == "Help Desk" and "bob" in app.sub_title
         table = table_of(app)
-        # Most urgent deadline first; an overdue one says so.
+        # Most urgent deadline first; an overdue one says by how much.
         assert keys_shown(app) == [overdue, mine]
-        assert column(table, "sla") == ["overdue", "30m"]
+        assert column(table, "sla") == ["-1h", "30m"]
         assert column(table, "subject") == ["Printer offline", "VPN drops"]
         assert "assignee" not in table.visible_columns()  # "My open": always me
         assert str(app.screen.query_one("#count").render()) == "2 tickets"

@@ -200,8 +200,8 @@ async def test_conflict_names_the_change_and_keeps_the_draft(desk_store: Desk) -
         assert compose.query_one(TextArea).text == "My answer"
         # Who changed what, above the text.
         notice = str(compose.query_one("#compose-notice", Static).render())
-        assert notice.startswith(f"Not sent: {key} was changed by admin")
-        assert "(priority: normal -> urgent)" in notice
+        assert notice.startswith(f"Not sent: {key} was changed since you opened it")
+        assert "09:30 admin: priority normal → urgent" in notice
         with fresh(desk_store, key) as (_ticket, messages):
             assert [m.kind for m in messages] == [MessageKind.CUSTOMER]  # nothing written
 
@@ -251,7 +251,8 @@ async def test_conflict_on_a_field_change_writes_nothing(desk_store: Desk) -> No
         await settle(pilot)
         severity, text = app.notices[-1]
         assert severity == "warning"
-        assert text.startswith(f"{key} was changed by admin") and "normal -> high" in text
+        assert text.startswith(f"{key} was changed since you opened it")
+        assert "09:30 admin: priority normal → high" in text
         assert app.screen is screen  # nothing to give back
         assert screen.detail is not None and screen.detail.priority == "high"  # reloaded
     with fresh(desk_store, key) as (ticket, _):

@@ -4,15 +4,17 @@ and live refresh, through Pilot at 80x24 and 120x40 on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from textual.content import Content
-from textual.widgets import OptionList, Static, TabbedContent, TextArea
+from textual.widgets import Button, Label, OptionList, Static, TabbedContent, TextArea
 
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import SIZES, make_app, make_ticket, settle
 from tests.screens.test_ticket_actions import fresh, notices, open_ticket
+from tui_helpdesk.config import Settings
 from tui_helpdesk.domain import ArticleStatus, EventKind, MessageKind, Priority, Status, Visibility
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.screens.context import DeskChanged
@@ -23,6 +25,7 @@ from tui_helpdesk.screens.ticket_panel import HistoryPane, MessageBox, SidePanel
 from tui_helpdesk.services import audit, desk, kb, tickets
 from tui_helpdesk.services.views import MessageView
 from tui_helpdesk.store.models import Article
+from tui_helpdesk.widgets.confirm import ConfirmScreen
 
 EVIL = "[bold red]x\x1b]0;evil\x07"
 
@@ -91,6 +94,46 @@ async def test_panel_beside_or_as_a_tab(desk_store: Desk, size: tuple[int, int])
     assert [severity for severity, _ in app.notices] == []
 
 
+@pytest.mark.parametrize("size", SIZES)
+async def test_tabs_are_labelled_with_their_keys(
+    desk_store: Desk, size: tuple[int, int], tmp_path: Path
+) -> None:
+    """Each tab says the key that shows it ("h History"), as the keymap has it, and the tab
+    bar is in view at 80x24 (where the panel is the Info tab)."""
+    key = make_ticket(desk_store, "VPN drops", assignee="bob")
+    settings = Settings(
+        database_url="unused://",
+        config_path=tmp_path / "config.toml",
+        rules_path=tmp_path / "rules.toml",
+        keymap={"ticket.history": "y"},
+    )
+    app = make_app(desk_store, settings=settings)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        tabs = screen.query_one(TabbedContent)
+        labels = {
+            pane: tabs.get_tab(pane).label.plain
+            for pane in ("tab-conversation", "tab-history", "tab-info")
+        }
+        assert labels == {
+            "tab-conversation": "Conversation",
+            "tab-history": "y History",  # remapped from h
+            "tab-info": "i Info",
+        }
+        bar = screen.query_one("Tabs")
+        assert bar.region.height and bar.region.bottom <= size[1]
+        shown = [t for t in bar.query("Tab") if t.display]
+        assert [t.label.plain for t in shown][: 3 if size[0] < 110 else 2] == [
+            "Conversation",
+            "y History",
+            "i Info",
+        ][: 3 if size[0] < 110 else 2]
+        assert all(t.region.right <= size[0] for t in shown)
+        await pilot.press("y")
+        await pilot.pause()
+        assert tabs.active == "tab-history"
+
+
 async def test_history_tab_names_the_rules(desk_store: Desk) -> None:
     key = make_ticket(desk_store, "Slow mail", assignee="bob")
     with desk_store.store.write() as session:
@@ -141,7 +184,7 @@ async def test_merge_into_a_ticket_of_the_requester(desk_store: Desk) -> None:
         assert merge_list.get_option_at_index(0).id == target
         await pilot.press("enter")  # nothing typed: the highlighted candidate
         await settle(pilot)
-        assert app.screen is screen
+        assert app.screen is screen  # the same customer's ticket: no question
         assert ("information", f"{key} merged into {target}") in app.notices
         assert screen.detail is not None and screen.detail.status == "closed"
         assert screen.check_action("merge", ()) is False  # closed now
@@ -149,6 +192,55 @@ async def test_merge_into_a_ticket_of_the_requester(desk_store: Desk) -> None:
         assert "Same again." in [m.body for m in messages]
     with fresh(desk_store, key) as (ticket, _):
         assert ticket.merged_into_id is not None and ticket.status is Status.CLOSED
+
+
+def _ticket_of(desk: Desk, subject: str, email: str, name: str) -> str:
+    with desk.store.write() as session:
+        ticket = tickets.create_ticket(
+            session,
+            desk.agent,
+            NOW,
+            tickets.NewTicket(subject=subject, body="Hello.", requester=email, requester_name=name),
+        )
+        return ticket.key
+
+
+async def test_merge_into_another_customers_ticket_asks_first(desk_store: Desk) -> None:
+    """Mario's ticket into Jane's: the console asks, naming both customers; "n" leaves both
+    as they were, "y" merges."""
+    other = _ticket_of(desk_store, "Globex printer", "jane@globex.example", "Jane [b]Doe[/b]")
+    key = make_ticket(desk_store, "Printer again", assignee="bob", body="Same again.")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("m", *other, "enter")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        question = str(confirm.query_one("#confirm-question", Label).render())
+        assert f"Merge {key} into {other}, a ticket of another customer?" in question
+        assert f"  {key}  Mario Rossi, Acme" in question
+        assert f"  {other}  Jane [b]Doe[/b]" in question  # names as typed, never markup
+        # At 80x24 the whole question and both buttons are in view.
+        box = confirm.query_one("#confirm-box")
+        assert box.region.right <= 80 and box.region.bottom <= 24
+        assert all(b.region.area for b in confirm.query(Button))
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen
+        assert not any("merged" in text for _, text in app.notices)
+        with fresh(desk_store, key) as (ticket, _):
+            assert ticket.merged_into_id is None and ticket.status is not Status.CLOSED
+
+        await pilot.press("m", *other, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen
+        assert ("information", f"{key} merged into {other}") in app.notices
+    with fresh(desk_store, other) as (_, messages):
+        assert "Same again." in [m.body for m in messages]
 
 
 async def test_merge_into_an_unknown_ticket_is_a_notification(desk_store: Desk) -> None:

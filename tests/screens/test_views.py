@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import make_ticket
 from tui_helpdesk.domain import Channel, Priority, Status
+from tui_helpdesk.rules.clock import calendar_for, signed_working_time
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, directory, ticket_changes, tickets
 from tui_helpdesk.services.errors import NotFound, ValidationError
@@ -22,17 +24,20 @@ from tui_helpdesk.services.saved_views import (
     views_path,
     with_view,
 )
+from tui_helpdesk.services.sla import active_rules
 from tui_helpdesk.services.views import (
     QueuePage,
     SlaState,
     View,
     count_view,
+    countdown,
     describe_changes,
     queue_page,
     relative_age,
     short_duration,
     ticket_detail,
 )
+from tui_helpdesk.store.models import Ticket
 
 
 def _walk(desk: Desk, view: View, limit: int) -> list[QueuePage]:
@@ -75,9 +80,10 @@ def test_rows_are_display_ready(desk_store: Desk) -> None:
     none = make_ticket(desk_store, "none", assignee="bob", at=NOW - timedelta(hours=3))
     page = queue_page(desk_store.store, "bob", View.MY_OPEN, now=NOW)
     rows = {row.key: row for row in page.rows}
-    assert (rows[breached].sla, rows[breached].sla_state) == ("overdue", SlaState.BREACHED)
+    # Working time on the ticket's calendar (none here: every hour counts), as the header.
+    assert (rows[breached].sla, rows[breached].sla_state) == ("-5m", SlaState.BREACHED)
     assert (rows[at_risk].sla, rows[at_risk].sla_state) == ("45m", SlaState.AT_RISK)
-    assert (rows[fine].sla, rows[fine].sla_state) == ("1d2h", SlaState.OK)
+    assert (rows[fine].sla, rows[fine].sla_state) == ("26h", SlaState.OK)
     assert (rows[none].sla, rows[none].sla_state) == ("—", SlaState.NONE)
     assert rows[none].updated == "3h"
     assert rows[fine].requester == "Mario Rossi" and rows[fine].organization == "Acme"
@@ -92,6 +98,22 @@ def test_text_filter_and_unknown_ticket(desk_store: Desk) -> None:
     assert count_view(desk_store.store, "bob", View.ALL_OPEN, text="vpn", now=NOW) == 1
     with pytest.raises(NotFound, match="no ticket HD-404"):
         ticket_detail(desk_store.store, "bob", "HD-404", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("left", "text"),
+    [
+        (timedelta(seconds=40), "40s"),
+        (timedelta(minutes=59), "59m"),
+        (timedelta(hours=3, minutes=20), "3h20m"),
+        (timedelta(hours=36), "36h"),  # working hours: no days
+        (-timedelta(hours=1, minutes=20), "1h20m"),  # the sign is the caller's
+        (timedelta(hours=99, minutes=59), "99h59m"),
+        (timedelta(hours=1234, minutes=5), "1234h"),  # fits the column
+    ],
+)
+def test_countdown(left: timedelta, text: str) -> None:
+    assert countdown(left) == text
 
 
 @pytest.mark.parametrize(
@@ -179,14 +201,48 @@ def test_breaching_soon_counts_working_time_per_calendar(desk_store: Desk) -> No
     states = {r.subject: r.sla_state for r in shown}
     assert states["office Monday 9:00"] is SlaState.AT_RISK  # 63 wall-clock hours away
     assert states["overdue"] is SlaState.BREACHED
+    # The countdowns are working time on each ticket's calendar (the unknown one: always).
+    texts = {r.subject: r.sla for r in shown}
+    assert texts == {
+        "overdue": "-30m",
+        "always 18:00": "30m",
+        "unknown calendar 18:10": "40m",
+        "office Monday 9:00": "30m",
+    }
     # Elsewhere the same colour: Monday 10:00 is 64 hours away and more than an hour of work.
     rows = queue_page(desk_store.store, "bob", View.ALL_OPEN, now=FRIDAY_LATE).rows
     colours = {r.subject: r.sla_state for r in rows}
     assert colours["office Monday 10:00"] is SlaState.OK
+    assert {r.subject: r.sla for r in rows}["office Monday 10:00"] == "1h30m"
     assert colours["office Monday 9:00"] is SlaState.AT_RISK
     # The / field narrows it like any view.
     narrowed = queue_page(desk_store.store, "bob", View.BREACHING, now=FRIDAY_LATE, text="office")
     assert [r.subject for r in narrowed.rows] == ["office Monday 9:00"]
+
+
+def test_a_pages_countdowns_are_each_tickets_working_time(desk_store: Desk) -> None:
+    """A page measures its deadlines in one walk per calendar, each from its neighbour; the
+    result is what each ticket's own measure gives (`signed_working_time`), weekends,
+    lunch breaks and repeated deadlines included, and again on a second read."""
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(OFFICE_RULES))
+    offsets = [-200, -75, -75, -30, -1, 0, 1, 29, 90, 500, 5000]  # hours from Friday 17:30
+    for i, hours in enumerate(offsets):
+        key = make_ticket(desk_store, f"t{i}")
+        calendar = "office" if i % 3 else None
+        _deadline(desk_store, key, FRIDAY_LATE + timedelta(hours=hours, minutes=7 * i), calendar)
+    with desk_store.store.read() as session:
+        rules = active_rules(session)
+        wanted = {}
+        for ticket in session.scalars(select(Ticket)):
+            assert ticket.due_at is not None
+            calendar = calendar_for(rules, ticket.sla_calendar)
+            left = signed_working_time(calendar, FRIDAY_LATE, ticket.due_at)
+            sign = "-" if ticket.due_at <= FRIDAY_LATE else ""
+            wanted[ticket.key] = f"{sign}{countdown(left)}"
+    for _ in range(2):  # the second read takes the spans between deadlines as measured
+        page = queue_page(desk_store.store, "bob", View.ALL_OPEN, now=FRIDAY_LATE, limit=50)
+        assert {row.key: row.sla for row in page.rows} == wanted
 
 
 def test_filter_language_round_trip() -> None:

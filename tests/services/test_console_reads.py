@@ -16,7 +16,14 @@ from tui_helpdesk.services import directory, tickets, views
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.services.queue import TicketRow
-from tui_helpdesk.services.views import View, find_ticket, queue_page, queue_row, ticket_detail
+from tui_helpdesk.services.views import (
+    Countdowns,
+    View,
+    find_ticket,
+    queue_page,
+    queue_row,
+    ticket_detail,
+)
 from tui_helpdesk.store.models import Contact, Message, Ticket
 
 
@@ -142,9 +149,9 @@ def test_a_queue_page_is_the_page_of_tickets(
         assert page.rows, view
         with desk_store.store.read() as session:
             loaded = {t.key: t for t in session.scalars(select(Ticket))}
+            countdowns = Countdowns(session, NOW)
             assert list(page.rows) == [
-                queue_row(TicketRow.of(loaded[row.key]), NOW, NOW + timedelta(hours=1))
-                for row in page.rows
+                queue_row(TicketRow.of(loaded[row.key]), NOW, countdowns) for row in page.rows
             ]
 
 

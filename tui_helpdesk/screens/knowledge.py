@@ -10,7 +10,8 @@ most helpful published articles. `enter` pushes `ArticleScreen`, which loads the
 in its own worker and shows the Markdown body; `escape` pops back to the list as it was.
 
 Article text is untrusted: titles, snippets and facts are built as `rich.text.Text` from
-plain pieces, never parsed as markup; the body goes to Textual's Markdown widget, which
+plain pieces, never parsed as markup (snippets with their Markdown syntax taken out,
+`widgets.snippet_text`); the body goes to Textual's Markdown widget, which
 renders Markdown and nothing else. Called by the App, which registers the mode.
 """
 
@@ -39,6 +40,7 @@ from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.knowledge_views import ArticleView, KnowledgeHit, KnowledgeResults
 from tui_helpdesk.services.search import Marked
 from tui_helpdesk.text import highlighted
+from tui_helpdesk.widgets.snippet_text import snippet_text
 
 DEBOUNCE = 0.2  # seconds of quiet typing before a search runs
 HIGHLIGHT = "bold reverse"  # a matched word, in the title and the snippet
@@ -58,7 +60,8 @@ def hit_prompt(hit: KnowledgeHit) -> Text:
         text.append(f"  {hit.category}", style="dim italic")
     text.append("\n  ")  # the snippet indented under its title
     if hit.snippet.pieces:
-        text.append_text(marked_text(hit.snippet, style="dim", highlight="bold reverse"))
+        # The body's Markdown, readable: syntax out, the matched words still marked.
+        text.append_text(snippet_text(hit.snippet.pieces, style="dim", highlight=HIGHLIGHT))
     else:
         text.append("(no text)", style="dim italic")
     return text
@@ -86,6 +89,7 @@ def results_summary(results: KnowledgeResults) -> Text:
 class ResultList(OptionList):
     """The hits; `enter` opens the highlighted one (posts `OptionList.OptionSelected`)."""
 
+    BINDING_GROUP_TITLE = "Articles"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Open", id="knowledge.open"),
         Binding("j", "cursor_down", "Down", show=False, id="knowledge.down"),

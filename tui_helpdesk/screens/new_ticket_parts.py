@@ -31,6 +31,7 @@ from tui_helpdesk.services.intake_views import (
 )
 from tui_helpdesk.services.search import Marked
 from tui_helpdesk.text import highlighted
+from tui_helpdesk.widgets.snippet_text import snippet_text
 
 CSS = Path(__file__).with_name("new_ticket.tcss")
 HIGHLIGHT = "bold reverse"  # a word of the ticket found in a suggestion
@@ -145,7 +146,8 @@ def suggestion_options(found: SuggestionsView) -> Iterator[Option]:
         if article.category:
             text.append(f"  {article.category}", style="dim italic")
         text.append("\n   ")
-        text.append_text(marked_text(article.snippet, style="dim"))
+        # The body's Markdown, readable: syntax out, the matched words still marked.
+        text.append_text(snippet_text(article.snippet.pieces, style="dim", highlight=HIGHLIGHT))
         yield Option(text, id=f"article:{article.id}")
     for ticket in found.tickets:
         text = Text(no_wrap=True, overflow="ellipsis")

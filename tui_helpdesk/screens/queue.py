@@ -11,7 +11,9 @@ first page is in, so the two queries never compete; until the count comes, the b
 how many rows are loaded.
 
 Live: on `DeskChanged` (someone committed) the rows already loaded are read again in one
-query, the cursor staying on its ticket (or, if that ticket left the view, where it was).
+query, the cursor staying on its ticket (or, if that ticket left the view, where it was);
+so they are every minute, which moves the SLA countdowns on (working time on each ticket's
+calendar, computed by the service as the ticket header's clocks are).
 Marked rows (space, ctrl+a) take bulk actions (b) through `services.bulk`; saved views
 (`services.saved_views`) come after the standard ones, on keys 7-9.
 """
@@ -47,6 +49,9 @@ if TYPE_CHECKING:  # bulk changes, their menus and the ticket screen load on fir
     from tui_helpdesk.services.bulk import BulkAction, BulkReport, Target
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before the filter runs
+# The SLA countdowns are working time at the instant the rows were read (`views.Countdowns`):
+# read again this often while nothing else reloads them, so they never lag by more.
+COUNTDOWN_REFRESH = 60.0
 VIEW_ORDER: tuple[View, ...] = tuple(View)
 SAVED_KEYS = ("7", "8", "9")  # the first saved views; the rest through v and the palette
 # Columns a view makes pointless: every row would say the same thing.
@@ -155,6 +160,13 @@ class QueueScreen(Screen[None]):
         self._show_tabs()
         self.table.loading = self._loading  # the first page, asked for in compose
         self._show_count()
+        self.set_interval(COUNTDOWN_REFRESH, self._countdowns_due)
+
+    def _countdowns_due(self) -> None:
+        """A minute on: the rows read again from the worker (the countdowns are working
+        time on each ticket's calendar, not something the UI can count down by itself)."""
+        if self.is_current and not self._loading and self.table.row_count:
+            self.action_refresh()
 
     def on_screen_resume(self) -> None:
         """Back from a ticket (or another mode): the rows may have changed meanwhile."""

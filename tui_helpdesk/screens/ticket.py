@@ -61,15 +61,22 @@ from tui_helpdesk.screens.ticket_links import (
     MergeScreen,
     article_snippet,
     article_warning,
+    merge_question,
 )
 from tui_helpdesk.screens.ticket_panel import MessageBox, SidePanel, header_text
 from tui_helpdesk.services import console_actions as act
 from tui_helpdesk.services import knowledge_views, views
-from tui_helpdesk.services.console_actions import ActionResult, Choice, EscalationChoices
+from tui_helpdesk.services.console_actions import (
+    ActionResult,
+    Choice,
+    EscalationChoices,
+    MergeParties,
+)
 from tui_helpdesk.services.errors import Conflict, ServiceError
 from tui_helpdesk.services.knowledge_views import ArticleView
 from tui_helpdesk.services.ticket_panel import draft_article, merge_into
 from tui_helpdesk.services.views import TicketDetail
+from tui_helpdesk.widgets.confirm import ConfirmScreen
 from tui_helpdesk.widgets.presence import PresenceBar
 
 __all__ = ["MessageBox", "TicketScreen", "header_text"]
@@ -119,6 +126,10 @@ class TicketScreen(TicketLayout):
         choices: tuple[Choice, ...] | EscalationChoices
 
     @dataclass
+    class MergeChecked(Message):
+        parties: MergeParties
+
+    @dataclass
     class ArticleRead(Message):
         article: ArticleView
 
@@ -145,6 +156,7 @@ class TicketScreen(TicketLayout):
     def on_mount(self) -> None:
         self.query_one("#thread").loading = True
         self._layout(self.size.width)
+        self.label_tabs()
         self._load(self.key)
 
     # --- live refresh ----------------------------------------------------------------
@@ -207,7 +219,7 @@ class TicketScreen(TicketLayout):
             self._open_editor(kind, notice=why)
 
     def on_ticket_screen_failed(self, message: Failed) -> None:
-        self.notify(message.error, title=self.key, severity="error")
+        self.notify(message.error, title=self.key, severity="error", markup=False)
         if self.detail is None and self.is_current:
             self.dismiss()
 
@@ -322,7 +334,32 @@ class TicketScreen(TicketLayout):
         candidates = self.panel.other_open if self.panel is not None else ()
         self.app.push_screen(
             MergeScreen(self._title("Merge"), candidates),
-            lambda key: self._act("merge", merge_into, key) if key else None,
+            lambda key: self._check_merge(key) if key else None,
+        )
+
+    @work(thread=True, exclusive=True, group="ticket-choices", exit_on_error=False)
+    def _check_merge(self, target: str) -> None:
+        """Whose ticket the target is: another customer's is asked about first."""
+        try:
+            parties = act.merge_parties(self.context.store, self.key, target)
+        except ServiceError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.MergeChecked(parties))
+
+    def on_ticket_screen_merge_checked(self, message: MergeChecked) -> None:
+        parties = message.parties
+        if not self.is_current:
+            return  # the agent moved on
+        if parties.same_customer:
+            self._act("merge", merge_into, parties.target)
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                merge_question(parties), title="Merge into another customer's ticket", yes="Merge"
+            ),
+            lambda yes: self._act("merge", merge_into, parties.target) if yes else None,
         )
 
     def action_draft_article(self) -> None:
@@ -451,16 +488,32 @@ class TicketScreen(TicketLayout):
         self.busy = label
         self.refresh_bindings()
         self._show_status()
-        self._write(label, call, draft)
+        self._write(label, call, draft, (self.detail.key, self.detail.seen_event))
 
     @work(thread=True, exclusive=True, group="ticket-action", exit_on_error=False)
-    def _write(self, label: str, call: ActionCall, draft: str | None) -> None:
+    def _write(
+        self, label: str, call: ActionCall, draft: str | None, seen: tuple[str, int]
+    ) -> None:
+        """Write, then say how it went; a refusal because someone else saved first lists
+        every change made since the ticket shown (`seen`: its key and newest event)."""
         # Never dropped when cancelled: what was written must be reported and reloaded.
         now: datetime = self.context.now()
         try:
             result = call(now=now)
         except Conflict as exc:
-            self.post_message(self.ActionFailed(label, str(exc), True, draft))
+            try:
+                said = act.explain_conflict(
+                    self.context.store,
+                    self.context.login,
+                    exc,
+                    # A merge's target is not the ticket shown: its last change is told.
+                    seen_event=seen[1] if exc.key == seen[0] else None,
+                    now=now,
+                    timezone=self.context.timezone,
+                )
+            except ServiceError:
+                said = str(exc)  # the database went away meanwhile: what the refusal said
+            self.post_message(self.ActionFailed(label, said, True, draft))
         except ServiceError as exc:
             self.post_message(self.ActionFailed(label, str(exc), False, draft))
         else:
@@ -474,6 +527,7 @@ class TicketScreen(TicketLayout):
             message.result.summary,
             title=message.result.key,
             severity="information" if message.result.changed else "warning",
+            markup=False,
         )
         self._load(self.key)
 
@@ -489,7 +543,8 @@ class TicketScreen(TicketLayout):
             error,
             title="Not saved" if message.conflict else f"{message.label}: not done",
             severity="warning" if message.conflict else "error",
-            timeout=12,
+            timeout=20 if message.conflict else 12,  # a list of changes takes reading
+            markup=False,  # names and values in it are people's text
         )
         self._load(self.key)  # show the ticket as it is now (the conflicting change too)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
@@ -29,6 +30,13 @@ from tui_helpdesk.widgets.presence import PresenceBar
 
 WIDE = 110  # columns from which the side panel sits beside the conversation
 TAB_FOCUS = {"tab-history": "#history", "tab-info": "#ticket-panel"}  # else the thread
+# Each tab's title and the binding that shows it: its key is in its label ("h History"),
+# read from the bindings as the keymap left them.
+TAB_KEYS = {
+    "tab-conversation": ("Conversation", None),
+    "tab-history": ("History", "ticket.history"),
+    "tab-info": ("Info", "ticket.panel"),
+}
 THREAD_PAGE = 50  # messages mounted at a time, newest first
 
 
@@ -63,6 +71,19 @@ class TicketLayout(Screen[None]):
             yield SidePanel(self.context, id="ticket-panel")
         yield Static(id="ticket-status")
         yield Footer(compact=True)  # eight actions and the app's keys in 80 columns
+
+    def label_tabs(self) -> None:
+        """Put each tab's key in its label (the conversation is where `h` and `i` return)."""
+        keys = {
+            active.binding.id: self.app.get_key_display(active.binding)
+            for active in self.active_bindings.values()
+            if active.binding.id
+        }
+        tabs = self.query_one(TabbedContent)
+        for pane, (title, binding) in TAB_KEYS.items():
+            key = keys.get(binding) if binding else None
+            label = Content.assemble((key, "bold $text-accent"), f" {title}") if key else title
+            tabs.get_tab(pane).label = label
 
     # --- who else is on the ticket ----------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Two more questions the ticket screen asks, about other records: which knowledge article
 to put into the reply (`ArticlePickScreen`, searching the knowledge base as you type) and
 which ticket to merge this one into (`MergeScreen`, the requester's other open tickets or any
-key typed). Also `article_snippet`, the text an article puts into a reply.
+key typed; `merge_question` asks again when the target is another customer's). Also
+`article_snippet`, the text an article puts into a reply.
 
 `ArticlePickScreen` reads through `services.knowledge_views` in its own thread workers; the
 merge itself is written by the ticket screen. Called by `screens.ticket` and
@@ -29,6 +30,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.services import knowledge_views
+from tui_helpdesk.services.console_actions import MergeParties
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.knowledge_views import ArticleView, KnowledgeResults
 from tui_helpdesk.services.ticket_panel import OtherTicket
@@ -44,6 +46,25 @@ def article_snippet(article: ArticleView) -> str:
     to trim. Internal articles are the agent's to check: the screen warns."""
     body = article.body.strip()
     return f'From our knowledge base, "{article.title}" (article {article.id}):\n\n{body}\n'
+
+
+def merge_question(parties: MergeParties) -> Text:
+    """What the agent is asked before merging into another customer's ticket: both
+    tickets with their customers (names appended as plain text, never markup)."""
+    question = Text(f"Merge {parties.source} into {parties.target}, a ticket of ")
+    question.append("another customer", style="bold")
+    question.append("?\n\n")
+    for key, customer in (
+        (parties.source, parties.source_customer),
+        (parties.target, parties.target_customer),
+    ):
+        question.append(f"  {key}  ", style="bold")
+        question.append(customer)
+        question.append("\n")
+    question.append(
+        f"\n{parties.source}'s conversation moves to {parties.target}; {parties.source} is closed."
+    )
+    return question
 
 
 def article_warning(article: ArticleView) -> str | None:

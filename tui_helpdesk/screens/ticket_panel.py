@@ -203,6 +203,7 @@ class SidePanel(OptionList):
     """The ticket's side panel; `enter` on a ticket opens it, on an article links it into
     the reply (the screen decides, on `Picked`)."""
 
+    BINDING_GROUP_TITLE = "Side panel"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="ticket.panel.down"),
         Binding("k", "cursor_up", "Up", show=False, id="ticket.panel.up"),

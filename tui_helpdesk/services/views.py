@@ -12,11 +12,11 @@ Called by `tui_helpdesk.screens` (queue and ticket screens) from worker threads 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Row, func, select
@@ -44,19 +44,29 @@ from tui_helpdesk.services.queue import (
 )
 from tui_helpdesk.services.saved_views import SavedView, ViewFilter, parse_filter
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Agent, Category, Contact, Message, Ticket, TicketTag
-from tui_helpdesk.text import clean
+from tui_helpdesk.store.models import (
+    Agent,
+    Category,
+    Contact,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketTag,
+)
+from tui_helpdesk.text import clean, span
 
 if TYPE_CHECKING:
     from tui_helpdesk.reports.model import Drill
+    from tui_helpdesk.rules.calendar import Calendar
 
-# The console's start-up imports this module: `services.breaching` (the SLA rules the
-# breaching view and the at-risk colour need) is imported with the first page, off the UI
+# The console's start-up imports this module: the SLA rules (the countdowns' calendars,
+# `services.breaching` for the Breaching view) are imported with the first page, off the UI
 # thread.
 
 __all__ = [
     "AT_RISK_WITHIN",
     "MAX_PAGE",
+    "Countdowns",
     "Cursor",
     "DatabaseUnavailable",
     "DrillView",
@@ -260,23 +270,102 @@ class _Deadline(Protocol):
     @property
     def sla_paused_at(self) -> datetime | None: ...
     @property
+    def sla_calendar(self) -> str | None: ...
+    @property
     def status(self) -> Status: ...
 
 
-def sla_of(
-    ticket: _Deadline, now: datetime, horizon: datetime | None = None
-) -> tuple[str, SlaState]:
-    """The countdown to the running deadline and its colour; at risk before `horizon` (an
-    hour of working time from now, see `Horizons`; one wall-clock hour if not given)."""
-    if ticket.due_at is None:
-        if ticket.sla_paused_at is not None and ticket.status.is_active:
-            return "paused", SlaState.PAUSED
-        return "—", SlaState.NONE
-    left = ticket.due_at - now
-    if left <= timedelta(0):
-        return "overdue", SlaState.BREACHED
-    risky = ticket.due_at <= horizon if horizon is not None else left <= AT_RISK_WITHIN
-    return short_duration(left), SlaState.AT_RISK if risky else SlaState.OK
+def countdown(left: timedelta) -> str:
+    """A length of working time as the SLA column shows it: "45m", "2h10m", "36h" (as the
+    ticket header's clocks spell it, `text.span`), whole hours from 100h so that an overdue
+    one, "-1234h", still fits the column."""
+    if abs(left) >= timedelta(hours=100):
+        return f"{int(abs(left).total_seconds() // 3600)}h"
+    return span(left)
+
+
+class Countdowns:
+    """The SLA cell of a page's rows: working time left to each row's running deadline on
+    its SLA calendar, the one rule the ticket header's clocks use
+    (`rules.clock.signed_working_time`), at one `now`.
+
+    The calendars come from the active rules, which `services.sla` parses once per applied
+    version and keeps for the run (each calendar keeps the working days it has laid out).
+    Given the page's rows, their deadlines are measured in one walk per calendar: sorted,
+    each from its neighbour nearer to `now` (working time adds up over adjacent spans, so
+    that is exact), instead of every overdue deadline walking its own weeks back to `now`.
+    Built in a worker, per page."""
+
+    def __init__(self, session: Session, now: datetime, tickets: Iterable[_Deadline] = ()) -> None:
+        # The rules' modules load with the first page, off the UI thread.
+        from tui_helpdesk.rules.calendar import working_time_between
+        from tui_helpdesk.rules.clock import calendar_for, signed_working_time
+        from tui_helpdesk.services.sla import active_rules
+
+        self.now = now
+        self._rules = active_rules(session)
+        self._calendar_for = calendar_for
+        self._left = signed_working_time
+        self._between = working_time_between
+        self._known: dict[tuple[str | None, datetime], timedelta] = {}
+        dues: dict[str | None, set[datetime]] = {}
+        for ticket in tickets:
+            if ticket.due_at is not None:
+                dues.setdefault(ticket.sla_calendar, set()).add(ticket.due_at)
+        for name, instants in dues.items():
+            self._measure(name, instants)
+
+    # Working time between two deadlines, kept for the run (the spans of a page come back
+    # on every refresh; one deadline years overdue is a walk over years of calendar). Only
+    # spans between stored deadlines, never to `now`; forgotten when the rules change.
+    _spans: ClassVar[dict[tuple[str | None, datetime, datetime], timedelta]] = {}
+    _spans_rules: ClassVar[list[object]] = [None]
+    MAX_SPANS: ClassVar[int] = 10_000
+
+    def _span(
+        self, name: str | None, calendar: Calendar, start: datetime, end: datetime
+    ) -> timedelta:
+        if start == self.now or end == self.now:
+            return self._between(calendar, start, end)
+        spans = Countdowns._spans
+        if Countdowns._spans_rules[0] is not self._rules:
+            spans.clear()
+            Countdowns._spans_rules[0] = self._rules
+        found = spans.get((name, start, end))
+        if found is None:
+            if len(spans) >= self.MAX_SPANS:
+                spans.clear()
+            found = spans[name, start, end] = self._between(calendar, start, end)
+        return found
+
+    def _measure(self, name: str | None, dues: set[datetime]) -> None:
+        calendar = self._calendar_for(self._rules, name)
+        ahead = sorted(d for d in dues if d >= self.now)
+        behind = sorted((d for d in dues if d < self.now), reverse=True)
+        for order, sign in ((ahead, 1), (behind, -1)):
+            total, last = timedelta(0), self.now
+            for due in order:
+                start, end = (last, due) if sign > 0 else (due, last)
+                total += self._span(name, calendar, start, end)
+                self._known[name, due] = total if sign > 0 else -total
+                last = due
+
+    def of(self, ticket: _Deadline) -> tuple[str, SlaState]:
+        """The countdown to the running deadline and its colour: overdue from the deadline
+        on ("-1h20m"; the header says "overdue 1h20m"), at risk within an hour of working
+        time; "paused" while the clocks wait, "—" without a deadline."""
+        due = ticket.due_at
+        if due is None:
+            if ticket.sla_paused_at is not None and ticket.status.is_active:
+                return "paused", SlaState.PAUSED
+            return "—", SlaState.NONE
+        left = self._known.get((ticket.sla_calendar, due))
+        if left is None:
+            calendar = self._calendar_for(self._rules, ticket.sla_calendar)
+            left = self._left(calendar, self.now, due)
+        if due <= self.now:
+            return f"-{countdown(left)}", SlaState.BREACHED
+        return countdown(left), SlaState.AT_RISK if left <= AT_RISK_WITHIN else SlaState.OK
 
 
 def _group_label(ticket: TicketRow) -> str:
@@ -294,8 +383,8 @@ def _requester_label(ticket: TicketRow) -> str:
     )
 
 
-def queue_row(ticket: TicketRow, now: datetime, horizon: datetime | None = None) -> QueueRow:
-    sla, state = sla_of(ticket, now, horizon)
+def queue_row(ticket: TicketRow, now: datetime, countdowns: Countdowns) -> QueueRow:
+    sla, state = countdowns.of(ticket)
     return QueueRow(
         key=ticket.key,
         number=ticket.number,
@@ -330,17 +419,17 @@ def queue_page(
     rest), plus the active rules' version check and any name the filter looks up."""
     with _reading(store) as session:
         flt = _filter(session, login, view, text)
-        from tui_helpdesk.services.breaching import Horizons, breaching_page
-
-        horizons = Horizons(session, now)
         found: list[TicketRow]
         if view is View.BREACHING:
-            found, cursor = breaching_page(session, flt, horizons, after, limit)
+            from tui_helpdesk.services.breaching import Horizons, breaching_page
+
+            found, cursor = breaching_page(session, flt, Horizons(session, now), after, limit)
         elif isinstance(view, DrillView):
             found, cursor = _drill_page(session, view, flt, after, limit)
         else:
             found, cursor = list_rows(session, flt, sort=_sort(view), after=after, limit=limit)
-        rows = tuple(queue_row(t, now, horizons.of(t)) for t in found)
+        countdowns = Countdowns(session, now, found)
+        rows = tuple(queue_row(t, now, countdowns) for t in found)
         return QueuePage(view, rows, cursor)
 
 
@@ -455,6 +544,9 @@ class TicketDetail:
     messages: tuple[MessageView, ...]
     hidden_messages: int  # older messages not loaded
     merged_into: str | None = None  # the ticket its conversation moved to, once merged
+    # The newest audit event shown: a save refused as too late lists every change after it
+    # (`console_actions.explain_conflict`). Read with the version, in the same statement.
+    seen_event: int = 0
 
 
 def _author(message: Row[Any]) -> str:
@@ -503,6 +595,7 @@ def _header(session: Session, ref: str, login: str) -> tuple[TicketRow, Row[Any]
     category = select(Category.path).where(Category.id == Ticket.category_id)
     target = aliased(Ticket)
     merged_into = select(target.key).where(target.id == Ticket.merged_into_id)
+    seen_event = select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id == Ticket.id)
     found = find_ticket(
         session,
         ref,
@@ -512,6 +605,7 @@ def _header(session: Session, ref: str, login: str) -> tuple[TicketRow, Row[Any]
         tags.scalar_subquery().label("tags"),
         viewer_zone(login).label("viewer_zone"),
         merged_into.scalar_subquery().label("merged_into"),
+        seen_event.scalar_subquery().label("seen_event"),
     )
     return TicketRow(*found[1 : 1 + ROW_WIDTH]), found
 
@@ -562,10 +656,7 @@ def ticket_detail(
         ticket, header = _header(session, ref, login)
         zone = _zone(timezone, header.viewer_zone, desk_settings(session).timezone)
         messages, hidden = _thread(session, ticket.id)
-        from tui_helpdesk.services.breaching import Horizons
-
-        horizon = Horizons(session, now).of(ticket)
-        sla, state = sla_of(ticket, now, horizon)
+        sla, state = Countdowns(session, now).of(ticket)  # the panel's clocks, until they come
 
         def local(value: datetime) -> str:
             return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
@@ -606,6 +697,7 @@ def ticket_detail(
             ),
             merged_into=header.merged_into,
             hidden_messages=hidden,
+            seen_event=header.seen_event or 0,
         )
 
 

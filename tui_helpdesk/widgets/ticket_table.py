@@ -102,6 +102,7 @@ class TicketTable(DataTable[Text]):
         "ticket-table--new",
         "ticket-table--selected",
     }
+    BINDING_GROUP_TITLE = "Ticket list"  # its heading in the keys panel
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", id="table.open"),
         Binding("j", "cursor_down", "Down", show=False, id="table.down"),
