@@ -3,11 +3,13 @@ and the history of a contact and an organization (figures computed by hand)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tests.conftest import NOW, Desk
 from tui_helpdesk.domain import EventKind, MessageKind, Priority, Status
@@ -468,3 +470,54 @@ def test_history_of_a_contact_without_tickets(desk_store: Desk) -> None:
             customer_history.contact_history(session, 999, NOW)
         with pytest.raises(NotFound):
             customer_history.organization_history(session, 999, NOW)
+
+
+@contextmanager
+def _statements(store: Store) -> Iterator[list[str]]:
+    """The SQL statements run on `store` while the context is open."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+
+
+def test_a_name_lookup_is_two_round_trips_on_postgresql(people: Store) -> None:
+    """PostgreSQL reads every name tier in one statement (each tier gated on what the ones
+    before it found), then the page of contacts with their addresses and numbers in one
+    (organizations are looked up only when the names found fewer than the limit)."""
+    with people.read() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+    for query in ("Jon Smiht", "anna", "ANNA  ROSSI", "Dubios"):
+        with _statements(people) as seen:
+            found = _found(people, query, limit=1)
+        assert found
+        if postgres:
+            assert len(seen) == 2, (query, seen)
+
+
+def test_name_tiers_in_one_statement_match_the_tier_by_tier_queries(people: Store) -> None:
+    from tui_helpdesk.store import caller_names, contact_search
+
+    with people.read() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("one statement for the tiers on PostgreSQL only")
+        tiers = list(contact_search.NameMatch)
+        for value in ("anna", "smith", "jon smiht", "joana bianci", "100%", "an", "zebedee"):
+            rows = caller_names.name_tiers(session, value, tiers, 100, 1000, 200)
+            for how in tiers:
+                assert {(i, n) for t, i, n in rows if t == how} == set(
+                    contact_search.name_candidates(session, how, value, 100)
+                ), (value, how)
+            assert [(i, n) for t, i, n in rows if t == caller_names.FUZZY] == (
+                contact_search.fuzzy_candidates(session, value, 200, 200)
+            ), value
+            # Enough found by the first tier: the others are not read.
+            gated = caller_names.name_tiers(session, value, tiers, 100, 1, 200)
+            first = [t for t, _i, _n in gated]
+            assert all(t == first[0] for t in first), value

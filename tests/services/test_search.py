@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 
 from tests.conftest import NOW, Desk
@@ -446,3 +446,67 @@ def test_ranking_looks_at_the_newest_matches_window_by_window(desk_store: Desk) 
         "Note 1193",
         "Note 1189",
     ]
+
+
+def test_a_knowledge_search_is_two_round_trips_on_postgresql(kb: Desk) -> None:
+    """PostgreSQL reads the plan of the search (windows, words' beginnings) with the check
+    that its words are known, then each window's best matches with their text."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    with kb.store.read() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+    event.listen(kb.store.engine, "before_cursor_execute", record)
+    try:
+        found = _ids(_articles(kb, "printer jam", typing=True))
+    finally:
+        event.remove(kb.store.engine, "before_cursor_execute", record)
+    assert found == ["Printer jams on every job"]
+    if postgres:
+        assert len(seen) == 2, seen
+
+
+@pytest.mark.parametrize("text", ["passw", "reset passw", "forgo", "vpn dr", "pri jobs"])
+def test_a_word_being_typed_matches_the_same_as_its_known_words(
+    kb: Desk, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL matches a word's beginning as the few known words it begins: the same hits
+    and scores as the prefix itself."""
+    from tui_helpdesk.store import search as store_search
+
+    expanded = _articles(kb, text, typing=True)
+    monkeypatch.setattr(store_search, "EXPANSION_MAX", 0)
+    as_prefix = _articles(kb, text, typing=True)
+    assert [(h.id, h.score) for h in expanded.hits] == [(h.id, h.score) for h in as_prefix.hits]
+    assert [h.title for h in expanded.hits] == [h.title for h in as_prefix.hits]
+
+
+def test_words_beginnings_are_expanded_from_the_known_words(kb: Desk) -> None:
+    from tui_helpdesk.store.search import Alt, Match, backend_for
+
+    with kb.store.read() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite's FTS5 has prefix indexes")
+        typed, short, stop = (
+            Alt(("passw",), prefix=True),
+            Alt(("pr",), prefix=True),
+            Alt(("the",), prefix=True),
+        )
+        match = Match(((typed,), (short,), (stop,)))
+        _top, _per_id, expanded = backend_for(session)._plan(session, match)  # type: ignore[attr-defined]
+    # "pr" is too short to expand, "the" is a stop word: both stay prefixes.
+    assert expanded == {typed: ("password",)}
+
+
+def test_suggestions_leave_the_planner_settings_as_they_were(kb: Desk) -> None:
+    with kb.store.read() as session:
+        search.suggest(session, "Forgotten password", "the reset email never arrived")
+        if session.get_bind().dialect.name == "postgresql":
+            settings = session.execute(
+                text(
+                    "SELECT current_setting('enable_indexscan'), current_setting('enable_seqscan')"
+                )
+            ).one()
+            assert tuple(settings) == ("on", "on")

@@ -3,7 +3,8 @@ customer's history is `services.customer_history`).
 
 Used by `helpdesk contact find|merge` and the console's caller lookup. Contacts themselves
 (add, edit, lookup by an exact address or number) live in `services.directory`; the back-end
-specific SQL in `store.contact_search`. Every query here has a LIMIT or is an aggregate:
+specific SQL in `store.contact_search` (and `store.caller_names`: PostgreSQL's name tiers in
+one statement). Every query here has a LIMIT or is an aggregate:
 nothing reads all contacts into Python.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import (
     Integer,
@@ -22,13 +24,14 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from tui_helpdesk.domain import EventKind
 from tui_helpdesk.rules.identity import InvalidIdentity, looks_like_email, normalise_phone
 from tui_helpdesk.services import directory
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import NotFound, ValidationError
+from tui_helpdesk.store import caller_names
 from tui_helpdesk.store import contact_search as search
 from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.models import (
@@ -49,6 +52,9 @@ FUZZY_SCAN = 200  # names a fuzzy lookup may look at
 FUZZY_THRESHOLD = 0.6  # similarity a typo'd name needs (0..1)
 MIN_DIGITS = 4  # of a partial number
 _PHONE_PUNCTUATION = frozenset(" +-./()")
+
+# A lookup folds every candidate's name (a few hundred), and names repeat: each one once.
+_fold = lru_cache(maxsize=4096)(search.fold)
 
 # Score bands, one per way of matching, so that sorting by score ranks the ways first.
 _EXACT = 1.0
@@ -74,36 +80,74 @@ class _Found:
 
     def add(self, contact_id: int, name: str, score: float, reason: str) -> None:
         if contact_id not in self.best or self.best[contact_id][0] < score:
-            self.best[contact_id] = (score, reason, search.fold(name))
+            self.best[contact_id] = (score, reason, _fold(name))
 
     def __len__(self) -> int:
         return len(self.best)
 
 
+_TIERS = (
+    (search.NameMatch.PREFIX, 0.8),
+    (search.NameMatch.WORD, 0.7),
+    (search.NameMatch.CONTAINS, 0.6),
+)
+
+
+def _add_named(
+    found: _Found, how: search.NameMatch, value: str, folded: str, rows: list[tuple[int, str]]
+) -> None:
+    base = dict(_TIERS)[how]
+    for contact_id, name in rows:
+        # Closer in length to the query: closer to what was asked for.
+        closeness = min(1.0, len(value) / max(1, len(name)))
+        equal = how is search.NameMatch.PREFIX and _fold(name) == folded
+        found.add(contact_id, name, _EQUAL_NAME if equal else base + 0.1 * closeness, "name")
+
+
+def _candidates_by_tier(
+    session: Session, value: str, limit: int
+) -> tuple[dict[search.NameMatch, list[tuple[int, str]]], list[tuple[int, str]]]:
+    """PostgreSQL: every tier's candidates in one statement (`store.caller_names`), each tier
+    read only while the ones before it found fewer than `limit` contacts; the fuzzy tier's
+    candidates last (none when it was not needed)."""
+    per_tier = max(CANDIDATES, 2 * limit)
+    scan = max(FUZZY_SCAN, 2 * limit)
+    rows = caller_names.name_tiers(
+        session, value, [how for how, _base in _TIERS], per_tier, limit, scan
+    )
+    tiers: dict[search.NameMatch, list[tuple[int, str]]] = {how: [] for how, _base in _TIERS}
+    fuzzy: list[tuple[int, str]] = []
+    for tier, contact_id, name in rows:
+        (fuzzy if tier == caller_names.FUZZY else tiers[search.NameMatch(tier)]).append(
+            (contact_id, name)
+        )
+    return tiers, fuzzy
+
+
 def _names(found: _Found, session: Session, value: str, folded: str, limit: int) -> None:
     """The name tiers: equal, starting with, a word starting with, containing, fuzzy."""
-    tiers = (
-        (search.NameMatch.PREFIX, 0.8),
-        (search.NameMatch.WORD, 0.7),
-        (search.NameMatch.CONTAINS, 0.6),
-    )
-    for how, base in tiers:
-        for contact_id, name in search.name_candidates(
-            session, how, value, max(CANDIDATES, 2 * limit)
-        ):
-            # Closer in length to the query: closer to what was asked for.
-            closeness = min(1.0, len(value) / max(1, len(name)))
-            equal = how is search.NameMatch.PREFIX and search.fold(name) == folded
-            found.add(contact_id, name, _EQUAL_NAME if equal else base + 0.1 * closeness, "name")
+    by_tier: dict[search.NameMatch, list[tuple[int, str]]] | None = None
+    fuzzy: list[tuple[int, str]] | None = None
+    if session.get_bind().dialect.name != "sqlite":
+        by_tier, fuzzy = _candidates_by_tier(session, value, limit)
+    for how, _base in _TIERS:
+        rows = (
+            by_tier[how]
+            if by_tier is not None
+            else search.name_candidates(session, how, value, max(CANDIDATES, 2 * limit))
+        )
+        _add_named(found, how, value, folded, rows)
         if len(found) >= limit:
             return
     # Typos: the candidates' distinct names, the closest by trigrams first (cheap), then the
     # closest few compared letter by letter (what decides and scores).
     by_name: dict[str, list[int]] = {}
     scan = max(FUZZY_SCAN, 2 * limit)
-    for contact_id, name in search.fuzzy_candidates(session, value, scan, scan):
+    if fuzzy is None:
+        fuzzy = search.fuzzy_candidates(session, value, scan, scan)
+    for contact_id, name in fuzzy:
         if contact_id not in found.best:
-            by_name.setdefault(search.fold(name), []).append(contact_id)
+            by_name.setdefault(_fold(name), []).append(contact_id)
     wanted = search.trigrams(folded)
     shortlist = sorted(
         by_name, key=lambda n: -search.trigram_similarity(wanted, search.trigrams(n))
@@ -175,8 +219,9 @@ def find_callers(
         for c in session.scalars(
             select(Contact)
             .where(Contact.id.in_([contact_id for contact_id, _ in ranked]))
-            .options(selectinload(Contact.email_rows), selectinload(Contact.phone_rows))
-        )
+            # Joined, not "selectin": one round trip for the page (a few rows each).
+            .options(joinedload(Contact.email_rows), joinedload(Contact.phone_rows))
+        ).unique()
     }
     return [
         CallerMatch(contacts[i], contacts[i].organization, reason, round(score, 3))

@@ -124,14 +124,18 @@ def _alt(term: Term) -> Alt:
     return Alt(term.words, phrase=term.phrase and len(term.words) > 1, prefix=term.prefix)
 
 
-def _corrections(session: Session, query: SearchQuery) -> dict[str, list[str]]:
+def _corrections(
+    session: Session, query: SearchQuery, plan: Match | None = None
+) -> dict[str, list[str]]:
     """Typo tolerance: for each word of the query (or word being typed) that no article and
-    no ticket subject contains, the known words within its edit budget."""
+    no ticket subject contains, the known words within its edit budget. `plan`: the article
+    search that follows when nothing is corrected (PostgreSQL prepares it in the same
+    statement)."""
     single = [t for t in query.positive if len(t.words) == 1 and max_edits(t.words[0])]
     if not single:
         return {}
     backend = backend_for(session)
-    known = backend.known(session, [(t.words[0], t.prefix) for t in single])
+    known = backend.known(session, [(t.words[0], t.prefix) for t in single], plan)
     found: dict[str, list[str]] = {}
     for term in single:
         word = term.words[0]
@@ -210,7 +214,7 @@ def search_articles(
     if not query.positive:
         rows = backend.browse_articles(session, _excluded(query), where, _limit(limit))
         return SearchResult(query, _article_hits(rows))
-    corrections = _corrections(session, query)
+    corrections = _corrections(session, query, _match(query, {}))
     rows = backend.articles(session, _match(query, corrections), where, _limit(limit))
     hits = _article_hits(rows)
     exact = [w for t in query.positive for w in t.words]
