@@ -14,8 +14,9 @@ at the ticket's last change, so a backlog of tickets is due for `helpdesk escala
 - Resolved and closed tickets (85%, never paused in generated histories) take the closed
   form of the same rules, in whole seconds: the deadlines are `add_working_time(created,
   target)` (bench.worktime, over the engine's own working intervals), first response met at
-  the first reply (or stopped at the resolution, keeping the working time left), resolution
-  met at the resolution, each breached when it came at or after its deadline. tests/bench
+  the first reply (or stopped at the resolution), resolution met at the resolution, each
+  keeping the working time left then (what its ledger entry records) and breached when it
+  came at or after its deadline. tests/bench
   checks every ticket of a generated desk against a full replay.
 
 Called by bench.generate in its worker processes.
@@ -154,16 +155,24 @@ class Clocks:
         resolution_due = table.add(created, resolution_target)
         met: list[Met] = []
         if first_response is not None and first_response <= resolved:
-            first: tuple[Any, ...] = ("met", first_due, None, first_due <= first_response)
             left = table.signed(first_response, first_due)
+            first: tuple[Any, ...] = ("met", first_due, left, first_due <= first_response)
             met.append(
                 (first_response, "first_response", first_due, left, _why(first_due, first_response))
             )
         else:
             left = table.signed(resolved, first_due)
             first = ("stopped", None, left, first_due <= resolved)
-        left = table.signed(resolved, resolution_due)
-        met.append((resolved, "resolution", resolution_due, left, _why(resolution_due, resolved)))
+        resolution_left = table.signed(resolved, resolution_due)
+        met.append(
+            (
+                resolved,
+                "resolution",
+                resolution_due,
+                resolution_left,
+                _why(resolution_due, resolved),
+            )
+        )
         columns = (
             policy.name,
             policy.calendar,
@@ -176,7 +185,7 @@ class Clocks:
             "met",
             resolution_target,
             resolution_due,
-            None,
+            resolution_left,
             resolution_due <= resolved,
             None,
             None,

@@ -47,6 +47,7 @@ SLA_CHECKS = {
     "sla:finished",
     "sla:paused",
     "sla:unassigned",
+    "sla:met",
 }
 
 
@@ -156,6 +157,7 @@ BREAKAGES: list[tuple[int, dict[str, Any], str]] = [
     (6, {"sla_paused_at": NOW}, "sla:paused"),  # no clocks at all
     (2, {"unassigned_since": NOW}, "sla:unassigned"),  # assigned to bob
     (5, {"unassigned_since": NOW}, "sla:unassigned"),  # resolved
+    (2, {"first_response_remaining": 60}, "sla:met"),  # not what its ledger says
 ]
 
 

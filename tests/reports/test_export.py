@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tui_helpdesk.domain import Priority
-from tui_helpdesk.reports.export import Format, neutralise, write
+from tui_helpdesk.reports.export import XLSX_DATETIME, Format, neutralise, write
 
 COLUMNS = ["ticket", "subject", "priority", "created_at", "frt_s", "breached", "csat"]
 ROWS: list[list[Any]] = [
@@ -104,17 +104,26 @@ def test_xlsx_round_trip_without_formulas() -> None:
         "HD-1",
         'Printer, "on" fire\nsecond line',
         "high",
-        "2026-10-22T08:00:00Z",
+        datetime(2026, 10, 22, 8),  # a real date-time, in UTC (Excel has no zones)
         5400,
         False,
         4,
     ]
-    assert rows[2][1] == '\'=HYPERLINK("http://evil")'
+    # Text is text, as written: no apostrophe to see, never a formula.
+    assert rows[2][1] == '=HYPERLINK("http://evil")'
     assert rows[2][4:] == [None, True, None]
+    assert rows[3][1] == "+1 call me"
     assert rows[3][4] == -3
+    assert rows[4][1] == "@SUM(A1) and  ünïcödé | pipe"  # the OSC sequence is gone
+    assert rows[5][1] == "-2+3"
+    formula_like = {"HD-2", "HD-3", "HD-4", "HD-5"}
     for row in sheet.iter_rows(min_row=2):
+        assert row[3].is_date and row[3].number_format == XLSX_DATETIME
         for cell in row:
             assert cell.data_type != "f"  # no formula anywhere
+        # Formula-looking text keeps Excel's quote prefix: still text once edited.
+        assert row[1].data_type == "s"
+        assert row[1].quotePrefix == (row[0].value in formula_like)
 
 
 def test_json_and_jsonl_round_trip() -> None:

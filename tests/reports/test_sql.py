@@ -1,4 +1,5 @@
-"""The shared SQL pieces on both back ends: percentiles like `percentile_cont`, buckets."""
+"""The shared SQL pieces on both back ends: percentiles like `percentile_cont` (and the
+spreads of several columns in one query), buckets."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Integer, column, select, values
+from sqlalchemy import Float, Integer, column, select, values
 
 from tui_helpdesk.reports.periods import Bucket
-from tui_helpdesk.reports.sql import bucket_index, percentiles
+from tui_helpdesk.reports.sql import TOTAL, Spread, bucket_index, percentiles, spreads
 from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.engine import Store
 
@@ -77,3 +78,28 @@ def test_bucket_index_finds_each_instants_bucket(store: Store, count: int) -> No
     with store.read() as s:
         rows = s.execute(select(bucket_index(p.c.t, buckets), p.c.want)).all()
     assert [r[0] for r in rows] == [r[1] for r in rows]
+
+
+def test_spreads_of_several_columns_with_tallies_and_a_total(store: Store) -> None:
+    """One query gives each key's rows, each value column's percentiles and mean (NULLs
+    left out), the counted-only columns, and the row over every key."""
+    data = [(1, 10, 5.0, 1), (1, None, 1.0, None), (1, 30, 3.0, 1), (2, 7, 2.5, None)]
+    table = (
+        values(
+            column("k", Integer),
+            column("a", Integer),
+            column("b", Float),
+            column("c", Integer),
+            name="t",
+        )
+        .data(data)
+        .cte("t")
+    )
+    with store.read() as s:
+        got = spreads(s, select(*table.c), (0.5, 1.0), total=True, tallies=1)
+    assert got[1] == (3, (Spread(2, (20.0, 30.0), 20.0), Spread(3, (3.0, 5.0), 3.0),
+                          Spread(2, (), None)))  # fmt: skip
+    assert got[2] == (1, (Spread(1, (7.0, 7.0), 7.0), Spread(1, (2.5, 2.5), 2.5),
+                          Spread(0, (), None)))  # fmt: skip
+    assert got[TOTAL] == (4, (Spread(3, (10.0, 30.0), 47 / 3), Spread(4, (2.75, 5.0), 2.875),
+                              Spread(2, (), None)))  # fmt: skip

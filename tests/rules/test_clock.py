@@ -402,9 +402,11 @@ def test_the_first_public_reply_meets_first_response(
     sla, got = at(started(MONDAY_9), reply, Status.OPEN, replied=reply)
     assert [(e.action, e.reason, e.remaining) for e in got] == entries
     assert {e.due_at for e in got} == {rome(2026, 3, 9, 13)}
+    # A met clock keeps what was left when met, as its ledger entry says.
     assert sla.first_response == Clock(
-        ClockState.MET, 4 * H, due_at=rome(2026, 3, 9, 13), breached=breached
-    )
+        ClockState.MET, 4 * H, due_at=rome(2026, 3, 9, 13), remaining=got[-1].remaining,
+        breached=breached,
+    )  # fmt: skip
     assert sla.due_at == rome(2026, 3, 13, 13)  # now the resolution deadline
 
 
@@ -421,7 +423,7 @@ def test_a_reply_while_pending_meets_the_paused_clock() -> None:
     reply = rome(2026, 3, 10, 11)
     sla, entries = at(sla, reply, Status.PENDING, replied=reply)
     assert entries == [LedgerEntry("met", FR, reason="in time", remaining=2 * H)]
-    assert sla.first_response == Clock(ClockState.MET, 4 * H)
+    assert sla.first_response == Clock(ClockState.MET, 4 * H, remaining=2 * H)
 
 
 def test_resolving_meets_resolution_and_stops_an_unanswered_first_response() -> None:
@@ -431,7 +433,9 @@ def test_resolving_meets_resolution_and_stops_an_unanswered_first_response() -> 
         LedgerEntry("met", RES, reason="in time", due_at=rome(2026, 3, 13, 13), remaining=33 * H),
     ]
     assert sla.first_response == Clock(ClockState.STOPPED, 4 * H, remaining=H)
-    assert sla.resolution == Clock(ClockState.MET, 36 * H, due_at=rome(2026, 3, 13, 13))
+    assert sla.resolution == Clock(
+        ClockState.MET, 36 * H, due_at=rome(2026, 3, 13, 13), remaining=33 * H
+    )
     assert sla.due_at is None and not sla.paused
     # Closing changes nothing more.
     assert at(sla, rome(2026, 3, 20, 9), Status.CLOSED) == (sla, [])
@@ -453,6 +457,7 @@ def test_a_reopened_ticket_starts_a_new_cycle() -> None:
     sla, _ = at(started(MONDAY_9), reply, Status.OPEN, replied=reply)
     sla, _ = at(sla, rome(2026, 3, 9, 11), Status.RESOLVED, replied=reply)
     met_first = sla.first_response
+    assert met_first is not None and met_first.remaining == 3 * H  # 1h used of 4h
     # Tuesday 10:00 + 36h = 7 + 8 + 8 + 8 + 5 → Monday 16th 15:00.
     sla, entries = at(sla, rome(2026, 3, 10, 10), Status.OPEN, replied=reply)
     assert sla.cycle == 1
@@ -468,6 +473,7 @@ def test_a_reopened_ticket_starts_a_new_cycle() -> None:
         )
     ]
     sla, _ = at(sla, rome(2026, 3, 10, 11), Status.RESOLVED, replied=reply)
+    assert resolution(sla).remaining == 35 * H  # what the new cycle left: 1h used
     sla, _ = at(sla, rome(2026, 3, 10, 12), Status.OPEN, replied=reply)
     assert sla.cycle == 2
 
@@ -540,7 +546,9 @@ def test_a_reply_with_a_new_priority_is_measured_against_the_new_target() -> Non
         LedgerEntry("breach", FR, "retargeted", deadline_, -30 * M),
         LedgerEntry("met", FR, "late", deadline_, -30 * M),
     ]
-    assert sla.first_response == Clock(ClockState.MET, H, due_at=deadline_, breached=True)
+    assert sla.first_response == Clock(
+        ClockState.MET, H, due_at=deadline_, remaining=-30 * M, breached=True
+    )
 
 
 def test_a_breach_stays_recorded_when_the_target_grows_again() -> None:
@@ -772,6 +780,11 @@ def test_a_walk_agrees_with_a_working_time_model(
             assert len(breach_entries) == (late[name] and not earlier.breached), name
             assert clock.breached == late[name], name
             if clock.state is ClockState.MET:
+                # Met at this step: it keeps what was left; met before: unchanged.
+                if earlier.state is ClockState.MET:
+                    assert clock.remaining == earlier.remaining, name
+                else:
+                    assert clock.remaining == targets[index] - used[name], name
                 continue
             assert clock.target == targets[index]
             assert remaining(OFFICE, clock, now) == targets[index] - used[name], name

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
-from tests.conftest import NOW
+from tests.conftest import NOW, Desk
+from tests.reports.history import craft
+from tui_helpdesk.domain import EventKind
 from tui_helpdesk.services import tickets
+from tui_helpdesk.services.checks import run_checks
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.store import migrate
 from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Ticket, TicketEvent
 
 
 def _drift(store: Store) -> list[Any]:
@@ -93,7 +97,7 @@ def test_upgrade_from_0001_keeps_data(store: Store) -> None:
 
     before, after = migrate.upgrade(store)
     assert (before, after) == ("0001", migrate.head_revision())
-    assert migrate.head_revision() == "0008"
+    assert migrate.head_revision() == "0009"
 
     with store.read() as session:
         ticket = tickets.get_ticket(session, "HD-7")
@@ -161,3 +165,75 @@ def test_a_table_rebuild_keeps_the_rows_that_reference_it(store: Store) -> None:
         assert [
             m.body for m in tickets.ticket_messages(session, tickets.get_ticket(session, key))
         ] == ["A message"]
+
+
+def _clocks(store: Store) -> dict[str, tuple[Any, ...]]:
+    """Each ticket's clocks: (state, remaining) of first response, then of resolution."""
+    with store.read() as session:
+        rows = session.execute(
+            select(
+                Ticket.key,
+                Ticket.first_response_state,
+                Ticket.first_response_remaining,
+                Ticket.resolution_state,
+                Ticket.resolution_remaining,
+            )
+        )
+        return {key: tuple(rest) for key, *rest in rows}
+
+
+def _last_met(store: Store) -> dict[tuple[str, str], int | None]:
+    """What each clock's last "met" ledger entry says was left."""
+    with store.read() as session:
+        rows = session.execute(
+            select(Ticket.key, TicketEvent.field, TicketEvent.detail)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(TicketEvent.kind == EventKind.SLA, TicketEvent.new == "met")
+            .order_by(TicketEvent.id)
+        )
+        return {(key, str(field)): (detail or {}).get("remaining_s") for key, field, detail in rows}
+
+
+def test_0009_fills_in_met_clocks_from_their_ledger(desk_store: Desk) -> None:
+    """Clocks met before 0009 kept no remaining time; the upgrade takes it from the clock's
+    last "met" ledger entry, the value the product keeps now (T3 was reopened: its
+    resolution's is the second cycle's), and the downgrade clears it again."""
+    history = craft(desk_store)
+    store = desk_store.store
+    kept = _clocks(store)
+    ledger = _last_met(store)
+    met = {
+        (key, clock): remaining
+        for key, (fr_state, fr_left, res_state, res_left) in kept.items()
+        for clock, state, remaining in (
+            ("first_response", fr_state, fr_left),
+            ("resolution", res_state, res_left),
+        )
+        if state == "met"
+    }
+    # T1, T2 and T3 answered and resolved; T3's resolution met twice, the last one counts.
+    assert {key for key, _ in met} == {history.t1, history.t2, history.t3}
+    assert met == {clock: ledger[clock] for clock in met}
+    assert met[(history.t1, "first_response")] == 4 * 3600 - 5400
+    assert met[(history.t3, "resolution")] == 16 * 3600 - 8 * 3600
+
+    assert _failed_checks(store) == {}
+    assert migrate.downgrade(store, "0008") == ("0009", "0008")
+    # `helpdesk db check` sees met clocks that do not keep what their ledger says.
+    assert _failed_checks(store) == {"sla:met": {history.t1, history.t2, history.t3}}
+    cleared = _clocks(store)
+    assert all(cleared[key][1] is None for key, clock in met if clock == "first_response")
+    assert all(cleared[key][3] is None for key, clock in met if clock == "resolution")
+    # Clocks that are not met keep theirs (T5's first response is running, T4's too).
+    assert {k: v for k, v in cleared.items() if k not in {key for key, _ in met}} == {
+        k: v for k, v in kept.items() if k not in {key for key, _ in met}
+    }
+
+    assert migrate.upgrade(store) == ("0008", "0009")
+    assert _clocks(store) == kept
+    assert _failed_checks(store) == {}
+
+
+def _failed_checks(store: Store) -> dict[str, set[str]]:
+    with store.read() as session:
+        return {r.name: set(r.examples) for r in run_checks(session) if not r.ok}

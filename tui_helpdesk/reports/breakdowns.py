@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind
 from tui_helpdesk.reports.model import Drill, Scope, Table, pct, seconds
 from tui_helpdesk.reports.periods import Period
-from tui_helpdesk.reports.sql import key_label, met_event, percentiles, working_seconds
+from tui_helpdesk.reports.sql import key_label, percentiles, working_seconds
 from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import (
     Agent,
@@ -37,7 +37,6 @@ from tui_helpdesk.store.models import (
     Organization,
     Outbox,
     Ticket,
-    TicketEvent,
     TicketTag,
 )
 
@@ -67,28 +66,48 @@ def _late_in(state: Any, flag: Any, at: Any, period: Period) -> Any:
 def customers(session: Session, scope: Scope) -> tuple[Table, Table]:
     p, where = scope.period, scope.filter.where()
     created = case((_in(Ticket.created_at, p), 1), else_=0)
-    open_now = case((Ticket.status.in_(ACTIVE_STATUSES), 1), else_=0)
-    touched = Ticket.created_at < p.end  # tickets that may count for anything in the period
-    rows = session.execute(
+    active = Ticket.status.in_(ACTIVE_STATUSES)
+    # The tickets that count for anything: created, answered or resolved in the period, or
+    # open now (and created before its end); read as the union of those index ranges, not
+    # the whole history before the period's end.
+    touched = and_(
+        Ticket.created_at < p.end,
+        or_(
+            _in(Ticket.created_at, p),
+            active,
+            _in(Ticket.first_response_at, p),
+            _in(Ticket.resolved_at, p),
+        ),
+    )
+    # Aggregated by the organization's id (`+ 0`: not read through its index), then named.
+    org_id = (Ticket.organization_id + 0).label("org_id")
+    per_org = (
         select(
-            Organization.name,
-            func.sum(created),
-            func.sum(open_now),
-            _met_sum(Ticket.first_response_state, Ticket.first_response_at, p),
+            org_id,
+            func.sum(created).label("created"),
+            func.sum(case((active, 1), else_=0)).label("open_now"),
+            _met_sum(Ticket.first_response_state, Ticket.first_response_at, p).label("fn"),
             _late_in(
                 Ticket.first_response_state,
                 Ticket.first_response_breached,
                 Ticket.first_response_at,
                 p,
-            ),
-            _met_sum(Ticket.resolution_state, Ticket.resolved_at, p),
-            _late_in(Ticket.resolution_state, Ticket.resolution_breached, Ticket.resolved_at, p),
+            ).label("fl"),
+            _met_sum(Ticket.resolution_state, Ticket.resolved_at, p).label("rn"),
+            _late_in(
+                Ticket.resolution_state, Ticket.resolution_breached, Ticket.resolved_at, p
+            ).label("rl"),
         )
-        .select_from(Ticket)
-        .outerjoin(Organization, Organization.id == Ticket.organization_id)
         .where(where, touched)
-        .group_by(Organization.name)
-        .order_by(func.sum(created).desc(), Organization.name)
+        .group_by(org_id)
+        .subquery()
+    )
+    c = per_org.c
+    rows = session.execute(
+        select(Organization.name, c.created, c.open_now, c.fn, c.fl, c.rn, c.rl)
+        .select_from(per_org)
+        .outerjoin(Organization, Organization.id == c.org_id)
+        .order_by(c.created.desc(), Organization.name)
     ).all()
     table = Table(
         "customers",
@@ -102,14 +121,21 @@ def customers(session: Session, scope: Scope) -> tuple[Table, Table]:
             Drill(start=p.start, end=p.end, organization=name) if name else None,
         )
     table.rows, table.drills = table.rows[: scope.top * 5], table.drills[: scope.top * 5]
-    top = session.execute(
-        select(Contact.name, Contact.email, Organization.name, func.count())
-        .select_from(Ticket)
-        .join(Contact, Contact.id == Ticket.requester_id)
-        .outerjoin(Organization, Organization.id == Ticket.organization_id)
+    # Counted per requester and organization id over the period's range, then named.
+    requester_id, ticket_org = (Ticket.requester_id + 0).label("rid"), org_id.label("oid")
+    per_requester = (
+        select(requester_id, ticket_org, func.count().label("n"))
         .where(where, _in(Ticket.created_at, p))
-        .group_by(Contact.id, Contact.name, Contact.email, Organization.name)
-        .order_by(func.count().desc(), Contact.name)
+        .group_by(requester_id, ticket_org)
+        .subquery()
+    )
+    r = per_requester.c
+    top = session.execute(
+        select(Contact.name, Contact.email, Organization.name, r.n)
+        .select_from(per_requester)
+        .join(Contact, Contact.id == r.rid)
+        .outerjoin(Organization, Organization.id == r.oid)
+        .order_by(r.n.desc(), Contact.name)
         .limit(scope.top)
     ).all()
     requesters = Table("requesters", ["contact", "email", "organization", "tickets"])
@@ -249,14 +275,14 @@ def agents(session: Session, scope: Scope) -> Table:
     load = _by_assignee(
         session, func.count(), where=and_(where, Ticket.status.in_(ACTIVE_STATUSES))
     )
-    src = (
-        select(Agent.login.label("k"), working_seconds("first_response").label("v"))
-        .select_from(Ticket)
-        .join(Agent, Agent.id == Ticket.assignee_id)
-        .join(TicketEvent, and_(TicketEvent.ticket_id == Ticket.id, met_event("first_response")))
-        .where(where, _in(Ticket.first_response_at, p))
-    )
-    medians = percentiles(session, src, (0.5,))
+    # By the assignee's id (`+ 0`: read through the period's range, not every ticket of
+    # each agent through the assignee index), then named.
+    src = select(
+        (Ticket.assignee_id + 0).label("k"), working_seconds("first_response").label("v")
+    ).where(where, _in(Ticket.first_response_at, p), Ticket.assignee_id.is_not(None))
+    by_id = percentiles(session, src, (0.5,))
+    names = dict(session.execute(select(Agent.id, Agent.login).where(Agent.id.in_(by_id))).all())
+    medians = {names[i]: found for i, found in by_id.items() if i in names}
     done = {k: (n, int(f)) for k, n, f in handled}
     open_load = dict(load)
     table = Table(

@@ -3,10 +3,17 @@
 Each writer takes the column names and an iterator of rows and writes as it reads, so an
 export of any size runs in constant memory (XLSX through xlsxwriter's constant-memory mode).
 Values are written the same way everywhere: timestamps ISO 8601 UTC (`2026-11-23T09:30:00Z`),
-enums by value, text UTF-8 with terminal control characters removed. In CSV and XLSX a text
-cell that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or
-a carriage return) is neutralised with a leading apostrophe, and xlsxwriter never turns
-strings into formulas, numbers or links. CSV may start with a UTF-8 BOM for Excel.
+enums by value, text UTF-8 with terminal control characters removed; XLSX has real types
+instead: numbers, booleans, and timestamps as date-times in UTC (`XLSX_DATETIME`).
+
+Formulas: in CSV a text cell that a spreadsheet would read as a formula (starting with `=`,
+`+`, `-`, `@`, a tab or a carriage return) is neutralised with a leading apostrophe (a CSV
+cell has no type; the spreadsheet guesses). XLSX cells are typed: text is always written
+as a string cell (`write_string`; xlsxwriter never turns strings into formulas, numbers or
+links), which no spreadsheet evaluates, so the text is kept as it is. Only editing such a
+cell would make Excel read it again as typed: formula-looking text gets the "quote prefix"
+style (`quote_prefix`, what Excel itself sets for a typed leading apostrophe), which keeps
+it text then too, without showing an apostrophe. CSV may start with a UTF-8 BOM for Excel.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from tui_helpdesk.reports.periods import iso
@@ -51,6 +58,7 @@ _CONTENT_TYPES = {
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_START)
 XLSX_SHEET = "report"
+XLSX_DATETIME = "yyyy-mm-dd hh:mm:ss"  # the number format of timestamps (UTC) in XLSX
 
 
 # Characters `clean()` would touch: text without any is written as it is (the common case,
@@ -316,11 +324,18 @@ def _xlsx(xlsxwriter: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     try:
         sheet = book.add_worksheet(XLSX_SHEET)
         bold = book.add_format({"bold": True})
+        stamp = book.add_format({"num_format": XLSX_DATETIME})
+        quoted = book.add_format({"quote_prefix": True})
         for col, name in enumerate(columns):
             sheet.write_string(0, col, name, bold)
         n = 0
         for n, row in enumerate(rows, start=1):
             for col, cell in enumerate(row):
+                if isinstance(cell, datetime):
+                    # Excel has no time zones: the UTC wall time, as every export gives it.
+                    utc = cell.astimezone(UTC).replace(tzinfo=None)
+                    sheet.write_datetime(n, col, utc, stamp)
+                    continue
                 cell = value(cell)
                 if cell is None:
                     continue
@@ -329,7 +344,11 @@ def _xlsx(xlsxwriter: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]
                 elif isinstance(cell, (int, float)):
                     sheet.write_number(n, col, cell)
                 else:
-                    sheet.write_string(n, col, neutralise(str(cell)))
+                    text = str(cell)
+                    if text.startswith(FORMULA_START):
+                        sheet.write_string(n, col, text, quoted)
+                    else:
+                        sheet.write_string(n, col, text)
     finally:
         book.close()
     return n

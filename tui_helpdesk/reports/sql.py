@@ -3,16 +3,18 @@
 - `bucket_index`: the bucket of a timestamp as a balanced tree of CASEs over the bucket
   edges (UTC instants of local midnights), so rows are bucketed in the desk's time zone the
   same way on both back ends (SQLite has no time zones), in one scan.
-- `percentiles`: median and p90 per key, interpolated like PostgreSQL's `percentile_cont`:
-  on PostgreSQL that function, on SQLite the values sorted by the database and read one key
-  at a time (memory holds one key's values).
+- `spreads`: per key, the count, percentiles (interpolated like PostgreSQL's
+  `percentile_cont`) and mean of several value columns in one query: on PostgreSQL those
+  aggregates, on SQLite the rows read once and each key's values sorted in Python;
+  `percentiles` is the one-column case.
 - `dimension`: the column and joins of a grouping by group, agent, category and the like.
 - `ReportFilter`: the filters of a report as WHERE clauses on tickets (names resolved in
   sub-selects, so the ticket table's indexes still serve the scan).
 - `csv_join`: a stretch of a CSV line written by the database (the tickets export).
 - `working_seconds`: a ticket's working time to first response or resolution as the SLA
-  clocks counted it (target minus what was left when the clock was met, read from the
-  ledger): the same rule as `services.customer_history`, so reports and live views agree.
+  clocks counted it (target minus what was left when the clock was met, kept on the ticket
+  and recorded in its ledger): the same figures as `services.customer_history` reads from
+  the ledger, so reports and live views agree.
 """
 
 from __future__ import annotations
@@ -31,20 +33,20 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    cast,
     func,
     literal,
     literal_column,
     or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from tui_helpdesk.domain import Channel, EventKind, Priority
+from tui_helpdesk.domain import Channel, Priority
 from tui_helpdesk.reports.periods import Bucket, Grouping
 from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.models import (
@@ -53,7 +55,6 @@ from tui_helpdesk.store.models import (
     Group,
     Organization,
     Ticket,
-    TicketEvent,
 )
 
 NONE_LABEL = "(none)"
@@ -78,6 +79,113 @@ def bucket_index(value: Any, buckets: Sequence[Bucket]) -> ColumnElement[int]:
 
 # --- percentiles ---------------------------------------------------------------------------
 
+TOTAL: Hashable = ("total",)  # the key of the row over every key (`spreads(total=True)`)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How a column's values spread (NULLs left out): how many, the percentiles asked for
+    (continuous, as `percentile_cont` computes them) and the mean; None when there are none."""
+
+    count: int
+    percentiles: tuple[float | None, ...]
+    mean: float | None
+
+
+def spreads(
+    session: Session,
+    source: Select[Any],
+    ps: Sequence[float] = PERCENTILES,
+    *,
+    total: bool = False,
+    tallies: int = 0,
+) -> dict[Hashable, tuple[int, tuple[Spread, ...]]]:
+    """`{key: (rows, (spread of each value column, ...))}` over `source`, a select whose
+    first column is the key and the others values (keys and values as the driver returns
+    them: numbers and text), read in one query: PostgreSQL aggregates it
+    (`percentile_cont`, `avg`); SQLite, which has no percentile function, returns the rows
+    once, sorted by key and first value, and the rest is done here in C-speed steps.
+    `total`: a row over every key too, under `TOTAL` (PostgreSQL: `GROUPING SETS`, still
+    one scan). `tallies`: the last so many value columns are only counted (their spread
+    has no percentiles and no mean), e.g. `case((condition, 1))` counts the rows where a
+    condition holds."""
+    src = source.subquery()
+    key, *values = src.c
+    measured = len(values) - tallies
+    if session.get_bind().dialect.name == "postgresql":
+        columns: list[Any] = [func.count()]
+        for i, value in enumerate(values):
+            columns.append(func.count(value))
+            if i < measured:
+                columns.append(func.avg(value))
+                columns += [func.percentile_cont(p).within_group(value) for p in ps]
+        if total:
+            stmt = select(key, func.grouping(key), *columns).group_by(
+                func.grouping_sets(tuple_(key), tuple_())
+            )
+        else:
+            stmt = select(key, literal(0), *columns).group_by(key)
+        width = 2 + len(ps)
+        out: dict[Hashable, tuple[int, tuple[Spread, ...]]] = {}
+        for row in session.execute(stmt):
+            cells = row[3:]
+            found = [
+                _spread(cells[at], cells[at + 1], cells[at + 2 : at + width])
+                for at in range(0, width * measured, width)
+            ]
+            found += [_spread(n, None, ()) for n in cells[width * measured :]]
+            out[TOTAL if row[1] else row[0]] = (int(row[2]), tuple(found))
+        return out
+    # SQLite: the rows ordered by key and first value (the database sorts in C), read
+    # straight from the driver's cursor (no Row objects: keys and values need no
+    # conversion), each key's columns then taken apart and sorted in C.
+    first = values[0] if values else key
+    rows = raw_rows(session, select(key, *values).order_by(key, first))
+    groups = [(k, list(group)) for k, group in itertools.groupby(rows, itemgetter(0))]
+    if total:
+        groups.append((TOTAL, rows))
+    out = {}
+    for k, group in groups:
+        columns = [list(map(itemgetter(i), group)) for i in range(1, len(values) + 1)]
+        found = [
+            _sorted_spread(column, ps, ordered=i == 0 and k != TOTAL)
+            for i, column in enumerate(columns[:measured])
+        ]
+        found += [
+            _spread(len(column) - column.count(None), None, ()) for column in columns[measured:]
+        ]
+        out[k] = (len(group), tuple(found))
+    return out
+
+
+def raw_rows(session: Session, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of `stmt` as the driver returns them: plain tuples, no result processing
+    (for numbers and text that need none), much cheaper per row than `Row` objects."""
+    result = session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _spread(count: Any, mean: Any, found: Sequence[Any]) -> Spread:
+    return Spread(
+        int(count),
+        tuple(None if x is None else float(x) for x in found),
+        None if mean is None else float(mean),
+    )
+
+
+def _sorted_spread(column: Sequence[Any], ps: Sequence[float], *, ordered: bool) -> Spread:
+    """The spread of a column's values; `ordered`: they are sorted already (NULLs first)."""
+    if ordered:
+        values = column[column.count(None) :]
+    else:
+        values = sorted(v for v in column if v is not None) if None in column else sorted(column)
+    if not values:
+        return Spread(0, tuple(None for _ in ps), None)
+    return Spread(len(values), tuple(_interpolated(values, ps)), math.fsum(values) / len(values))
+
 
 def percentiles(
     session: Session, source: Select[Any], ps: Sequence[float] = PERCENTILES
@@ -85,22 +193,8 @@ def percentiles(
     """`{key: [p for each of ps]}` over `source`, a select of two columns `k` and `v` (rows
     with v NULL are left out). Continuous percentiles, as `percentile_cont` computes them."""
     src = source.subquery()
-    key, value = src.c.k, src.c.v
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        rows = session.execute(
-            select(key, *(func.percentile_cont(p).within_group(value) for p in ps))
-            .where(value.is_not(None))
-            .group_by(key)
-        )
-        return {r[0]: [None if x is None else float(x) for x in r[1:]] for r in rows}
-    # SQLite: the values sorted by key and value, read one key at a time (an ordered window
-    # with `row_number` and `count` per key cost ~10x more in SQLite's window machinery).
-    rows = session.execute(select(key, value).where(value.is_not(None)).order_by(key, value))
-    return {
-        k: _interpolated([float(v) for _, v in group], ps)
-        for k, group in itertools.groupby(rows, key=itemgetter(0))
-    }
+    found = spreads(session, select(src.c.k, src.c.v).where(src.c.v.is_not(None)), ps)
+    return {k: list(spread.percentiles) for k, (_, (spread,)) in found.items()}
 
 
 def _interpolated(ordered: Sequence[float], ps: Sequence[float]) -> list[float | None]:
@@ -109,8 +203,8 @@ def _interpolated(ordered: Sequence[float], ps: Sequence[float]) -> list[float |
     for p in ps:
         position = p * (len(ordered) - 1)
         low = math.floor(position)
-        a = ordered[low]
-        b = ordered[low + 1] if low + 1 < len(ordered) else a
+        a = float(ordered[low])
+        b = float(ordered[low + 1]) if low + 1 < len(ordered) else a
         out.append(a + (b - a) * (position - low))
     return out
 
@@ -213,32 +307,29 @@ class ReportFilter:
         }
 
 
-# --- working time from the SLA ledger ------------------------------------------------------
+# --- working time, as the SLA clocks counted it --------------------------------------------
 
 
-def met_remaining() -> ColumnElement[int]:
-    return TicketEvent.detail["remaining_s"].as_integer()
-
-
-def met_event(clock: str) -> ColumnElement[bool]:
-    """The ledger entry of a clock being met with time measured (not "already met")."""
-    condition = and_(
-        TicketEvent.kind == EventKind.SLA,
-        TicketEvent.field == clock,
-        TicketEvent.new == "met",
-        met_remaining().is_not(None),
-    )
-    if clock == "resolution":
-        # A reopened ticket's clock restarts: its ledger holds the last cycle only.
-        condition = and_(condition, Ticket.sla_cycle == 0)
-    return condition
-
-
-def working_seconds(clock: str) -> ColumnElement[float]:
-    """Working seconds to a clock's goal: its target minus what was left when met. Valid in
-    a select joined `TicketEvent.ticket_id == Ticket.id` and filtered by `met_event(clock)`."""
-    target = Ticket.first_response_target if clock == "first_response" else Ticket.resolution_target
-    return cast(target - met_remaining(), Integer)
+def working_seconds(clock: str) -> ColumnElement[int]:
+    """Working seconds to a clock's goal: its target minus what was left when it was met
+    (kept on the ticket, `rules.clock`); NULL unless the clock is met with time measured.
+    For resolution, only on tickets never reopened: a reopened ticket's clock measures its
+    last cycle alone, not the time the whole resolution took."""
+    if clock == "first_response":
+        state, target, left = (
+            Ticket.first_response_state,
+            Ticket.first_response_target,
+            Ticket.first_response_remaining,
+        )
+        measured = state == "met"
+    else:
+        state, target, left = (
+            Ticket.resolution_state,
+            Ticket.resolution_target,
+            Ticket.resolution_remaining,
+        )
+        measured = and_(state == "met", Ticket.sla_cycle == 0)
+    return case((measured, target - left))
 
 
 # --- timestamps as export text ------------------------------------------------------------
@@ -255,8 +346,11 @@ class iso_text(FunctionElement[str]):
 
 @compiles(iso_text, "sqlite")
 def _iso_sqlite(element: iso_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite holds a timestamp as the text `store.base.UTCDateTime` writes, always
+    # `YYYY-MM-DD HH:MM:SS.ffffff` in UTC: its date and time are cut out (what strftime
+    # prints, without parsing each value: a sixth of the export query's time); NULL stays.
     (value,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {value})"
+    return f"(substr({value}, 1, 10) || 'T' || substr({value}, 12, 8) || 'Z')"
 
 
 @compiles(iso_text, "postgresql")

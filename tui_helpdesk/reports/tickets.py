@@ -2,10 +2,11 @@
 a single streamed SELECT (rows are read in batches as they are written out, so an export of
 a million tickets runs in constant memory).
 
-Working times come from the clocks' ledger (`sql.working_seconds`), joined once per clock.
+Working times are the clocks' own (`sql.working_seconds`: target minus what was left when
+the clock was met, kept on the ticket): no join beyond the names of related rows.
 
 The columns are defined once (`_SPEC`: name, kind, expression) and serve two row sources:
-- `ticket_rows`: typed rows through SQLAlchemy, for every format;
+- `ticket_rows`: typed rows through SQLAlchemy (timestamps as datetimes), for every format;
 - `ticket_batches`: raw DB-API batches (`fetchmany`, no Row objects, no per-cell result
   processing) of a variant of the query for the CSV fast path
   (`export.write_csv_batches`): each stretch of columns the query makes itself (key,
@@ -23,13 +24,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, Select, String, and_, case, cast, func, select, type_coerce
+from sqlalchemy import Float, Select, String, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from tui_helpdesk.domain import EventKind
 from tui_helpdesk.reports.model import Scope
-from tui_helpdesk.reports.sql import csv_join, iso_text
+from tui_helpdesk.reports.sql import csv_join, iso_text, working_seconds
 from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import (
     Agent,
@@ -38,7 +38,6 @@ from tui_helpdesk.store.models import (
     Group,
     Organization,
     Ticket,
-    TicketEvent,
 )
 
 BATCH = 5000
@@ -47,7 +46,8 @@ BATCH = 5000
 class Cell(enum.Enum):
     """What a column holds, which says what an export must do with it."""
 
-    PLAIN = "plain"  # made by the query (key, ISO text, enum values, numbers): written as is
+    PLAIN = "plain"  # made by the query (key, enum values, numbers): written as is
+    TIME = "time"  # a timestamp: typed rows give datetimes, the CSV fast path ISO text
     TEXT = "text"  # the desk's own text: cleaned, and neutralised for spreadsheets
     WALL = "wall"  # wall-clock seconds (float): rounded to 0.1 s like the other reports
     FLAG = "flag"  # a boolean
@@ -58,8 +58,6 @@ class Cell(enum.Enum):
 class _Joined:
     """The aliases a column expression may refer to (built per query)."""
 
-    fr: Any
-    res: Any
     assignee: Any
 
 
@@ -77,22 +75,22 @@ _SPEC: list[tuple[str, Cell, _Expr]] = [
     ("organization", Cell.TEXT, lambda j: Organization.name),
     # The address, else the number or the name: a caller known only by phone is not blank.
     ("requester", Cell.TEXT, lambda j: func.coalesce(Contact.email, Contact.phone, Contact.name)),
-    ("created_at", Cell.PLAIN, lambda j: iso_text(Ticket.created_at)),
-    ("first_response_at", Cell.PLAIN, lambda j: iso_text(Ticket.first_response_at)),
-    ("resolved_at", Cell.PLAIN, lambda j: iso_text(Ticket.resolved_at)),
-    ("closed_at", Cell.PLAIN, lambda j: iso_text(Ticket.closed_at)),
+    ("created_at", Cell.TIME, lambda j: Ticket.created_at),
+    ("first_response_at", Cell.TIME, lambda j: Ticket.first_response_at),
+    ("resolved_at", Cell.TIME, lambda j: Ticket.resolved_at),
+    ("closed_at", Cell.TIME, lambda j: Ticket.closed_at),
     ("sla_policy", Cell.TEXT, lambda j: Ticket.sla_policy),
     (
         "frt_s",
         Cell.WALL,
         lambda j: elapsed_seconds(Ticket.first_response_at, Ticket.created_at),
     ),
-    ("frt_working_s", Cell.PLAIN, lambda j: Ticket.first_response_target - j.fr.c.remaining),
-    ("fr_due_at", Cell.PLAIN, lambda j: iso_text(Ticket.first_response_due_at)),
+    ("frt_working_s", Cell.PLAIN, lambda j: working_seconds("first_response")),
+    ("fr_due_at", Cell.TIME, lambda j: Ticket.first_response_due_at),
     ("fr_breached", Cell.FLAG, lambda j: Ticket.first_response_breached),
     ("rt_s", Cell.WALL, lambda j: elapsed_seconds(Ticket.resolved_at, Ticket.created_at)),
-    ("rt_working_s", Cell.PLAIN, lambda j: Ticket.resolution_target - j.res.c.remaining),
-    ("res_due_at", Cell.PLAIN, lambda j: iso_text(Ticket.resolution_due_at)),
+    ("rt_working_s", Cell.PLAIN, lambda j: working_seconds("resolution")),
+    ("res_due_at", Cell.TIME, lambda j: Ticket.resolution_due_at),
     ("res_breached", Cell.FLAG, lambda j: Ticket.resolution_breached),
     ("reopened", Cell.CYCLE, lambda j: Ticket.sla_cycle),
     ("escalation_level", Cell.PLAIN, lambda j: Ticket.escalation_level),
@@ -101,27 +99,13 @@ _SPEC: list[tuple[str, Cell, _Expr]] = [
 
 COLUMNS = [name for name, _, _ in _SPEC]
 
-# Columns the query itself makes (ISO text, numbers, enum values): exports need not look at
-# them; the rest is the desk's own text (names, subjects) and booleans.
-SAFE_COLUMNS = frozenset(name for name, kind, _ in _SPEC if kind not in (Cell.TEXT, Cell.FLAG))
+# Columns the query itself makes (numbers, enum values): exports need not look at them; the
+# rest is the desk's own text (names, subjects), timestamps and booleans.
+SAFE_COLUMNS = frozenset(
+    name for name, kind, _ in _SPEC if kind not in (Cell.TEXT, Cell.TIME, Cell.FLAG)
+)
 _WALL = tuple(i for i, (_, kind, _) in enumerate(_SPEC) if kind is Cell.WALL)
 _CYCLE = tuple(i for i, (_, kind, _) in enumerate(_SPEC) if kind is Cell.CYCLE)
-
-
-def _met(clock: str) -> Any:
-    """Per ticket, what was left on a clock when it was met (the ledger's met entry)."""
-    event = aliased(TicketEvent)
-    remaining = event.detail["remaining_s"].as_integer()
-    return (
-        select(event.ticket_id.label("ticket_id"), remaining.label("remaining"))
-        .where(
-            event.kind == EventKind.SLA,
-            event.field == clock,
-            event.new == "met",
-            remaining.is_not(None),
-        )
-        .subquery()
-    )
 
 
 def _csv_cell(kind: Cell, expr: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -129,8 +113,10 @@ def _csv_cell(kind: Cell, expr: ColumnElement[Any]) -> ColumnElement[Any]:
     text (written the same; checked in Python, `export.write_csv_batches`); the wall
     seconds as a double (PostgreSQL's epoch is numeric, which the typed path turns into
     the same float the cast makes), rounded in Python exactly as the typed path rounds;
-    the rest as `csv_join` writes it (NULL empty, numbers in decimal), flags as
-    `true`/`false`."""
+    timestamps as ISO text (`sql.iso_text`); the rest as `csv_join` writes it (NULL empty,
+    numbers in decimal), flags as `true`/`false`."""
+    if kind is Cell.TIME:
+        return iso_text(expr)
     if kind is Cell.WALL:
         return cast(expr, Float())
     if kind is Cell.TEXT:
@@ -178,8 +164,8 @@ def tickets_query(scope: Scope, *, csv: bool = False) -> Select[Any]:
     """The report's SELECT; `csv`: the variant the CSV fast path reads, a cell per run of
     `_RUNS` (text at the positions `CSV_TEXT`, wall seconds at `CSV_WALL`)."""
     p = scope.period
-    joined = _Joined(_met("first_response"), _met("resolution"), aliased(Agent))
-    fr, res, assignee = joined.fr, joined.res, joined.assignee
+    joined = _Joined(aliased(Agent))
+    assignee = joined.assignee
     return (
         select(*_columns(joined, csv))
         .select_from(Ticket)
@@ -188,9 +174,6 @@ def tickets_query(scope: Scope, *, csv: bool = False) -> Select[Any]:
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
         .outerjoin(Organization, Organization.id == Ticket.organization_id)
         .outerjoin(Contact, Contact.id == Ticket.requester_id)
-        .outerjoin(fr, fr.c.ticket_id == Ticket.id)
-        # A reopened ticket's ledger holds its last cycle only (see sql.met_event).
-        .outerjoin(res, and_(res.c.ticket_id == Ticket.id, Ticket.sla_cycle == 0))
         .where(scope.filter.where(), Ticket.created_at >= p.start, Ticket.created_at < p.end)
         .order_by(Ticket.created_at, Ticket.id)
     )
@@ -198,8 +181,9 @@ def tickets_query(scope: Scope, *, csv: bool = False) -> Select[Any]:
 
 def ticket_rows(session: Session, scope: Scope) -> Iterator[tuple[Any, ...]]:
     """The rows, streamed from the database in batches (a server-side cursor on PostgreSQL).
-    Timestamps arrive as ISO text and enums as their values: nothing per cell in Python but
-    rounding the wall-clock seconds."""
+    Timestamps arrive as datetimes (XLSX writes them as such, the text formats as ISO text)
+    and enums as their values: nothing else per cell in Python but rounding the wall-clock
+    seconds."""
     result = session.connection().execute(
         tickets_query(scope).execution_options(stream_results=True, yield_per=BATCH)
     )

@@ -24,7 +24,9 @@ retarget, met, breach, restart). What moves them:
 Remaining time is measured in working time on the policy's calendar; a clock that is already
 overdue keeps a negative remaining time and resumes exactly as overdue as it was paused (its
 deadline then lies that much working time in the past), so pausing never adds or removes
-working time from a target. A running clock is overdue from the instant of its deadline on
+working time from a target. A met clock keeps what was left when it was met (its target
+minus that is the working time the goal took, which reports read); a clock already met when
+its policy starts has none. A running clock is overdue from the instant of its deadline on
 (the same instant `breaches` and a `breach` escalation use); a paused one once its remaining
 time is zero or less. Every clock that becomes overdue gets its `breached` flag and exactly one
 `breach` ledger entry, whichever step made it overdue (the deadline passing, a retarget to a
@@ -70,7 +72,10 @@ class Clock:
     state: ClockState
     target: timedelta
     due_at: datetime | None = None  # the deadline while running; kept once met
-    remaining: timedelta | None = None  # paused or stopped: working time left (< 0 overdue)
+    # Working time left (< 0 overdue): while paused or stopped; once met, what was left when
+    # it was met (the "met" ledger entry's), so reports read working times off the ticket.
+    # None while running (the deadline tells it) and for a clock met before it was measured.
+    remaining: timedelta | None = None
     breached: bool = False
 
 
@@ -153,7 +158,8 @@ def signed_working_time(calendar: Calendar, now: datetime, due: datetime) -> tim
 
 
 def remaining(calendar: Calendar, clock: Clock, now: datetime) -> timedelta | None:
-    """Working time left on a clock at `now` (None once met)."""
+    """Working time left on a clock at `now` (None once met: a met clock's `remaining` is
+    what was left when it was met, not time still to run)."""
     if clock.state is ClockState.RUNNING and clock.due_at is not None:
         return signed_working_time(calendar, now, clock.due_at)
     if clock.state in (ClockState.PAUSED, ClockState.STOPPED):
@@ -311,7 +317,7 @@ def _step(
                 remaining=left,
             )
         )
-        return Clock(wanted, target, due_at=due, breached=breached), entries
+        return Clock(wanted, target, due_at=due, remaining=left, breached=breached), entries
     # paused or stopped: record the change of state (a retarget entry already told the rest)
     if before.state is not wanted:
         action = "pause" if wanted is ClockState.PAUSED else "stop"

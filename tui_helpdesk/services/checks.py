@@ -20,6 +20,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     not_,
     null,
     or_,
@@ -31,7 +32,14 @@ from sqlalchemy.orm import Session, aliased
 from tui_helpdesk.domain import Status
 from tui_helpdesk.rules.clock import ClockState
 from tui_helpdesk.store.base import Base
-from tui_helpdesk.store.models import Contact, ContactEmail, ContactPhone, Counter, Ticket
+from tui_helpdesk.store.models import (
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Counter,
+    Ticket,
+    TicketEvent,
+)
 
 EXAMPLES = 5
 
@@ -218,6 +226,7 @@ def _in_state(state: ColumnElement[str | None], value: str) -> ColumnElement[boo
 class _Clock:
     """The columns of one clock."""
 
+    name: str  # as the ledger names it (`TicketEvent.field`)
     state: ColumnElement[str | None]
     target: ColumnElement[int | None]
     due_at: ColumnElement[Any]
@@ -232,6 +241,7 @@ def _clocks() -> tuple[_Clock, _Clock]:
     # unanswered, paused while pending; resolution is met when resolved, paused while
     # pending or on hold.
     first_response = _Clock(
+        "first_response",
         Ticket.first_response_state,
         Ticket.first_response_target,
         Ticket.first_response_due_at,
@@ -245,6 +255,7 @@ def _clocks() -> tuple[_Clock, _Clock]:
         ),
     )
     resolution = _Clock(
+        "resolution",
         Ticket.resolution_state,
         Ticket.resolution_target,
         Ticket.resolution_due_at,
@@ -257,6 +268,26 @@ def _clocks() -> tuple[_Clock, _Clock]:
         ),
     )
     return first_response, resolution
+
+
+def _left_when_met(clock: str) -> ColumnElement[int | None]:
+    """What the clock's last "met" ledger entry says was left (`remaining_s`, none for a
+    clock met before it was measured): the entry of the step that met it, which for
+    resolution is the current cycle's. Found through `ix_ticket_events_sla_met` (literal
+    values, so that the partial index applies; the latest is its last row by id)."""
+    entry = aliased(TicketEvent)
+    return (
+        select(entry.detail["remaining_s"].as_integer())
+        .where(
+            entry.ticket_id == Ticket.id,
+            entry.kind == literal_column("'sla'"),
+            entry.new == literal_column("'met'"),
+            entry.field == literal_column(f"'{clock}'"),
+        )
+        .order_by(entry.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _sla_checks(session: Session) -> list[CheckResult]:
@@ -333,6 +364,20 @@ def _sla_checks(session: Session) -> list[CheckResult]:
                     and_(
                         clock.state.in_([_PAUSED, _STOPPED]),
                         or_(clock.remaining.is_(None), clock.due_at.is_not(None)),
+                    )
+                    for clock in clocks
+                )
+            ),
+        ),
+        (
+            "sla:met",
+            "a met clock keeps the working time that was left when it was met, as its "
+            "ledger's last met entry records it (none when met before it was measured)",
+            or_(
+                *(
+                    and_(
+                        clock.state == _MET,
+                        clock.remaining.is_distinct_from(_left_when_met(clock.name)),
                     )
                     for clock in clocks
                 )

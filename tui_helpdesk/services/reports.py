@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Channel, OutboxState, Priority, Status
-from tui_helpdesk.reports import breakdowns, metrics
+from tui_helpdesk.reports import breakdowns, metrics, summary
 from tui_helpdesk.reports.export import Format, write, write_csv_batches
 from tui_helpdesk.reports.model import Drill, Figure, Kind, Report, Scope, Table
 from tui_helpdesk.reports.periods import (
@@ -98,8 +98,8 @@ def build(session: Session, kind: Kind, scope: Scope) -> Report:
         report.tables = [table, mix]
         report.figures = _figures(totals)
     elif kind is Kind.RESPONSE:
-        report.tables = [metrics.response(session, scope)]
-        medians = metrics.overall_medians(session, scope)
+        table, medians = metrics.response(session, scope)
+        report.tables = [table]
         report.figures = _figures(medians)
     elif kind is Kind.SLA:
         table, figures = metrics.sla(session, scope)
@@ -148,17 +148,6 @@ def _figures(values: dict[str, Any]) -> list[Figure]:
     return [_figure(name, value) for name, value in values.items()]
 
 
-def _totals(session: Session, scope: Scope) -> dict[str, Any]:
-    """The figures the summary compares across periods."""
-    flat = Scope(scope.period, Grouping.PRIORITY, scope.filter, scope.now, scope.at_risk_within)
-    _, _, volume, _ = metrics.volume(session, flat)
-    _, sla = metrics.sla(session, flat)
-    *_, escalation = breakdowns.escalations(session, flat)
-    *_, csat = breakdowns.csat(session, flat)
-    medians = metrics.overall_medians(session, flat)
-    return {**volume, **medians, **sla, **escalation, **csat}
-
-
 SUMMARY_FIGURES = (
     "created",
     "resolved",
@@ -176,11 +165,11 @@ SUMMARY_FIGURES = (
 def summary_figures(session: Session, scope: Scope) -> list[Figure]:
     """The key figures of the period with the previous period's, for trend arrows; the live
     ones (at risk, overdue now) have no previous value."""
-    now_figures = _totals(session, scope)
+    now_figures = summary.totals(session, scope)
     before_scope = Scope(
         scope.period.previous(), scope.grouping, scope.filter, None, scope.at_risk_within
     )
-    before = _totals(session, before_scope)
+    before = summary.totals(session, before_scope)
     figures = [_figure(name, now_figures.get(name), before.get(name)) for name in SUMMARY_FIGURES]
     figures += [_figure(name, now_figures.get(name)) for name in ("at_risk_now", "overdue_now")]
     return figures

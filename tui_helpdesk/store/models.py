@@ -299,8 +299,10 @@ class Ticket(Base):
 
     # SLA clocks (rules/clock.py, kept by services/sla.py on every change). Each clock has a
     # state (running, paused, stopped, met), its working-time target in seconds, its deadline
-    # (while running, and kept once met for reports), the working time left while paused
-    # (negative once overdue) and whether it was breached. `due_at` is the earliest deadline
+    # (while running, and kept once met for reports), the working time left (negative once
+    # overdue) while paused or stopped, and once met what was left then (target minus it is
+    # the working time the goal took, which reports read; none if met before it was
+    # measured), and whether it was breached. `due_at` is the earliest deadline
     # still running (None when paused or finished): the queue's order. `sla_cycle` counts
     # reopenings; escalation rules fire once per cycle.
     sla_policy: Mapped[str | None] = mapped_column(String(64))
@@ -362,6 +364,13 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_ticket_created", "ticket_id", "created_at", "id"),
+        # The agents report counts the replies of each resolved ticket.
+        Index(
+            "ix_messages_ticket_reply",
+            "ticket_id",
+            sqlite_where=text("kind = 'reply'"),
+            postgresql_where=text("kind = 'reply'"),
+        ),
         # Only mail carries a Message-ID: index those rows alone.
         Index(
             "ix_messages_message_id",
