@@ -1,5 +1,5 @@
 """The history of a contact or an organization: open and closed tickets, breaches, average
-first response and resolution (wall clock, and working time where the SLA ledger tells it),
+first response and resolution (wall clock, and working time where an SLA clock measured it),
 last contact, the most recent tickets, and for an organization its contacts and top
 requesters. Aggregate SQL only: nothing reads a customer's tickets into Python.
 
@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind, MessageKind, Status
+from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind, Status
+from tui_helpdesk.reports.sql import working_seconds
 from tui_helpdesk.services import directory
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.services.queue import Cursor, Sort, TicketFilter, list_tickets
@@ -33,7 +34,6 @@ from tui_helpdesk.store.models import (
     Message,
     Organization,
     Ticket,
-    TicketEvent,
 )
 
 # --- finding a caller --------------------------------------------------------------------------
@@ -60,10 +60,10 @@ class TicketFigures:
     was missed (recorded, or a running clock past its deadline at `now`). Averages are in
     seconds: wall-clock from creation to the first response and to the resolution (the last
     one, for a ticket that was reopened); working time as the SLA clocks counted it (paused
-    time and hours outside the calendar left out), read from the clocks' ledger for the
-    tickets that have one, and for resolution only for tickets never reopened (a reopened
-    ticket's clock restarts, so its ledger holds only the last cycle); `*_n` say over how
-    many tickets. `last_contact_at`: the latest customer message or ticket creation."""
+    time and hours outside the calendar left out), as each met clock keeps it
+    (`reports.sql.working_seconds`, the reports' own rule), for resolution only for tickets
+    never reopened (a reopened ticket's clock restarts and measures its last cycle); `*_n`
+    say over how many tickets. `last_contact_at`: the latest customer message or ticket creation."""
 
     total: int = 0
     open: int = 0
@@ -107,6 +107,7 @@ def _figures(
         and_(Ticket.first_response_state == "running", Ticket.first_response_due_at <= now),
         and_(Ticket.resolution_state == "running", Ticket.resolution_due_at <= now),
     )
+    first, resolution = working_seconds("first_response"), working_seconds("resolution")
     row = session.execute(
         select(
             func.count(),
@@ -117,22 +118,11 @@ def _figures(
             func.avg(elapsed_seconds(Ticket.resolved_at, Ticket.created_at)),
             func.max(Ticket.created_at),
             func.min(case((active, Ticket.created_at))),
+            func.avg(first),
+            func.count(first),
+            func.avg(resolution),
+            func.count(resolution),
         ).where(scope)
-    ).one()
-    remaining = TicketEvent.detail["remaining_s"].as_integer()
-    first = TicketEvent.field == "first_response"
-    resolution = and_(TicketEvent.field == "resolution", Ticket.sla_cycle == 0)
-    working = session.execute(
-        select(
-            func.avg(case((first, Ticket.first_response_target - remaining))),
-            func.count(case((first, 1))),
-            func.avg(case((resolution, Ticket.resolution_target - remaining))),
-            func.count(case((resolution, 1))),
-        )
-        .select_from(Ticket)
-        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
-        .where(scope, TicketEvent.kind == EventKind.SLA, TicketEvent.new == "met")
-        .where(remaining.is_not(None))
     ).one()
     last_message = session.scalar(
         select(func.max(Message.created_at))
@@ -147,10 +137,10 @@ def _figures(
         breached=int(row[3]),
         first_response_s=_seconds(row[4]),
         resolution_s=_seconds(row[5]),
-        first_response_working_s=_seconds(working[0]),
-        first_response_working_n=working[1],
-        resolution_working_s=_seconds(working[2]),
-        resolution_working_n=working[3],
+        first_response_working_s=_seconds(row[8]),
+        first_response_working_n=row[9],
+        resolution_working_s=_seconds(row[10]),
+        resolution_working_n=row[11],
         last_contact_at=last,
         oldest_open_at=row[7],
     )
