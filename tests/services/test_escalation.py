@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, event, func, select
+from sqlalchemy import MetaData, event, func, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from tests.conftest import NOW, Desk
 from tui_helpdesk.domain import Priority, Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, escalation, tickets
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.ticket_core import save_many
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Agent, Escalation, Outbox, Ticket, TicketEvent
 
@@ -356,3 +358,51 @@ def test_a_ticket_that_comes_due_again_in_the_run_counts_once(ruled: Desk) -> No
     result = _run(ruled.store, NOW + timedelta(hours=3), batch=1)
     assert [a.rule for a in result.actions if a.ticket == key][-1] == "urgent-unassigned"
     assert result.escalated == 1
+
+
+def test_a_batch_writes_its_tickets_together_with_their_versions(ruled: Desk) -> None:
+    """Tickets changed the same way go out in one UPDATE (executemany keyed on id and
+    version), not one statement each; every row's version moves on by one."""
+    keys = [_create(ruled, priority=Priority.NORMAL, group="L1", assignee="bob") for _ in range(3)]
+    versions = {key: _ticket(ruled.store, key).version for key in keys}
+    updates: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE tickets"):
+            updates.append(statement)
+
+    event.listen(ruled.store.engine, "before_cursor_execute", count)
+    try:
+        result = _run(ruled.store, NOW + timedelta(hours=4, minutes=1))  # first response breached
+    finally:
+        event.remove(ruled.store.engine, "before_cursor_execute", count)
+    assert result.escalated == 3 and result.breaches == 3
+    assert len(updates) == 1 and "version" in updates[0]
+    for key in keys:
+        ticket = _ticket(ruled.store, key)
+        assert ticket.version == versions[key] + 1
+        assert (ticket.priority, ticket.group.name, ticket.escalation_level) == (
+            Priority.HIGH,
+            "L2",
+            1,
+        )
+        assert ticket.first_response_breached and ticket.next_escalation_at is not None
+
+
+def test_a_batch_write_keeps_the_version_check(ruled: Desk) -> None:
+    """A ticket whose row moved past the version read is not overwritten: the write fails,
+    as the ORM's flush does."""
+    key = _create(ruled, group="L1")
+    with ruled.store.write() as session:
+        ticket = tickets.get_ticket(session, key)
+        table = Ticket.__table__
+        # Someone else's change, behind the loaded object's back (plain SQL: the session's
+        # copy keeps the version it read).
+        session.connection().execute(
+            update(table).where(table.c.id == ticket.id).values(version=table.c.version + 1)
+        )
+        ticket.priority = Priority.URGENT
+        with pytest.raises(StaleDataError):
+            save_many(session, [ticket])
+        session.rollback()
+    assert _ticket(ruled.store, key).priority is Priority.NORMAL

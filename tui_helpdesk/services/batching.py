@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import Table, insert, inspect
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.store.base import Base
@@ -62,10 +62,36 @@ def batched_inserts(session: Session) -> Iterator[None]:
     finally:
         session.info.pop(_PENDING, None)
     for model, rows in pending.items():
-        # Every row with every key, None included: the ORM then sends the rows as one
-        # executemany; left to itself it omits the None values, and rows whose None values
-        # differ fall into separate statements (thousands of them in an escalation batch).
-        session.execute(insert(model).execution_options(render_nulls=True), rows)
+        _insert_rows(session, model, rows)
+
+
+def _insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """One executemany INSERT per set of keys (one in practice: `record` and `add_row` give
+    every row of a table the same keys), as Core statements on the table: the ORM's bulk
+    INSERT would read each row again to find what to send. Every key is sent, None
+    included; a column a row does not name gets its default, as from the ORM."""
+    table = cast(Table, model.__table__)
+    columns = _column_keys(model)
+    connection = session.connection()
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_keys.setdefault(tuple(row), []).append(row)
+    for keys, group in by_keys.items():
+        if any(columns.get(key, key) != key for key in keys):
+            group = [{columns.get(key, key): value for key, value in row.items()} for row in group]
+        connection.execute(insert(table), group)
+
+
+_COLUMN_KEYS: dict[type[Base], dict[str, str]] = {}
+
+
+def _column_keys(model: type[Base]) -> dict[str, str]:
+    """Attribute name -> column key of a model's columns (the same names in our models)."""
+    found = _COLUMN_KEYS.get(model)
+    if found is None:
+        found = {attr.key: attr.columns[0].key for attr in inspect(model).column_attrs}
+        _COLUMN_KEYS[model] = found
+    return found
 
 
 def _values(row: Base) -> dict[str, Any]:

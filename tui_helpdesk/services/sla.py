@@ -81,17 +81,25 @@ def _delta(value: int | None) -> timedelta | None:
     return None if value is None else timedelta(seconds=value)
 
 
+# The columns of each clock: state, target, due_at, remaining, breached.
+_CLOCK_COLUMNS = {
+    name: tuple(f"{name}_{part}" for part in ("state", "target", "due_at", "remaining", "breached"))
+    for name in ClockName
+}
+
+
 def _clock_of(ticket: Ticket, name: ClockName) -> Clock | None:
-    state = getattr(ticket, f"{name}_state")
-    target = getattr(ticket, f"{name}_target")
+    state_key, target_key, due_key, remaining_key, breached_key = _CLOCK_COLUMNS[name]
+    state = getattr(ticket, state_key)
+    target = getattr(ticket, target_key)
     if state is None or target is None:
         return None
     return Clock(
         state=ClockState(state),
         target=timedelta(seconds=target),
-        due_at=getattr(ticket, f"{name}_due_at"),
-        remaining=_delta(getattr(ticket, f"{name}_remaining")),
-        breached=bool(getattr(ticket, f"{name}_breached")),
+        due_at=getattr(ticket, due_key),
+        remaining=_delta(getattr(ticket, remaining_key)),
+        breached=bool(getattr(ticket, breached_key)),
     )
 
 
@@ -107,18 +115,33 @@ def sla_of(ticket: Ticket) -> Sla:
 
 def store_sla(ticket: Ticket, sla: Sla, now: datetime) -> None:
     was_paused = ticket.sla_paused_at
-    ticket.sla_policy = sla.policy
-    ticket.sla_calendar = sla.calendar
-    ticket.sla_cycle = sla.cycle
-    for name in ClockName:
+    values: dict[str, object] = {
+        "sla_policy": sla.policy,
+        "sla_calendar": sla.calendar,
+        "sla_cycle": sla.cycle,
+        "due_at": sla.due_at,
+        "sla_paused_at": (was_paused or now) if sla.paused else None,
+    }
+    for name, columns in _CLOCK_COLUMNS.items():
         clock = sla.clock(name)
-        setattr(ticket, f"{name}_state", clock.state.value if clock else None)
-        setattr(ticket, f"{name}_target", _seconds(clock.target) if clock else None)
-        setattr(ticket, f"{name}_due_at", clock.due_at if clock else None)
-        setattr(ticket, f"{name}_remaining", _seconds(clock.remaining) if clock else None)
-        setattr(ticket, f"{name}_breached", bool(clock and clock.breached))
-    ticket.due_at = sla.due_at
-    ticket.sla_paused_at = (was_paused or now) if sla.paused else None
+        values.update(
+            zip(
+                columns,
+                (
+                    clock.state.value if clock else None,
+                    _seconds(clock.target) if clock else None,
+                    clock.due_at if clock else None,
+                    _seconds(clock.remaining) if clock else None,
+                    bool(clock and clock.breached),
+                ),
+                strict=True,
+            )
+        )
+    # Only what changed is set: a batch job stores the clocks of thousands of tickets, most
+    # of whose columns stay as they are (setting a mapped attribute costs its history).
+    for key, value in values.items():
+        if getattr(ticket, key) != value:
+            setattr(ticket, key, value)
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:
@@ -232,9 +255,12 @@ def record_ledger(
         )
 
 
-def ticket_schedule(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> Schedule:
-    """What escalation is due for the ticket at `now`, and when the next one will be."""
-    sla = sla_of(ticket)
+def ticket_schedule(
+    session: Session, ticket: Ticket, rules: Rules, now: datetime, *, sla: Sla | None = None
+) -> Schedule:
+    """What escalation is due for the ticket at `now`, and when the next one will be. `sla`
+    is the ticket's clocks as stored, when the caller has just read them (`sla_of`)."""
+    sla = sla if sla is not None else sla_of(ticket)
     return schedule(
         rules.escalations,
         sla,
@@ -246,9 +272,11 @@ def ticket_schedule(session: Session, ticket: Ticket, rules: Rules, now: datetim
     )
 
 
-def refresh_schedule(session: Session, ticket: Ticket, rules: Rules, now: datetime) -> Schedule:
+def refresh_schedule(
+    session: Session, ticket: Ticket, rules: Rules, now: datetime, *, sla: Sla | None = None
+) -> Schedule:
     """`ticket_schedule`, storing when the next escalation will be due."""
-    planned = ticket_schedule(session, ticket, rules, now)
+    planned = ticket_schedule(session, ticket, rules, now, sla=sla)
     ticket.next_escalation_at = planned.next_at
     return planned
 
@@ -278,5 +306,7 @@ def update_clocks(
         after, entries = reconcile(rules, before, situation_of(ticket), now)
         if after != before:
             store_sla(ticket, after, now)
-        refresh_schedule(session, ticket, rules, now)
+        # Unchanged clocks are still the ones just read (stored ones are read back: the
+        # store keeps whole seconds).
+        refresh_schedule(session, ticket, rules, now, sla=before if after == before else None)
     return after, entries

@@ -8,12 +8,14 @@ re-exports what they need.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy import Table, bindparam, inspect, select, update
+from sqlalchemy.orm import MANYTOONE, Session
+from sqlalchemy.orm.attributes import NO_VALUE, flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind, Status
@@ -127,6 +129,117 @@ def save(session: Session, ticket: Ticket) -> None:
         session.flush()
     except StaleDataError:
         raise Conflict(ticket.key, ticket.version, None, None, None, None) from None
+
+
+def save_many(session: Session, tickets: Sequence[Ticket]) -> None:
+    """Flush many changed, locked tickets at once (a batch job), then the rest of the session.
+
+    Each ticket's changed columns are written with its version check, as the ORM's flush
+    does (`WHERE id = :id AND version = :version`, the version moved on), but the rows go
+    out as one executemany UPDATE per set of changed columns: the ORM sends a statement per
+    row for tables with a version counter. A row that moved past the version read raises
+    `StaleDataError`, like the flush. The tickets written this way leave the session
+    (detached, as they are after it ends): the caller must not change them again. A ticket
+    the plain UPDATE does not express (changed tags or other related rows, a related object
+    not yet stored, a changed key or version) is left to the ORM's flush."""
+    plan = _ticket_writes()
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    written: list[Ticket] = []
+    for ticket in tickets:
+        values = _changed_columns(ticket, plan)
+        if values is None:
+            continue
+        version = ticket.version
+        row = {**values, "version": version + 1, "_id": ticket.id, "_version": version}
+        groups.setdefault(tuple(values), []).append(row)
+        written.append(ticket)
+    if groups:
+        table = cast(Table, Ticket.__table__)
+        statement = update(table).where(
+            table.c.id == bindparam("_id"), table.c.version == bindparam("_version")
+        )
+        connection = session.connection()
+        for rows in groups.values():
+            result = connection.execute(statement, rows)
+            if result.rowcount != len(rows):
+                raise StaleDataError(
+                    f"UPDATE statement on table 'tickets' expected to update {len(rows)} "
+                    f"row(s); {result.rowcount} were matched."
+                )
+        # Written: the session's flush must not write them again.
+        for ticket in written:
+            session.expunge(ticket)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class _TicketWrites:
+    """How a ticket's attributes map to its columns, for `save_many`."""
+
+    columns: dict[str, str]  # column attribute -> column key
+    # many-to-one relationship -> (foreign key attribute, its column, the related attribute)
+    references: dict[str, tuple[tuple[str, str, str], ...]]
+
+
+_WRITES: list[_TicketWrites] = []
+
+
+def _ticket_writes() -> _TicketWrites:
+    if not _WRITES:
+        mapper = inspect(Ticket)
+        columns = {
+            attr.key: attr.columns[0].key for attr in mapper.column_attrs if len(attr.columns) == 1
+        }
+        by_column = {column: key for key, column in columns.items()}
+        references: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        for relation in mapper.relationships:
+            if relation.direction is not MANYTOONE or relation.secondary is not None:
+                continue
+            pairs = []
+            for local, remote in relation.local_remote_pairs or ():
+                if local.key not in by_column or local.table is not Ticket.__table__:
+                    break
+                remote_attr = relation.mapper.get_property_by_column(remote).key
+                pairs.append((by_column[local.key], local.key, remote_attr))
+            else:
+                references[relation.key] = tuple(pairs)
+        _WRITES.append(_TicketWrites(columns, references))
+    return _WRITES[0]
+
+
+def _changed_columns(ticket: Ticket, plan: _TicketWrites) -> dict[str, Any] | None:
+    """The column values a ticket's UPDATE sets (as the ORM's flush would: the attributes
+    whose value changed, flagged ones too); None when it has nothing to write or is left to
+    the ORM."""
+    state = inspect(ticket)
+    if not state.persistent or state.expired_attributes:
+        return None
+    current = state.dict
+    values: dict[str, Any] = {}
+    references: list[str] = []
+    for key, before in state.committed_state.items():
+        column = plan.columns.get(key)
+        if column is not None:
+            if key not in current:
+                return None
+            value = current[key]
+            if before is NO_VALUE or before != value:  # NO_VALUE: flagged as modified
+                values[column] = value
+        elif key in plan.references:
+            references.append(key)
+        else:
+            return None  # a collection (tags): the ORM writes its rows
+    for key in references:  # a related object wins over its foreign key, as in the ORM
+        target = current.get(key)
+        if target is not None and inspect(target).key is None:
+            return None  # not stored yet: it has no id
+        for attr, column, remote in plan.references[key]:
+            value = getattr(target, remote) if target is not None else None
+            if value != current.get(attr):
+                values[column] = value
+    if not values or "version" in values or "id" in values:
+        return None  # nothing, or a change of the key or the version itself: the ORM's
+    return values
 
 
 # --- change marking ---------------------------------------------------------------------
