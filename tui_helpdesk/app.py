@@ -386,7 +386,7 @@ def _is_new_ticket_form(screen: Screen[object]) -> bool:
 
 def run(settings: Settings, login: str) -> None:
     """Open the console for `login` on the database of `settings` (blocks until quit)."""
-    from tui_helpdesk.services.outgoing import mail_info
+    from tui_helpdesk.services.mail_setup import mail_info
 
     # As the CLI's store: mail written from the console (replies) goes out as the desk.
     store = Store(

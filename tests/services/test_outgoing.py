@@ -15,7 +15,7 @@ from tests.conftest import NOW, Desk
 from tests.services.conftest import Look, MakeTicket
 from tui_helpdesk.domain import OutboxState, Status
 from tui_helpdesk.rules.document import parse_rules
-from tui_helpdesk.services import desk, notify, outgoing, templates, tickets
+from tui_helpdesk.services import desk, mail_setup, notify, outgoing, templates, tickets
 from tui_helpdesk.services.tickets import MailHeaders
 from tui_helpdesk.store.models import Message, Outbox, TicketEvent
 
@@ -297,7 +297,7 @@ def test_an_agent_hears_of_a_ticket_assigned_to_them(
 
 def test_a_session_factorys_mail_info_is_loaded_once(desk_store: Desk, tmp_path: Path) -> None:
     (tmp_path / "ack.txt").write_text("Subject: Got it\n\nYes.\n")
-    info = outgoing.mail_info("support@desk.example", tmp_path)
+    info = mail_setup.mail_info("support@desk.example", tmp_path)
     for n in range(2):
         with desk_store.store.write() as session:
             session.info.update(info)

@@ -118,12 +118,12 @@ class Runtime:
         """The desk's store. The schema is not checked up front (that would load alembic on
         every command); a database error is explained afterwards by `explain()`."""
         if self._store is None:
-            from tui_helpdesk.services import outgoing
+            from tui_helpdesk.services.mail_setup import mail_info
 
             url = self.settings.database_url
             _refuse_missing_sqlite_file(url)
             mail = self.settings.mail
-            self._store = open_store(url, outgoing.mail_info(mail.address, mail.templates))
+            self._store = open_store(url, mail_info(mail.address, mail.templates))
         return self._store
 
     def explain(self, exc: DBAPIError) -> str:

@@ -7,9 +7,10 @@ uses the Message-ID and template helpers for mail to agents.
 
 Who we are (the desk's address, hence the Message-ID domain) and the templates in use come
 from the config, which services never read: the edge that opens sessions puts a `MailContext`
-in `session.info` (`bind_mail`, or the `mail_info` dict given to the session factory). A
-session without one writes with the built-in templates and a placeholder domain, which still
-threads (our Message-IDs are stored and matched exactly) but names no real host.
+in `session.info` (`bind_mail`, or the `services.mail_setup.mail_info` dict given to the
+session factory). A session without one writes with the built-in templates and a placeholder
+domain, which still threads (our Message-IDs are stored and matched exactly) but names no
+real host.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
-from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Text, func, literal, select, union_all
@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from tui_helpdesk.domain import MessageKind, OutboxState, Status
 from tui_helpdesk.services.batching import add_row
 from tui_helpdesk.services.desk import desk_settings
+from tui_helpdesk.services.mail_setup import MAIL_KEY
 from tui_helpdesk.services.templates import TemplateSet, builtin_templates, load_templates
 from tui_helpdesk.store.models import Message, Outbox, Ticket
 
-MAIL_KEY = "helpdesk.mail"
 PLACEHOLDER_DOMAIN = "helpdesk.invalid"  # RFC 2606: never a real host
 RATE_WINDOW = timedelta(hours=1)
 MAX_REFERENCES = 20  # RFC 5322 lets us trim References: keep the first and the latest
@@ -59,18 +59,6 @@ def mail_context_for(address: str | None, templates: Path | None = None) -> Mail
     the override templates are loaded and checked here, once, so a bad file is an error at
     start-up (a `TemplateError` naming the file)."""
     return MailContext(address=address, templates=load_templates(templates))
-
-
-def mail_info(address: str | None, templates: Path | None = None) -> dict[str, object]:
-    """The `info` for a session factory whose every session writes mail as this desk
-    (`sessionmaker(..., info=mail_info(mail.address, mail.templates))`). The templates are
-    loaded, and checked, once: by the first session that writes a mail."""
-
-    @cache
-    def load() -> MailContext:
-        return mail_context_for(address, templates)
-
-    return {MAIL_KEY: load}
 
 
 def bind_mail(session: Session, context: MailContext) -> None:

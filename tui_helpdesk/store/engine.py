@@ -81,7 +81,7 @@ class Store:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         # `info` is copied into every session: what the edge knows that services need, such
-        # as the desk's mail address and templates (`services.outgoing.mail_info`).
+        # as the desk's mail address and templates (`services.mail_setup.mail_info`).
         self._factory = sessionmaker(self.engine, expire_on_commit=False, info=info or {})
 
     @property
