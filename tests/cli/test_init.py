@@ -4,6 +4,7 @@ and the one-line errors for databases and config files that cannot be used."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from tests.conftest import NOW
 from tui_helpdesk.cli.db import starter_rules
 from tui_helpdesk.services import desk, directory
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Ticket
+from tui_helpdesk.store.models import Escalation, Ticket
 
 
 def applied_by(url: str) -> str | None:
@@ -36,6 +37,18 @@ def sla_policies(url: str) -> dict[str | None, int]:
                 select(Ticket.sla_policy, func.count()).group_by(Ticket.sla_policy)
             ).all()
             return {policy: count for policy, count in rows}
+    finally:
+        store.dispose()
+
+
+def cron_and_surveys(url: str) -> tuple[list[datetime], int]:
+    """When escalations fired, and how many tickets have a survey answer."""
+    store = Store(url)
+    try:
+        with store.read() as session:
+            fired = list(session.scalars(select(Escalation.at)))
+            answered = session.scalar(select(func.count()).where(Ticket.csat_score.is_not(None)))
+            return fired, answered or 0
     finally:
         store.dispose()
 
@@ -220,6 +233,11 @@ def test_init_demo_fills_a_new_desk_and_can_run_again(cli: Run, db_url: str, hom
     assert policies["premium"] > 0 and policies["standard"] > 0 and None not in policies
     check = ok(cli("--db", db_url, "db", "check", "--json")).json()
     assert check["ok"] is True, [c for c in check["checks"] if c["violations"]]
+    # Cron ran through the history (escalations at its five-minute runs, none in the
+    # future) and customers answered surveys: the reports have something to show.
+    fired, answered = cron_and_surveys(db_url)
+    assert fired and all(at.minute % 5 == 0 and at.second == 0 for at in fired)
+    assert max(fired) <= datetime.now(UTC) and answered > 0
     again = ok(cli("--db", db_url, "init", "--demo")).stdout
     assert "not added: the desk already has tickets" in again
 

@@ -5,10 +5,12 @@ Who acts: agents act as themselves (`directory.actor_for`); what a customer does
 (mail, web form, chat, follow-ups) is done by `Actor.system("contact:<email>")`, so the audit
 trail names the customer; a customer heard on the phone is typed in by the agent who took the
 call; closing resolved tickets after the desk's auto-close delay is done by the system actor,
-as the nightly job will. Everything is decided up front by `random.Random(seed)` as one plan
-per ticket, then the steps of all tickets run in time order (so numbers follow creation time
-and a merge finds its target still open). Nothing reads the clock: history ends at `now`,
-and a step that would fall after `now` has simply not happened yet.
+as the nightly job will, and escalation runs every five minutes of the history, as cron would
+(`services.escalation.escalate_due_in`), so rules fire as their timers come due. Everything
+is decided up front by `random.Random(seed)` as one plan per ticket, then the steps of all
+tickets run in time order (so numbers follow creation time and a merge finds its target
+still open). Nothing reads the clock: history ends at `now`, and a step that would fall
+after `now` has simply not happened yet.
 
 The caller owns the transaction and applies the desk rules first (ticket prefix, reopen
 window and auto-close delay are read from them).
@@ -16,6 +18,7 @@ window and auto-close delay are read from them).
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import unicodedata
@@ -34,7 +37,7 @@ from tui_helpdesk.domain import (
     Status,
     Visibility,
 )
-from tui_helpdesk.services import directory, tickets
+from tui_helpdesk.services import directory, escalation, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.demo_data import (
     AGENTS,
@@ -49,7 +52,7 @@ from tui_helpdesk.services.demo_data import (
 )
 from tui_helpdesk.services.demo_story import Plan, Script, Step, customer_actor
 from tui_helpdesk.services.desk import desk_settings
-from tui_helpdesk.services.errors import ValidationError
+from tui_helpdesk.services.errors import ServiceError, ValidationError
 from tui_helpdesk.store.models import (
     Agent,
     Article,
@@ -98,6 +101,7 @@ def seed_demo(
 
 
 GUEST_GROUP = "L1"
+CRON = timedelta(minutes=5)  # how often the demo desk's history runs `helpdesk escalate`
 
 
 class _Demo:
@@ -116,6 +120,8 @@ class _Demo:
         self.phones: set[str] = set()
         self.emails: set[str] = set()
         self.agents_created = 0
+        self.last_cron = self.start
+        self.interrupted = 0  # stories ended early by a step the desk refused
 
     # --- directory ------------------------------------------------------------------------
 
@@ -336,9 +342,38 @@ class _Demo:
             ((step.at, plan.seq, i, step) for plan in plans for i, step in enumerate(plan.steps)),
             key=lambda item: item[:3],
         )
-        for at, _seq, _i, step in order:
-            step.run(at)
+        broken: set[int] = set()
+        for at, seq, _i, step in order:
+            if seq in broken:
+                continue
+            self._cron_until(at)
+            # Escalation may have changed the ticket since its story was written (moved it
+            # up a level, say, where the agent who meant to take it is not a member): a step
+            # the desk refuses ends that ticket's story there, as it would have for real.
+            savepoint = self.s.begin_nested()
+            try:
+                step.run(at)
+            except ServiceError:
+                savepoint.rollback()
+                broken.add(seq)
+            else:
+                savepoint.commit()
+        self.interrupted = len(broken)
+        self._cron_until(self.now)
         self.s.flush()
+
+    def _cron_until(self, until: datetime) -> None:
+        """The escalation runs cron would have made before `until`: one every `CRON` minutes,
+        for the timers that came due (only the runs with something to do are made)."""
+        while True:
+            due = self.s.scalar(select(func.min(Ticket.next_escalation_at)))
+            if due is None:
+                return
+            tick = max(_cron_tick(due), self.last_cron + CRON)
+            if tick > until:
+                return
+            escalation.escalate_due_in(self.s, tick)
+            self.last_cron = tick
 
     def _counts(self) -> dict[str, int]:
         def count(model: type) -> int:
@@ -355,6 +390,12 @@ class _Demo:
             "messages": count(Message),
             "events": count(TicketEvent),
         }
+
+
+def _cron_tick(at: datetime) -> datetime:
+    """The first cron run at or after `at` (runs every `CRON` minutes from midnight)."""
+    midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + CRON * math.ceil((at - midnight) / CRON)
 
 
 def _ascii(name: str) -> str:

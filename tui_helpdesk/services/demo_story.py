@@ -179,12 +179,19 @@ class Script:
         login = self.rng.choice(self.d.members[self.group])
         agent = self.d.actors[login]
         by = agent if self.rng.random() < 0.6 else self.d.actors[_lead(self.group)]
-        s = self.d.s
-        done = self.step(
-            at or self.soon(),
-            Status.OPEN,
-            lambda at: tickets.assign(s, by, at, self.ref, agent=agent.login),
-        )
+        d, seq = self.d, self.plan.seq
+
+        def run(when: datetime) -> object:
+            # Escalation may have moved the ticket up a level since the story was written:
+            # then someone of the group it is in now takes it.
+            group = get_ticket(d.s, self.ref).group
+            members = d.members.get(group.name, []) if group is not None else []
+            taker = agent
+            if members and login not in members:
+                taker = d.actors[members[seq % len(members)]]
+            return tickets.assign(d.s, by, when, self.ref, agent=taker.login)
+
+        done = self.step(at or self.soon(), Status.OPEN, run)
         self.owner = agent
         return done
 
