@@ -52,7 +52,7 @@ from tui_helpdesk.services.demo_data import (
 )
 from tui_helpdesk.services.demo_story import Plan, Script, Step, customer_actor
 from tui_helpdesk.services.desk import desk_settings
-from tui_helpdesk.services.errors import ServiceError, ValidationError
+from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.store.models import (
     Agent,
     Article,
@@ -121,7 +121,6 @@ class _Demo:
         self.emails: set[str] = set()
         self.agents_created = 0
         self.last_cron = self.start
-        self.interrupted = 0  # stories ended early by a step the desk refused
 
     # --- directory ------------------------------------------------------------------------
 
@@ -342,23 +341,9 @@ class _Demo:
             ((step.at, plan.seq, i, step) for plan in plans for i, step in enumerate(plan.steps)),
             key=lambda item: item[:3],
         )
-        broken: set[int] = set()
-        for at, seq, _i, step in order:
-            if seq in broken:
-                continue
+        for at, _seq, _i, step in order:
             self._cron_until(at)
-            # Escalation may have changed the ticket since its story was written (moved it
-            # up a level, say, where the agent who meant to take it is not a member): a step
-            # the desk refuses ends that ticket's story there, as it would have for real.
-            savepoint = self.s.begin_nested()
-            try:
-                step.run(at)
-            except ServiceError:
-                savepoint.rollback()
-                broken.add(seq)
-            else:
-                savepoint.commit()
-        self.interrupted = len(broken)
+            step.run(at)
         self._cron_until(self.now)
         self.s.flush()
 
