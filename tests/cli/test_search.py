@@ -85,3 +85,19 @@ def test_kb_suggest(hd: Run) -> None:
     assert doc["articles"][0]["title"] == "VPN drops every few minutes"
     assert "vpn" in doc["keywords"]
     assert "nothing to suggest" in one_line_error(hd("kb", "suggest"), 2)
+
+
+def test_kb_search_shows_snippets_without_markdown(hd: Run) -> None:
+    body = (
+        "## Steps\n\n1. Open the **VPN client** from the [portal](https://portal.example/vpn).\n"
+        "2. Choose `Reconnect` and _wait_."
+    )
+    _article(hd, "Reconnect the VPN", body)
+    shown = ok(hd("kb", "search", "reconnect")).stdout
+    flat = " ".join(shown.split())
+    assert "Steps 1. Open the VPN client from the portal. 2. Choose Reconnect and wait." in flat
+    for syntax in ("**", "##", "](", "https://", "`", "_wait_"):
+        assert syntax not in shown
+    # JSON keeps the stored text, its marks offsets into it.
+    snippet = ok(hd("kb", "search", "reconnect", "--json")).json()["articles"][0]["snippet"]
+    assert "**VPN client**" in snippet["text"]

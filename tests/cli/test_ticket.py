@@ -3,6 +3,8 @@ the human output, and the errors (exit code and one line on stderr)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.cli.conftest import Run, ok, one_line_error
@@ -369,7 +371,13 @@ def test_stale_expected_version_names_who_changed_the_ticket(hd: Run) -> None:
         ("tag", "HD-1", "+x"),
     ):
         line = one_line_error(hd("ticket", *args, "--expected-version", seen), 1)
-        assert "HD-1 was changed by admin" in line and "priority" in line
+        # The console's words (services.conflicts), dated, in the display zone.
+        assert line.startswith(
+            f"helpdesk: HD-1 was changed since version {seen}; nothing was saved: "
+        )
+        assert re.search(
+            r": \d{4}-\d\d-\d\d \d\d:\d\d admin: priority normal → high \(times in ", line
+        )
     after = ok(hd("ticket", "show", "HD-1", "--json")).json()
     assert (after["priority"], after["assignee"], after["tags"], len(after["messages"])) == (
         "high",

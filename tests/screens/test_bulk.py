@@ -61,7 +61,9 @@ async def test_mark_and_change_priority(desk_store: Desk, size: tuple[int, int])
         assert report is not None
         assert [o.key for o in report.changed] == [keys[0], keys[3]]
         assert [o.key for o in report.failed] == [keys[1]]
-        assert "admin" in report.failed[0].summary  # says who changed it
+        # Says what changed since, who and when (`services.conflicts`, as the ticket screen).
+        assert report.failed[0].summary.startswith("changed since you loaded it, left as is: ")
+        assert "admin: priority normal → low" in report.failed[0].summary
         notice = app.notices[-1]
         assert notice[0] == "warning" and "2 changed, 1 not changed" in notice[1]
         assert column(table, "priority") == ["urgent", "low", "normal", "urgent"]

@@ -14,9 +14,10 @@ from textual.widgets import Static
 from tests.conftest import Desk
 from tests.screens.conftest import SIZES, RecordingApp, column, make_ticket, settle, table_of
 from tests.screens.test_ticket_actions import open_ticket
+from tui_helpdesk.domain import Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.screens.queue import QueueScreen
-from tui_helpdesk.services import desk
+from tui_helpdesk.services import desk, tickets
 from tui_helpdesk.services.views import SlaState
 
 pytestmark = pytest.mark.parametrize("size", SIZES)
@@ -104,3 +105,24 @@ async def test_the_queue_counts_down_in_the_headers_working_time(
         await settle(pilot)
         assert column(table_of(app), "sla") == ["-12h", "3h"]
         assert app.notices == []
+
+
+async def test_a_paused_row_shows_the_time_its_clocks_keep(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    _late, soon = _office_desk(desk_store)
+    with desk_store.store.write() as session:
+        tickets.change_status(session, desk_store.agent, FRIDAY_LATE, soon, Status.PENDING)
+    app = RecordingApp(
+        desk_store.store, "bob", clock=lambda: FRIDAY_LATE + timedelta(hours=3), live=False
+    )
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        table = table_of(app)
+        row = next(r for r in table.tickets if r.key == soon)
+        # Half an hour of Friday used: what is kept, as the header says it ("paused, … left").
+        assert (row.sla, row.sla_state) == ("‖3h30m", SlaState.PAUSED)
+        index = table.visible_columns().index("sla")
+        assert table.ordered_columns[index].width >= len(row.sla)
+        await open_ticket(pilot, app, soon)
+        assert "paused, 3h30m left" in _header(app)

@@ -16,6 +16,7 @@ import pytest
 from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Digits, Input, Label, OptionList, Select, Static, TextArea
 from textual.worker import Worker
@@ -353,3 +354,59 @@ def test_a_shared_number_is_filed_under_the_caller_picked(calls: Calls) -> None:
         desk.store, "bob", NOW, IntakeForm(subject="Door badge", contact_id=second)
     )
     assert ticket_row(desk, created.key)[2] == "Reception"
+
+
+def burst(app: RecordingApp, keys: str | list[str]) -> None:
+    """Keys arriving in one read, as a fast typist or `tmux send-keys` delivers them: all
+    queued before the first is handled (`pilot.press` waits for idle between keys)."""
+    for key in keys:
+        char = " " if key == "space" else key if len(key) == 1 else None
+        app.post_message(events.Key(key, char))
+
+
+@pytest.mark.parametrize("how", ["down-enter", "enter-in-field"])
+async def test_typing_right_after_the_pick_loses_no_key(calls: Calls, how: str) -> None:
+    app = calls.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await type_in(pilot, "giulia ri")
+        await settle(pilot)
+        picking = ["down", "enter"] if how == "down-enter" else ["enter"]
+        burst(app, [*picking, *"Printer jam"])
+        await settle(pilot)
+        assert screen.query_one("#nt-subject", Input).value == "Printer jam"
+        assert app.focused is screen.query_one("#nt-subject", Input)
+        assert screen.card is not None and screen.card.name == "Giulia Ricci"
+        assert screen.query_one("#nt-caller", Input).value == "giulia ri"
+
+
+async def test_enter_before_the_lookup_answered_still_keeps_the_subject(calls: Calls) -> None:
+    app = calls.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        # Name, enter and subject in one go: the best match is picked when the lookup
+        # answers, and the subject typed meanwhile stays where it was typed.
+        burst(app, [*"giulia ri", "enter", *"Printer jam"])
+        await settle(pilot)
+        assert screen.query_one("#nt-caller", Input).value == "giulia ri"
+        assert screen.query_one("#nt-subject", Input).value == "Printer jam"
+        assert screen.card is not None and screen.card.name == "Giulia Ricci"
+        assert app.focused is screen.query_one("#nt-subject", Input)
+
+
+async def test_the_match_picked_is_the_one_highlighted_by_keys_typed_at_once(
+    calls: Calls,
+) -> None:
+    app = calls.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await type_in(pilot, "giu")
+        await settle(pilot)
+        names = [
+            o.plain.split("  ")[0].removeprefix("VIP ") for o in options(screen, "#nt-matches")
+        ]
+        assert len(names) >= 2
+        burst(app, ["down", "down", "enter", *"Badge"])
+        await settle(pilot)
+        assert screen.card is not None and screen.card.name == names[1]
+        assert screen.query_one("#nt-subject", Input).value == "Badge"

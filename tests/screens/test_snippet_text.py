@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tui_helpdesk.markdown_text import plain_pieces, snippet_text
 from tui_helpdesk.screens.new_ticket_parts import suggestion_options
 from tui_helpdesk.services.intake_views import SuggestedArticle, SuggestionsView
 from tui_helpdesk.services.search import Marked
-from tui_helpdesk.widgets.snippet_text import plain_pieces, snippet_text
 
 
 @pytest.mark.parametrize(

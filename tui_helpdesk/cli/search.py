@@ -3,9 +3,10 @@
 
 The query language is the same everywhere: words (all must match), "phrases", -exclusions,
 `tag:x`, `category:"A > B"`, `word*` for a prefix. Human output marks the matched words in
-bold; JSON gives each hit with `snippet` as plain text and `marks` as [start, end) offsets into
-it, plus `corrections` when a misspelt word was widened. Registered on the `ticket` and `kb`
-apps by `cli/__init__`.
+bold, and an article's snippet without its Markdown syntax (`markdown_text`, as the console
+shows it); JSON gives each hit with `snippet` as the stored text and `marks` as [start, end)
+offsets into it, plus `corrections` when a misspelt word was widened. Registered on the
+`ticket` and `kb` apps by `cli/__init__`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui_helpdesk.domain import Status
+from tui_helpdesk.markdown_text import snippet_text
 from tui_helpdesk.services import search
 from tui_helpdesk.services.search import ArticleHit, Marked, SearchResult, TicketHit
 from tui_helpdesk.text import highlighted
@@ -93,10 +95,11 @@ def _article_table(hits: list[ArticleHit]) -> Table:
         about = marked_text(hit.title)
         if hit.status != "published":
             about.append(f"  [{hit.status}]", style="dim")
-        if hit.snippet.pieces:
+        # The body's Markdown as it reads (syntax out, matched words kept), as the console.
+        snippet = snippet_text(hit.snippet.pieces, style="dim", highlight="bold")
+        if snippet:
             about.append("\n")
-            about.append_text(marked_text(hit.snippet, "bold"))
-            about.stylize("dim", len(about) - len(hit.snippet.plain))
+            about.append_text(snippet)
         table.add_row(Text(str(hit.id), style="bold"), about)
     return table
 

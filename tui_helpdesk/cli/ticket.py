@@ -10,7 +10,8 @@ so `ticket list --json` imports neither.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,12 +31,13 @@ from .common import (
 )
 from .lazy import from_module, lazy_group
 from .plain import print_json, say
-from .runtime import CliError
+from .runtime import CliError, Runtime
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from tui_helpdesk.services.context import Actor
+    from tui_helpdesk.services.errors import Conflict
     from tui_helpdesk.store.models import Message, Ticket
 
 
@@ -302,7 +304,7 @@ def reply(
     rt = runtime(ctx)
     text = read_body(body, body_file, required=True)
     assert text is not None
-    with rt.store().write() as session:
+    with _writing(rt) as session:
         actor = rt.actor(session)
         message = tickets.reply(
             session, actor, rt.now, number, text, expected_version=expected_version, status=status
@@ -328,7 +330,7 @@ def note(
     rt = runtime(ctx)
     text = read_body(body, body_file, required=True)
     assert text is not None
-    with rt.store().write() as session:
+    with _writing(rt) as session:
         actor = rt.actor(session)
         message = tickets.add_note(
             session, actor, rt.now, number, text, expected_version=expected_version
@@ -348,6 +350,47 @@ def _ticket_with_message(session: Session, number: str, message: Message) -> dic
 # --- changes ------------------------------------------------------------------------------
 
 
+@contextmanager
+def _writing(rt: Runtime) -> Iterator[Session]:
+    """A unit of work whose refusal because someone else saved first (`Conflict`, e.g. with
+    --expected-version) is told as the console tells it: every change made since, who and
+    when (`services.conflicts`), on one line, in the display zone with the date, as
+    `ticket show` prints times ("2026-12-03 10:05 cleo: priority normal → urgent")."""
+    from tui_helpdesk.services.errors import Conflict
+
+    try:
+        with rt.store().write() as session:
+            yield session
+    except Conflict as exc:
+        raise CliError(_explained(rt, exc), exc.exit_code) from None
+
+
+def _explained(rt: Runtime, conflict: Conflict) -> str:
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tui_helpdesk.services import conflicts
+
+    since = (
+        f"version {conflict.expected_version}"
+        if conflict.expected_version is not None
+        else "you loaded it"
+    )
+    try:
+        with rt.store().read() as session:
+            zone = rt.display_zone(session)
+            return conflicts.explain_line(
+                session,
+                conflict,
+                zone=ZoneInfo(zone),
+                head=f"{conflict.key} was changed since {since}; nothing was saved",
+                tail=f" (times in {zone}); show it and try again",
+            )
+    except (SQLAlchemyError, LookupError, ValueError):
+        return str(conflict)  # the database went away meanwhile: the refusal's own words
+
+
 def _change(
     ctx: typer.Context,
     json_out: bool,
@@ -357,7 +400,7 @@ def _change(
     """One change to one ticket in its own unit of work, then the ticket's document (--json)
     or a one-line summary."""
     rt = runtime(ctx)
-    with rt.store().write() as session:
+    with _writing(rt) as session:
         ticket = change(session, rt.actor(session), rt.now)
         doc, text = serialize.ticket_doc(ticket), (line or _summary)(ticket)
     _done(doc, json_out, text)
@@ -523,7 +566,7 @@ def merge(
     from tui_helpdesk.services import tickets
 
     rt = runtime(ctx)
-    with rt.store().write() as session:
+    with _writing(rt) as session:
         merged, kept = tickets.merge(session, rt.actor(session), rt.now, source, target)
         doc = {"source": serialize.ticket_doc(merged), "target": serialize.ticket_doc(kept)}
     if json_out:

@@ -11,7 +11,7 @@ in its own worker and shows the Markdown body; `escape` pops back to the list as
 
 Article text is untrusted: titles, snippets and facts are built as `rich.text.Text` from
 plain pieces, never parsed as markup (snippets with their Markdown syntax taken out,
-`widgets.snippet_text`); the body goes to Textual's Markdown widget, which
+`markdown_text`); the body goes to Textual's Markdown widget, which
 renders Markdown and nothing else. Called by the App, which registers the mode.
 """
 
@@ -33,6 +33,7 @@ from textual.widgets import Footer, Header, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui_helpdesk.markdown_text import snippet_text
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import knowledge_views as views
@@ -40,7 +41,6 @@ from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.knowledge_views import ArticleView, KnowledgeHit, KnowledgeResults
 from tui_helpdesk.services.search import Marked
 from tui_helpdesk.text import highlighted
-from tui_helpdesk.widgets.snippet_text import snippet_text
 
 DEBOUNCE = 0.2  # seconds of quiet typing before a search runs
 HIGHLIGHT = "bold reverse"  # a matched word, in the title and the snippet

@@ -4,10 +4,13 @@ Top: the caller field. Every change starts a thread worker in the exclusive grou
 "caller-lookup" that waits out a pause in typing (`DEBOUNCE`) and posts `CallersFound`; an
 answer to an older request number than the last one asked is dropped. The matches list under
 it (name, organization, the number or address that matched, why, VIP) is reached with `down`;
-`enter` picks (in the field: the best match, or a new caller when nothing matches). The
-picked caller's card (organization, segment, SLA policy, VIP, open tickets) is loaded in
-"caller-card". `ctrl+n` turns the area into the new caller's name, phone and email, pre-filled
-from what was typed; the contact is created with the ticket, in one transaction.
+`enter` picks (in the field: the best match, or a new caller when nothing matches) and moves
+focus to the subject at once, so a subject typed right after enter loses no key: `enter`,
+`down` and `up` are priority bindings, acted on as each key arrives, in order with the keys
+around it. The picked caller's card (organization, segment, SLA policy, VIP, open tickets)
+is then loaded in "caller-card". `ctrl+n` turns the area into the new caller's name, phone
+and email, pre-filled from what was typed; the contact is created with the ticket, in one
+transaction.
 
 Then subject and description, with knowledge suggestions beside them (below them when the
 terminal is narrow) refreshed by the same debounce-and-cancel pattern (group "suggest");
@@ -22,6 +25,7 @@ and `text.highlighted`, never as markup. The work is `services.intake_views`.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     ContentSwitcher,
     Footer,
@@ -77,6 +82,21 @@ from tui_helpdesk.services.intake_views import (
 )
 
 DEBOUNCE = 0.2  # seconds of quiet typing before a lookup or suggestion runs
+CATCH_UP = 0.5  # seconds `enter` waits at most for the caller field to take the keys before it
+
+
+async def _caught_up(widget: Widget, screen: Screen[Any]) -> None:
+    """Return once `widget` has handled the keys already routed to it (typed before the one
+    being handled) and the messages they caused (`Input.Changed`) have reached `screen`."""
+    for node in (widget, *widget.ancestors):
+        done = asyncio.Event()
+        node.call_later(done.set)  # after what is queued there already
+        try:
+            await asyncio.wait_for(done.wait(), CATCH_UP)
+        except TimeoutError:
+            return  # a node that no longer runs: go on with what is there
+        if node is screen:
+            return
 
 
 class NewTicketScreen(Screen[None]):
@@ -94,7 +114,11 @@ class NewTicketScreen(Screen[None]):
         Binding("ctrl+f", "find_caller", "Caller", show=False, id="new_ticket.find_caller"),
         Binding("ctrl+g", "suggestions", "Suggestions", show=False, id="new_ticket.suggestions"),
         Binding("escape", "leave", "Back", id="new_ticket.leave"),
-        Binding("down", "down", "Next field", show=False, id="new_ticket.down"),
+        # Priority: run as the key arrives, before the keys typed after it are routed, so
+        # focus has moved by then (see `pick`); `check_action` passes them on elsewhere.
+        Binding("enter", "pick", "Pick", priority=True, id="new_ticket.pick"),
+        Binding("down", "down", "Next field", show=False, priority=True, id="new_ticket.down"),
+        Binding("up", "up", "Previous match", show=False, priority=True, id="new_ticket.up"),
     ]
 
     @dataclass
@@ -261,17 +285,30 @@ class NewTicketScreen(Screen[None]):
         if self.matches is not None and self.matches.rows:
             self.pick(self.matches.rows[0].contact_id)
         elif self._value("caller").strip():
-            self.action_new_caller()
+            # Nobody matched: a new caller, unless the agent is already writing the subject
+            # (enter before the lookup answered); then the fields wait for them.
+            self.action_new_caller(focus=not self._value("subject").strip())
+
+    def _to_subject(self) -> None:
+        """Focus the subject now, not on the next idle (`Widget.focus` is deferred): the keys
+        typed right after a pick are routed to whatever has focus when they arrive."""
+        self.set_focus(self._input("subject"))
 
     def pick(self, contact_id: int) -> None:
-        """Take this contact as the caller: load their card, go on to the subject."""
+        """Take this contact as the caller: go on to the subject at once, and load their
+        card in a worker."""
+        # Not when the agent has moved on (a pick on the lookup's answer, after enter).
+        if self.focused is None or self.focused in (
+            self._input("caller"),
+            self.query_one(MatchList),
+        ):
+            self._to_subject()
         self.picked, self.card = contact_id, None
         self._show("nt-card")
         card = self.query_one("#nt-card", Static)
         card.update(Text(""))
         card.loading = True
         self._load_card(self._next("card"), contact_id)
-        self._input("subject").focus()
 
     @work(thread=True, exclusive=True, group="caller-card", exit_on_error=False)
     def _load_card(self, request: int, contact_id: int) -> None:
@@ -457,7 +494,7 @@ class NewTicketScreen(Screen[None]):
         self.refresh_bindings()
         self._create(form)
 
-    def action_new_caller(self) -> None:
+    def action_new_caller(self, focus: bool = True) -> None:
         fields = [self._input(f"new-{n}") for n in ("name", "phone", "email")]
         if not any(f.value.strip() for f in fields):  # pre-fill once; never overwrite typing
             for field, value in zip(
@@ -466,7 +503,8 @@ class NewTicketScreen(Screen[None]):
                 field.value = value
         self.picked = self.card = None
         self._show("nt-new")
-        next(f for f in fields if not f.value.strip() or f is fields[-1]).focus()
+        if focus:
+            self.set_focus(next(f for f in fields if not f.value.strip() or f is fields[-1]))
 
     def action_find_caller(self) -> None:
         self._input("caller").focus()
@@ -474,11 +512,37 @@ class NewTicketScreen(Screen[None]):
     def action_suggestions(self) -> None:
         self.query_one(SuggestionList).focus()
 
+    async def action_pick(self) -> None:
+        """`enter` in the caller field (the best match, or a new caller) or on a match."""
+        caller = self._input("caller")
+        if self.focused is caller:
+            # The name typed just before enter may still be queued in the field.
+            await _caught_up(caller, self)
+            query = caller.value
+            if self.matches is not None and self.matches.query == query:
+                self._enter_on_caller()
+            elif query.strip():
+                self._pick_on_arrival = True  # the lookup is on its way: pick when it answers
+                self._to_subject()
+                self.lookup(query, debounce=False)
+            return
+        option = self.query_one(MatchList).highlighted_option
+        if option is not None and option.id is not None:
+            self.pick(int(option.id))
+
     def action_down(self) -> None:
-        if self.focused is self._input("caller") and self.area == "nt-matches":
-            self.query_one(MatchList).focus()
+        # Synchronous, like `pick`: "down enter" typed at once must reach the list and pick
+        # the match highlighted by then (the list's own bindings would act too late).
+        matches = self.query_one(MatchList)
+        if self.focused is matches:
+            matches.action_cursor_down()
+        elif self.focused is self._input("caller") and self.area == "nt-matches":
+            self.set_focus(matches)
         else:
             self.focus_next()
+
+    def action_up(self) -> None:
+        self.query_one(MatchList).action_cursor_up()
 
     def action_leave(self) -> None:
         if self.is_blank():
@@ -498,6 +562,13 @@ class NewTicketScreen(Screen[None]):
             return self.area != "nt-new"
         if action == "suggestions":
             return self.query_one(SuggestionList).option_count > 0
+        # Priority keys: elsewhere they are the focused widget's (a text area, a list).
+        if action == "pick":
+            return self.focused in (self._input("caller"), self.query_one(MatchList))
+        if action == "down":
+            return isinstance(self.focused, (Input, MatchList))
+        if action == "up":
+            return isinstance(self.focused, MatchList)
         return True
 
     # --- events ----------------------------------------------------------------------
@@ -509,17 +580,9 @@ class NewTicketScreen(Screen[None]):
             self._show("nt-matches" if self.matches and self.matches.rows else "nt-hint")
         self.lookup(event.value)
 
-    @on(Input.Submitted, "#nt-caller")
-    def _caller_submitted(self, event: Input.Submitted) -> None:
-        if self.matches is None or self.matches.query != event.value:
-            self._pick_on_arrival = True  # the lookup is on its way: pick when it answers
-            self.lookup(event.value, debounce=False)
-        else:
-            self._enter_on_caller()
-
     @on(OptionList.OptionSelected, "#nt-matches")
     def _match_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
+        if event.option.id is not None:  # a click; `enter` is `action_pick`
             self.pick(int(event.option.id))
 
     @on(Input.Changed, "#nt-subject")

@@ -23,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Digits, Footer, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
+from tui_helpdesk.markdown_text import snippet_text
 from tui_helpdesk.services.intake_views import (
     CallerCard,
     CallerRow,
@@ -31,7 +32,6 @@ from tui_helpdesk.services.intake_views import (
 )
 from tui_helpdesk.services.search import Marked
 from tui_helpdesk.text import highlighted
-from tui_helpdesk.widgets.snippet_text import snippet_text
 
 CSS = Path(__file__).with_name("new_ticket.tcss")
 HIGHLIGHT = "bold reverse"  # a word of the ticket found in a suggestion
@@ -160,11 +160,8 @@ def suggestion_options(found: SuggestionsView) -> Iterator[Option]:
 
 
 class MatchList(OptionList):
-    """Contacts found for the caller field; `enter` picks the highlighted one."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Pick", id="new_ticket.pick"),
-    ]
+    """Contacts found for the caller field; `enter` (the form's priority binding
+    `new_ticket.pick`) or a click picks the highlighted one."""
 
 
 class SuggestionList(OptionList):

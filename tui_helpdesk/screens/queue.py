@@ -565,7 +565,12 @@ class QueueScreen(Screen[None]):
 
         try:
             report = bulk.apply(
-                self.context.store, self.context.login, action, targets, now=self.context.now()
+                self.context.store,
+                self.context.login,
+                action,
+                targets,
+                now=self.context.now(),
+                timezone=self.context.timezone,
             )
         except ServiceError as exc:
             outcomes = tuple(bulk.Outcome(t.key, False, str(exc)) for t in targets)

@@ -7,7 +7,8 @@ horizon (`add_working_time(calendar, now, 1h)`), and a ticket is at risk when it
 its calendar's horizon. That keeps the view a range of the `(due_at, id)` index, cut per
 calendar, instead of a computation per ticket.
 
-Used by `services.views` (the Breaching soon view, and the amber colour of every SLA cell).
+Used by `services.views` for the Breaching soon view only: the amber of an SLA cell in every
+other view comes from the working time left that `views.Countdowns` measures for its row.
 """
 
 from __future__ import annotations

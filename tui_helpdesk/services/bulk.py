@@ -2,7 +2,9 @@
 
 Each ticket is changed in its own unit of work through the same `console_actions` functions
 the ticket screen uses, with the version the agent was shown: a ticket someone else changed
-meanwhile is reported (`Conflict`, naming who) and left as they made it, never overwritten;
+meanwhile is left as they made it, never overwritten, and reported with every change made
+since the version the agent was shown, in their zone (`services.conflicts`, the words the
+ticket screen and the CLI use);
 a change the workflow refuses for one ticket is reported for that ticket and the others
 still go through. A database failure stops the batch: the tickets not yet tried are reported
 as such. The selection is what the agent saw on screen (one loaded list), so the per-ticket
@@ -22,10 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Priority
+from tui_helpdesk.services import conflicts
 from tui_helpdesk.services import console_actions as actions
 from tui_helpdesk.services.console_actions import ActionResult, Choice
-from tui_helpdesk.services.errors import ServiceError, ValidationError
-from tui_helpdesk.services.views import DatabaseUnavailable, _reading
+from tui_helpdesk.services.desk import desk_settings
+from tui_helpdesk.services.errors import Conflict, ServiceError, ValidationError
+from tui_helpdesk.services.views import DatabaseUnavailable, _reading, _zone
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Agent
 from tui_helpdesk.text import clean
@@ -127,8 +131,10 @@ def apply(
     *,
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    timezone: str | None = None,
 ) -> BulkReport:
-    """Apply `action` to each target, each in its own transaction; see the module doc."""
+    """Apply `action` to each target, each in its own transaction; see the module doc.
+    `timezone`: the agent's personal display zone, if set (else the agent's, the desk's)."""
     if len(targets) > MAX_BULK:
         raise ValidationError(f"at most {MAX_BULK} tickets at once")
     check(action)
@@ -140,6 +146,10 @@ def apply(
             outcomes.append(Outcome(target.key, False, str(exc)))
             outcomes += [Outcome(t.key, False, "not tried") for t in targets[done + 1 :]]
             break
+        except Conflict as exc:
+            outcomes.append(
+                Outcome(target.key, False, _explained(store, login, exc, now, timezone))
+            )
         except ServiceError as exc:
             outcomes.append(Outcome(target.key, False, str(exc)))
         else:
@@ -147,6 +157,19 @@ def apply(
         if progress is not None:
             progress(done + 1)
     return BulkReport(tuple(outcomes))
+
+
+def _explained(
+    store: Store, login: str, conflict: Conflict, now: datetime, timezone: str | None
+) -> str:
+    """A conflict in the shared words, or its own message when they cannot be read."""
+    try:
+        with _reading(store) as session:
+            agent_zone = session.scalar(select(Agent.timezone).where(Agent.login == login))
+            zone = _zone(timezone, agent_zone, desk_settings(session).timezone)
+            return conflicts.explain_line(session, conflict, zone=zone, now=now)
+    except DatabaseUnavailable:
+        return str(conflict)
 
 
 def agent_choices(store: Store) -> tuple[Choice, ...]:

@@ -26,9 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import EventKind, Priority, Status
+from tui_helpdesk.domain import Priority, Status
 from tui_helpdesk.rules.workflow import allowed_targets
-from tui_helpdesk.services import directory, escalation, tickets
+from tui_helpdesk.services import conflicts, directory, escalation, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.errors import (
@@ -36,10 +36,9 @@ from tui_helpdesk.services.errors import (
     InvalidTransition,
     ValidationError,
 )
-from tui_helpdesk.services.history_text import describe_event
 from tui_helpdesk.services.views import _zone, database_error
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Agent, Ticket, TicketEvent
+from tui_helpdesk.store.models import Agent, Ticket
 from tui_helpdesk.text import clean
 
 __all__ = [
@@ -515,41 +514,6 @@ def merge_parties(store: Store, ref: str, target: str) -> MergeParties:
 
 # --- a save that came too late ------------------------------------------------------------
 
-CONFLICT_CHANGES = 12  # changes listed one by one; more are counted
-# What an event without a field says (the SLA steps and the first response follow from the
-# change someone made, which is what is named).
-_SAID = {
-    EventKind.REPLY: "replied to the customer",
-    EventKind.NOTE: "added an internal note",
-    EventKind.CUSTOMER_MESSAGE: "the customer wrote",
-    EventKind.MERGED_FROM: "merged a ticket into it",
-    EventKind.CREATED: "created it",
-}
-_SKIPPED = (EventKind.SLA, EventKind.FIRST_RESPONSE, EventKind.LEVEL)
-_STATUSES = {s.value for s in Status}
-
-
-def _status_text(value: str | None) -> str:
-    if value is not None and value in _STATUSES:
-        return status_label(Status(value))
-    return value or "none"
-
-
-def _said(event: TicketEvent) -> str:
-    """One change in words: "status open → pending", "tags +vip -spam", "added a note"."""
-    if event.kind in _SAID and not event.field:
-        return _SAID[event.kind]
-    if event.field == "tags":
-        old, new = set((event.old or "").split()), (event.new or "").split()
-        changes = [f"+{t}" for t in new if t not in old]
-        changes += [f"-{t}" for t in sorted(old - set(new))]
-        return f"tags {' '.join(changes) or 'unchanged'}"
-    if event.field == "status":
-        return f"status {_status_text(event.old)} → {_status_text(event.new)}"
-    if event.field and event.kind is not EventKind.ESCALATED:
-        return f"{event.field} {event.old or 'none'} → {event.new or 'none'}"
-    return describe_event(event) or event.kind.value.replace("_", " ")
-
 
 def explain_conflict(
     store: Store,
@@ -563,61 +527,19 @@ def explain_conflict(
     """What the agent is told when a save meets someone else's change (`Conflict`): every
     change made since the ticket they were shown (the audit events after `seen_event`, the
     newest event they were shown), each with who made it and when, in the agent's time zone
-    (the personal setting, else the agent's, else the desk's, as the rest of the console):
-
-        HD-12 was changed since you opened it; nothing of yours was saved:
-          10:05 cleo: priority normal → urgent
-          10:07 admin: status open → pending, tags +vip
-        The ticket now shows their changes: try again on it.
-
-    Without `seen_event`, or when the changes cannot be read, the conflict's own account of
-    the last change (its time in the agent's zone). Customer text in old and new values is
-    cleaned of control sequences."""
+    (the personal setting, else the agent's, else the desk's, as the rest of the console).
+    The words are `services.conflicts.explain`, shared with the bulk changes and the CLI."""
 
     def work(session: Session) -> str:
         agent_zone = session.scalar(select(Agent.timezone).where(Agent.login == login))
         zone = _zone(timezone, agent_zone, desk_settings(session).timezone)
-        today = now.astimezone(zone).date()
-
-        def local(at: datetime) -> str:
-            shown = at.astimezone(zone)
-            return f"{shown:%H:%M}" if shown.date() == today else f"{shown:%Y-%m-%d %H:%M}"
-
-        ticket_id = session.scalar(select(Ticket.id).where(Ticket.key == conflict.key))
-        events: list[TicketEvent] = []
-        if seen_event is not None and ticket_id is not None:
-            events = list(
-                session.scalars(
-                    select(TicketEvent)
-                    .where(
-                        TicketEvent.ticket_id == ticket_id,
-                        TicketEvent.id > seen_event,
-                        TicketEvent.kind.not_in(_SKIPPED),
-                    )
-                    .order_by(TicketEvent.id)
-                    .limit(CONFLICT_CHANGES * 4)
-                )
-            )
-        # One line per save: the events one actor wrote at one instant.
-        saves: list[tuple[str, datetime, list[str]]] = []
-        for event in events:
-            said = clean(_said(event), single_line=True)
-            if saves and saves[-1][:2] == (event.actor, event.at):
-                saves[-1][2].append(said)
-            else:
-                saves.append((event.actor, event.at, [said]))
-        head = f"{conflict.key} was changed since you opened it; nothing of yours was saved"
-        if not saves:
-            who = clean(conflict.changed_by or "someone else", single_line=True)
-            when = f" at {local(conflict.changed_at)}" if conflict.changed_at else ""
-            what = f" ({clean(conflict.change, single_line=True)})" if conflict.change else ""
-            return f"{head}: by {who}{when}{what}. The ticket now shows it: try again on it."
-        lines = [f"{head}:"]
-        for actor, at, said in saves[:CONFLICT_CHANGES]:
-            lines.append(f"  {local(at)} {clean(actor, single_line=True)}: {', '.join(said)}")
-        if len(saves) > CONFLICT_CHANGES:
-            lines.append(f"  and {len(saves) - CONFLICT_CHANGES} more (history: h)")
-        lines.append("The ticket now shows their changes: try again on it.")
-        return "\n".join(lines)
+        return conflicts.explain(
+            session,
+            conflict,
+            zone=zone,
+            now=now,
+            seen_event=seen_event,
+            more_hint=" (history: h)",
+        )
 
     return _read(store, work)

@@ -119,6 +119,12 @@ class TicketRow:
     updated_at: datetime
     resolved_at: datetime | None
     version: int
+    # The clocks' states and the working seconds kept while paused: a paused row's SLA cell
+    # shows the time kept, as the ticket header does (`views.Countdowns`).
+    first_response_state: str | None
+    first_response_remaining: int | None
+    resolution_state: str | None
+    resolution_remaining: int | None
     requester_name: str
     requester_email: str | None
     requester_phone: str | None

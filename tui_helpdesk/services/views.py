@@ -273,6 +273,32 @@ class _Deadline(Protocol):
     def sla_calendar(self) -> str | None: ...
     @property
     def status(self) -> Status: ...
+    @property
+    def first_response_state(self) -> str | None: ...
+    @property
+    def first_response_remaining(self) -> int | None: ...
+    @property
+    def resolution_state(self) -> str | None: ...
+    @property
+    def resolution_remaining(self) -> int | None: ...
+
+
+PAUSED_MARK = "‖"  # a paused row's cell: "‖8h", the working time its clocks keep
+SLA_CELL = 7  # characters of the queue's SLA column: "-11h30m"
+
+
+def kept(ticket: _Deadline) -> timedelta | None:
+    """The working time a paused ticket's clocks keep (the nearest of those paused; negative
+    when one was already overdue), None when no paused clock says."""
+    left = [
+        seconds
+        for state, seconds in (
+            (ticket.first_response_state, ticket.first_response_remaining),
+            (ticket.resolution_state, ticket.resolution_remaining),
+        )
+        if state == "paused" and seconds is not None
+    ]
+    return timedelta(seconds=min(left)) if left else None
 
 
 def countdown(left: timedelta) -> str:
@@ -353,11 +379,16 @@ class Countdowns:
     def of(self, ticket: _Deadline) -> tuple[str, SlaState]:
         """The countdown to the running deadline and its colour: overdue from the deadline
         on ("-1h20m"; the header says "overdue 1h20m"), at risk within an hour of working
-        time; "paused" while the clocks wait, "—" without a deadline."""
+        time; while the clocks wait, the working time they keep after "‖" ("‖8h", as the
+        header's "paused, 8h left"; "‖-2h" when already overdue, "paused" when no clock says),
+        "—" without a deadline."""
         due = ticket.due_at
         if due is None:
             if ticket.sla_paused_at is not None and ticket.status.is_active:
-                return "paused", SlaState.PAUSED
+                left = kept(ticket)
+                if left is None:
+                    return "paused", SlaState.PAUSED
+                return _paused_cell(left)
             return "—", SlaState.NONE
         left = self._known.get((ticket.sla_calendar, due))
         if left is None:
@@ -366,6 +397,16 @@ class Countdowns:
         if due <= self.now:
             return f"-{countdown(left)}", SlaState.BREACHED
         return countdown(left), SlaState.AT_RISK if left <= AT_RISK_WITHIN else SlaState.OK
+
+
+def _paused_cell(left: timedelta) -> tuple[str, SlaState]:
+    """ "‖3h30m" kept; "‖-2h10m" already overdue (breached, as the header colours it); whole
+    hours when the minutes would not fit the column ("‖-47h" for 47h44m)."""
+    sign, state = ("-", SlaState.BREACHED) if left <= timedelta(0) else ("", SlaState.PAUSED)
+    text = f"{PAUSED_MARK}{sign}{countdown(left)}"
+    if len(text) > SLA_CELL:
+        text = f"{PAUSED_MARK}{sign}{int(abs(left).total_seconds() // 3600)}h"
+    return text, state
 
 
 def _group_label(ticket: TicketRow) -> str:

@@ -13,7 +13,9 @@ brackets; `*` and `+` bullets read "•". Backslash escapes keep the character t
 Underscores inside words (snake_case) and arithmetic stars (2*3) stay.
 
 Display only: the pieces are still plain strings for `text.highlighted`, never markup. Used
-by the knowledge screen's result list and the new-ticket form's suggestions.
+by the knowledge screen's result list, the new-ticket form's suggestions and the CLI's
+`helpdesk kb search` / `kb suggest` tables; it imports neither Textual nor the database, so
+the CLI loads it without the console.
 """
 
 from __future__ import annotations
