@@ -133,7 +133,7 @@ LATER = NOW + timedelta(days=3)
 # (ticket, values written, the check that must name it)
 BREAKAGES: list[tuple[int, dict[str, Any], str]] = [
     (1, {"first_response_state": "late"}, "sla:state"),
-    (4, {"resolution_state": "stopped"}, "sla:state"),  # only a first response stops
+    (4, {"resolution_state": "stopped"}, "sla:status"),  # only a merged ticket's stops
     (1, {"first_response_target": None}, "sla:state"),
     (6, {"resolution_target": 3600}, "sla:state"),
     (2, {"sla_policy": None}, "sla:policy"),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import inspect, select, text
 
 from tests.conftest import NOW, Desk
+from tests.reports.history import NOW as REPORTS_NOW
 from tests.reports.history import craft
 from tui_helpdesk.domain import EventKind
 from tui_helpdesk.services import tickets
@@ -97,7 +98,7 @@ def test_upgrade_from_0001_keeps_data(store: Store) -> None:
 
     before, after = migrate.upgrade(store)
     assert (before, after) == ("0001", migrate.head_revision())
-    assert migrate.head_revision() == "0009"
+    assert migrate.head_revision() == "0010"
 
     with store.read() as session:
         ticket = tickets.get_ticket(session, "HD-7")
@@ -218,7 +219,7 @@ def test_0009_fills_in_met_clocks_from_their_ledger(desk_store: Desk) -> None:
     assert met[(history.t3, "resolution")] == 16 * 3600 - 8 * 3600
 
     assert _failed_checks(store) == {}
-    assert migrate.downgrade(store, "0008") == ("0009", "0008")
+    assert migrate.downgrade(store, "0008") == ("0010", "0008")
     # `helpdesk db check` sees met clocks that do not keep what their ledger says.
     assert _failed_checks(store) == {"sla:met": {history.t1, history.t2, history.t3}}
     cleared = _clocks(store)
@@ -229,8 +230,30 @@ def test_0009_fills_in_met_clocks_from_their_ledger(desk_store: Desk) -> None:
         k: v for k, v in kept.items() if k not in {key for key, _ in met}
     }
 
-    assert migrate.upgrade(store) == ("0008", "0009")
+    assert migrate.upgrade(store) == ("0008", "0010")
     assert _clocks(store) == kept
+    assert _failed_checks(store) == {}
+
+
+def test_0010_stops_the_resolution_clock_of_merged_tickets(desk_store: Desk) -> None:
+    """A ticket merged while unresolved has its resolution clock stopped (not met, so no
+    report counts the merge as a resolution); tickets merged before 0010 had it met: the
+    downgrade shows what they looked like, the upgrade stops them again."""
+    history = craft(desk_store)
+    store = desk_store.store
+    with store.write() as session:
+        tickets.merge(session, desk_store.admin, REPORTS_NOW, history.t5, history.t4)
+    stopped = _clocks(store)
+    assert stopped[history.t5][2] == "stopped" and stopped[history.t5][3] is not None
+    assert _failed_checks(store) == {}
+
+    assert migrate.downgrade(store, "0009") == ("0010", "0009")
+    assert _clocks(store)[history.t5][2] == "met"
+    # Met, as a merge left it before 0010; its ledger has no "met" entry (the downgrade
+    # does not rewrite history), which `sla:met` notices.
+    assert _failed_checks(store) == {"sla:status": {history.t5}, "sla:met": {history.t5}}
+    assert migrate.upgrade(store) == ("0009", "0010")
+    assert _clocks(store) == stopped
     assert _failed_checks(store) == {}
 
 

@@ -117,6 +117,7 @@ class Situation:
     facts: TicketFacts  # `status` is required here
     contract: str | None = None  # the organization's named SLA policy
     first_response_at: datetime | None = None
+    merged: bool = False  # merged into another ticket: closed, but its clocks stop, not met
 
 
 @dataclass(frozen=True)
@@ -203,9 +204,12 @@ def _wanted(name: ClockName, situation: Situation) -> ClockState:
     if name is ClockName.FIRST_RESPONSE:
         if situation.first_response_at is not None:
             return ClockState.MET
-        if status in (Status.RESOLVED, Status.CLOSED):
+        if situation.merged or status in (Status.RESOLVED, Status.CLOSED):
             return ClockState.STOPPED
         return ClockState.PAUSED if status is Status.PENDING else ClockState.RUNNING
+    if situation.merged:
+        # Its conversation goes on in the ticket it was merged into: nothing was resolved.
+        return ClockState.STOPPED
     if status in (Status.RESOLVED, Status.CLOSED):
         return ClockState.MET
     if status in (Status.PENDING, Status.ON_HOLD):
@@ -214,6 +218,8 @@ def _wanted(name: ClockName, situation: Situation) -> ClockState:
 
 
 def _why_waiting(situation: Situation) -> str:
+    if situation.merged:
+        return "merged"
     status = situation.facts.status
     return f"status {status}" if status is not None else "waiting"
 
@@ -260,8 +266,10 @@ def _step(
         clock, entry = _start(name, wanted, target, calendar, now)
         return clock, [entry]
     if before.state is ClockState.MET:
-        if wanted is ClockState.MET or name is ClockName.FIRST_RESPONSE:
-            return before, []  # a met first response stays met, even on reopen
+        if wanted is ClockState.MET or name is ClockName.FIRST_RESPONSE or situation.merged:
+            # A met first response stays met, even on reopen; so does the resolution of a
+            # ticket resolved before it was merged.
+            return before, []
         clock, entry = _start(name, wanted, target, calendar, now)
         return clock, [replace(entry, action="restart", reason="reopened: a new cycle")]
 

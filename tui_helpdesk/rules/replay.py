@@ -67,6 +67,7 @@ class TicketState:
     first_response_at: datetime | None = None
     last_activity_at: datetime | None = None
     unassigned_since: datetime | None = None
+    merged: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def _apply(state: TicketState, change: Change, at: datetime) -> None:
         state.last_activity_at = at
     elif kind is EventKind.FIRST_RESPONSE:
         state.first_response_at = state.first_response_at or at
+    elif kind is EventKind.MERGED:
+        state.merged = True
     elif kind is EventKind.CUSTOMER_MESSAGE and not (change.detail or {}).get("automatic"):
         state.last_activity_at = at
 
@@ -169,7 +172,9 @@ def replay_ticket(rules: Rules, history: History, now: datetime) -> Outcome:
             state.unassigned_since = state.unassigned_since or step.at
         else:
             state.unassigned_since = None
-        situation = Situation(_facts(history, state), history.contract, state.first_response_at)
+        situation = Situation(
+            _facts(history, state), history.contract, state.first_response_at, state.merged
+        )
         after, _ledger = reconcile(rules, sla, situation, step.at)
         outcome.note_step(sla, after)
         if after.cycle != sla.cycle:

@@ -237,9 +237,10 @@ class _Clock:
 
 def _clocks() -> tuple[_Clock, _Clock]:
     finished = Ticket.status.in_([Status.RESOLVED, Status.CLOSED])
+    merged = Ticket.merged_into_id.is_not(None)
     # rules/clock.py `_wanted`: a first response is met once answered, stopped when resolved
-    # unanswered, paused while pending; resolution is met when resolved, paused while
-    # pending or on hold.
+    # or merged unanswered, paused while pending; resolution is stopped when merged, met when
+    # resolved, paused while pending or on hold.
     first_response = _Clock(
         "first_response",
         Ticket.first_response_state,
@@ -249,7 +250,7 @@ def _clocks() -> tuple[_Clock, _Clock]:
         (_RUNNING, _PAUSED, _STOPPED, _MET),
         case(
             (Ticket.first_response_at.is_not(None), literal(_MET)),
-            (finished, literal(_STOPPED)),
+            (or_(finished, merged), literal(_STOPPED)),
             (Ticket.status == Status.PENDING, literal(_PAUSED)),
             else_=literal(_RUNNING),
         ),
@@ -260,8 +261,9 @@ def _clocks() -> tuple[_Clock, _Clock]:
         Ticket.resolution_target,
         Ticket.resolution_due_at,
         Ticket.resolution_remaining,
-        (_RUNNING, _PAUSED, _MET),
+        (_RUNNING, _PAUSED, _STOPPED, _MET),
         case(
+            (and_(merged, Ticket.resolved_at.is_(None)), literal(_STOPPED)),
             (finished, literal(_MET)),
             (Ticket.status.in_([Status.PENDING, Status.ON_HOLD]), literal(_PAUSED)),
             else_=literal(_RUNNING),
@@ -308,7 +310,8 @@ def _sla_checks(session: Session) -> list[CheckResult]:
     checks = [
         (
             "sla:state",
-            "clock states are running, paused, stopped (first response only) or met, "
+            "clock states are running, paused, stopped (first response, or a merged "
+            "ticket's resolution) or met, "
             "and a clock has a state exactly when it has a target",
             or_(
                 *(
@@ -386,8 +389,8 @@ def _sla_checks(session: Session) -> list[CheckResult]:
         (
             "sla:status",
             "clock states follow the ticket: first response met once answered, stopped when "
-            "resolved unanswered, paused while pending; resolution met when resolved, paused "
-            "while pending or on hold; else running",
+            "resolved or merged unanswered, paused while pending; resolution stopped when "
+            "merged, met when resolved, paused while pending or on hold; else running",
             or_(*(clock.state != clock.expected for clock in clocks)),
         ),
         (

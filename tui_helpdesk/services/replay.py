@@ -86,6 +86,7 @@ REPLAYED_KINDS = (
     EventKind.FIRST_RESPONSE,
     EventKind.CUSTOMER_MESSAGE,
     EventKind.REOPENED,
+    EventKind.MERGED,
 )
 LIMITATIONS = (
     "escalation actions are not applied in the replay (a raised priority or a move would "

@@ -162,6 +162,7 @@ def situation_of(ticket: Ticket) -> Situation:
         facts=facts_of(ticket),
         contract=ticket.organization.sla_policy if ticket.organization else None,
         first_response_at=ticket.first_response_at,
+        merged=ticket.merged_into_id is not None,
     )
 
 

@@ -372,6 +372,7 @@ def merge(
     source.status = Status.CLOSED
     source.closed_at = now
     source.merged_into = target
+    source.merged_into_id = target.id  # now, not at the flush: the clocks stop on it below
     record(
         session,
         source,
