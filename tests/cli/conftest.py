@@ -5,6 +5,7 @@ no HELPDESK_* variables from the environment leaking in."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,3 +98,19 @@ def one_line_error(result: Result, code: int) -> str:
     assert lines[0].startswith("helpdesk: ")
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def imported(*args: str) -> set[str]:
+    """Every module a `helpdesk ARGS` process imported, read from `python -X importtime`."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui_helpdesk", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "self [us]" not in line
+    }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.cli.conftest import Run, ok, one_line_error
+from tests.cli.conftest import Run, imported, ok, one_line_error
 from tests.conftest import NOW, Desk
 from tests.services.test_escalation import RULES
 from tui_helpdesk.domain import Priority
@@ -133,28 +133,12 @@ def test_ticket_escalate_by_hand(desk_store: Desk, db_url: str, cli: Run) -> Non
     assert [a["rule"] for a in asked["escalation"]] == ["customer-asked", "customer-asked"]
 
 
-def _imported(*args: str) -> set[str]:
-    """The modules a `helpdesk ARGS` process imported (from `python -X importtime`)."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tui_helpdesk", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return {
-        line.rsplit("|", 1)[1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:") and "self [us]" not in line
-    }
-
-
 def test_nothing_due_leaves_the_batch_machinery_out(desk_store: Desk, db_url: str) -> None:
     """Cron's common run probes one index: what a batch does to its tickets (planning,
     claiming, the actions) is imported only when something is due."""
     _desk_with_due_tickets(desk_store, 1)
-    quiet = _imported("--db", db_url, "escalate", "--now", NOW.isoformat())
+    quiet = imported("--db", db_url, "escalate", "--now", NOW.isoformat())
     assert "tui_helpdesk.services.escalation" in quiet
     assert "tui_helpdesk.services.escalation_apply" not in quiet
-    busy = _imported("--db", db_url, "escalate", "--now", LATER)
+    busy = imported("--db", db_url, "escalate", "--now", LATER)
     assert "tui_helpdesk.services.escalation_apply" in busy

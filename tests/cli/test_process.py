@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Run, ok, one_line_error
+from tests.cli.conftest import Run, imported, ok, one_line_error
 
 HELPDESK = Path(sys.executable).with_name("helpdesk")
 
@@ -110,22 +110,6 @@ OTHER_SERVICES = (
     "tui_helpdesk.store.search",
     "tui_helpdesk.reports",
 )
-
-
-def imported(*args: str) -> set[str]:
-    """Every module a `helpdesk ARGS` process imported, read from `python -X importtime`."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tui_helpdesk", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return {
-        line.rsplit("|", 1)[1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:") and "self [us]" not in line
-    }
 
 
 def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
