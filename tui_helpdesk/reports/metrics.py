@@ -271,7 +271,7 @@ def _clock_figures(
 
 def response(session: Session, scope: Scope) -> tuple[Table, dict[str, float | None]]:
     """The response table, and the period's median working first response and resolution
-    (the same figures as `overall_medians`, from the same queries)."""
+    over all its tickets (the summary's figures), from the same queries."""
     keyed = Keyed(session, scope)
     fr_n, fr, frt_median = _clock_figures(session, keyed, "first_response")
     rt_n, rt, rt_median = _clock_figures(session, keyed, "resolution")

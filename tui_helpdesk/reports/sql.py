@@ -13,8 +13,8 @@
 - `csv_join`: a stretch of a CSV line written by the database (the tickets export).
 - `working_seconds`: a ticket's working time to first response or resolution as the SLA
   clocks counted it (target minus what was left when the clock was met, kept on the ticket
-  and recorded in its ledger): the same figures as `services.customer_history` reads from
-  the ledger, so reports and live views agree.
+  and recorded in its ledger); `services.customer_history` uses it too, so reports and
+  live views agree.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import EventKind, Status
@@ -103,35 +103,39 @@ def account(session: Session, conflict: Conflict, *, seen_event: int | None = No
     if ticket_id is None:
         return Account(conflict.key, (), 0, conflict)
     if seen_event is not None:
-        events = session.scalars(
-            select(TicketEvent)
-            .where(
-                TicketEvent.ticket_id == ticket_id,
-                TicketEvent.id > seen_event,
-                TicketEvent.kind.not_in(_SKIPPED),
-            )
-            .order_by(TicketEvent.id)
-            .limit(CONFLICT_CHANGES * 4)
-        ).all()
-        changes = _saves(list(events))
-    else:
-        expected, current = conflict.expected_version, conflict.current_version
-        missed = current - expected if expected is not None and current is not None else 1
-        missed = max(1, missed)
-        # Newest first, enough rows for the saves listed (a save writes a few events).
+        since = (
+            TicketEvent.ticket_id == ticket_id,
+            TicketEvent.id > seen_event,
+            TicketEvent.kind.not_in(_SKIPPED),
+        )
+        # The newest saves are listed (the one that refused this save among them); the
+        # older ones are counted.
         newest = session.scalars(
             select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket_id)
+            .where(*since)
             .order_by(TicketEvent.id.desc())
-            .limit(min(missed, CONFLICT_CHANGES + 1) * 8)
+            .limit((CONFLICT_CHANGES + 1) * 8)
         ).all()
-        changes = _saves(list(reversed(newest)))[-missed:]
-        # Fewer saves read than the version moved: the older ones are counted, not listed.
-        hidden = missed - len(changes)
+        changes = _saves(list(reversed(newest)))
+        saves = select(TicketEvent.actor, TicketEvent.at).where(*since).distinct().subquery()
+        total = session.scalar(select(func.count()).select_from(saves)) or len(changes)
         listed = tuple(changes[-CONFLICT_CHANGES:])
-        return Account(conflict.key, listed, hidden + len(changes) - len(listed), conflict)
-    listed = tuple(changes[:CONFLICT_CHANGES])
-    return Account(conflict.key, listed, len(changes) - len(listed), conflict)
+        return Account(conflict.key, listed, max(0, total - len(listed)), conflict)
+    expected, current = conflict.expected_version, conflict.current_version
+    missed = current - expected if expected is not None and current is not None else 1
+    missed = max(1, missed)
+    # Newest first, enough rows for the saves listed (a save writes a few events).
+    newest = session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.id.desc())
+        .limit(min(missed, CONFLICT_CHANGES + 1) * 8)
+    ).all()
+    changes = _saves(list(reversed(newest)))[-missed:]
+    # Fewer saves read than the version moved: the older ones are counted, not listed.
+    hidden = missed - len(changes)
+    listed = tuple(changes[-CONFLICT_CHANGES:])
+    return Account(conflict.key, listed, hidden + len(changes) - len(listed), conflict)
 
 
 def _when(at: datetime, zone: ZoneInfo, now: datetime | None) -> str:

@@ -5,7 +5,8 @@ SQL selects candidates by `next_escalation_at <= now` in keyset order (an index 
 all open tickets), the pure `rules.triggers.schedule` decides what is due for each, and then,
 unless it is a dry run, the actions are applied through the same ticket services the console
 and the CLI use, so every change is checked and audited the same way. A batch commits as one
-transaction; a ticket whose actions fail is rolled back alone (a savepoint) and counted.
+transaction; if a ticket's actions fail, the batch is done again ticket by ticket, each rule
+in a savepoint, so only the failing ones are left out (and counted).
 
 Idempotence: each (ticket, rule, SLA cycle) gets one `escalations` row, inserted with ON
 CONFLICT DO NOTHING before the rule's actions run: the actions run only when this run inserted

@@ -343,9 +343,13 @@ class Countdowns:
 
     # Working time between two deadlines, kept for the run (the spans of a page come back
     # on every refresh; one deadline years overdue is a walk over years of calendar). Only
-    # spans between stored deadlines, never to `now`; forgotten when the rules change.
-    _spans: ClassVar[dict[tuple[str | None, datetime, datetime], timedelta]] = {}
-    _spans_rules: ClassVar[list[object]] = [None]
+    # spans between stored deadlines, never to `now`. The spans belong to one rules object:
+    # the pair is replaced as a whole when the rules change, so a worker still measuring
+    # with older rules (pages are built in worker threads) never writes into newer ones.
+    _spans: ClassVar[tuple[object, dict[tuple[str | None, datetime, datetime], timedelta]]] = (
+        None,
+        {},
+    )
     MAX_SPANS: ClassVar[int] = 10_000
 
     def _span(
@@ -353,14 +357,12 @@ class Countdowns:
     ) -> timedelta:
         if start == self.now or end == self.now:
             return self._between(calendar, start, end)
-        spans = Countdowns._spans
-        if Countdowns._spans_rules[0] is not self._rules:
-            spans.clear()
-            Countdowns._spans_rules[0] = self._rules
+        owner, spans = Countdowns._spans
+        if owner is not self._rules or len(spans) >= self.MAX_SPANS:
+            spans = {}
+            Countdowns._spans = (self._rules, spans)
         found = spans.get((name, start, end))
         if found is None:
-            if len(spans) >= self.MAX_SPANS:
-                spans.clear()
             found = spans[name, start, end] = self._between(calendar, start, end)
         return found
 

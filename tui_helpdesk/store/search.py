@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Float, Integer, bindparam, column, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.store.models import Article, Category
@@ -603,7 +604,8 @@ def _matches_by_index(session: Session, match: Match) -> Iterator[None]:
     whole table backwards by id, for the newest matches, finding none (a second on 1M
     tickets). Index scans and table scans are switched off for the one statement and switched
     back after it, a statement each (a savepoint and two SET LOCALs took four round trips).
-    When the statement fails, the transaction is aborted and its rollback restores them."""
+    When the statement fails, the transaction is aborted and its rollback restores them;
+    any other failure restores them here."""
     if not match.any_of:
         yield
         return
@@ -613,14 +615,21 @@ def _matches_by_index(session: Session, match: Match) -> Iterator[None]:
             "set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)"
         )
     ).one()
-    yield
-    session.execute(
-        text(
-            "SELECT set_config('enable_indexscan', :i, true), "
-            "set_config('enable_seqscan', :s, true)"
-        ),
-        {"i": before[0], "s": before[1]},
-    )
+    aborted = False
+    try:
+        yield
+    except DBAPIError:
+        aborted = True
+        raise
+    finally:
+        if not aborted:
+            session.execute(
+                text(
+                    "SELECT set_config('enable_indexscan', :i, true), "
+                    "set_config('enable_seqscan', :s, true)"
+                ),
+                {"i": before[0], "s": before[1]},
+            )
 
 
 def _alt_share(lexemes: Sequence[str], prefix: bool, freqs: dict[str, float]) -> float:
