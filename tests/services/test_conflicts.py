@@ -92,6 +92,21 @@ def test_only_the_saves_missed_and_a_count_beyond_the_list(desk_store: Desk) -> 
     assert lines[-2].endswith("admin: added an internal note")
 
 
+def test_by_the_event_shown_the_newest_saves_are_listed_and_the_rest_counted(
+    desk_store: Desk,
+) -> None:
+    key, version, seen = _ticket(desk_store)
+    _meanwhile(desk_store, key, saves=conflicts.CONFLICT_CHANGES + 3)
+    conflict = _refused(desk_store, key, version)
+    with desk_store.store.read() as session:
+        found = conflicts.account(session, conflict, seen_event=seen)
+    # The priority and the status (the oldest two saves) and the first note are counted;
+    # the newest notes, the last one among them, are listed.
+    assert len(found.changes) == conflicts.CONFLICT_CHANGES and found.more == 3
+    assert all(c.said == ("added an internal note",) for c in found.changes)
+    assert found.changes[-1].at == NOW + timedelta(minutes=3 + conflicts.CONFLICT_CHANGES)
+
+
 def test_a_conflict_without_readable_changes_tells_its_own_account(desk_store: Desk) -> None:
     gone = Conflict("HD-999", 1, 2, "cleo", NOW, "status: open -> pending")
     with desk_store.store.read() as session:
