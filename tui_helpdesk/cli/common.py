@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .runtime import CliError, Runtime
+
+# Exit codes of the batch commands beyond 0/1/2 (DESIGN §8), what cron acts on.
+EX_SOME_FAILED = 3  # some items failed, the rest were done
+EX_TEMPFAIL = 75  # temporary: another run holds the job's lock or the database is unreachable
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Number = Annotated[str, typer.Argument(metavar="NUMBER", help="HD-12, 12 or #12.")]
@@ -55,3 +60,17 @@ def read_body(body: str | None, body_file: str | None, *, required: bool) -> str
     if body is None and required:
         raise CliError("no message: give --body TEXT, --body-file FILE or --body-file - (stdin)", 2)
     return body
+
+
+def instant(text: str, option: str) -> datetime:
+    """An ISO date (midnight) or datetime given to `option`, in UTC; without an offset it is
+    UTC, as every time the desk stores. A bad one is a usage error naming the option."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(
+            f"{option}: expected an ISO date or datetime in UTC like 2026-11-01 or "
+            f"2026-11-01T09:30, got {text!r}",
+            2,
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

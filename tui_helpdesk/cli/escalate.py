@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -19,27 +19,12 @@ from tui_helpdesk.services import escalation, serialize
 from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.locks import LockHeld, job_lock
 
-from .common import ExpectedVersion, JsonFlag, Number, runtime
+from .common import EX_SOME_FAILED, EX_TEMPFAIL, ExpectedVersion, JsonFlag, Number, instant, runtime
 from .plain import print_json, say
 from .runtime import CliError
 
-EX_SOME_FAILED = 3
-EX_TEMPFAIL = 75
 LOCK_NAME = "escalate"
 FUTURE_SLACK = timedelta(minutes=1)  # clocks of cron hosts and the database may differ a little
-
-
-def _parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(
-            f"not an ISO date-time: {value!r} (e.g. 2026-12-02T09:30Z)", param_hint="--now"
-        ) from None
-    # A time without an offset is read as UTC, like every time the desk stores.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _line(action: escalation.ActionLine) -> str:
@@ -83,7 +68,7 @@ def escalate(
 ) -> None:
     """Apply the escalation rules to every ticket that is due (run it from cron)."""
     rt = runtime(ctx)
-    at = _parse_now(now) or rt.now
+    at = instant(now, "--now") if now else rt.now
     if at > rt.now + FUTURE_SLACK and not dry_run:
         # A real run stamps its changes with --now: a future one would write future history.
         raise typer.BadParameter(

@@ -20,12 +20,9 @@ from sqlalchemy.exc import OperationalError
 
 from tui_helpdesk.services.serialize import iso
 
-from .common import JsonFlag, runtime
+from .common import EX_SOME_FAILED, EX_TEMPFAIL, JsonFlag, runtime
 from .output import print_json, say
 from .runtime import CliError, Runtime
-
-EX_SOME_FAILED = 3
-EX_TEMPFAIL = 75
 
 app = typer.Typer(
     rich_markup_mode=None,

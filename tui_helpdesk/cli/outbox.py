@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from tui_helpdesk.services.serialize import iso
 
-from .common import JsonFlag, runtime
+from .common import EX_SOME_FAILED, EX_TEMPFAIL, JsonFlag, runtime
 from .mail import app as mail_app
 from .output import hint, inert, print_json, say, show
 from .runtime import CliError, Runtime
@@ -27,8 +27,6 @@ from .runtime import CliError, Runtime
 if TYPE_CHECKING:  # annotations only: the services load when a command runs
     from tui_helpdesk.services.delivery import DeliveryLine, DeliveryRun, OutboxEntry
 
-EX_SOME_FAILED = 3
-EX_TEMPFAIL = 75
 STATES = ("queued", "sent", "failed")
 
 

@@ -27,7 +27,7 @@ from tui_helpdesk.services import (
     serialize,
 )
 
-from .common import JsonFlag, read_text, runtime
+from .common import EX_SOME_FAILED, JsonFlag, read_text, runtime
 from .output import (
     agent_table,
     caller_table,
@@ -82,7 +82,6 @@ SkipBad = Annotated[
         "(default: a bad row imports nothing).",
     ),
 ]
-EX_SOME_FAILED = 3  # DESIGN §8: some items failed, the rest were done
 HistoryLimit = Annotated[
     int, typer.Option("--limit", "-n", min=1, max=queue.MAX_PAGE, help="Recent tickets shown.")
 ]

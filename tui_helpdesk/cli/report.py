@@ -36,8 +36,7 @@ from tui_helpdesk.reports.sql import ReportFilter
 from tui_helpdesk.services import reports
 from tui_helpdesk.services.views import short_duration
 
-from .common import JsonFlag, runtime
-from .escalate import EX_SOME_FAILED, _parse_now
+from .common import EX_SOME_FAILED, JsonFlag, instant, runtime
 from .output import error, inert, print_json, say, show
 from .runtime import CliError
 
@@ -327,7 +326,7 @@ def run(
     if (name is None) == (not all_due):
         raise CliError("give a report NAME or --all-due", 2)
     rt = runtime(ctx)
-    at = _parse_now(now) or rt.now
+    at = instant(now, "--now") if now else rt.now
     where = _folder(folder)
     try:
         chosen = [find(where, name)] if name else load_folder(where)

@@ -8,7 +8,7 @@ before applying it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import tomli_w
@@ -21,7 +21,7 @@ from tui_helpdesk.rules.document import RulesDocument, parse_rules
 from tui_helpdesk.services import desk, replay
 from tui_helpdesk.services.serialize import iso
 
-from .common import JsonFlag, read_text, runtime
+from .common import JsonFlag, instant, read_text, runtime
 from .output import hint, inert, print_json, say
 from .output import show as render
 from .runtime import CliError
@@ -160,19 +160,6 @@ Now = Annotated[
 ]
 
 
-def _instant(text: str, option: str) -> datetime:
-    """An ISO date (midnight) or datetime; without an offset it is UTC."""
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(
-            f"{option}: expected an ISO date or datetime in UTC like 2026-11-01 or "
-            f"2026-11-01T09:30, got {text!r}",
-            2,
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @app.command("test")
 def test_rules(
     ctx: typer.Context,
@@ -185,9 +172,9 @@ def test_rules(
     """Replay a rules file over the tickets of a period, next to the active rules and what
     was recorded (reads only; escalation actions are not replayed)."""
     rt = runtime(ctx)
-    at = _instant(now, "--now") if now else rt.now
-    end = _instant(until, "--until") if until else at
-    start = _instant(since, "--since") if since else end - DEFAULT_PERIOD
+    at = instant(now, "--now") if now else rt.now
+    end = instant(until, "--until") if until else at
+    start = instant(since, "--since") if since else end - DEFAULT_PERIOD
     if start >= end:
         raise CliError(f"--since ({iso(start)}) must be before --until ({iso(end)})", 2)
     document = _load(file)
