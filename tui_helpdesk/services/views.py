@@ -12,6 +12,7 @@ Called by `tui_helpdesk.screens` (queue and ticket screens) from worker threads 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -615,23 +616,44 @@ def find_ticket(session: Session, ref: str, *columns: ColumnElement[Any]) -> Row
     """The ticket `ref` names ("HD-12", "12" or "#12", read as `tickets.get_ticket` reads
     it): its key, then `columns`, in one statement over `tickets` (other tables' values as
     scalar subqueries). Raises what `get_ticket` raises."""
+    return find_ticket_with(session, ref, by_number(select(Ticket.key, *columns)))
+
+
+def by_number(query: Select[Any]) -> Select[Any]:
+    """`query` (over `tickets`, the key first) for the ticket whose number is bound at the
+    call: built once, a statement is run by `find_ticket_with` with each `ref`."""
+    return query.where(Ticket.number == bindparam("number"))
+
+
+def find_ticket_with(session: Session, ref: str, query: Select[Any], **params: Any) -> Row[Any]:
+    """`find_ticket` for a statement made by `by_number` (with `params` for its other bound
+    values)."""
     from tui_helpdesk.services.ticket_core import check_found, ticket_ref
 
     prefix, number = ticket_ref(ref)
-    found = session.execute(select(Ticket.key, *columns).where(Ticket.number == number)).first()
+    found = session.execute(query, {"number": number, **params}).first()
     check_found(ref, prefix, found[0] if found else None)
     assert found is not None
     return found
 
 
-def viewer_zone(login: str) -> ColumnElement[str | None]:
-    """The agent's own time zone as a scalar subquery (NULL for an unknown login)."""
+def viewer_zone(login: str | BindParameter[str]) -> ColumnElement[str | None]:
+    """The agent's own time zone as a scalar subquery (NULL for an unknown login); the login
+    may be a bound parameter of a statement built once."""
     return select(Agent.timezone).where(Agent.login == login).scalar_subquery()
 
 
 def _header(session: Session, ref: str, login: str) -> tuple[TicketRow, Row[Any]]:
     """The ticket as a queue row, and what the header adds to it (channel, category, tags,
     the viewer's own time zone), in one statement."""
+    found = find_ticket_with(session, ref, _header_query(), login=login)
+    return TicketRow(*found[1 : 1 + ROW_WIDTH]), found
+
+
+@functools.cache
+def _header_query() -> Select[Any]:
+    """The header's statement, built once: its parts (an alias of `tickets`, five scalar
+    subqueries) take longer to put together than the statement takes to run."""
     tags = select(func.aggregate_strings(TicketTag.tag, " ")).where(
         TicketTag.ticket_id == Ticket.id
     )
@@ -639,31 +661,43 @@ def _header(session: Session, ref: str, login: str) -> tuple[TicketRow, Row[Any]
     target = aliased(Ticket)
     merged_into = select(target.key).where(target.id == Ticket.merged_into_id)
     seen_event = select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id == Ticket.id)
-    found = find_ticket(
-        session,
-        ref,
-        *row_columns(),
-        Ticket.channel,
-        category.scalar_subquery().label("category"),
-        tags.scalar_subquery().label("tags"),
-        viewer_zone(login).label("viewer_zone"),
-        merged_into.scalar_subquery().label("merged_into"),
-        seen_event.scalar_subquery().label("seen_event"),
+    return by_number(
+        select(
+            Ticket.key,
+            *row_columns(),
+            Ticket.channel,
+            category.scalar_subquery().label("category"),
+            tags.scalar_subquery().label("tags"),
+            viewer_zone(bindparam("login")).label("viewer_zone"),
+            merged_into.scalar_subquery().label("merged_into"),
+            seen_event.scalar_subquery().label("seen_event"),
+        )
     )
-    return TicketRow(*found[1 : 1 + ROW_WIDTH]), found
 
 
 def _thread(session: Session, ticket_id: int) -> tuple[list[Row[Any]], int]:
     """The newest `MAX_THREAD` messages of a ticket with their authors' names, oldest first,
     and how many older ones are left out: one statement (the newest first from the
     `(ticket_id, created_at, id)` index, turned round here), two for a longer thread."""
+    newest = list(session.execute(_thread_query(), {"ticket_id": ticket_id, "limit": MAX_THREAD}))[
+        ::-1
+    ]
+    if len(newest) < MAX_THREAD:
+        return newest, 0
+    total = select(func.count()).select_from(Message).where(Message.ticket_id == ticket_id)
+    return newest, (session.scalar(total) or 0) - len(newest)
+
+
+@functools.cache
+def _thread_query() -> Select[Any]:
+    """The thread's statement, built once (the ticket and the limit bound at each call)."""
     # The authors' names as scalar subqueries: a join would let the planner hash the whole
     # contacts table for a thread of a few hundred messages.
     contact = select(_first_of(Contact.name, Contact.email, Contact.phone)).where(
         Contact.id == Message.author_contact_id
     )
     agent = select(_first_of(Agent.name, Agent.login)).where(Agent.id == Message.author_agent_id)
-    query = (
+    return (
         select(
             Message.kind,
             Message.created_at,
@@ -674,15 +708,10 @@ def _thread(session: Session, ticket_id: int) -> tuple[list[Row[Any]], int]:
             Message.author_contact_id,
             contact.scalar_subquery().label("contact"),
         )
-        .where(Message.ticket_id == ticket_id)
+        .where(Message.ticket_id == bindparam("ticket_id"))
         .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(MAX_THREAD)
+        .limit(bindparam("limit"))
     )
-    newest = list(session.execute(query))[::-1]
-    if len(newest) < MAX_THREAD:
-        return newest, 0
-    total = select(func.count()).select_from(Message).where(Message.ticket_id == ticket_id)
-    return newest, (session.scalar(total) or 0) - len(newest)
 
 
 def ticket_detail(
