@@ -21,7 +21,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.harness import SIZES, Context, Result, ensure_desk, load_registry, run_benchmark, save
+from bench.harness import (
+    SIZES,
+    STALE_CHOICES,
+    Context,
+    Result,
+    ensure_desk,
+    load_registry,
+    run_benchmark,
+    save,
+)
 
 BACKENDS = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql"}
 
@@ -70,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--quick", action="store_true", help="few repetitions (for CI)")
     parser.add_argument("--repeat", type=int, help="samples per benchmark (default 20, quick 3)")
+    parser.add_argument(
+        "--stale",
+        choices=STALE_CHOICES,
+        help="a cached desk made by other code: generate it again, or keep it (brought to the "
+        "current schema); by default only a 10k desk is generated again",
+    )
     args = parser.parse_args(argv)
 
     registry = load_registry()
@@ -87,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "tui_helpdesk", quiet=1)
     results: list[Result] = []
     for backend in backends:
-        url = ensure_desk(backend, args.size, log=lambda line: err.print(line, markup=False))
+        url = ensure_desk(
+            backend, args.size, log=lambda line: err.print(line, markup=False), stale=args.stale
+        )
         ctx = Context(
             backend=backend,
             size=args.size,

@@ -180,16 +180,41 @@ def desk_url(backend: str, size: str) -> str:
     )
 
 
-def ensure_desk(backend: str, size: str, log: Callable[[str], None]) -> str:
-    """The URL of a generated desk of `size`, generating it when missing or stale."""
+STALE_CHOICES = ("regenerate", "keep")
+REGENERATE_QUIETLY = {"10k"}  # sizes rebuilt without asking when stale (seconds, not minutes)
+
+
+def ensure_desk(
+    backend: str, size: str, log: Callable[[str], None], stale: str | None = None
+) -> str:
+    """The URL of a generated desk of `size`, generating it when missing.
+
+    A cached desk made by other generator, rules or schema code (another fingerprint) is
+    rebuilt only when that is quick or asked for (`stale="regenerate"`): a big one takes
+    minutes, and someone may be measuring on it. `stale="keep"` measures it as it is, brought
+    to the current schema; with neither, a big stale desk stops the run with a message."""
     from bench.generate import generate
 
     cache_dir().mkdir(parents=True, exist_ok=True)
     url = desk_url(backend, size)
     marker = cache_dir() / f"desk-{backend}-{size}.json"
     fingerprint = _generator_fingerprint()
-    if marker.exists() and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
-        return url
+    if marker.exists():
+        made_by = json.loads(marker.read_text()).get("fingerprint")
+        if made_by == fingerprint:
+            return url
+        choice = stale or ("regenerate" if size in REGENERATE_QUIETLY else None)
+        if choice is None:
+            raise SystemExit(
+                f"the cached {size} desk on {backend} was made by other generator, rules or "
+                f"schema code ({made_by}, now {fingerprint}); generating it again takes "
+                "minutes: pass --stale regenerate to do so, or --stale keep to measure it as "
+                "it is, brought to the current schema"
+            )
+        if choice == "keep":
+            _upgrade(url)
+            log(f"using the cached {size} desk on {backend} made by other code ({made_by})")
+            return url
     if backend == "postgresql":
         _create_database(url)
     log(f"generating the {size} desk on {backend} (cached for later runs)...")
@@ -197,6 +222,17 @@ def ensure_desk(backend: str, size: str, log: Callable[[str], None]) -> str:
     marker.write_text(json.dumps({"fingerprint": fingerprint, **result}))
     log(f"  done in {result['seconds']}s")
     return url
+
+
+def _upgrade(url: str) -> None:
+    from tui_helpdesk.store import migrate
+    from tui_helpdesk.store.engine import Store
+
+    store = Store(url)
+    try:
+        migrate.upgrade(store)
+    finally:
+        store.dispose()
 
 
 def drop_desk(backend: str, size: str) -> None:

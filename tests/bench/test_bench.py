@@ -28,6 +28,7 @@ from tui_helpdesk.rules.document import Rules
 from tui_helpdesk.rules.triggers import schedule
 from tui_helpdesk.services.checks import run_checks
 from tui_helpdesk.services.sla import active_rules, facts_of, sla_of, timers_of
+from tui_helpdesk.store import migrate
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Contact, Escalation, Message, Ticket, TicketEvent
 
@@ -261,6 +262,28 @@ def test_generator_refuses_to_overwrite_a_desk(tmp_path: Path) -> None:
     generate(url, 50)
     with pytest.raises(SystemExit, match="already has tickets"):
         generate(url, 50)
+
+
+def test_a_big_stale_desk_is_kept_or_rebuilt_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached desk made by other code is not silently rebuilt at a size that takes minutes:
+    the run stops saying how to choose; `keep` measures it as it is, at the current schema."""
+    monkeypatch.setenv(harness.CACHE_ENV, str(tmp_path))
+    url = harness.desk_url("sqlite", "100k")
+    generate(url, 50)  # a small desk in the 100k desk's place, made "by other code"
+    marker = tmp_path / "desk-sqlite-100k.json"
+    marker.write_text(json.dumps({"fingerprint": "made-elsewhere"}))
+    logged: list[str] = []
+    with pytest.raises(SystemExit, match=r"--stale regenerate .* or --stale keep"):
+        harness.ensure_desk("sqlite", "100k", logged.append)
+    assert harness.ensure_desk("sqlite", "100k", logged.append, stale="keep") == url
+    assert logged == ["using the cached 100k desk on sqlite made by other code (made-elsewhere)"]
+    store = Store(url)
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 50  # not rebuilt
+    assert migrate.current_revision(store) == migrate.head_revision()
+    store.dispose()
 
 
 @pytest.mark.parametrize(
