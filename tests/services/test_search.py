@@ -510,3 +510,62 @@ def test_suggestions_leave_the_planner_settings_as_they_were(kb: Desk) -> None:
                 )
             ).one()
             assert tuple(settings) == ("on", "on")
+
+
+def test_the_common_words_are_read_once_per_connection_and_again_after_analyze(
+    desk_store: Desk,
+) -> None:
+    """PostgreSQL keeps the vectors' common words (`pg_stats`, costly to plan) with the
+    database connection: a search on a connection that has them does not read them again, and
+    once the table is analysed they are read again, so the windows follow the statistics."""
+    from tui_helpdesk.store.search import Alt, Match, backend_for
+
+    printer = Match(((Alt(("printer",)),),))
+    with desk_store.store.read() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite sizes no windows")
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        assert backend_for(session).windows(session, printer) == [(0, None)]  # no statistics
+    _printer_notes(desk_store, 1200)  # analyses the articles
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(desk_store.store.engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):
+            with desk_store.store.read() as session:
+                # The same connection as before the analysis (or the test would prove nothing).
+                assert session.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+                windows = backend_for(session).windows(session, printer)
+                assert windows == [(200, None), (0, 200)]
+    finally:
+        event.remove(desk_store.store.engine, "before_cursor_execute", record)
+    # Read again once after the analysis (a statement of its own), then kept.
+    assert sum("pg_stats" in statement for statement in seen) == 1, seen
+
+
+def test_snippets_keep_the_text_around_the_first_marked_word(kb: Desk) -> None:
+    """A snippet is SNIPPET_WORDS words from a third of them before the first marked one,
+    with "…" where text was cut and the text's own ends (punctuation, spaces) where not."""
+    from tui_helpdesk.store.search import MARK_END, MARK_START, SNIPPET_WORDS, Alt, Match, _Marker
+
+    marker = _Marker(Match(((Alt(("printer",)),), (Alt(("jam",), prefix=True),))))
+    words = [f"w{i}" for i in range(60)]
+    words[30] = "Printers"
+    text = "  " + ", ".join(words) + "!\n"
+    snippet, marked = marker.snippet(text)
+    shown = snippet.replace(MARK_START, "").replace(MARK_END, "")
+    first = 30 - SNIPPET_WORDS // 3
+    assert shown == "…" + ", ".join(words[first : first + SNIPPET_WORDS]) + "…"
+    assert f"{MARK_START}Printers{MARK_END}" in snippet and marked == 1
+    # Near the end: the last words and the text's end; at the start: its beginning.
+    assert marker.snippet("a b jammed c.")[0] == f"a b {MARK_START}jammed{MARK_END} c."
+    tail = marker.snippet(" ".join(f"v{i}" for i in range(40)) + " printer.", words=5)[0]
+    assert tail == f"…v36 v37 v38 v39 {MARK_START}printer{MARK_END}."
+    assert marker.snippet("") == ("", 0) and marker.snippet(" — ") == ("", 0)
+    assert marker.whole("«Printer» jams, jammed; Jamming!") == (
+        f"«{MARK_START}Printer{MARK_END}» {MARK_START}jams{MARK_END}, "
+        f"{MARK_START}jammed{MARK_END}; {MARK_START}Jamming{MARK_END}!"
+    )

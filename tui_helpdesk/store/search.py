@@ -225,7 +225,8 @@ def fts5_expression(match: Match) -> str:
     return expression
 
 
-_TOKEN = re.compile(r"\w+")
+# Split on words, keeping them: separators at even positions, words at odd ones.
+_WORDS = re.compile(r"(\w+)")
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s")
 SNIPPET_WORDS = 24
 
@@ -242,45 +243,67 @@ class _Marker:
     """Marks the words of `match` in stored text, in Python: FTS5's highlight() and
     snippet() evaluate the whole query again for every row (a prefix term merges all its
     words' postings each time: ~2 ms a row on 100,000 articles), so the SQLite back end
-    ranks in SQL and marks here. Stemming is approximate; it only decides what is marked."""
+    ranks in SQL and marks here. Stemming is approximate; it only decides what is marked.
+
+    A page of hits is about 2,000 words: the text is split once into separators and words
+    (`_WORDS`), each distinct word is decided once (`_hits`), and the snippet is joined from
+    the pieces it keeps, with no second pass over its text (half the CPU time of marking
+    each word through `re.sub`, then the snippet again)."""
 
     def __init__(self, match: Match) -> None:
         alts = [alt for clause in match.clauses for alt in clause]
-        self.prefixes = tuple(alt.words[-1] for alt in alts if alt.prefix)
+        self.prefixes = tuple(alt.words[-1] for alt in alts if alt.prefix) or ("\0",)
         self.stems = {_crude_stem(w) for alt in alts for w in alt.words}
         self._seen: dict[str, bool] = {}
 
-    def _hit(self, token: str) -> bool:
-        seen = self._seen.get(token)
-        if seen is None:  # a page of hits repeats its words: decide each one once
-            word = token.lower()
-            seen = _crude_stem(word) in self.stems or word.startswith(self.prefixes or ("\0",))
-            self._seen[token] = seen
-        return seen
+    def _hits(self, words: list[str]) -> list[bool]:
+        """Whether each word is marked (a page of hits repeats its words: each is decided
+        once)."""
+        seen = self._seen
+        for word in words:
+            if word not in seen:
+                low = word.lower()
+                seen[word] = _crude_stem(low) in self.stems or low.startswith(self.prefixes)
+        return [seen[word] for word in words]
+
+    @staticmethod
+    def _join(parts: list[str], hits: list[bool], first: int, last: int) -> str:
+        """Words `first`..`last` of split text (`parts`) with the separators between them,
+        the hit ones between MARK_START and MARK_END."""
+        pieces = []
+        for i in range(first, last + 1):
+            if i > first:
+                pieces.append(parts[2 * i])
+            word = parts[2 * i + 1]
+            pieces.append(f"{MARK_START}{word}{MARK_END}" if hits[i] else word)
+        return "".join(pieces)
 
     def whole(self, text: str) -> str:
         # Cleaned first: marks put inside a terminal sequence (a link's hidden address)
         # would break it up, and its payload would then show as text.
-        text = clean(text)
-        return _TOKEN.sub(
-            lambda m: f"{MARK_START}{m[0]}{MARK_END}" if self._hit(m[0]) else m[0], text
-        )
+        parts = _WORDS.split(clean(text))
+        if len(parts) == 1:
+            return parts[0]
+        words = parts[1::2]
+        return parts[0] + self._join(parts, self._hits(words), 0, len(words) - 1) + parts[-1]
 
     def snippet(self, text: str, words: int = SNIPPET_WORDS) -> tuple[str, int]:
         """About `words` words around the first marked one, with "…" where text was cut;
         and how many words are marked in it (to pick a ticket's best message)."""
-        text = clean(text)
-        tokens = list(_TOKEN.finditer(text))
-        if not tokens:
+        parts = _WORDS.split(clean(text))
+        count = len(parts) // 2
+        if not count:
             return "", 0
-        hits = [i for i, t in enumerate(tokens) if self._hit(t[0])]
-        first = max(0, min((hits[0] if hits else 0) - words // 3, len(tokens) - words))
-        last = min(len(tokens), first + words) - 1
-        start = 0 if first == 0 else tokens[first].start()
-        end = len(text) if last == len(tokens) - 1 else tokens[last].end()
-        inside = sum(1 for i in hits if first <= i <= last)
-        body = self.whole(text[start:end])
-        return ("…" if start else "") + body + ("…" if end < len(text) else ""), inside
+        hits = self._hits(parts[1::2])
+        hit = hits.index(True) if True in hits else 0
+        first = max(0, min(hit - words // 3, count - words))
+        last = min(count, first + words) - 1
+        inside = hits[first : last + 1].count(True)
+        body = self._join(parts, hits, first, last)
+        # Text before the first word and after the last one is kept when they are shown.
+        before = parts[0] if first == 0 else "…"
+        after = parts[-1] if last == count - 1 else "…"
+        return before + body + after, inside
 
 
 _ARTICLE_TEXT = (
@@ -294,6 +317,15 @@ _ARTICLE_TEXT = (
     Article.updated_at,
     Category.path,
 )
+
+
+# The same, for a textual select over `articles a LEFT JOIN categories c`: the columns with
+# their model types (enums, UTC timestamps), in order.
+_ARTICLE_TEXT_COLUMNS = tuple(attr.property.columns[0] for attr in _ARTICLE_TEXT)
+_ARTICLE_TEXT_SQL = ", ".join(
+    f"{'c' if col.table.name == 'categories' else 'a'}.{col.name}" for col in _ARTICLE_TEXT_COLUMNS
+)
+_RANKED_COLUMNS = (column("id", Integer), column("score", Float), column("pooled", Integer))
 
 
 def _article_text(row: Any) -> tuple[str, str, ArticleFacts]:
@@ -680,6 +712,26 @@ _EXPANSIONS = (
 _Plan = tuple[int, float | None, dict[Alt, tuple[str, ...]]]
 _PLANNED = "tui_helpdesk.search.plan"  # session.info: (match, plan) read by `known`
 
+# The share of articles holding each of their most common words (what ANALYZE keeps of the
+# vectors). Planning a statement over the `pg_stats` view took ~1.5 ms of the server's time on
+# every search, for figures that change only when the table is analysed: they are read once
+# per database connection and kept in its `info` (`_STATS`) with the table's analyse counters
+# and times (`_STATS_VERSION`: functions, nothing to plan), and read again when those change.
+# They only size the windows: stale figures could make a search slower, never different.
+_STATS = "tui_helpdesk.search.article_stats"  # connection.info: (version, {word: share})
+_COMMON_WORDS = (
+    "(SELECT json_object_agg(e.elem, e.freq) FROM pg_stats p, "
+    "unnest(p.most_common_elems::text::text[], p.most_common_elem_freqs) AS e(elem, freq) "
+    "WHERE p.schemaname = current_schema() AND p.tablename = 'articles' "
+    "AND p.attname = 'search_vector' AND e.elem IS NOT NULL)"
+)
+_STATS_VERSION = (
+    "(SELECT concat_ws(' ', c.oid, pg_stat_get_analyze_count(c.oid), "
+    "pg_stat_get_autoanalyze_count(c.oid), pg_stat_get_last_analyze_time(c.oid), "
+    "pg_stat_get_last_autoanalyze_time(c.oid)) FROM pg_class c "
+    "WHERE c.oid = CAST('articles' AS regclass))"
+)
+
 
 # A `tag:` filter is an index condition ANDed with the words (`ix_search_articles_tags`), but
 # the statistics say nothing of how many articles a tag keeps: a window sized for the words
@@ -741,12 +793,13 @@ class _Postgres(_Browsing):
                 )
             checks.append(f"({check})")
         # One statement for all the words (and the plan).
-        planned = self._plan_select(plan) if plan is not None else None
+        planned = self._plan_select(session, plan) if plan is not None else None
         columns = checks + ([planned[0]] if planned else [])
         params = {**sql.params, **(planned[1] if planned else {})}
         row = session.execute(text("SELECT " + ", ".join(columns)), params).one()
         if plan is not None and planned:
-            session.info[_PLANNED] = (plan, self._plan_result(plan, row[len(checks) :]))
+            plan_row = row[len(checks) :]
+            session.info[_PLANNED] = (plan, self._plan_result(session, plan, plan_row))
         return {pair for pair, hit in zip(words, row[: len(checks)], strict=True) if hit}
 
     def candidates(self, session: Session, word: str) -> list[str]:
@@ -806,11 +859,11 @@ class _Postgres(_Browsing):
         planned = session.info.pop(_PLANNED, None)
         if planned is not None and planned[0] == match:
             return cast(_Plan, planned[1])
-        select_plan = self._plan_select(match)
+        select_plan = self._plan_select(session, match)
         if select_plan is None:
             return 0, None, {}
         row = session.execute(text("SELECT " + select_plan[0]), select_plan[1]).one()
-        return self._plan_result(match, row)
+        return self._plan_result(session, match, row)
 
     @staticmethod
     def _plan_alts(match: Match) -> tuple[list[Alt], list[Alt]]:
@@ -818,9 +871,10 @@ class _Postgres(_Browsing):
         begun = [alt for alt in alts if alt.prefix and not alt.phrase and alt.words[0].isalnum()]
         return alts, begun
 
-    def _plan_select(self, match: Match) -> tuple[str, dict[str, Any]] | None:
+    def _plan_select(self, session: Session, match: Match) -> tuple[str, dict[str, Any]] | None:
         """The columns (SQL) and parameters of the plan of `match`; None for suggestions
-        (`any_of`: rare words, one range) and an empty match."""
+        (`any_of`: rare words, one range) and an empty match. The common words' shares are
+        read with it only while this connection has none (`_STATS`)."""
         if match.any_of or not match.clauses:
             return None
         alts, begun = self._plan_alts(match)
@@ -828,12 +882,10 @@ class _Postgres(_Browsing):
             "(SELECT max(id) FROM articles), (SELECT reltuples FROM pg_class "
             "WHERE oid = CAST('articles' AS regclass)), (SELECT json_agg(tsvector_to_array("
             f"to_tsvector({_CONFIG}, u.w)) ORDER BY u.n) FROM unnest(CAST(:plan_words AS text[])) "
-            "WITH ORDINALITY AS u(w, n)), (SELECT json_object_agg(e.elem, e.freq) "
-            "FROM pg_stats p, unnest(p.most_common_elems::text::text[], "
-            "p.most_common_elem_freqs) AS e(elem, freq) WHERE p.schemaname = current_schema() "
-            "AND p.tablename = 'articles' AND p.attname = 'search_vector' "
-            f"AND e.elem IS NOT NULL), {_EXPANSIONS}"
+            f"WITH ORDINALITY AS u(w, n)), {_EXPANSIONS}, {_STATS_VERSION}"
         )
+        if _STATS not in session.connection().info:
+            columns += f", {_COMMON_WORDS}"
         params = {
             "plan_words": [" ".join(alt.words) for alt in alts],
             "plan_begun": [alt.words[0] for alt in begun],
@@ -841,9 +893,26 @@ class _Postgres(_Browsing):
         }
         return columns, params
 
-    def _plan_result(self, match: Match, row: Sequence[Any]) -> _Plan:
+    @staticmethod
+    def _common_words(
+        session: Session, version: str | None, read: Sequence[Any]
+    ) -> dict[str, float]:
+        """The shares of the common words: `read` with the plan (one column, None before the
+        table is analysed) on a connection's first search, else those kept for this
+        connection, read again when `version` (the table's analyse counters and times)
+        changed since."""
+        info = session.connection().info
+        kept = info.get(_STATS)
+        if not read and kept is not None and kept[0] == version:
+            return cast(dict[str, float], kept[1])
+        freqs = read[0] if read else session.execute(text("SELECT " + _COMMON_WORDS)).scalar()
+        info[_STATS] = (version, freqs or {})
+        return cast(dict[str, float], freqs or {})
+
+    def _plan_result(self, session: Session, match: Match, row: Sequence[Any]) -> _Plan:
         alts, begun = self._plan_alts(match)
-        top, rows, lexemes, freqs, expansions = row
+        top, rows, lexemes, expansions, version, *read = row
+        freqs = self._common_words(session, version, read)
         expanded = {
             alt: tuple(words)
             for alt, words in zip(begun, expansions or [], strict=True)
@@ -898,21 +967,16 @@ class _Postgres(_Browsing):
                         "ORDER BY a.id DESC LIMIT :pool) p"
                     )
                 first = False
-                # The best `limit` come with their text: one round trip for the window.
-                ranked = (
-                    text(
-                        f"SELECT id, score, count(*) OVER () AS pooled FROM ({pool}) pool "
-                        "ORDER BY score DESC, id DESC LIMIT :limit"
-                    )
-                    .columns(
-                        column("id", Integer), column("score", Float), column("pooled", Integer)
-                    )
-                    .subquery("ranked")
-                )
+                # The best `limit` come with their text: one round trip for the window, a
+                # typed textual select (the ORM select of the same columns cost ~1 ms more).
                 rows = session.execute(
-                    select(ranked.c.id, ranked.c.score, ranked.c.pooled, *_ARTICLE_TEXT)
-                    .join(Article, Article.id == ranked.c.id)
-                    .outerjoin(Category, Category.id == Article.category_id),
+                    text(
+                        f"SELECT r.id, r.score, r.pooled, {_ARTICLE_TEXT_SQL} FROM ("
+                        f"SELECT id, score, count(*) OVER () AS pooled FROM ({pool}) pool "
+                        "ORDER BY score DESC, id DESC LIMIT :limit) r "
+                        "JOIN articles a ON a.id = r.id "
+                        "LEFT OUTER JOIN categories c ON c.id = a.category_id"
+                    ).columns(*_RANKED_COLUMNS, *_ARTICLE_TEXT_COLUMNS),
                     {**sql.params, "limit": limit, "pool": POOL - pooled},
                 ).all()
                 found += [(r.id, float(r.score)) for r in rows]
