@@ -25,9 +25,11 @@ Holidays close whole local dates. RRULEs carry no DTSTART: they are anchored at 
 yearly rules hold for any year (COUNT, INTERVAL and a WEEKLY rule without BYDAY count from that
 Saturday). Holidays are expanded lazily per calendar and year.
 
-Speed: the engine walks day by day, and jumps over whole weeks in closed form (the weekly
-working time) when those weeks hold no holiday and no UTC offset change, so a due date years
-away costs a few dozen steps, not minutes.
+Speed: `add_working_time` walks day by day, and jumps over whole weeks in closed form (the
+weekly working time) when those weeks hold no holiday and no UTC offset change, so a due date
+years away costs a few dozen steps, not minutes. `working_time_between` looks at the dates at
+either end only: the dates in between count their nominal hours in closed form, corrected by
+a running sum over the year's holidays and offset-change days (kept per calendar and year).
 """
 
 from __future__ import annotations
@@ -89,6 +91,15 @@ class Calendar:
     _blocked: dict[int, tuple[date, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Working time between two instants, as last asked: a batch job asks the same of each
+    # ticket's clocks several times (its plan, the clock step, the next escalation).
+    _between: dict[tuple[datetime, datetime], timedelta] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Per year: the blocked dates and what their real working time differs from the nominal.
+    _corrections: dict[int, tuple[tuple[date, ...], tuple[timedelta, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     # Working intervals per local date: every SLA computation walks the same few weeks.
     _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -97,6 +108,16 @@ class Calendar:
     @functools.cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @functools.cached_property
+    def nominal_run(self) -> tuple[int, ...]:
+        """Working minutes on the wall clock from a Monday to each of the next 14 days
+        (`run[w + n] - run[w]`: the `n` days from weekday `w` on, `n` up to a week)."""
+        minutes = [sum(end - start for start, end in day) for day in self.hours] * 2
+        run = [0]
+        for day in minutes:
+            run.append(run[-1] + day)
+        return tuple(run)
 
     @functools.cached_property
     def weekly_working_time(self) -> timedelta:
@@ -383,6 +404,7 @@ def _plain_weeks(calendar: Calendar, day: date, most: int) -> int:
 
 
 _MAX_CACHED_DAYS = 50_000  # per calendar: about 140 years of dates, a few MB at most
+_MAX_CACHED_SPANS = 4_096  # per calendar: the spans of a batch job's last few hundred tickets
 
 
 def day_intervals(calendar: Calendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
@@ -462,27 +484,89 @@ def add_working_time(calendar: Calendar, start: datetime, duration: timedelta) -
 
 
 def working_time_between(calendar: Calendar, start: datetime, end: datetime) -> timedelta:
-    """The working time in [start, end); zero when `end <= start`."""
+    """The working time in [start, end); zero when `end <= start`.
+
+    The answer is the sum, over the local dates from the day before `start`'s to the day
+    after `end`'s, of each date's working intervals clipped to [start, end). Only the dates
+    at either end can be clipped: intervals follow one another in time from date to date
+    (the DST rule never maps a wall time backwards), so once a date's first interval opens
+    at or after `start`, so do all later ones, and likewise backwards from `end`. The dates
+    in between count whole, in closed form (`_whole_days`). An SLA clock asks this for
+    every ticket it reads, over the few weeks back to a deadline: a few dates are looked up,
+    not every date of the span."""
     start, end = _as_utc(start, "start"), _as_utc(end, "end")
     if end <= start:
         return _ZERO
     if calendar.always_open:
         return end - start
-    weekly = calendar.weekly_working_time
+    known = calendar._between.get((start, end))
+    if known is not None:
+        return known
     zone = calendar.zone
-    first = start.astimezone(zone).date() - _DAY
-    end_day = end.astimezone(zone).date()  # every interval of an earlier date ends by `end`
-    total, day = _ZERO, first
-    while day <= end_day + _DAY:
-        if day - first > 2 * _DAY and weekly:
-            weeks = _plain_weeks(calendar, day, (end_day - day).days // 7)
-            if weeks:
-                total += weeks * weekly
-                day += weeks * _WEEK
-                continue
-        for opens, closes in day_intervals(calendar, day):
-            opens, closes = max(opens, start), min(closes, end)
-            if closes > opens:
-                total += closes - opens
+    day = start.astimezone(zone).date() - _DAY
+    last = end.astimezone(zone).date() + _DAY  # every interval of an earlier date ends by `end`
+    total = _ZERO
+    while day <= last:  # dates that may open before `start`
+        intervals = day_intervals(calendar, day)
+        if intervals and intervals[0][0] >= start:
+            break
+        total += _clipped(intervals, start, end)
         day += _DAY
+    while last >= day:  # dates that may close after `end`
+        intervals = day_intervals(calendar, last)
+        if intervals and intervals[-1][1] <= end:
+            break
+        total += _clipped(intervals, start, end)
+        last -= _DAY
+    if day <= last:
+        total += _whole_days(calendar, day, last)
+    if len(calendar._between) >= _MAX_CACHED_SPANS:
+        calendar._between.clear()
+    calendar._between[(start, end)] = total
     return total
+
+
+def _clipped(
+    intervals: tuple[tuple[datetime, datetime], ...], start: datetime, end: datetime
+) -> timedelta:
+    total = _ZERO
+    for opens, closes in intervals:
+        opens, closes = max(opens, start), min(closes, end)
+        if closes > opens:
+            total += closes - opens
+    return total
+
+
+def _whole_days(calendar: Calendar, first: date, last: date) -> timedelta:
+    """The working time of the local dates `first` to `last` (both included), whole: their
+    nominal hours by weekday in closed form, corrected on the blocked dates among them
+    (holidays, and the dates around a UTC offset change, where real time differs from the
+    wall clock's). Any other date's intervals keep one UTC offset, so their real length is
+    their nominal one, as for the weeks `add_working_time` jumps over."""
+    weeks, rest = divmod((last - first).days + 1, 7)
+    run = calendar.nominal_run
+    weekday = first.weekday()
+    total = timedelta(minutes=weeks * run[7] + run[weekday + rest] - run[weekday])
+    for year in range(first.year, last.year + 1):
+        days, corrections = _corrections(calendar, year)
+        total += (
+            corrections[bisect.bisect_right(days, last)]
+            - corrections[bisect.bisect_left(days, first)]
+        )
+    return total
+
+
+def _corrections(calendar: Calendar, year: int) -> tuple[tuple[date, ...], tuple[timedelta, ...]]:
+    """The blocked dates of `year` (sorted), and the running sum of what each one's real
+    working time differs from its nominal hours (`sums[i]`: over the first `i` dates)."""
+    cached = calendar._corrections.get(year)
+    if cached is None:
+        days = _blocked_days(calendar, year)
+        run = calendar.nominal_run
+        sums = [_ZERO]
+        for day in days:
+            real = sum((closes - opens for opens, closes in day_intervals(calendar, day)), _ZERO)
+            weekday = day.weekday()
+            sums.append(sums[-1] + real - timedelta(minutes=run[weekday + 1] - run[weekday]))
+        cached = calendar._corrections[year] = (days, tuple(sums))
+    return cached
