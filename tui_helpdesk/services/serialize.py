@@ -10,19 +10,19 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tui_helpdesk.store.models import (
-    Agent,
-    Contact,
-    Group,
-    Message,
-    Organization,
-    Ticket,
-    TicketEvent,
-)
-
-if TYPE_CHECKING:  # serialize is imported by services that customers imports
+if TYPE_CHECKING:  # serialize is imported by services that customers imports; `iso` is all
+    # some commands need (cron's escalation with nothing due), without the mapped models.
     from tui_helpdesk.services.customer_history import History
     from tui_helpdesk.services.customers import CallerMatch, MergePlan
+    from tui_helpdesk.store.models import (
+        Agent,
+        Contact,
+        Group,
+        Message,
+        Organization,
+        Ticket,
+        TicketEvent,
+    )
 
 
 def iso(value: datetime | None) -> str | None:

@@ -48,13 +48,12 @@ from sqlalchemy.orm import Session
 from tui_helpdesk.domain import Status
 from tui_helpdesk.store.base import Base
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import TicketPresence
 
 CHANNEL = "helpdesk_desk"
 POLL_INTERVAL = 0.25  # seconds between two looks at SQLite's data version
 PG_POLL_INTERVAL = 0.5  # between two looks at PostgreSQL's counters (NOTIFY wakes sooner)
 SILENT = "helpdesk_silent"  # execution option of a transaction that is no desk change
-_PRESENCE = TicketPresence.__tablename__
+_PRESENCE = "ticket_presence"  # `models.TicketPresence`, not imported: every command opens this
 # The desk's own tables only: autovacuum's ANALYZE writes catalog rows, which are no change;
 # nor is presence.
 _PG_WRITES = (
