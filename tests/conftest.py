@@ -13,12 +13,13 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from tui_helpdesk.domain import Priority, Role
@@ -34,6 +35,23 @@ POSTGRES_HINT = (
     "postgresql://postgres@127.0.0.1:5432/test (a role allowed to CREATE DATABASE)"
 )
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # a Monday
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """The SQL statements `store` sends while the block runs (BEGIN aside): how tests count
+    round trips."""
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if not statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
 
 
 def postgres_admin_url() -> str | None:

@@ -8,9 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, Desk, statements
 from tests.services.conftest import MakeTicket
-from tests.services.test_queue import statements
 from tui_helpdesk.domain import Channel, MessageKind, Status
 from tui_helpdesk.services import directory, tickets, views
 from tui_helpdesk.services.context import Actor

@@ -3,15 +3,13 @@ and the history of a contact and an organization (figures computed by hand)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, Desk, statements
 from tui_helpdesk.domain import EventKind, MessageKind, Priority, Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import checks, customer_history, customers, desk, directory, tickets
@@ -472,21 +470,6 @@ def test_history_of_a_contact_without_tickets(desk_store: Desk) -> None:
             customer_history.organization_history(session, 999, NOW)
 
 
-@contextmanager
-def _statements(store: Store) -> Iterator[list[str]]:
-    """The SQL statements run on `store` while the context is open."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(store.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine, "before_cursor_execute", record)
-
-
 def test_a_name_lookup_is_two_round_trips_on_postgresql(people: Store) -> None:
     """PostgreSQL reads every name tier in one statement (each tier gated on what the ones
     before it found), then the page of contacts with their addresses and numbers in one
@@ -494,7 +477,7 @@ def test_a_name_lookup_is_two_round_trips_on_postgresql(people: Store) -> None:
     with people.read() as session:
         postgres = session.get_bind().dialect.name == "postgresql"
     for query in ("Jon Smiht", "anna", "ANNA  ROSSI", "Dubios"):
-        with _statements(people) as seen:
+        with statements(people) as seen:
             found = _found(people, query, limit=1)
         assert found
         if postgres:

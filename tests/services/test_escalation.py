@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, event, func, select, update
+from sqlalchemy import MetaData, func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, Desk, statements
 from tui_helpdesk.domain import Priority, Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, escalation, tickets
@@ -168,17 +168,9 @@ def test_a_batch_writes_each_table_in_one_statement(ruled: Desk) -> None:
     for priority in (Priority.HIGH, Priority.URGENT, Priority.NORMAL):
         _create(ruled, priority=priority, group="L1", assignee="bob")
     _create(ruled, priority=Priority.URGENT)  # unassigned: tagged
-    inserts: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO"):
-            inserts.append(statement.split()[2])
-
-    event.listen(ruled.store.engine, "before_cursor_execute", count)
-    try:
+    with statements(ruled.store) as sent:
         result = _run(ruled.store, NOW + timedelta(days=2))
-    finally:
-        event.remove(ruled.store.engine, "before_cursor_execute", count)
+    inserts = [st.split()[2] for st in sent if st.startswith("INSERT INTO")]
     assert result.escalated == 4 and result.action_count > 10
     assert sorted(inserts) == ["escalations", "messages", "outbox", "ticket_events", "ticket_tags"]
 
@@ -365,17 +357,9 @@ def test_a_batch_writes_its_tickets_together_with_their_versions(ruled: Desk) ->
     version), not one statement each; every row's version moves on by one."""
     keys = [_create(ruled, priority=Priority.NORMAL, group="L1", assignee="bob") for _ in range(3)]
     versions = {key: _ticket(ruled.store, key).version for key in keys}
-    updates: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("UPDATE tickets"):
-            updates.append(statement)
-
-    event.listen(ruled.store.engine, "before_cursor_execute", count)
-    try:
+    with statements(ruled.store) as sent:
         result = _run(ruled.store, NOW + timedelta(hours=4, minutes=1))  # first response breached
-    finally:
-        event.remove(ruled.store.engine, "before_cursor_execute", count)
+    updates = [st for st in sent if st.startswith("UPDATE tickets")]
     assert result.escalated == 3 and result.breaches == 3
     assert len(updates) == 1 and "version" in updates[0]
     for key in keys:

@@ -4,14 +4,12 @@ same pages, field by field, in one statement per phase."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, Desk, statements
 from tests.services.conftest import MakeTicket
 from tui_helpdesk.domain import Channel, Priority, Status
 from tui_helpdesk.services import directory, tickets
@@ -25,7 +23,6 @@ from tui_helpdesk.services.queue import (
     list_rows,
     list_tickets,
 )
-from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Ticket
 
 
@@ -237,22 +234,6 @@ def test_recently_resolved_pages_newest_first(desk_store: Desk, make_ticket: Mak
 
 
 # --- the console's lean rows --------------------------------------------------------------
-
-
-@contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
-    """The SQL statements sent while the block runs (BEGIN aside)."""
-    sent: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if not statement.startswith("BEGIN"):
-            sent.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(store.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, Desk, statements
 from tests.services.conftest import MakeTicket
 from tui_helpdesk.domain import ArticleStatus, Status, Visibility
 from tui_helpdesk.services import directory, search, tickets
@@ -451,18 +451,10 @@ def test_ranking_looks_at_the_newest_matches_window_by_window(desk_store: Desk) 
 def test_a_knowledge_search_is_two_round_trips_on_postgresql(kb: Desk) -> None:
     """PostgreSQL reads the plan of the search (windows, words' beginnings) with the check
     that its words are known, then each window's best matches with their text."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
     with kb.store.read() as session:
         postgres = session.get_bind().dialect.name == "postgresql"
-    event.listen(kb.store.engine, "before_cursor_execute", record)
-    try:
+    with statements(kb.store) as seen:
         found = _ids(_articles(kb, "printer jam", typing=True))
-    finally:
-        event.remove(kb.store.engine, "before_cursor_execute", record)
     assert found == ["Printer jams on every job"]
     if postgres:
         assert len(seen) == 2, seen
@@ -527,21 +519,13 @@ def test_the_common_words_are_read_once_per_connection_and_again_after_analyze(
         pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
         assert backend_for(session).windows(session, printer) == [(0, None)]  # no statistics
     _printer_notes(desk_store, 1200)  # analyses the articles
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(desk_store.store.engine, "before_cursor_execute", record)
-    try:
+    with statements(desk_store.store) as seen:
         for _ in range(2):
             with desk_store.store.read() as session:
                 # The same connection as before the analysis (or the test would prove nothing).
                 assert session.execute(text("SELECT pg_backend_pid()")).scalar() == pid
                 windows = backend_for(session).windows(session, printer)
                 assert windows == [(200, None), (0, 200)]
-    finally:
-        event.remove(desk_store.store.engine, "before_cursor_execute", record)
     # Read again once after the analysis (a statement of its own), then kept.
     assert sum("pg_stats" in statement for statement in seen) == 1, seen
 
