@@ -1,4 +1,12 @@
-"""Console benchmark (registered in bench.harness): launch to the first painted queue row.
+"""Console benchmarks (registered in bench.harness): launch to the first painted queue row.
+
+`console_launch`: what an agent waits for after typing `helpdesk`: the command as a whole
+process in a pseudo-terminal of 80x24, from its start to the first output that paints a
+ticket row ("HD-..."); the process is killed then. Its reference, launched the same way in
+the same run, is `bench/minimal_app.py`, a Textual app that paints a 50-row `DataTable`.
+Both pay for Python and Textual starting; the console also loads SQLAlchemy, its models and
+the CLI's option parsing, opens the desk and reads the agent, the first page and the SLA
+rules. Peak memory is the console process's own until it was stopped.
 
 `console_first_row`: the real `HelpdeskApp` on the generated desk, headless
 (`App.run_test` at 80x24), from constructing the App to the moment the compositor paints a
@@ -25,18 +33,28 @@ none the All open view is measured instead (the figure says which).
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import select
+import signal
+import struct
 import subprocess
 import sys
+import tempfile
+import termios
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from bench.harness import Context, Measurement, Samples, benchmark
 
 LOGIN = "agent1"
 SIZE = (80, 24)
-ROWS = 50
+ROWS = 50  # the reference's (bench/minimal_app.py)
+HELPDESK = str(Path(sys.executable).with_name("helpdesk"))
+MINIMAL_APP = str(Path(__file__).resolve().parents[1] / "minimal_app.py")
 TIMEOUT = 60.0  # seconds: a console that never shows a row is a failure, not a hang
 ROW_MARK = "HD-"  # a painted line holding this shows a ticket row (the header says "#")
 
@@ -114,20 +132,9 @@ async def _console_once(url: str, view: str | None) -> tuple[float, int]:
 
 
 async def _reference_once() -> float:
-    from textual.app import App, ComposeResult
-    from textual.widgets import DataTable, Footer, Header
+    from textual.widgets import DataTable
 
-    class Minimal(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Header()
-            yield DataTable()
-            yield Footer()
-
-        def on_mount(self) -> None:
-            table = self.query_one(DataTable)
-            table.add_columns("#", "Pri", "SLA", "Subject", "Requester", "Status")
-            for i in range(ROWS):
-                table.add_row(f"HD-{i}", "normal", "3h", f"Subject {i}", "Someone", "open")
+    from bench.minimal_app import Minimal
 
     with _probe(DataTable) as first:
         started = time.perf_counter()
@@ -181,3 +188,83 @@ def console_first_row(ctx: Context) -> Measurement:
         "import_textual_s": round(_import_seconds("textual.app", runs), 3),
     }
     return Measurement(samples, extra=extra)
+
+
+# --- launch as a program, in a terminal ---------------------------------------------------
+
+
+def _launch(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Start `command` on a new pseudo-terminal of SIZE; the seconds from its start to the
+    first output holding ROW_MARK, and its peak memory (KB) by then. It is killed then."""
+    columns, lines = SIZE
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+    mark = ROW_MARK.encode()
+    seen = b""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdin=follower, stdout=follower, stderr=follower, env=env, start_new_session=True
+    )
+    os.close(follower)
+    took: float | None = None
+    try:
+        while took is None and time.perf_counter() - started < TIMEOUT:
+            if not select.select([leader], [], [], 0.5)[0]:
+                continue
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the program ended
+                break
+            if not chunk:
+                break
+            seen = seen[-200:] + chunk
+            if mark in seen:
+                took = time.perf_counter() - started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        _, _, usage = os.wait4(process.pid, 0)
+        process.returncode = -signal.SIGKILL  # reaped here, not by Popen
+        os.close(leader)
+    if took is None:
+        tail = seen[-300:].decode("utf-8", "replace")
+        raise RuntimeError(f"{command[0]}: no ticket row painted; its last output: {tail!r}")
+    return took, usage.ru_maxrss
+
+
+def _terminal_env(home: str) -> dict[str, str]:
+    """A colour terminal, and configuration directories of its own (no user settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env.update(
+        TERM="xterm-256color",
+        COLORTERM="truecolor",
+        XDG_CONFIG_HOME=home,
+        XDG_DATA_HOME=home,
+        XDG_STATE_HOME=home,
+    )
+    env.pop("NO_COLOR", None)
+    return env
+
+
+def _launch_reference(ctx: Context) -> Samples:
+    with tempfile.TemporaryDirectory(prefix="bench-launch-") as home:
+        env = _terminal_env(home)
+        command = [sys.executable, MINIMAL_APP]
+        _launch(command, env)  # warm-up: the operating system's file cache
+        return [_launch(command, env)[0] for _ in range(ctx.repeat)]
+
+
+@benchmark(
+    "console_launch",
+    "console: `helpdesk` started in an 80x24 terminal, to its first painted queue row",
+    target="ratio < 1.5",
+    reference=_launch_reference,
+    reference_what=f"`python bench/minimal_app.py` (Textual, a {ROWS}-row DataTable)",
+)
+def console_launch(ctx: Context) -> Measurement:
+    with tempfile.TemporaryDirectory(prefix="bench-launch-") as home:
+        env = _terminal_env(home)
+        command = [HELPDESK, "--db", ctx.url, "--as", LOGIN]
+        _launch(command, env)  # warm-up
+        runs = [_launch(command, env) for _ in range(ctx.repeat)]
+    return Measurement([took for took, _ in runs], peak_kb=max(kb for _, kb in runs))
