@@ -384,15 +384,9 @@ def _is_new_ticket_form(screen: Screen[object]) -> bool:
     return module is not None and isinstance(screen, module.NewTicketScreen)
 
 
-def run(settings: Settings, login: str) -> None:
-    """Open the console for `login` on the database of `settings` (blocks until quit)."""
-    from tui_helpdesk.services.mail_setup import mail_info
-
-    # As the CLI's store: mail written from the console (replies) goes out as the desk.
-    store = Store(
-        settings.database_url, info=mail_info(settings.mail.address, settings.mail.templates)
-    )
-    try:
-        HelpdeskApp(store, login, settings).run()
-    finally:
-        store.dispose()
+def run(settings: Settings, login: str, store: Store) -> None:
+    """Open the console for `login` on `store` (blocks until quit). The store is the CLI's,
+    already open on the database of `settings` (with the desk's mail address, so replies
+    written here go out as the desk): its connection is used again, and the caller closes it.
+    """
+    HelpdeskApp(store, login, settings).run()

@@ -141,12 +141,12 @@ def root(
 
 def _open_console(runtime: Runtime) -> None:
     """Check the database and the agent here, where errors are one line, then hand over."""
-    with runtime.store().read() as session:
+    store = runtime.store()
+    with store.read() as session:
         login = runtime.actor(session).login
-    runtime.close()
     from tui_helpdesk.app import run  # Textual loads only for the console
 
-    run(runtime.settings, login)
+    run(runtime.settings, login, store)  # the runtime closes the store after
 
 
 def _usage_hint(exc: BaseException) -> str:
