@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.cli.conftest import Run, imported, ok, one_line_error
+from tui_helpdesk.config import Settings
+from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Agent
 
 HELPDESK = Path(sys.executable).with_name("helpdesk")
 
@@ -146,9 +150,13 @@ def test_no_command_opens_the_console_as_the_acting_agent(
 ) -> None:
     app = pytest.importorskip("tui_helpdesk.app")
     opened: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        app, "run", lambda settings, login: opened.append((settings.database_url, login))
-    )
+
+    def run(settings: Settings, login: str, store: Store) -> None:
+        with store.read() as session:  # the store that checked the agent, still open
+            assert session.scalar(select(Agent.login).where(Agent.login == login)) == login
+        opened.append((settings.database_url, login))
+
+    monkeypatch.setattr(app, "run", run)
     ok(cli("--db", desk_url))
     assert opened == [(desk_url, "tester")]
 
