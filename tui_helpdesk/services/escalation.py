@@ -108,7 +108,7 @@ def _candidates(
 
 
 @dataclass
-class _Batch:
+class BatchDone:
     """What one batch did; merged into the run's result once its transaction commits."""
 
     lines: list[ActionLine] = field(default_factory=list)
@@ -123,7 +123,7 @@ class _Batch:
             self.escalated.add(ticket)
 
 
-class _TicketFailed(Exception):
+class TicketFailed(Exception):
     """A ticket's actions failed in a fast batch: the batch is redone ticket by ticket."""
 
 
@@ -157,7 +157,7 @@ def run_escalations(
     while True:
         try:
             page = _batch(store, now, after, batch, dry_run, rule, careful=False)
-        except _TicketFailed:
+        except TicketFailed:
             page = _batch(store, now, after, batch, dry_run, rule, careful=True)
         if page is None:
             break
@@ -186,7 +186,7 @@ def _batch(
     only: str | None,
     *,
     careful: bool,
-) -> tuple[tuple[datetime, int], int, _Batch] | None:
+) -> tuple[tuple[datetime, int], int, BatchDone] | None:
     """One batch in its own transaction: (cursor after it, tickets read, what it did), or
     None when nothing more is due."""
     with store.write() as session:
@@ -200,7 +200,7 @@ def _batch(
         cursor = (last.next_escalation_at, last.id)
         from tui_helpdesk.services.escalation_apply import escalate_page
 
-        done = _Batch()
+        done = BatchDone()
         escalate_page(session, page, now, only, done, careful=careful)
         if dry_run:
             # The batch ran for real inside the transaction, so what was printed is
@@ -222,7 +222,7 @@ def escalate_due_in(session: Session, now: datetime, *, batch: int = BATCH) -> i
         last = page[-1]
         assert last.next_escalation_at is not None
         after = (last.next_escalation_at, last.id)
-        escalate_page(session, page, now, None, _Batch(), careful=True)
+        escalate_page(session, page, now, None, BatchDone(), careful=True)
         read += len(page)
         if len(page) < batch:
             break

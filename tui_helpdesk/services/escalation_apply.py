@@ -39,7 +39,7 @@ from tui_helpdesk.services.batching import batched_inserts
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.directory import get_group
 from tui_helpdesk.services.errors import InvalidTransition, ServiceError, ValidationError
-from tui_helpdesk.services.escalation import ActionLine, _Batch, _TicketFailed
+from tui_helpdesk.services.escalation import ActionLine, BatchDone, TicketFailed
 from tui_helpdesk.services.notify import notify, prime_threads, recipients
 from tui_helpdesk.services.sla import (
     active_rules,
@@ -219,14 +219,14 @@ def escalate_page(
     page: list[Ticket],
     now: datetime,
     only: str | None,
-    done: _Batch,
+    done: BatchDone,
     *,
     careful: bool,
 ) -> None:
     """Escalate a batch of loaded, locked tickets in the caller's transaction, into `done`.
 
     Fast (`careful=False`): the due rules of all its tickets are claimed in one statement and
-    their changes written in one go; raises `_TicketFailed` if any ticket's actions fail.
+    their changes written in one go; raises `TicketFailed` if any ticket's actions fail.
     Careful: ticket by ticket, each rule in a savepoint, so only the failing ones are left
     out (and counted)."""
     rules = active_rules(session)
@@ -269,10 +269,10 @@ def _escalate_all(
     rules: Rules,
     now: datetime,
     only: str | None,
-    done: _Batch,
+    done: BatchDone,
 ) -> None:
     """The fast path: plan every ticket, claim every due rule in one statement, apply the
-    claimed rules' actions and flush the batch once. Raises `_TicketFailed` (rolling back the
+    claimed rules' actions and flush the batch once. Raises `TicketFailed` (rolling back the
     whole batch) if any ticket's actions fail."""
     plans = {ticket.id: _plan(session, ticket, rules, now, only) for ticket in page}
     claims = [
@@ -296,7 +296,7 @@ def _escalate_all(
                 # Bring clocks and timers up to date: the next escalation moves past them.
                 touch(session, ticket, SYSTEM, now)
             except ServiceError as error:
-                raise _TicketFailed(ticket.key) from error
+                raise TicketFailed(ticket.key) from error
             done.add(ticket.key, lines, len(breaches))
     save_many(session, page)
 
@@ -307,7 +307,7 @@ def _escalate_one(
     rules: Rules,
     now: datetime,
     only: str | None,
-    done: _Batch,
+    done: BatchDone,
 ) -> None:
     """The careful path: one rule at a time in a savepoint, so a failure undoes only that
     rule's changes. A rule whose actions fail is still recorded as fired (with the error, in
