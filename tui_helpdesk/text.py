@@ -54,6 +54,9 @@ def clean(text: str | None, *, single_line: bool = False) -> str:
     return text
 
 
+MATCH_STYLE = "bold reverse"  # a matched word in the console's results and suggestions
+
+
 def highlighted(
     pieces: Iterable[tuple[str, bool]], *, style: str = "", highlight: str = "bold"
 ) -> Text:

@@ -18,13 +18,14 @@ from textual.worker import Worker
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import SIZES, RecordingApp, make_app, make_ticket, settle
 from tui_helpdesk.domain import ArticleStatus, Visibility
-from tui_helpdesk.screens.knowledge import HIGHLIGHT, ArticleScreen, KnowledgeScreen
+from tui_helpdesk.screens.knowledge import ArticleScreen, KnowledgeScreen
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import directory
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.services.knowledge_views import article_view, search_knowledge
 from tui_helpdesk.store.models import Agent, Article, Ticket
+from tui_helpdesk.text import MATCH_STYLE
 
 MARKUP_TITLE = "[bold red]x[/] markup in a title"
 MARKUP_BODY = "Shown as typed: [bold red]not markup[/] and [link=http://evil]here[/link]."
@@ -142,7 +143,7 @@ def titles(screen: KnowledgeScreen) -> list[str]:
 
 def lit(text: Text) -> list[str]:
     """The stretches of `text` drawn as a highlighted word."""
-    return [text.plain[s.start : s.end] for s in text.spans if s.style == HIGHLIGHT]
+    return [text.plain[s.start : s.end] for s in text.spans if s.style == MATCH_STYLE]
 
 
 def summary(screen: KnowledgeScreen) -> str:

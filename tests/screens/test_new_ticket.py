@@ -25,12 +25,13 @@ from tests.conftest import NOW, Desk
 from tests.screens.conftest import RecordingApp, settle
 from tui_helpdesk.domain import ArticleStatus, Channel, Priority, Status, Visibility
 from tui_helpdesk.screens.new_ticket import NewTicketScreen
-from tui_helpdesk.screens.new_ticket_parts import HIGHLIGHT, CreatedScreen, LeaveScreen
+from tui_helpdesk.screens.new_ticket_parts import CreatedScreen, LeaveScreen
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.services import directory, tickets
 from tui_helpdesk.services.intake_views import IntakeForm, create_for_caller
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Agent, Article, Contact, Message, Ticket
+from tui_helpdesk.text import MATCH_STYLE
 
 MARKUP_NAME = "[bold red]Mallory[/] Markup"
 
@@ -144,7 +145,7 @@ def shown(screen: NewTicketScreen, selector: str) -> str:
 
 
 def lit(text: Text) -> list[str]:
-    return [text.plain[s.start : s.end].lower() for s in text.spans if s.style == HIGHLIGHT]
+    return [text.plain[s.start : s.end].lower() for s in text.spans if s.style == MATCH_STYLE]
 
 
 def ticket_row(desk: Desk, key: str) -> tuple[Ticket, str, str, list[str]]:

@@ -39,15 +39,9 @@ from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services import knowledge_views as views
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.knowledge_views import ArticleView, KnowledgeHit, KnowledgeResults
-from tui_helpdesk.services.search import Marked
-from tui_helpdesk.text import highlighted
+from tui_helpdesk.text import MATCH_STYLE, highlighted
 
 DEBOUNCE = 0.2  # seconds of quiet typing before a search runs
-HIGHLIGHT = "bold reverse"  # a matched word, in the title and the snippet
-
-
-def marked_text(marked: Marked, style: str = "", highlight: str = HIGHLIGHT) -> Text:
-    return highlighted(marked.pieces, style=style, highlight=highlight)
 
 
 def hit_prompt(hit: KnowledgeHit) -> Text:
@@ -55,13 +49,13 @@ def hit_prompt(hit: KnowledgeHit) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if hit.draft:
         text.append("[draft] ", style="dim")
-    text.append_text(marked_text(hit.title, style="bold"))
+    text.append_text(highlighted(hit.title.pieces, style="bold", highlight=MATCH_STYLE))
     if hit.category:
         text.append(f"  {hit.category}", style="dim italic")
     text.append("\n  ")  # the snippet indented under its title
     if hit.snippet.pieces:
         # The body's Markdown, readable: syntax out, the matched words still marked.
-        text.append_text(snippet_text(hit.snippet.pieces, style="dim", highlight=HIGHLIGHT))
+        text.append_text(snippet_text(hit.snippet.pieces, style="dim", highlight=MATCH_STYLE))
     else:
         text.append("(no text)", style="dim italic")
     return text

@@ -30,16 +30,10 @@ from tui_helpdesk.services.intake_views import (
     CreatedTicket,
     SuggestionsView,
 )
-from tui_helpdesk.services.search import Marked
-from tui_helpdesk.text import highlighted
+from tui_helpdesk.text import MATCH_STYLE, highlighted
 
 CSS = Path(__file__).with_name("new_ticket.tcss")
-HIGHLIGHT = "bold reverse"  # a word of the ticket found in a suggestion
 VIP = "bold reverse"
-
-
-def marked_text(marked: Marked, style: str = "") -> Text:
-    return highlighted(marked.pieces, style=style, highlight=HIGHLIGHT)
 
 
 def match_prompt(row: CallerRow) -> Text:
@@ -142,17 +136,17 @@ def suggestion_options(found: SuggestionsView) -> Iterator[Option]:
     for article in found.articles:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("KB ", style="bold")
-        text.append_text(marked_text(article.title, style="bold"))
+        text.append_text(highlighted(article.title.pieces, style="bold", highlight=MATCH_STYLE))
         if article.category:
             text.append(f"  {article.category}", style="dim italic")
         text.append("\n   ")
         # The body's Markdown, readable: syntax out, the matched words still marked.
-        text.append_text(snippet_text(article.snippet.pieces, style="dim", highlight=HIGHLIGHT))
+        text.append_text(snippet_text(article.snippet.pieces, style="dim", highlight=MATCH_STYLE))
         yield Option(text, id=f"article:{article.id}")
     for ticket in found.tickets:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{ticket.key} ", style="bold")
-        text.append_text(marked_text(ticket.subject))
+        text.append_text(highlighted(ticket.subject.pieces, highlight=MATCH_STYLE))
         text.append(f"  {ticket.status}", style="dim italic")
         text.append("\n   ")
         text.append(ticket.resolution or "(no reply recorded)", style="dim")
