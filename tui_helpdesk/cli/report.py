@@ -34,7 +34,7 @@ from tui_helpdesk.reports.periods import Grouping, iso
 from tui_helpdesk.reports.schedule import Definition, DefinitionError, find, load_folder
 from tui_helpdesk.reports.sql import ReportFilter
 from tui_helpdesk.services import reports
-from tui_helpdesk.services.views import short_duration
+from tui_helpdesk.text import short_duration
 
 from .common import EX_SOME_FAILED, JsonFlag, instant, runtime
 from .output import error, inert, print_json, say, show

@@ -37,7 +37,7 @@ from tui_helpdesk.reports.periods import Grouping
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.services import reports
 from tui_helpdesk.services.errors import ServiceError
-from tui_helpdesk.services.views import short_duration
+from tui_helpdesk.text import short_duration
 from tui_helpdesk.widgets.charts import Bar, BarList, FigureStrip, FigureView
 
 PERIODS = ("last-7d", "last-30d", "this-month", "last-month", "last-12w", "this-year")

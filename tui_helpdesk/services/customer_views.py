@@ -27,9 +27,10 @@ from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.services.intake_views import _one_line, phone_label
 from tui_helpdesk.services.queue import Cursor
-from tui_helpdesk.services.views import Store, _reading, relative_age, short_duration
+from tui_helpdesk.services.views import Store, _reading, relative_age
 from tui_helpdesk.store import contact_search
 from tui_helpdesk.store.models import Organization, Ticket
+from tui_helpdesk.text import short_duration
 
 __all__ = [
     "CustomerResults",

@@ -238,20 +238,6 @@ class QueuePage:
     next: Cursor | None  # None: this was the last page
 
 
-def short_duration(delta: timedelta) -> str:
-    """ "45m", "3h20m", "2d4h", "6w": two units at most, for narrow columns."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    if days < 14:
-        return f"{days}d{hours}h" if hours else f"{days}d"
-    return f"{days // 7}w"
-
-
 def relative_age(then: datetime, now: datetime) -> str:
     """How long ago, to one unit: "now", "12m", "3h", "5d", "8w", "2y"."""
     seconds = int((now - then).total_seconds())
