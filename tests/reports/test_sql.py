@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Float, Integer, column, select, values
+from sqlalchemy import Float, Integer, column, literal, select, values
 
 from tui_helpdesk.reports.periods import Bucket
 from tui_helpdesk.reports.sql import TOTAL, Spread, bucket_index, percentiles, spreads
@@ -103,3 +103,37 @@ def test_spreads_of_several_columns_with_tallies_and_a_total(store: Store) -> No
                           Spread(0, (), None)))  # fmt: skip
     assert got[TOTAL] == (4, (Spread(3, (10.0, 30.0), 47 / 3), Spread(4, (2.75, 5.0), 2.875),
                               Spread(2, (), None)))  # fmt: skip
+
+
+def test_spreads_of_integer_columns_match_the_row_by_row_way(store: Store) -> None:
+    """Integer values only (SQLite joins them in the database, `_concatenated_spreads`):
+    the same spreads, tallies and total as with a float column, a NULL key included, and
+    a constant key (no grouping) over rows and over none."""
+    data = [(1, 10, 5, 1), (1, None, 1, None), (1, 30, 3, 1), (2, 7, -2, None), (None, 4, 4, 1)]
+    table = (
+        values(
+            column("k", Integer),
+            column("a", Integer),
+            column("b", Integer),
+            column("c", Integer),
+            name="t",
+        )
+        .data(data)
+        .cte("t")
+    )
+    with store.read() as s:
+        got = spreads(s, select(*table.c), (0.5, 1.0), total=True, tallies=1)
+        constant = spreads(s, select(literal(0), table.c.a, table.c.c), (0.5,), tallies=1)
+        nothing = spreads(
+            s, select(literal(0), table.c.a).where(table.c.k == 99), (0.5,), total=True
+        )
+    assert got[1] == (3, (Spread(2, (20.0, 30.0), 20.0), Spread(3, (3.0, 5.0), 3.0),
+                          Spread(2, (), None)))  # fmt: skip
+    assert got[2] == (1, (Spread(1, (7.0, 7.0), 7.0), Spread(1, (-2.0, -2.0), -2.0),
+                          Spread(0, (), None)))  # fmt: skip
+    assert got[None] == (1, (Spread(1, (4.0, 4.0), 4.0), Spread(1, (4.0, 4.0), 4.0),
+                             Spread(1, (), None)))  # fmt: skip
+    assert got[TOTAL] == (5, (Spread(4, (8.5, 30.0), 51 / 4), Spread(5, (3.0, 5.0), 11 / 5),
+                              Spread(3, (), None)))  # fmt: skip
+    assert constant == {0: (5, (Spread(4, (8.5,), 51 / 4), Spread(3, (), None)))}
+    assert nothing == {TOTAL: (0, (Spread(0, (None,), None),))}

@@ -19,7 +19,17 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind
@@ -47,59 +57,49 @@ def _in(column: Any, period: Period) -> Any:
     return and_(column >= period.start, column < period.end)
 
 
-def _late_sum(flag: Any) -> Any:
-    return func.coalesce(func.sum(case((flag.is_(True), 1), else_=0)), 0)
-
-
-def _met_sum(state: Any, at: Any, period: Period) -> Any:
-    return func.coalesce(func.sum(case((and_(state == "met", _in(at, period)), 1), else_=0)), 0)
-
-
-def _late_in(state: Any, flag: Any, at: Any, period: Period) -> Any:
-    cond = and_(state == "met", _in(at, period), flag.is_(True))
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
 # --- customers ------------------------------------------------------------------------------
 
 
 def customers(session: Session, scope: Scope) -> tuple[Table, Table]:
     p, where = scope.period, scope.filter.where()
-    created = case((_in(Ticket.created_at, p), 1), else_=0)
-    active = Ticket.status.in_(ACTIVE_STATUSES)
-    # The tickets that count for anything: created, answered or resolved in the period, or
-    # open now (and created before its end); read as the union of those index ranges, not
-    # the whole history before the period's end.
-    touched = and_(
-        Ticket.created_at < p.end,
-        or_(
-            _in(Ticket.created_at, p),
-            active,
-            _in(Ticket.first_response_at, p),
-            _in(Ticket.resolved_at, p),
-        ),
-    )
-    # Aggregated by the organization's id (`+ 0`: not read through its index), then named.
+    # The tickets that count for anything: created before the period's end and created,
+    # answered or resolved in it, or open now. Each figure is counted per organization over
+    # its own index range (created, open now, first responses met, resolutions met), which
+    # holds the columns it needs, and the four are added up per organization: no ticket
+    # row is read (a union of the ranges would read each ticket's row).
+    # Grouped by the organization's id (`+ 0`: not read through its index), then named.
     org_id = (Ticket.organization_id + 0).label("org_id")
+    before_end = Ticket.created_at < p.end
+
+    names = ("created", "open_now", "fn", "fl", "rn", "rl")
+    T = Ticket  # short, for the table of parts below
+
+    def counted(place: int, *found: Any, when: Any) -> Any:
+        """Per organization, `found` in the columns' places from `place` on, 0 elsewhere."""
+        columns = [literal_column("0") for _ in names]
+        columns[place : place + len(found)] = found
+        columns = [column.label(name) for column, name in zip(columns, names, strict=True)]
+        return select(org_id, *columns).where(where, when).group_by(org_id)
+
+    def met(place: int, state: Any, at: Any, flag: Any) -> Any:
+        """The clocks met in the period: how many, and how many of them late."""
+        late = func.coalesce(func.sum(case((flag.is_(True), 1), else_=0)), 0)
+        return counted(place, func.count(), late, when=and_(state == "met", _in(at, p), before_end))
+
+    parts = union_all(
+        counted(0, func.count(), when=_in(Ticket.created_at, p)),
+        counted(1, func.count(), when=and_(Ticket.status.in_(ACTIVE_STATUSES), before_end)),
+        met(2, T.first_response_state, T.first_response_at, T.first_response_breached),
+        met(4, T.resolution_state, T.resolved_at, T.resolution_breached),
+    ).subquery()
+    org, *figures = parts.c
     per_org = (
         select(
-            org_id,
-            func.sum(created).label("created"),
-            func.sum(case((active, 1), else_=0)).label("open_now"),
-            _met_sum(Ticket.first_response_state, Ticket.first_response_at, p).label("fn"),
-            _late_in(
-                Ticket.first_response_state,
-                Ticket.first_response_breached,
-                Ticket.first_response_at,
-                p,
-            ).label("fl"),
-            _met_sum(Ticket.resolution_state, Ticket.resolved_at, p).label("rn"),
-            _late_in(
-                Ticket.resolution_state, Ticket.resolution_breached, Ticket.resolved_at, p
-            ).label("rl"),
+            org.label("org_id"),
+            # Integers again (PostgreSQL sums bigints as numeric).
+            *(cast(func.sum(f), Integer).label(n) for f, n in zip(figures, names, strict=True)),
         )
-        .where(where, touched)
-        .group_by(org_id)
+        .group_by(org)
         .subquery()
     )
     c = per_org.c
@@ -260,17 +260,29 @@ def _by_assignee(session: Session, *sums: Any, where: Any) -> list[Any]:
 
 def agents(session: Session, scope: Scope) -> Table:
     p, where = scope.period, scope.filter.where()
-    replies = (
-        select(func.count())
-        .where(Message.ticket_id == Ticket.id, Message.kind == MessageKind.REPLY)
-        .scalar_subquery()
+    resolved = and_(where, _in(Ticket.resolved_at, p))
+    # First contact: never reopened and exactly one reply. The tickets with one reply are
+    # found once, set-based, among the replies of tickets from the first one resolved in
+    # the period on (ticket ids follow creation), not counted per ticket (a probe of the
+    # replies' index for each of a year's resolutions). The kind is written into the
+    # statement, not bound: SQLite uses the partial index of replies
+    # (`ix_messages_ticket_reply`, `kind = 'reply'`) only for a literal.
+    first_id = select(func.min(Ticket.id)).where(resolved).correlate(None).scalar_subquery()
+    one_reply = (
+        select(Message.ticket_id)
+        .where(
+            Message.kind == literal_column(f"'{MessageKind.REPLY.value}'"),
+            Message.ticket_id >= first_id,
+        )
+        .group_by(Message.ticket_id)
+        .having(func.count() == 1)
     )
-    first_contact = and_(Ticket.sla_cycle == 0, replies == 1)
+    first_contact = and_(Ticket.sla_cycle == 0, Ticket.id.in_(one_reply))
     handled = _by_assignee(
         session,
         func.count(),
         func.coalesce(func.sum(case((first_contact, 1), else_=0)), 0),
-        where=and_(where, _in(Ticket.resolved_at, p)),
+        where=resolved,
     )
     load = _by_assignee(
         session, func.count(), where=and_(where, Ticket.status.in_(ACTIVE_STATUSES))

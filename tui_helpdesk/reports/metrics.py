@@ -20,10 +20,21 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    column,
+    func,
+    literal_column,
+    select,
+    true,
+    values,
+)
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind
+from tui_helpdesk.domain import ACTIVE_STATUSES, Channel, EventKind
 from tui_helpdesk.reports.model import Drill, Scope, Table, pct, seconds
 from tui_helpdesk.reports.periods import Bucket, Grouping, buckets
 from tui_helpdesk.reports.sql import (
@@ -35,6 +46,7 @@ from tui_helpdesk.reports.sql import (
     with_joins,
     working_seconds,
 )
+from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import Ticket, TicketEvent
 
@@ -76,9 +88,53 @@ class Keyed:
             return stmt.select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
         return stmt.select_from(Ticket)
 
+    def aggregates(
+        self,
+        time_col: Any,
+        *aggregates: Any,
+        events: bool = False,
+        where: ColumnElement[bool] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows `(k, *aggregates)` over the rows `select` picks, one per key found.
+
+        On SQLite, split by time, each bucket's range is aggregated on its own (a scalar
+        subquery per bucket and aggregate, over a VALUES list of the bucket edges): SQLite
+        has no hashed grouping, so grouping sorts every row of the period, several times
+        the cost of reading a bucket's range of an index that holds the columns (the
+        covering indexes of 0011). The edges are the bucket index's own (`bucket_index`,
+        the last bucket running to the period's end), so rows land in the same buckets.
+        Buckets without rows give zeros where a grouping gives no row: callers read
+        missing keys as zeros."""
+        scope = self.scope
+        if not scope.grouping.is_time or self.session.get_bind().dialect.name != "sqlite":
+            stmt = self.select(time_col, *aggregates, events=events, where=where)
+            return [tuple(row) for row in self.session.execute(stmt.group_by(BY_KEY))]
+        starts = [b.start for b in self.buckets]
+        ends = [*starts[1:], scope.period.end]
+        edges = (
+            values(
+                column("i", Integer),
+                column("lo", UTCDateTime()),
+                column("hi", UTCDateTime()),
+                name="edges",
+            )
+            .data(list(zip(range(len(starts)), starts, ends, strict=True)))
+            .cte("edges")
+        )
+        conditions = and_(
+            time_col >= edges.c.lo,
+            time_col < edges.c.hi,
+            scope.filter.where(),
+            where if where is not None else true(),
+        )
+        found = [
+            self._base(select(aggregate), events).where(conditions).scalar_subquery()
+            for aggregate in aggregates
+        ]
+        return [tuple(row) for row in self.session.execute(select(edges.c.i, *found))]
+
     def counts(self, time_col: Any, **kw: Any) -> dict[Hashable, int]:
-        stmt = self.select(time_col, func.count(), **kw).group_by(BY_KEY)
-        return {k: n for k, n in self.session.execute(stmt)}
+        return {k: n for k, n in self.aggregates(time_col, func.count(), **kw)}
 
     def keys(self, *found: dict[Hashable, Any]) -> list[Hashable]:
         """Row keys in order: every bucket for a time grouping, else the values found,
@@ -155,13 +211,26 @@ def volume(session: Session, scope: Scope) -> tuple[Table, Table, dict[str, int]
     # Created per row and per channel in one read of the period's range.
     created: dict[Hashable, int] = {}
     channels: dict[Any, int] = {}
-    for key, channel, n in session.execute(
-        keyed.select(Ticket.created_at, Ticket.channel, func.count()).group_by(
-            BY_KEY, Ticket.channel
-        )
-    ):
-        created[key] = created.get(key, 0) + n
-        channels[channel] = channels.get(channel, 0) + n
+    if keyed.scope.grouping.is_time and session.get_bind().dialect.name == "sqlite":
+        # Counted per bucket (see `Keyed.aggregates`), and per channel over the whole
+        # period in one more read of its range (the mix is the period's, not the buckets').
+        created = {k: n for k, n in keyed.aggregates(Ticket.created_at, func.count()) if n}
+        p = scope.period
+        mix = session.execute(
+            select(*(func.count(case((Ticket.channel == c, 1))) for c in Channel)).where(
+                Ticket.created_at >= p.start, Ticket.created_at < p.end, scope.filter.where()
+            )
+        ).one()
+        channels = {c: n for c, n in zip(Channel, mix, strict=True) if n}
+    else:
+        # Created per row and per channel in one read of the period's range.
+        for key, channel, n in session.execute(
+            keyed.select(Ticket.created_at, Ticket.channel, func.count()).group_by(
+                BY_KEY, Ticket.channel
+            )
+        ):
+            created[key] = created.get(key, 0) + n
+            channels[channel] = channels.get(channel, 0) + n
     resolved = keyed.counts(Ticket.resolved_at)
     closed = keyed.counts(Ticket.closed_at)
     reopened = keyed.counts(
@@ -205,19 +274,37 @@ def channel_mix(scope: Scope, created: dict[Any, int]) -> Table:
 
 
 def backlog(session: Session, scope: Scope) -> int:
-    """Tickets open at the period's end (created before it, not resolved or closed by it)."""
+    """Tickets open at the period's end: created before it and not done by it, done being
+    the last resolution, else the closing (`coalesce(resolved_at, closed_at)`).
+
+    Counted as three disjoint index ranges, not the whole history before the end: resolved
+    at or after the end; never resolved and closed at or after the end; neither resolved nor
+    closed (`ix_tickets_report_resolved` and `ix_tickets_closed` hold the columns, so no
+    ticket row is read)."""
     end = scope.period.end
-    done = func.coalesce(Ticket.resolved_at, Ticket.closed_at)
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                scope.filter.where(),
-                Ticket.created_at < end,
-                (done.is_(None)) | (done >= end),
-            )
-        )
-        or 0
+    created = Ticket.created_at < end
+    branches = (
+        and_(Ticket.resolved_at >= end, created),
+        # Only the closing range is a range to read here: the other conditions as CASEs,
+        # which no index serves (SQLite's estimates would pick every unresolved ticket's
+        # row through `ix_tickets_resolved`, or the whole history by creation).
+        and_(
+            Ticket.closed_at >= end,
+            _unindexed(Ticket.resolved_at.is_(None)),
+            _unindexed(created),
+        ),
+        and_(Ticket.resolved_at.is_(None), Ticket.closed_at.is_(None), created),
     )
+    counts = [
+        select(func.count()).where(scope.filter.where(), branch).scalar_subquery()
+        for branch in branches
+    ]
+    return int(session.scalar(select(counts[0] + counts[1] + counts[2])) or 0)
+
+
+def _unindexed(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The same condition, in a form no index serves (the planner reads another range)."""
+    return case((condition, 1)) == 1
 
 
 # --- response times ------------------------------------------------------------------------
@@ -312,12 +399,11 @@ def _compliance(session: Session, keyed: Keyed, clock: str) -> dict[Hashable, tu
     flag = (
         Ticket.first_response_breached if clock == "first_response" else Ticket.resolution_breached
     )
-    rows = session.execute(
-        keyed.select(
-            at, func.count(), func.coalesce(func.sum(case((flag.is_(True), 1), else_=0)), 0)
-        )
-        .where(state == "met")
-        .group_by(BY_KEY)
+    rows = keyed.aggregates(
+        at,
+        func.count(),
+        func.coalesce(func.sum(case((flag.is_(True), 1), else_=0)), 0),
+        where=state == "met",
     )
     return {k: (n, int(late)) for k, n, late in rows}
 
