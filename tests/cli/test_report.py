@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -161,7 +162,10 @@ def test_scheduled_report_is_sent_once_per_period(
         assert len(mails) == 2
         mail = mails[0]
         assert mail.ticket_id is None and mail.to_addrs == ["lead@desk.example"]
-        assert "fr_compliance_pct" in mail.body
+        # For people: the figures' labels, durations and shares written out, no keys.
+        assert "fr_compliance_pct" not in mail.body
+        assert re.search(r"^  first responses in time: (-|\d+\.\d%)", mail.body, re.M)
+        assert re.search(r"^  first response, median working time: (-|\d+[mhdw])", mail.body, re.M)
         (attachment,) = mail.attachments
         assert attachment.filename == "weekly-sla-20261019.csv"
         assert attachment.content_type == "text/csv"

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import make_ticket
 from tui_helpdesk.domain import Channel, Priority, Status
+from tui_helpdesk.reports.model import Kind
 from tui_helpdesk.rules.clock import calendar_for, signed_working_time
 from tui_helpdesk.rules.document import parse_rules
-from tui_helpdesk.services import desk, directory, ticket_changes, tickets
+from tui_helpdesk.services import desk, directory, reports, ticket_changes, tickets
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.services.saved_views import (
     SavedView,
@@ -34,10 +35,10 @@ from tui_helpdesk.services.views import (
     describe_changes,
     queue_page,
     relative_age,
-    short_duration,
     ticket_detail,
 )
 from tui_helpdesk.store.models import Ticket
+from tui_helpdesk.text import short_duration
 
 
 def _walk(desk: Desk, view: View, limit: int) -> list[QueuePage]:
@@ -218,6 +219,11 @@ def test_breaching_soon_counts_working_time_per_calendar(desk_store: Desk) -> No
     # The / field narrows it like any view.
     narrowed = queue_page(desk_store.store, "bob", View.BREACHING, now=FRIDAY_LATE, text="office")
     assert [r.subject for r in narrowed.rows] == ["office Monday 9:00"]
+    # The reports' live figures count the same tickets: one rule of "at risk".
+    with desk_store.store.read() as session:
+        summary = reports.build(session, Kind.SUMMARY, reports.scope(session, FRIDAY_LATE))
+    live = {f.name: f.value for f in summary.figures if f.name.endswith("_now")}
+    assert live == {"at_risk_now": 3, "overdue_now": 1}
 
 
 def test_a_pages_countdowns_are_each_tickets_working_time(desk_store: Desk) -> None:

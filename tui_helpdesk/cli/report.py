@@ -117,16 +117,6 @@ def _shown(column: str, value: Any) -> Text:
 _ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 
-def _figure_value(f: Figure, value: float | int | None) -> str:
-    if value is None:
-        return "-"
-    if f.unit == "s":
-        return short_duration(timedelta(seconds=float(value)))
-    if f.unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _figures_table(figures: list[Figure]) -> Table:
     table = Table("Figure", "Value", "Previous", "Change", box=None, header_style="bold")
     for f in figures:
@@ -135,8 +125,8 @@ def _figures_table(figures: list[Figure]) -> Table:
         change = "" if f.change is None else f"{f.change:+.1f}%"
         table.add_row(
             Text(f.label),
-            Text(_figure_value(f, f.value), style="bold"),
-            Text(_figure_value(f, f.previous) if f.previous is not None else ""),
+            Text(f.shown(f.value), style="bold"),
+            Text(f.shown(f.previous) if f.previous is not None else ""),
             Text(f"{_ARROWS[f.trend]} {change}".strip() if f.previous is not None else "", style),
         )
     return table

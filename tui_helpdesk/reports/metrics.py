@@ -10,8 +10,9 @@ Definitions (all over tickets matching the report's filter, merged tickets left 
   (`sql.working_seconds`: target minus what was left when the clock was met), for tickets
   whose clock measured it (resolution: never reopened);
 - SLA compliance: of the clocks met in the period (first answers, resolutions), the share
-  not breached; at risk now: running deadlines within `at_risk_within` of `now` (the queue's
-  "at risk"), overdue now: running deadlines already past.
+  not breached; at risk now: running deadlines not yet past that the queue's Breaching view
+  lists (an hour of working time on each ticket's calendar, `Scope.at_risk`), overdue now:
+  running deadlines already past.
 Every figure is one aggregate query (or a percentile query) per table: nothing loads tickets.
 """
 
@@ -442,26 +443,16 @@ def sla(session: Session, scope: Scope) -> tuple[Table, dict[str, Any]]:
 
 
 def live_risk(session: Session, scope: Scope) -> dict[str, int]:
-    """Running deadlines at `now`: past (overdue) and within `at_risk_within` (at risk)."""
+    """Running deadlines at `now`: past (overdue) and at risk (`Scope.at_risk`, not past)."""
     now = scope.now
-    if now is None:
+    if now is None or scope.at_risk is None:
         return {"at_risk_now": 0, "overdue_now": 0}
     active = and_(scope.filter.where(), Ticket.status.in_(ACTIVE_STATUSES))
     row = session.execute(
         select(
             func.coalesce(func.sum(case((Ticket.due_at <= now, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(
-                    case(
-                        (
-                            and_(Ticket.due_at > now, Ticket.due_at <= now + scope.at_risk_within),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
-        ).where(active, Ticket.due_at.is_not(None), Ticket.due_at <= now + scope.at_risk_within)
+            func.coalesce(func.count(), 0),
+        ).where(active, scope.at_risk)
     ).one()
-    return {"overdue_now": int(row[0]), "at_risk_now": int(row[1])}
+    overdue = int(row[0])
+    return {"overdue_now": overdue, "at_risk_now": int(row[1]) - overdue}

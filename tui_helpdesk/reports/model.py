@@ -8,10 +8,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_helpdesk.reports.periods import Bucket, Grouping, Period, iso
 from tui_helpdesk.reports.sql import ReportFilter
+from tui_helpdesk.text import short_duration
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
 
 
 class Kind(enum.StrEnum):
@@ -36,7 +40,9 @@ class Scope:
     grouping: Grouping
     filter: ReportFilter = field(default_factory=ReportFilter)
     now: datetime | None = None
-    at_risk_within: timedelta = timedelta(hours=1)
+    # Which running deadlines are at risk at `now`: before their calendar's horizon, an hour
+    # of working time on (`services.breaching.Horizons.clause`, the queue's Breaching view).
+    at_risk: ColumnElement[bool] | None = None
     top: int = 10
 
 
@@ -115,6 +121,17 @@ class Figure:
     def label(self) -> str:
         """The figure in words, for people (`name` is the stable key of --json and exports)."""
         return FIGURE_LABELS.get(self.name, self.name.replace("_", " "))
+
+    def shown(self, value: float | None, decimals: int = 1) -> str:
+        """`value` (this figure's or its previous one) for people: a duration as "3h20m", a
+        share with `decimals`, "-" for none."""
+        if value is None:
+            return "-"
+        if self.unit == "s":
+            return short_duration(timedelta(seconds=float(value)))
+        if self.unit == "%":
+            return f"{value:.{decimals}f}%"
+        return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 FIGURE_LABELS = {

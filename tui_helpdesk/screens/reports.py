@@ -16,7 +16,6 @@ in app.py: `self.add_mode("reports", lambda: ReportsScreen(self.context))`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,7 +36,6 @@ from tui_helpdesk.reports.periods import Grouping
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.services import reports
 from tui_helpdesk.services.errors import ServiceError
-from tui_helpdesk.text import short_duration
 from tui_helpdesk.widgets.charts import Bar, BarList, FigureStrip, FigureView
 
 PERIODS = ("last-7d", "last-30d", "this-month", "last-month", "last-12w", "this-year")
@@ -66,21 +64,11 @@ FIGURE_LABELS = {
 }
 
 
-def figure_value(f: Figure, value: float | None) -> str:
-    if value is None:
-        return "-"
-    if f.unit == "s":
-        return short_duration(timedelta(seconds=float(value)))
-    if f.unit == "%":
-        return f"{value:.0f}%"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def figure_view(f: Figure) -> FigureView:
     has_trend = f.previous is not None and f.value is not None
     return FigureView(
         label=FIGURE_LABELS.get(f.name, f.name),
-        value=figure_value(f, f.value),
+        value=f.shown(f.value, decimals=0),
         trend=f.trend if has_trend else "",
         change=f"{f.change:+.0f}%" if f.change is not None else "",
         good=None if not has_trend or f.trend == "flat" else f.trend == f.better,

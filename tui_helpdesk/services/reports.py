@@ -47,10 +47,11 @@ from tui_helpdesk.reports.tickets import (
     ticket_batches,
     ticket_rows,
 )
+from tui_helpdesk.services.breaching import Horizons
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.services.notify import MESSAGE_ID_DOMAIN
-from tui_helpdesk.services.views import AT_RISK_WITHIN, DatabaseUnavailable
+from tui_helpdesk.services.views import DatabaseUnavailable
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import Outbox, OutboxAttachment, ReportRun, Ticket, TicketTag
 
@@ -81,7 +82,8 @@ def scope(
     except ValueError:
         allowed = ", ".join(g.value for g in Grouping)
         raise ValidationError(f"unknown grouping {grouping!r} (one of {allowed})") from None
-    return Scope(period, grouping, filter or ReportFilter(), now, AT_RISK_WITHIN, top)
+    at_risk = Horizons(session, now).clause()  # the queue's Breaching view, one rule
+    return Scope(period, grouping, filter or ReportFilter(), now, at_risk, top)
 
 
 # --- building -------------------------------------------------------------------------------
@@ -166,9 +168,7 @@ def summary_figures(session: Session, scope: Scope) -> list[Figure]:
     """The key figures of the period with the previous period's, for trend arrows; the live
     ones (at risk, overdue now) have no previous value."""
     now_figures = summary.totals(session, scope)
-    before_scope = Scope(
-        scope.period.previous(), scope.grouping, scope.filter, None, scope.at_risk_within
-    )
+    before_scope = replace(scope, period=scope.period.previous(), now=None, at_risk=None)
     before = summary.totals(session, before_scope)
     figures = [_figure(name, now_figures.get(name), before.get(name)) for name in SUMMARY_FIGURES]
     figures += [_figure(name, now_figures.get(name)) for name in ("at_risk_now", "overdue_now")]
@@ -282,9 +282,8 @@ def _body(definition: Definition, report_scope: Scope, figures: Sequence[Figure]
         "",
     ]
     for f in figures:
-        shown = "-" if f.value is None else f"{f.value}{f.unit}"
         change = "" if f.change is None else f" ({f.change:+}% vs previous)"
-        lines.append(f"  {f.name}: {shown}{change}")
+        lines.append(f"  {f.label}: {f.shown(f.value)}{change}")
     lines += ["", f"The full report is attached ({definition.format.value})."]
     return "\n".join(lines) + "\n"
 
