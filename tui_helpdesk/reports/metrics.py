@@ -209,7 +209,6 @@ def _drill_dimension(grouping: Grouping, value: str) -> dict[str, Any]:
 def volume(session: Session, scope: Scope) -> tuple[Table, Table, dict[str, int], list[Bucket]]:
     """Created, resolved, closed, reopened per row; the channel mix; period totals."""
     keyed = Keyed(session, scope)
-    # Created per row and per channel in one read of the period's range.
     created: dict[Hashable, int] = {}
     channels: dict[Any, int] = {}
     if keyed.scope.grouping.is_time and session.get_bind().dialect.name == "sqlite":
@@ -451,7 +450,7 @@ def live_risk(session: Session, scope: Scope) -> dict[str, int]:
     row = session.execute(
         select(
             func.coalesce(func.sum(case((Ticket.due_at <= now, 1), else_=0)), 0),
-            func.coalesce(func.count(), 0),
+            func.count(),
         ).where(active, scope.at_risk)
     ).one()
     overdue = int(row[0])
