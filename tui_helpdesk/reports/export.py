@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from tui_helpdesk.reports.periods import iso
-from tui_helpdesk.text import clean
+from tui_helpdesk.text import UNSAFE, clean
 
 
 class Format(enum.StrEnum):
@@ -61,20 +61,11 @@ XLSX_SHEET = "report"
 XLSX_DATETIME = "yyyy-mm-dd hh:mm:ss"  # the number format of timestamps (UTC) in XLSX
 
 
-# Characters `clean()` would touch: text without any is written as it is (the common case,
-# checked with one search instead of cleaning every cell).
-_SUSPECT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _text(cell: str) -> str:
-    return clean(cell) if _SUSPECT.search(cell) else cell
-
-
 def value(cell: Any) -> Any:
     """A cell as data: timestamps ISO UTC, enums by value, text cleaned."""
     kind = type(cell)
     if kind is str:
-        return _text(cell)
+        return clean(cell)
     if cell is None or kind is int or kind is float or kind is bool:
         return cell
     if isinstance(cell, datetime):
@@ -82,7 +73,7 @@ def value(cell: Any) -> Any:
     if isinstance(cell, enum.Enum):
         return cell.value
     if isinstance(cell, str):
-        return _text(cell)
+        return clean(cell)
     return cell
 
 
@@ -95,7 +86,7 @@ def _sheet_text(cell: Any) -> Any:
     """A cell for CSV: text neutralised, booleans as true/false, None empty."""
     kind = type(cell)
     if kind is str:
-        text = _text(cell)
+        text = clean(cell)
         return "'" + text if text[:1] in _FORMULA_FIRST and text else text
     if cell is None:
         return ""
@@ -186,7 +177,7 @@ def _needs_care(joined: str) -> bool:
     the usual batch fast: every character `clean()` touches is unprintable."""
     if joined.startswith(FORMULA_START) or _FORMULA_LINE.search(joined):
         return True
-    return not joined.replace("\n", "").isprintable() and bool(_SUSPECT.search(joined))
+    return not joined.replace("\n", "").isprintable() and bool(UNSAFE.search(joined))
 
 
 def _text_column(column: Sequence[Any]) -> Sequence[str]:
