@@ -4,6 +4,8 @@ do not; a killed connection is reported and comes back by itself."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -98,3 +100,18 @@ def test_a_lost_connection_is_reported_then_recovers(desk_store: Desk) -> None:
         assert watcher.wait(0.1) in (True, False)
     finally:
         watcher.close()
+
+
+def test_the_sqlite_footprint_covers_every_table_whatever_was_imported_first() -> None:
+    """Every command opens this module without the models; the watcher's statement still
+    reads every desk table (a new message, a new event or a new contact moves it)."""
+    code = (
+        "import sys; from tui_helpdesk.store import changes; "
+        "assert 'tui_helpdesk.store.models' not in sys.modules; "
+        "print(changes._sqlite_footprint())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    for table in ("tickets", "messages", "ticket_events", "contacts", "articles"):
+        assert f"(SELECT max(rowid) FROM {table})" in result.stdout
+    assert "ticket_presence" not in result.stdout

@@ -28,23 +28,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import column, select, table, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, column, select, table, tuple_
 
 from tui_helpdesk.services.errors import ValidationError
-from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.types import UTCDateTime
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from tui_helpdesk.services.context import Actor
     from tui_helpdesk.store.models import Ticket
 
 BATCH = 500
 
 # The two columns cron's common run reads, nothing due: described here so that the probe
-# needs neither the mapped models (declaring them is most of this command's start-up) nor
-# their mapper configuration. Same table, same column type as `Ticket`.
+# needs neither the ORM nor the mapped models (importing and declaring them is most of this
+# command's start-up). Same table, same column type as `Ticket`.
 _DUE = table("tickets", column("id"), column("next_escalation_at", UTCDateTime()))
+
+
+def _due_probe(now: datetime) -> Select[tuple[int]]:
+    """Is any ticket due at `now`? One index probe."""
+    return select(_DUE.c.id).where(_DUE.c.next_escalation_at <= now).limit(1)
 
 
 @dataclass(frozen=True)
@@ -75,13 +81,10 @@ class RunResult:
 def _candidates(
     session: Session, now: datetime, after: tuple[datetime, int] | None, limit: int
 ) -> list[Ticket]:
-    if after is None:
-        # The common cron case, nothing due: one index probe, without building the ORM query
-        # that loads whole tickets (its first compilation alone costs more than the probe),
-        # or importing the models.
-        probe = select(_DUE.c.id).where(_DUE.c.next_escalation_at <= now).limit(1)
-        if session.execute(probe).first() is None:
-            return []
+    # Nothing due: one index probe, without building the ORM query that loads whole tickets
+    # (its first compilation alone costs more than the probe) or importing the models.
+    if after is None and session.execute(_due_probe(now)).first() is None:
+        return []
     from sqlalchemy.orm import lazyload, selectinload
 
     from tui_helpdesk.store.models import Agent, Ticket
@@ -149,6 +152,11 @@ def run_escalations(
     back and done again ticket by ticket, each in a savepoint, so only the failing tickets are
     left out (and counted)."""
     result = RunResult(now=now, dry_run=dry_run)
+    if rule is None:
+        # The common cron case, nothing due, answered in Core: no session, so no ORM import.
+        with store.read_core() as connection:
+            if connection.execute(_due_probe(now)).first() is None:
+                return result
     # A ticket can come due again within the run (an action made another rule due, e.g. a
     # raised priority that an "urgent and unassigned" rule matches); it is then read again
     # in a later batch. Count it once.

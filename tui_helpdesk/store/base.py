@@ -1,20 +1,19 @@
 """The declarative base, naming convention and column types shared by every model.
 
 Constraint names are fixed by convention so that alembic batch migrations on SQLite can
-address them. Timestamps are always timezone-aware UTC in Python, whatever the back end
-stores: a naive datetime is refused at bind time rather than silently misread.
+address them. Timestamps are `store.types.UTCDateTime`, always timezone-aware UTC.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Enum, MetaData
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import TypeDecorator
+
+from tui_helpdesk.store.types import UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,31 +22,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always returned timezone-aware."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} given where UTC is required")
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            # SQLite has no time zone type: store naive UTC so text ordering is time ordering.
-            return value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def str_enum(enum_cls: type[enum.Enum], length: int = 16) -> Enum:

@@ -39,15 +39,17 @@ Plain threads call this (never the UI thread): `wait` blocks up to its timeout.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Status
-from tui_helpdesk.store.base import Base
 from tui_helpdesk.store.engine import Store
+
+if TYPE_CHECKING:  # every command opens this module: the ORM only where a session is used
+    from sqlalchemy.orm import Session
 
 CHANNEL = "helpdesk_desk"
 POLL_INTERVAL = 0.25  # seconds between two looks at SQLite's data version
@@ -90,20 +92,21 @@ def silent(session: Session) -> None:
     session.connection(execution_options={SILENT: True})
 
 
+@functools.cache
 def _sqlite_footprint() -> str:
     """One statement: the highest rowid of every desk table but presence (a row added
     anywhere moves it) and the latest update of a ticket in each status (the index on
-    status, updated_at answers each one with a seek)."""
-    tables = [t.name for t in Base.metadata.sorted_tables if t.name != _PRESENCE]
+    status, updated_at answers each one with a seek). Built on first use, from the models
+    (every command opens this module; only a watcher needs them)."""
+    from tui_helpdesk.store import models
+
+    tables = [t.name for t in models.Base.metadata.sorted_tables if t.name != _PRESENCE]
     parts = [f"(SELECT max(rowid) FROM {name})" for name in tables]
     parts += [
         f"(SELECT max(updated_at) FROM tickets WHERE status = '{status.value}')"
         for status in Status
     ]
     return "SELECT " + ", ".join(parts)
-
-
-_SQLITE_FOOTPRINT = _sqlite_footprint()
 
 
 def _notify(connection: Any) -> None:
@@ -193,7 +196,7 @@ class DeskWatcher:
     def _sqlite_state(self) -> tuple[str | None, tuple[Any, ...]]:
         driver = self._raw.driver_connection
         presence = driver.execute(_SQLITE_PRESENCE).fetchone()[0]
-        return presence, tuple(driver.execute(_SQLITE_FOOTPRINT).fetchone())
+        return presence, tuple(driver.execute(_sqlite_footprint()).fetchone())
 
     def _moved(self) -> bool:
         mark = self._read_mark()

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:  # the driver loads with the first SQLite engine, not for PostgreSQL
     import sqlite3
+
+    from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -82,7 +84,15 @@ class Store:
         self.engine = make_engine(self.url, **engine_kwargs)
         # `info` is copied into every session: what the edge knows that services need, such
         # as the desk's mail address and templates (`services.mail_setup.mail_info`).
-        self._factory = sessionmaker(self.engine, expire_on_commit=False, info=info or {})
+        self._info = info or {}
+
+    @cached_property
+    def _factory(self) -> sessionmaker[Session]:
+        # The ORM is imported with the first session, so that work done in Core alone (cron's
+        # escalation run with nothing due) starts without it.
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False, info=self._info)
 
     @property
     def backend(self) -> str:
@@ -101,6 +111,16 @@ class Store:
                 yield session
             finally:
                 session.rollback()
+
+    @contextmanager
+    def read_core(self) -> Iterator[Connection]:
+        """`read()` without the ORM: a Core connection on a snapshot that never writes."""
+        with self.engine.connect() as connection:
+            connection.execution_options(sqlite_begin="DEFERRED")
+            try:
+                yield connection
+            finally:
+                connection.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()
