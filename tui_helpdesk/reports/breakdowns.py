@@ -162,12 +162,20 @@ def categories(session: Session, scope: Scope) -> tuple[Table, Table]:
     where = scope.filter.where()
 
     def by_category(period: Period) -> dict[Hashable, int]:
-        rows = session.execute(
-            select(Category.path, func.count())
-            .select_from(Ticket)
-            .outerjoin(Category, Category.id == Ticket.category_id)
+        # Counted per category id over the creation range (`+ 0`: not read through the
+        # category index; `ix_tickets_created` holds the column, so no ticket row is read),
+        # then named: a few rows to join instead of a category lookup per ticket.
+        category_id = (Ticket.category_id + 0).label("cid")
+        per_id = (
+            select(category_id, func.count().label("n"))
             .where(where, _in(Ticket.created_at, period))
-            .group_by(Category.path)
+            .group_by(category_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Category.path, per_id.c.n)
+            .select_from(per_id)
+            .outerjoin(Category, Category.id == per_id.c.cid)
         )
         return {k: n for k, n in rows}
 
@@ -223,17 +231,29 @@ def escalations(session: Session, scope: Scope) -> tuple[Table, Table, Table, di
     by_group = split(Group.name, "groups", [(Group, Group.id == Ticket.group_id)])
     for table in (by_level, by_group):
         table.columns[0] = {"levels": "level", "groups": "group"}[table.name]
-    escalated = select(Escalation.ticket_id).where(Escalation.ticket_id == Ticket.id).exists()
-    row = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((escalated, 1), else_=0)), 0)).where(
-            where, _in(Ticket.created_at, p)
-        )
-    ).one()
+    created, escalated = escalated_tickets(session, scope)
     figures = {
         "escalations": sum(r[1] for r in by_rule.rows),
-        "escalated_share_pct": pct(int(row[1]), int(row[0])),
+        "escalated_share_pct": pct(escalated, created),
     }
     return by_rule, by_level, by_group, figures
+
+
+def escalated_tickets(session: Session, scope: Scope) -> tuple[int, int]:
+    """The period's new tickets: how many, and how many of them were ever escalated.
+
+    Counted from both sides: the tickets over the creation range, the escalated ones from
+    the escalations (each ticket once), joined to their ticket by key. Escalations are few
+    next to tickets, so that reads far less than probing the escalations of each new
+    ticket (on PostgreSQL a subplan run per ticket: over 400,000 for a year of a big desk)."""
+    in_period = and_(scope.filter.where(), _in(Ticket.created_at, scope.period))
+    created = session.scalar(select(func.count()).select_from(Ticket).where(in_period))
+    escalated = session.scalar(
+        select(func.count(func.distinct(Escalation.ticket_id)))
+        .join(Ticket, Ticket.id == Escalation.ticket_id)
+        .where(in_period)
+    )
+    return int(created or 0), int(escalated or 0)
 
 
 # --- agents ---------------------------------------------------------------------------------

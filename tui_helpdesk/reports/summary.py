@@ -5,10 +5,12 @@ figures mean what they mean in the reports they summarise (see `metrics` and
 `breakdowns`): created, resolved, reopened and backlog as in the volume report; the median
 working first response and resolution as in the response report; compliance of the clocks
 met in the period as in the SLA report; the share of the period's new tickets that were
-escalated; the average satisfaction score of the answers received in the period; at risk
-and overdue now. Those reports split each figure by rows and add tables the summary does
-not show: here each figure is an aggregate over the period's range of one indexed
-timestamp (creation, first response, resolution, survey answer), one query per range.
+escalated as in the escalations report (`breakdowns.escalated_tickets`); the average
+satisfaction score of the answers received in the period; at risk and overdue now. Those
+reports split each figure by rows and add tables the summary does not show: here each
+figure is an aggregate over the period's range of one indexed timestamp (creation, first
+response, resolution, survey answer), one query per range (the escalated tickets are
+counted from the escalations, which are few).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import EventKind
+from tui_helpdesk.reports.breakdowns import escalated_tickets
 from tui_helpdesk.reports.metrics import backlog, live_risk
 from tui_helpdesk.reports.model import Scope, pct, seconds
 from tui_helpdesk.reports.sql import spreads, working_seconds
-from tui_helpdesk.store.models import Escalation, Ticket, TicketEvent
+from tui_helpdesk.store.models import Ticket, TicketEvent
 
 
 def _in_period(column: Any, scope: Scope) -> Any:
@@ -52,12 +55,7 @@ def _clock(session: Session, scope: Scope, clock: str) -> tuple[int, float | Non
 
 def totals(session: Session, scope: Scope) -> dict[str, Any]:
     """The figures `services.reports.SUMMARY_FIGURES` names, plus at risk and overdue now."""
-    escalated = select(Escalation.ticket_id).where(Escalation.ticket_id == Ticket.id).exists()
-    created, escalated_n = session.execute(
-        select(func.count(), func.count(case((escalated, 1)))).where(
-            _in_period(Ticket.created_at, scope)
-        )
-    ).one()
+    created, escalated_n = escalated_tickets(session, scope)
     _, frt_median, fr_met, fr_late = _clock(session, scope, "first_response")
     resolved, rt_median, res_met, res_late = _clock(session, scope, "resolution")
     reopened = session.scalar(
