@@ -448,6 +448,48 @@ def test_ranking_looks_at_the_newest_matches_window_by_window(desk_store: Desk) 
     ]
 
 
+def test_rare_words_are_ranked_window_by_window_too(
+    desk_store: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words in few articles are looked for in windows as well (PostgreSQL reads a phrase of
+    them with the id index there, `BITMAP_SHARE`): the newest POOL matches are ranked, and a
+    phrase is still a phrase."""
+    from tui_helpdesk.store import search as store_search
+
+    with desk_store.store.write() as session:
+        for i in range(1, 1201):
+            body = "The printer needs paper."
+            if i % 10 == 0:  # the same words in another order every third time
+                body = "The toner is low." if i % 30 else "Low is the toner."
+            session.add(
+                Article(
+                    title="Toner is low at the front desk" if i == 10 else f"Note {i}",
+                    body=body,
+                    tags=[],
+                    visibility=Visibility.INTERNAL,
+                    status=ArticleStatus.PUBLISHED,
+                    helpful=0,
+                    not_helpful=0,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        if session.get_bind().dialect.name == "postgresql":
+            session.flush()
+            session.execute(text("ANALYZE articles"))
+    monkeypatch.setattr(store_search, "POOL", 20)
+    toner = store_search.Match(((store_search.Alt(("toner",)),),))
+    with desk_store.store.read() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            windows = store_search.backend_for(session).windows(session, toner)
+            assert len(windows) > 1 and windows[0][0] > 0  # a window of the newest ids first
+    # The newest 20 of the 120 matches are ranked, the old title match is not among them.
+    newest = _articles(desk_store, "toner", limit=3)
+    assert [hit.title.plain for hit in newest.hits] == ["Note 1200", "Note 1190", "Note 1180"]
+    phrase = _articles(desk_store, '"toner is low"', limit=3)
+    assert [hit.title.plain for hit in phrase.hits] == ["Note 1190", "Note 1180", "Note 1160"]
+
+
 def test_a_knowledge_search_is_two_round_trips_on_postgresql(kb: Desk) -> None:
     """PostgreSQL reads the plan of the search (windows, words' beginnings) with the check
     that its words are known, then each window's best matches with their text."""

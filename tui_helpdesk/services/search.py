@@ -187,6 +187,16 @@ def _excluded(query: SearchQuery) -> Match:
     return Match(tuple((_alt(t),) for t in query.negative), any_of=True)
 
 
+def _is_query(title: str, words: list[str]) -> bool:
+    """Whether the tokens of `title` are `words`. An ASCII title's tokens are its lower-cased
+    words: one that lacks one of `words` is not tokenised (most titles of a page of hits)."""
+    if title.isascii():
+        low = title.lower()
+        if not all(word in low for word in words):
+            return False
+    return tokens(title) == words
+
+
 def search_articles(
     session: Session,
     text: str,
@@ -218,7 +228,7 @@ def search_articles(
     rows = backend.articles(session, _match(query, corrections), where, _limit(limit))
     hits = _article_hits(rows)
     exact = [w for t in query.positive for w in t.words]
-    hits.sort(key=lambda h: tokens(h.title.plain) != exact)  # stable: the rank order stays
+    hits.sort(key=lambda h: not _is_query(h.title.plain, exact))  # stable: the rank order stays
     return SearchResult(query, hits, corrections)
 
 
