@@ -163,7 +163,9 @@ class HelpdeskApp(App[None]):
             self.set_keymap(dict(self.settings.keymap))
         # From now on a theme the agent picks (palette: "Change theme") is remembered.
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self._load_profile()
+        # The header's names wait for the first paint: the queue's first page is read
+        # meanwhile, and nothing else competes with it for the interpreter.
+        self.call_after_refresh(self._load_profile)
         if self.live:
             self._watcher = threading.Thread(target=self._watch, name="desk-watcher", daemon=True)
             self._watcher.start()

@@ -6,9 +6,10 @@ loaded row. Every load carries a request number; a result for an older request (
 switched view meanwhile) is dropped, so a slow query never overwrites a newer view.
 
 The first rows come first: the first page is asked for while the screen is being composed
-(its widgets are built and styled while the query runs), and a view's count only once its
-first page is in, so the two queries never compete; until the count comes, the bar says
-how many rows are loaded.
+(its widgets are built and styled while the query runs) and holds a screenful; the rest of
+the page is read once those rows are painted, and a view's count only once the whole page
+is in, so no query competes with the first rows for the interpreter; until the count
+comes, the bar says how many rows are loaded.
 
 Live: on `DeskChanged` (someone committed) the rows already loaded are read again in one
 query, the cursor staying on its ticket (or, if that ticket left the view, where it was);
@@ -49,9 +50,17 @@ if TYPE_CHECKING:  # bulk changes, their menus and the ticket screen load on fir
     from tui_helpdesk.services.bulk import BulkAction, BulkReport, Target
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before the filter runs
+FILTER_PLACEHOLDER = (
+    "filter: words, status:pending priority:urgent,high group:L1 "
+    "assignee:me org:… category:… tag:… channel:email"
+)
 # The SLA countdowns are working time at the instant the rows were read (`views.Countdowns`):
 # read again this often while nothing else reloads them, so they never lag by more.
 COUNTDOWN_REFRESH = 60.0
+# The table shows its loading indicator only for a load that has taken this long: a page
+# that comes sooner (the usual case) would have the indicator mounted, styled and
+# removed again before the rows could be painted, and only flicker.
+LOADING_DELAY = 0.2
 VIEW_ORDER: tuple[View, ...] = tuple(View)
 SAVED_KEYS = ("7", "8", "9")  # the first saved views; the rest through v and the palette
 # Columns a view makes pointless: every row would say the same thing.
@@ -103,7 +112,7 @@ class QueueScreen(Screen[None]):
         request: int
         page: QueuePage
         append: bool
-        more: bool = False  # the rest of this load follows (the first rows come first)
+        rest: int = 0  # rows of this load still to read (the first rows come first)
 
     @dataclass
     class CountLoaded(Message):
@@ -144,11 +153,8 @@ class QueueScreen(Screen[None]):
         self._start_load()  # the query runs while the widgets below are built and styled
         yield Header()
         yield ViewTabs(VIEW_ORDER, id="queue-bar")
-        yield Input(
-            placeholder="filter: words, status:pending priority:urgent,high group:L1 "
-            "assignee:me org:… category:… tag:… channel:email",
-            id="filter",
-        )
+        # The filter field (`/`) is mounted when first asked for: hidden until then, it
+        # would only be built and styled before the first rows for nothing.
         yield TicketTable(
             load_margin=max(1, min(10, self.context.page_size // 2)),
             hidden=self._hidden_columns(),
@@ -158,7 +164,7 @@ class QueueScreen(Screen[None]):
     def on_mount(self) -> None:
         self._load_saved()
         self._show_tabs()
-        self.table.loading = self._loading  # the first page, asked for in compose
+        self._show_loading_later()  # the first page, asked for in compose
         self._show_count()
         self.set_interval(COUNTDOWN_REFRESH, self._countdowns_due)
 
@@ -194,8 +200,17 @@ class QueueScreen(Screen[None]):
         keeps what was loaded), then its count."""
         self._start_load(keep, rows)
         self._keep_at = self.table.cursor_row if keep else None
-        self.table.loading = not self.table.row_count
+        if not self.table.row_count:
+            self._show_loading_later()
         self._show_count()
+
+    def _show_loading_later(self) -> None:
+        """The table's loading indicator, if it still has no rows after `LOADING_DELAY`."""
+        self.set_timer(LOADING_DELAY, self._show_loading)
+
+    def _show_loading(self) -> None:
+        table = self.table
+        table.loading = self._loading and not table.row_count
 
     def _start_load(self, keep: str | None = None, rows: int = 0) -> None:
         """Ask a worker for the first page of the current view; no widget is touched (the
@@ -210,13 +225,18 @@ class QueueScreen(Screen[None]):
         self._keep_at = None
         self._count_wanted = True
         limit = min(views.MAX_PAGE, max(self.context.page_size, rows))
-        text = self.filter_text or None
         # A new view's first rows come in a screenful first (fewer rows to read and lay
-        # out before the agent sees any), the rest of the page right after; a refresh
-        # reads the loaded rows in one go, so they never shrink meanwhile.
-        first = self.app.size.height if keep is None else limit
+        # out before the agent sees any), the rest of the page once they are painted; a
+        # refresh reads the loaded rows in one go, so they never shrink meanwhile.
+        first = min(limit, self.app.size.height) if keep is None else limit
         self._fetch_page(
-            self._request, self.view, text, None, append=False, limit=limit, first=first
+            self._request,
+            self.view,
+            self.filter_text or None,
+            None,
+            append=False,
+            limit=first,
+            rest=limit - first,
         )
 
     def load_more(self) -> None:
@@ -233,6 +253,13 @@ class QueueScreen(Screen[None]):
             limit=self.context.page_size,
         )
 
+    def _fetch_rest(self, request: int, after: Cursor, limit: int) -> None:
+        """The rest of a load whose first rows are painted, unless the agent moved on."""
+        if request == self._request:
+            self._fetch_page(
+                request, self.view, self.filter_text or None, after, append=True, limit=limit
+            )
+
     @work(thread=True, exclusive=True, group="queue-page", exit_on_error=False)
     def _fetch_page(
         self,
@@ -242,38 +269,27 @@ class QueueScreen(Screen[None]):
         after: Cursor | None,
         append: bool,
         limit: int,
-        first: int | None = None,
+        rest: int = 0,
     ) -> None:
-        """`limit` rows after `after`; with `first` below `limit`, the first `first` rows
-        are posted as soon as they are read and the rest follow as an appended page."""
+        """`limit` rows after `after`; `rest`: rows to read after these, once they show."""
         worker = get_current_worker()
         try:
-            page = self._read_page(view, text, after, min(limit, first or limit))
-            if page.next is not None and first is not None and first < limit:
-                if worker.is_cancelled:
-                    return
-                self.post_message(self.PageLoaded(request, page, append, more=True))
-                page, append = self._read_page(view, text, page.next, limit - first), True
+            page = views.queue_page(
+                self.context.store,
+                self.context.login,
+                view,
+                now=self.context.now(),
+                text=text,
+                after=after,
+                limit=limit,
+            )
         except ServiceError as exc:
             if not worker.is_cancelled:
                 self.post_message(self.LoadFailed(request, str(exc), append))
             return
         if not worker.is_cancelled:
-            self.post_message(self.PageLoaded(request, page, append))
-
-    def _read_page(
-        self, view: AnyView, text: str | None, after: Cursor | None, limit: int
-    ) -> QueuePage:
-        """One page from the service (in a worker thread)."""
-        return views.queue_page(
-            self.context.store,
-            self.context.login,
-            view,
-            now=self.context.now(),
-            text=text,
-            after=after,
-            limit=limit,
-        )
+            more = rest if page.next is not None else 0
+            self.post_message(self.PageLoaded(request, page, append, rest=more))
 
     @work(thread=True, exclusive=True, group="queue-count", exit_on_error=False)
     def _fetch_count(self, request: int, view: AnyView, text: str | None) -> None:
@@ -298,14 +314,16 @@ class QueueScreen(Screen[None]):
             table.replace_rows(message.page.rows, keep=self._keep, at=self._keep_at)
         table.loading = False
         self._next = message.page.next
-        self._loading = message.more
-        if self._count_wanted and not message.more:
+        self._loading = bool(message.rest)
+        if message.rest and self._next is not None:
+            self.call_after_refresh(self._fetch_rest, message.request, self._next, message.rest)
+        elif self._count_wanted:
             # The count after the rows: it never delays them (the bar shows the rows
             # loaded until it comes).
             self._count_wanted = False
             self._fetch_count(message.request, self.view, self.filter_text or None)
         self._show_count()
-        if self._stale and not message.more:
+        if self._stale and not message.rest:
             self.action_refresh()
 
     def on_queue_screen_count_loaded(self, message: CountLoaded) -> None:
@@ -405,21 +423,29 @@ class QueueScreen(Screen[None]):
         # A few more than loaded, so tickets that arrived above do not push the last off.
         self.reload(keep=current.key if current else None, rows=loaded + loaded // 10 + 5)
 
-    def action_filter(self) -> None:
+    async def action_filter(self) -> None:
+        fields = self.query("#filter").results(Input)
+        field = next(fields, None)
+        if field is None:
+            field = Input(placeholder=FILTER_PLACEHOLDER, id="filter")
+            await self.mount(field, before=self.table)
         self.add_class("-filtering")
-        self.query_one("#filter", Input).focus()
+        field.focus()
+
+    def _clear_filter_field(self) -> None:
+        for field in self.query("#filter").results(Input):  # none until `/` was pressed
+            field.value = ""
 
     def action_clear_filter(self) -> None:
         if not self.has_class("-filtering") and not self.filter_text and self.table.marked:
             self.table.clear_marks()  # escape with nothing to clear but marks clears them
             return
-        field = self.query_one("#filter", Input)
         if self._filter_timer is not None:
             self._filter_timer.stop()
         self.remove_class("-filtering")
         self.table.focus()
         changed = bool(self.filter_text)
-        field.value = ""
+        self._clear_filter_field()
         self.filter_text = ""
         if changed:
             self.reload()
@@ -511,7 +537,7 @@ class QueueScreen(Screen[None]):
         view = next(v for v in wanted if v.name.lower() == name.strip().lower())
         self.view = view
         self.filter_text = ""
-        self.query_one("#filter", Input).value = ""
+        self._clear_filter_field()
         self.remove_class("-filtering")
         self.table.focus()
         self._show_tabs()
