@@ -42,6 +42,14 @@ POSTGRES_HINT = (
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # a Monday
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run first (the rest in their usual order): under `-n` a long test
+    then starts while others still share the workers, instead of running alone at the end.
+    Groups of tests sharing an expensive fixture (`xdist_group`, scheduled with
+    `--dist loadgroup`) go first anyway, the largest first."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @contextmanager
 def statements(store: Store) -> Iterator[list[str]]:
     """The SQL statements `store` sends while the block runs (BEGIN aside): how tests count
@@ -170,6 +178,10 @@ def _snapshot(store: Store) -> _PgSnapshot:
 @dataclass
 class _PgWorkerDatabase:
     url: str
+    # Kept open for the resets: a new engine's first connection costs a fifth of a second
+    # (SQLAlchemy asks the server about itself), as much as the reset it would serve.
+    store: Store
+    head: str  # the migrations' head, read once: reading the scripts costs tens of ms
     tables: MetaData  # the schema at head, reflected once: reflecting costs a third of a second
     seed: _PgSnapshot  # what the migrations themselves insert
     desk: _PgSnapshot | None = None  # the small desk (`build_desk`), taken when first needed
@@ -183,12 +195,13 @@ def _pg_worker_database(_pg_template: _PgTemplate) -> Iterator[_PgWorkerDatabase
     _pg_exec(_pg_template.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{_pg_template.name}"')
     url = make_url(_pg_template.admin_url).set(database=name).render_as_string(hide_password=False)
     store = Store(url)
-    with store.engine.connect() as connection:
-        tables = _tables(connection)
-    seed = _snapshot(store)
-    store.dispose()
-    yield _PgWorkerDatabase(url, tables, seed)
-    _pg_exec(_pg_template.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        with store.engine.connect() as connection:
+            tables = _tables(connection)
+        yield _PgWorkerDatabase(url, store, migrate.head_revision(), tables, _snapshot(store))
+    finally:
+        store.dispose()
+        _pg_exec(_pg_template.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _reset_postgres(database: _PgWorkerDatabase, contents: _PgSnapshot) -> None:
@@ -196,33 +209,30 @@ def _reset_postgres(database: _PgWorkerDatabase, contents: _PgSnapshot) -> None:
     schema; then every row deleted (children first), `contents`' rows put back (parents
     first) and every sequence set where it stood. DELETE, not TRUNCATE: on a desk this small
     it is a tenth of the time (TRUNCATE gives every table and index a new file)."""
-    store = Store(database.url)
-    try:
-        if migrate.current_revision(store) != migrate.head_revision():
-            with store.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-            migrate.upgrade(store)
-            with store.engine.connect() as connection:
-                database.tables = _tables(connection)
+    store = database.store
+    if migrate.current_revision(store) != database.head:
         with store.engine.begin() as connection:
-            tables = database.tables.sorted_tables
-            for table in reversed(tables):
-                connection.execute(table.delete())
-            for table in tables:
-                rows = contents.rows.get(table.name)
-                if rows:
-                    connection.execute(table.insert(), rows)
-            names = list(contents.sequences)
-            calls = ", ".join(f"setval(:s{i}, :v{i}, :c{i})" for i in range(len(names)))
-            params: dict[str, object] = {}
-            for i, name in enumerate(names):
-                value, called = contents.sequences[name]
-                params |= {f"s{i}": name, f"v{i}": value, f"c{i}": called}
-            if calls:
-                connection.execute(text(f"SELECT {calls}"), params)
-    finally:
-        store.dispose()
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        migrate.upgrade(store)
+        with store.engine.connect() as connection:
+            database.tables = _tables(connection)
+    with store.engine.begin() as connection:
+        tables = database.tables.sorted_tables
+        for table in reversed(tables):
+            connection.execute(table.delete())
+        for table in tables:
+            rows = contents.rows.get(table.name)
+            if rows:
+                connection.execute(table.insert(), rows)
+        names = list(contents.sequences)
+        calls = ", ".join(f"setval(:s{i}, :v{i}, :c{i})" for i in range(len(names)))
+        params: dict[str, object] = {}
+        for i, name in enumerate(names):
+            value, called = contents.sequences[name]
+            params |= {f"s{i}": name, f"v{i}": value, f"c{i}": called}
+        if calls:
+            connection.execute(text(f"SELECT {calls}"), params)
 
 
 @pytest.fixture
@@ -233,10 +243,8 @@ def postgres_url(request: pytest.FixtureRequest) -> str:
     if "desk_store" in request.fixturenames:
         if database.desk is None:
             _reset_postgres(database, database.seed)
-            store = Store(database.url)
-            build_desk(store)
-            database.desk = _snapshot(store)
-            store.dispose()
+            build_desk(database.store)
+            database.desk = _snapshot(database.store)
         _reset_postgres(database, database.desk)
     else:
         _reset_postgres(database, database.seed)

@@ -286,6 +286,7 @@ def test_a_big_stale_desk_is_kept_or_rebuilt_only_when_asked(
     store.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )

@@ -5,6 +5,7 @@ no HELPDESK_* variables from the environment leaking in."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -34,16 +35,15 @@ class Result:
 Run = Callable[..., Result]
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path, config_dirs: Path) -> None:
+    """HOME and the XDG directories set to `home` (and `config_dirs`), the OS login set to
+    OS_LOGIN, and no HELPDESK_* or colour variables from the environment."""
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "etc-xdg"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(config_dirs))
     # getpass.getuser() reads these first: the "OS login" of the person running helpdesk.
     monkeypatch.setenv("LOGNAME", OS_LOGIN)
     monkeypatch.setenv("USER", OS_LOGIN)
@@ -56,22 +56,54 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "COLUMNS",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    isolate(monkeypatch, home, tmp_path / "etc-xdg")
     return home
+
+
+def run_cli(*args: object, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    """`helpdesk ARGS` run in-process, its output captured."""
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env) as (out, err, _mixed):
+        code = main([str(a) for a in args])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return Result(code, out.getvalue().decode(), err.getvalue().decode())
 
 
 @pytest.fixture
 def cli() -> Run:
     """`cli("ticket", "list", input=...)` runs `helpdesk ticket list` and returns a Result."""
+    return run_cli
 
-    def run(*args: object, input: str | None = None, env: dict[str, str] | None = None) -> Result:
-        runner = CliRunner()
-        with runner.isolation(input=input, env=env) as (out, err, _mixed):
-            code = main([str(a) for a in args])
-            sys.stdout.flush()
-            sys.stderr.flush()
-            return Result(code, out.getvalue().decode(), err.getvalue().decode())
 
-    return run
+@pytest.fixture(scope="session")
+def _demo_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A HOME in which `helpdesk init --demo` has run on a fresh machine, once per test worker:
+    seeding the demo is slow, so tests starting from it get a copy (`demo_home`)."""
+    root = tmp_path_factory.mktemp("demo")
+    home = root / "home"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, home, root / "etc-xdg")
+        ok(run_cli("init", "--demo"))
+    return home
+
+
+@pytest.fixture
+def demo_home(home: Path, _demo_home_template: Path) -> Path:
+    """This test's HOME as `helpdesk init --demo` leaves it on a fresh machine (SQLite): a copy
+    of `_demo_home_template`, its config naming the copied database. Tests using it belong to
+    the xdist group "demo-home", so one test worker seeds the demo for all of them."""
+    shutil.copytree(_demo_home_template, home, dirs_exist_ok=True)
+    config = home / ".config" / "helpdesk" / "config.toml"
+    config.write_text(config.read_text().replace(str(_demo_home_template), str(home)))
+    return home
 
 
 @pytest.fixture

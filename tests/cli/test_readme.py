@@ -1,4 +1,5 @@
-"""The README's CLI tour runs as written, line by line, on a fresh demo desk."""
+"""The README's CLI tour runs as written, line by line, on a fresh demo desk (a copy of the
+HOME `helpdesk init --demo` leaves: see `demo_home` in tests/cli/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -19,8 +22,10 @@ def _tour() -> str:
     return match.group(1)
 
 
-def test_readme_cli_tour_runs(tmp_path: Path, home: Path) -> None:
-    # `home`: the suite's own HOME and XDG directories (tests/cli/conftest.py).
+@pytest.mark.xdist_group("demo-home")
+def test_readme_cli_tour_runs(tmp_path: Path, demo_home: Path) -> None:
+    # `demo_home`: the suite's own HOME and XDG directories (tests/cli/conftest.py), after
+    # `helpdesk init --demo`.
     (tmp_path / "contacts.csv").write_text(
         "name,email,phone,organization\nRita Levi,rita@acme.com,+39 06 555 0101,Acme Corp\n"
     )
@@ -29,7 +34,7 @@ def test_readme_cli_tour_runs(tmp_path: Path, home: Path) -> None:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "NO_COLOR": "1",
     }
-    script = "set -euo pipefail\nhelpdesk init --demo\n" + _tour()
+    script = "set -euo pipefail\n" + _tour()
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=tmp_path,

@@ -4,6 +4,7 @@ the last 90 days, determinism, and that a second run is refused."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections import Counter
@@ -13,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from tests.conftest import POSTGRES_ENV, _pg_exec
 from tui_helpdesk.domain import EventKind, MessageKind, Status
 from tui_helpdesk.services import demo
 from tui_helpdesk.services.errors import ValidationError
@@ -26,19 +28,15 @@ NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 SEED = 7
 
 
-def _pg_exec(admin_url: str, sql: str) -> None:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(sql))
-    finally:
-        engine.dispose()
-
-
 def _fresh_sqlite(template: Path, directory: Path) -> str:
     path = directory / f"demo-{uuid.uuid4().hex[:8]}.db"
     shutil.copyfile(template, path)
     return f"sqlite:///{path}"
+
+
+# The module's tests share its seeded desks, so they run on one test worker (another worker
+# would seed them again), and early, so that worker is not still seeding when the rest is done.
+pytestmark = [pytest.mark.xdist_group("demo-desks"), pytest.mark.slow]
 
 
 @dataclass
@@ -47,33 +45,61 @@ class Seeded:
     counts: dict[str, int]
 
 
+class DemoDesks:
+    """Demo desks seeded once each for the whole module, when a test first needs one, by name:
+    "sqlite", "postgres", or "sqlite again" (a second SQLite file, seeded alike)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.desks: dict[str, Seeded] = {}
+        self.drops: list[tuple[str, str]] = []
+
+    def get(self, name: str, request: pytest.FixtureRequest) -> Seeded:
+        if name not in self.desks:
+            if name == "postgres":
+                template = request.getfixturevalue("_pg_template")
+                database = f"hd_demo_{uuid.uuid4().hex[:12]}"
+                _pg_exec(
+                    template.admin_url, f'CREATE DATABASE "{database}" TEMPLATE "{template.name}"'
+                )
+                self.drops.append(
+                    (template.admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                )
+                url = (
+                    make_url(template.admin_url)
+                    .set(database=database)
+                    .render_as_string(hide_password=False)
+                )
+            else:
+                url = _fresh_sqlite(request.getfixturevalue("_sqlite_template"), self.folder)
+            store = Store(url)
+            with store.write() as session:
+                counts = demo.seed_demo(session, NOW, seed=SEED)
+            self.desks[name] = Seeded(store, counts)
+        return self.desks[name]
+
+    def close(self) -> None:
+        for seeded in self.desks.values():
+            seeded.store.dispose()
+        for drop in self.drops:
+            _pg_exec(*drop)
+
+
+@pytest.fixture(scope="module")
+def demo_desks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDesks]:
+    desks = DemoDesks(tmp_path_factory.mktemp("d"))
+    try:
+        yield desks
+    finally:
+        desks.close()
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
-def seeded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Seeded]:
+def seeded(request: pytest.FixtureRequest, demo_desks: DemoDesks) -> Seeded:
     """A demo desk seeded once per back end for the whole module (read-only for tests)."""
-    drop = None
-    if request.param == "sqlite":
-        url = _fresh_sqlite(
-            request.getfixturevalue("_sqlite_template"), tmp_path_factory.mktemp("d")
-        )
-    else:
-        template = request.getfixturevalue("_pg_template")
-        name = f"hd_demo_{uuid.uuid4().hex[:12]}"
-        _pg_exec(template.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
-        url = make_url(template.admin_url).set(database=name).render_as_string(hide_password=False)
-        drop = (template.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    store = Store(url)
-    try:
-        with store.write() as session:
-            counts = demo.seed_demo(session, NOW, seed=SEED)
-        yield Seeded(store, counts)
-    finally:
-        store.dispose()
-        if drop:
-            _pg_exec(*drop)
+    return demo_desks.get(request.param, request)
 
 
 def test_counts_are_in_the_expected_ranges(seeded: Seeded) -> None:
@@ -165,28 +191,32 @@ def test_audit_trail_is_consistent(seeded: Seeded) -> None:
 
 
 def test_same_seed_gives_the_same_desk(
-    seeded: Seeded, _sqlite_template: Path, tmp_path: Path
+    seeded: Seeded, demo_desks: DemoDesks, request: pytest.FixtureRequest
 ) -> None:
-    """A second fresh database (SQLite) seeded alike has the same tickets in the same order,
-    so the demo is the same on both back ends too."""
-    other = Store(_fresh_sqlite(_sqlite_template, tmp_path))
-    try:
-        with other.write() as session:
-            counts = demo.seed_demo(session, NOW, seed=SEED)
-        assert counts == seeded.counts
+    """Another fresh database seeded alike has the same tickets in the same order, so the demo
+    is the same on both back ends too. Each back end's desk is compared with the other's (with
+    a second SQLite desk where no PostgreSQL server is configured)."""
+    backend = request.node.callspec.params["seeded"]
+    if backend == "postgres":
+        other_name = "sqlite"
+    elif os.environ.get(POSTGRES_ENV):
+        other_name = "postgres"
+    else:
+        other_name = "sqlite again"
+    other = demo_desks.get(other_name, request)
+    assert other.store is not seeded.store
+    assert other.counts == seeded.counts
 
-        def tickets(store: Store) -> list[tuple[int, str, str, str]]:
-            with store.read() as session:
-                rows = session.execute(
-                    select(Ticket.number, Ticket.subject, Ticket.status, Ticket.priority).order_by(
-                        Ticket.number
-                    )
+    def tickets(store: Store) -> list[tuple[int, str, str, str]]:
+        with store.read() as session:
+            rows = session.execute(
+                select(Ticket.number, Ticket.subject, Ticket.status, Ticket.priority).order_by(
+                    Ticket.number
                 )
-                return [(n, s, st.value, p.value) for n, s, st, p in rows]
+            )
+            return [(n, s, st.value, p.value) for n, s, st, p in rows]
 
-        assert tickets(other) == tickets(seeded.store)
-    finally:
-        other.dispose()
+    assert tickets(other.store) == tickets(seeded.store)
 
 
 def test_a_second_run_is_refused(seeded: Seeded) -> None:
