@@ -4,7 +4,7 @@ edits and deletes, hostile input, and suggestions for a ticket being written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -400,16 +400,22 @@ def test_match_share_is_an_upper_estimate_from_the_common_words() -> None:
     assert match_share(Match(((printer, begun, stop),)), lexemes, freqs) == 1.0  # at most all
 
 
-def _printer_notes(desk: Desk, count: int) -> None:
-    """`count` articles that all mention the printer in their body, one in four tagged
-    "rare"; the fifth, old, has the printer in its title too."""
+def _notes(
+    desk: Desk,
+    count: int,
+    title: Callable[[int], str],
+    body: Callable[[int], str],
+    tags: Callable[[int], list[str]] = lambda _i: [],
+) -> None:
+    """`count` published articles, the i-th (from 1, oldest first) made by the callables;
+    PostgreSQL's statistics brought up to date, as the search plans from them."""
     with desk.store.write() as session:
         for i in range(1, count + 1):
             session.add(
                 Article(
-                    title="Printer jams at the front desk" if i == 5 else f"Note {i}",
-                    body="The printer needs toner.",
-                    tags=["rare"] if i % 4 == 1 else ["common"],
+                    title=title(i),
+                    body=body(i),
+                    tags=tags(i),
                     visibility=Visibility.INTERNAL,
                     status=ArticleStatus.PUBLISHED,
                     helpful=0,
@@ -421,6 +427,18 @@ def _printer_notes(desk: Desk, count: int) -> None:
         if session.get_bind().dialect.name == "postgresql":
             session.flush()
             session.execute(text("ANALYZE articles"))
+
+
+def _printer_notes(desk: Desk, count: int) -> None:
+    """`count` articles that all mention the printer in their body, one in four tagged
+    "rare"; the fifth, old, has the printer in its title too."""
+    _notes(
+        desk,
+        count,
+        title=lambda i: "Printer jams at the front desk" if i == 5 else f"Note {i}",
+        body=lambda _i: "The printer needs toner.",
+        tags=lambda i: ["rare"] if i % 4 == 1 else ["common"],
+    )
 
 
 def test_ranking_looks_at_the_newest_matches_window_by_window(desk_store: Desk) -> None:
@@ -456,27 +474,17 @@ def test_rare_words_are_ranked_window_by_window_too(
     phrase is still a phrase."""
     from tui_helpdesk.store import search as store_search
 
-    with desk_store.store.write() as session:
-        for i in range(1, 1201):
-            body = "The printer needs paper."
-            if i % 10 == 0:  # the same words in another order every third time
-                body = "The toner is low." if i % 30 else "Low is the toner."
-            session.add(
-                Article(
-                    title="Toner is low at the front desk" if i == 10 else f"Note {i}",
-                    body=body,
-                    tags=[],
-                    visibility=Visibility.INTERNAL,
-                    status=ArticleStatus.PUBLISHED,
-                    helpful=0,
-                    not_helpful=0,
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
-            )
-        if session.get_bind().dialect.name == "postgresql":
-            session.flush()
-            session.execute(text("ANALYZE articles"))
+    def body(i: int) -> str:  # every tenth note: the toner; one in three of those reworded
+        if i % 10:
+            return "The printer needs paper."
+        return "The toner is low." if i % 30 else "Low is the toner."
+
+    _notes(
+        desk_store,
+        1200,
+        title=lambda i: "Toner is low at the front desk" if i == 10 else f"Note {i}",
+        body=body,
+    )
     monkeypatch.setattr(store_search, "POOL", 20)
     toner = store_search.Match(((store_search.Alt(("toner",)),),))
     with desk_store.store.read() as session:
