@@ -244,6 +244,8 @@ def _seed_demo(session: Session, now: datetime, seed: int, login: str) -> str:
     taken = demo.existing_data(session)
     if taken:
         return f"not added: the desk already has {', '.join(taken)}"
+    # The one slow step of init: said before it starts, on stderr (stdout is the record).
+    hint("seeding the demo desk: it replays weeks of a help desk, about a minute...")
     counts = demo.seed_demo(session, now, seed=seed, agent=login)
     return ", ".join(f"{n} {what}" for what, n in counts.items())
 
