@@ -13,8 +13,8 @@ from sqlalchemy import Float, Integer, column, literal, select, values
 
 from tui_helpdesk.reports.periods import Bucket
 from tui_helpdesk.reports.sql import TOTAL, Spread, bucket_index, percentiles, spreads
-from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.types import UTCDateTime
 
 
 def _cont(values_: list[float], p: float) -> float:

@@ -47,9 +47,9 @@ from tui_helpdesk.reports.sql import (
     with_joins,
     working_seconds,
 )
-from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import Ticket, TicketEvent
+from tui_helpdesk.store.types import UTCDateTime
 
 BY_KEY = literal_column("k")  # GROUP BY the select's first column, by its label
 

@@ -51,7 +51,6 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from tui_helpdesk.domain import Channel, Priority
 from tui_helpdesk.reports.periods import Bucket, Grouping
-from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.models import (
     Agent,
     Category,
@@ -59,6 +58,7 @@ from tui_helpdesk.store.models import (
     Organization,
     Ticket,
 )
+from tui_helpdesk.store.types import UTCDateTime
 
 NONE_LABEL = "(none)"
 PERCENTILES = (0.5, 0.9)

@@ -33,7 +33,6 @@ from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store import caller_names
 from tui_helpdesk.store import contact_search as search
-from tui_helpdesk.store.base import UTCDateTime
 from tui_helpdesk.store.models import (
     Contact,
     ContactEmail,
@@ -43,6 +42,7 @@ from tui_helpdesk.store.models import (
     Ticket,
     TicketEvent,
 )
+from tui_helpdesk.store.types import UTCDateTime
 from tui_helpdesk.text import clean
 
 # --- finding a caller --------------------------------------------------------------------------
