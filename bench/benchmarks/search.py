@@ -2,7 +2,12 @@
 and caller lookup by phone and by partial name (issue targets: p95 under 20 ms for search and
 lookup, under 50 ms for suggestions, at 100,000 articles, 1,000,000 tickets and 200,000
 contacts). Each call runs in its own read transaction, as the console's workers do; the inputs
-rotate so no figure is one cached query."""
+rotate so no figure is one cached query.
+
+A p95 of 20 samples is their largest but one, so a single hiccup of the machine decides it.
+These calls are cheap: each benchmark here takes `SAMPLES_PER_REPEAT` times `--repeat` samples
+(100 by default), after a warm-up that runs each kind of query once (its SQL compiled, as in a
+console that has been open for a minute). Quick mode (the test suite) keeps `--repeat`."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from typing import Any
 
 from bench import corpus
 from bench.harness import Context, Samples, benchmark, timed
+
+SAMPLES_PER_REPEAT = 5
 
 # What agents type into the knowledge search: words, phrases, a word being typed, a typo,
 # an exclusion and a filter.
@@ -43,6 +50,13 @@ def _rotating(values: list[Any]) -> Callable[[], Any]:
     return lambda: next(cycle)
 
 
+def _steady(run: Callable[[], object], ctx: Context, kinds: int) -> Samples:
+    """Samples of `run` after a warm-up of `kinds` calls (one per kind of query)."""
+    if ctx.quick:
+        return timed(run, ctx.repeat)
+    return timed(run, ctx.repeat * SAMPLES_PER_REPEAT, warmup=kinds)
+
+
 @benchmark("kb_search", "knowledge search (words, prefix, typo, filters)", target="p95 < 20 ms")
 def kb_search(ctx: Context) -> Samples:
     from tui_helpdesk.services.search import search_articles
@@ -55,7 +69,7 @@ def kb_search(ctx: Context) -> Samples:
         with store.read() as session:
             search_articles(session, text, typing=not text.endswith(" "), limit=20)
 
-    return timed(run, ctx.repeat)
+    return _steady(run, ctx, len(KB_QUERIES))
 
 
 def _ticket_texts(count: int) -> list[tuple[str, str]]:
@@ -76,14 +90,15 @@ def suggest(ctx: Context) -> Samples:
     from tui_helpdesk.services.search import suggest as suggest_for
 
     store = _store(ctx)
-    text = _rotating(_ticket_texts(20))
+    texts = _ticket_texts(20)
+    text = _rotating(texts)
 
     def run() -> None:
         subject, description = text()
         with store.read() as session:
             suggest_for(session, subject, description)
 
-    return timed(run, ctx.repeat)
+    return _steady(run, ctx, len(texts))
 
 
 def _sample_contacts(ctx: Context, count: int) -> list[tuple[str, str]]:
@@ -125,7 +140,7 @@ def caller_by_phone(ctx: Context) -> Samples:
         with store.read() as session:
             assert find_callers(session, phone(), "IT", limit=10)
 
-    return timed(run, ctx.repeat)
+    return _steady(run, ctx, 3)  # the three ways of writing a number
 
 
 @benchmark("caller_by_name", "caller lookup by partial or misspelt name", target="p95 < 20 ms")
@@ -148,4 +163,4 @@ def caller_by_name(ctx: Context) -> Samples:
         with store.read() as session:
             find_callers(session, name(), "IT", limit=10)
 
-    return timed(run, ctx.repeat)
+    return _steady(run, ctx, 3)  # a surname's start, a typo, a full name
