@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.conftest import NOW, Desk
 from tests.services.conftest import Look, MakeTicket
@@ -13,7 +13,7 @@ from tui_helpdesk.domain import MessageKind, Status
 from tui_helpdesk.services import survey, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.tickets import MailHeaders
-from tui_helpdesk.store.models import Message, Ticket
+from tui_helpdesk.store.models import Counter, Message, Ticket
 
 INTAKE = Actor.system("mail")
 LATER = NOW + timedelta(hours=2)
@@ -140,3 +140,20 @@ def test_a_score_on_a_closed_ticket_is_kept_without_reopening(
     assert (reply.score, reply.reopened) == (5, False)
     seen = look(key)
     assert seen.status == "closed" and seen.doc["csat"] == 5
+
+
+def test_a_complaint_reopens_its_own_ticket_when_numbers_differ_from_ids(
+    desk_store: Desk, make_ticket: MakeTicket, look: Look
+) -> None:
+    """Numbers and row ids part ways on any desk whose counter was moved (an import, a
+    migration from another desk): the answer belongs to the ticket it was read for."""
+    first = _resolved(desk_store, make_ticket)
+    with desk_store.store.write() as session:
+        session.execute(update(Counter).values(value=Counter.value + 1000))
+    key = _resolved(desk_store, make_ticket)
+    with desk_store.store.read() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.key == key)).one()
+        assert ticket.id != ticket.number
+    reply = _answer(desk_store, key, "1, still broken")
+    assert (reply.reopened, reply.ticket.key) == (True, key)
+    assert look(key).status == "open" and look(first).status == "resolved"

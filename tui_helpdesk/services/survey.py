@@ -119,7 +119,7 @@ def take_survey_reply(
     answer = read_answer(text)
     if answer.persists or answer.score is None:
         before = ticket.status
-        result = add_customer_message(session, actor, now, ticket.id, author, text, mail=mail)
+        result = add_customer_message(session, actor, now, ticket.number, author, text, mail=mail)
         reopened = result.follow_up_of is not None or (
             not before.is_active and result.ticket.status.is_active
         )
