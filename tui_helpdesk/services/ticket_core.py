@@ -8,13 +8,14 @@ re-exports what they need.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, inspect, select, update
-from sqlalchemy.orm import MANYTOONE, Session
+from sqlalchemy.orm import MANYTOONE, Session, SessionTransaction
 from sqlalchemy.orm.attributes import NO_VALUE, flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -60,6 +61,17 @@ def get_ticket(session: Session, ref: str | int, *, for_update: bool = False) ->
     """A ticket by "HD-12", "12", "#12" or number. `for_update` locks the row (PostgreSQL;
     SQLite write transactions already hold the database lock)."""
     prefix, number = ticket_ref(ref)
+    if for_update:
+        held = _held_ticket(session, number)
+        if held is not None:
+            # Locked by this transaction already: nobody else can have changed the row since,
+            # so the copy in this session is the committed version (with this session's own
+            # changes, written first as the query's autoflush would).
+            check_found(ref, prefix, held.key)
+            if session.autoflush:
+                session.flush()
+            _forget_lazy_loads(session, held)
+            return held
     query = select(Ticket).where(Ticket.number == number)
     if for_update:
         # Refresh a copy already in this session: after waiting for the lock, the caller must
@@ -69,7 +81,76 @@ def get_ticket(session: Session, ref: str | int, *, for_update: bool = False) ->
     ticket = session.scalar(query)
     check_found(ref, prefix, ticket.key if ticket else None)
     assert ticket is not None
+    if for_update:
+        hold(session, ticket)
     return ticket
+
+
+# --- tickets this transaction holds --------------------------------------------------------
+
+# session.info: {ticket number: (the transaction or savepoint that locked it, the ticket)}, the
+# ticket by weak reference: this never keeps an object alive in the session's identity map.
+_HELD_KEY = "helpdesk.held_tickets"
+
+
+def hold(session: Session, ticket: Ticket) -> None:
+    """Note that this session's transaction holds the ticket's row (locked by it, or created
+    in it) and that `ticket` is its committed version: while the object lives in the session,
+    `get_ticket(for_update=True)` returns it as it is and `save` need not lock it again, until
+    the transaction (or the savepoint it was noted in) ends. A savepoint rolled back releases
+    the locks taken in it."""
+    held: dict[int, tuple[SessionTransaction, weakref.ref[Ticket]]]
+    held = session.info.setdefault(_HELD_KEY, {})
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None:
+        held[ticket.number] = (transaction, weakref.ref(ticket))
+
+
+def _held_ticket(session: Session, number: int) -> Ticket | None:
+    """The ticket `hold` noted under `number`, if its transaction (or savepoint) is still the
+    current one or encloses it and the ticket is still in this session, unexpired."""
+    entry = session.info.get(_HELD_KEY, {}).get(number)
+    if entry is None:
+        return None
+    transaction, ref = entry
+    ticket = ref()
+    if ticket is None:
+        return None
+    current = session.get_nested_transaction() or session.get_transaction()
+    while current is not None and current is not transaction:
+        current = current.parent
+    state = inspect(ticket)
+    if current is None or state.session is not session or not state.persistent:
+        return None
+    return None if state.expired_attributes else ticket
+
+
+# mapped class -> (its relationships loaded on access, those loaded with it by a join)
+_LOADING: dict[type, tuple[list[str], list[str]]] = {}
+
+
+def _forget_lazy_loads(session: Session, ticket: Ticket) -> None:
+    """Do to a held ticket what loading it again (`populate_existing`) does besides reading
+    its row: the relationships loaded on access, of the ticket and of what is loaded with it
+    (requester, group, assignee, ...), are read afresh when next used. Their loads, and the
+    autoflushes they make, happen as they would after the query, so what a change writes, and
+    when, does not depend on whether its ticket was held."""
+    stack: list[object] = [ticket]
+    while stack:
+        instance = stack.pop()
+        cls = type(instance)
+        loading = _LOADING.get(cls)
+        if loading is None:
+            relationships = inspect(cls).relationships
+            loading = (
+                [r.key for r in relationships if r.lazy == "select"],
+                [r.key for r in relationships if r.lazy == "joined" and not r.uselist],
+            )
+            _LOADING[cls] = loading
+        lazy, joined = loading
+        if lazy and inspect(instance).persistent:
+            session.expire(instance, lazy)
+        stack.extend(related for key in joined if (related := getattr(instance, key)) is not None)
 
 
 def _load_for_change(session: Session, ref: str | int, expected_version: int | None) -> Ticket:
@@ -116,7 +197,7 @@ def save(session: Session, ticket: Ticket) -> None:
     unit of work saved it meanwhile), raise `Conflict` naming who changed it; nothing of this
     session's changes is written."""
     state = inspect(ticket)
-    if state.persistent:
+    if state.persistent and _held_ticket(session, ticket.number) is not ticket:
         with session.no_autoflush:
             # Lock and read the committed version first: a plain flush would only tell that
             # the row moved (StaleDataError), after which the session can no longer ask by whom.
@@ -125,6 +206,8 @@ def save(session: Session, ticket: Ticket) -> None:
             )
         if current is not None and current != ticket.version:
             raise _conflict(session, ticket, ticket.version, current)
+        if current is not None:
+            hold(session, ticket)  # locked now, at the version this session holds
     try:
         session.flush()
     except StaleDataError:

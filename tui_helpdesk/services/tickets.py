@@ -60,6 +60,7 @@ from tui_helpdesk.services.ticket_core import (
     _load_for_change,
     _set_status,
     get_ticket,
+    hold,
     next_ticket_number,
     normalise_tags,
     record,
@@ -256,6 +257,7 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     # The clocks start before the first flush, so the new ticket is written once (version 1).
     sla, ledger = update_clocks(session, ticket, now)
     session.flush()
+    hold(session, ticket)  # a row this transaction created is its own until it commits
     if new.body and new.body.strip():
         session.add(
             Message(
