@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import Text, func, literal, select, union_all
+from sqlalchemy import Select, Text, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import MessageKind, OutboxState, Status
@@ -125,31 +125,40 @@ def trim_references(ids: Sequence[str]) -> list[str]:
     return [unique[0], *unique[-(MAX_REFERENCES - 1) :]]
 
 
-def customer_thread(session: Session, ticket: Ticket) -> Thread:
-    """The thread a mail to the customer continues: In-Reply-To the customer's latest mail
-    (else our latest mail to them), References what that mail referred to and every
-    Message-ID of the conversation up to it, oldest first. One query over the ticket's
-    messages and customer outbox rows."""
+def _thread_query() -> Select[tuple[str | None, str | None, bool]]:
+    """The messages and customer outbox rows of the ticket `:ticket` that have a Message-ID,
+    in thread order."""
+    ticket = bindparam("ticket")
     messages = select(
         Message.message_id.label("mid"),
         Message.references.label("refs"),
         Message.created_at.label("at"),
         Message.id.label("seq"),
         (Message.kind == MessageKind.CUSTOMER).label("customer"),
-    ).where(Message.ticket_id == ticket.id, Message.message_id.is_not(None))
+    ).where(Message.ticket_id == ticket, Message.message_id.is_not(None))
     outbox = select(
         Outbox.message_id.label("mid"),
         literal(None, Text).label("refs"),
         Outbox.created_at.label("at"),
         Outbox.id.label("seq"),
         literal(False).label("customer"),
-    ).where(Outbox.ticket_id == ticket.id, Outbox.kind.in_(CUSTOMER_KINDS))
+    ).where(Outbox.ticket_id == ticket, Outbox.kind.in_(CUSTOMER_KINDS))
     both = union_all(messages, outbox).subquery()
-    rows = session.execute(
-        select(both.c.mid, both.c.refs, both.c.customer).order_by(
-            both.c.at, both.c.customer.desc(), both.c.seq
-        )
-    ).all()
+    return select(both.c.mid, both.c.refs, both.c.customer).order_by(
+        both.c.at, both.c.customer.desc(), both.c.seq
+    )
+
+
+# Built once: every reply, acknowledgement and survey asks it.
+_THREAD = _thread_query()
+
+
+def customer_thread(session: Session, ticket: Ticket) -> Thread:
+    """The thread a mail to the customer continues: In-Reply-To the customer's latest mail
+    (else our latest mail to them), References what that mail referred to and every
+    Message-ID of the conversation up to it, oldest first. One query over the ticket's
+    messages and customer outbox rows."""
+    rows = session.execute(_THREAD, {"ticket": ticket.id}).all()
     if not rows:
         return Thread(None, None)
     customer = [i for i, row in enumerate(rows) if row.customer]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import EventKind
@@ -206,14 +206,16 @@ def fired_rules(session: Session, ticket: Ticket) -> set[str]:
     cached = session.info.get(FIRED_KEY, {}).get((ticket.id, ticket.sla_cycle or 0))
     if cached is not None:
         return set(cached)
-    names = session.scalars(
-        select(Escalation.rule).where(
-            Escalation.ticket_id == ticket.id,
-            Escalation.cycle == (ticket.sla_cycle or 0),
-            Escalation.rule.is_not(None),
-        )
-    )
+    names = session.scalars(_FIRED, {"ticket": ticket.id, "cycle": ticket.sla_cycle or 0})
     return {name for name in names if name is not None}
+
+
+# Built once: asked whenever a ticket's escalation timers are brought up to date.
+_FIRED = select(Escalation.rule).where(
+    Escalation.ticket_id == bindparam("ticket"),
+    Escalation.cycle == bindparam("cycle"),
+    Escalation.rule.is_not(None),
+)
 
 
 # --- keeping it true -----------------------------------------------------------------------
