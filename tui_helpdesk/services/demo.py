@@ -24,9 +24,9 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import (
@@ -102,6 +102,7 @@ def seed_demo(
 
 GUEST_GROUP = "L1"
 CRON = timedelta(minutes=5)  # how often the demo desk's history runs `helpdesk escalate`
+_NO_TIMER = datetime.max.replace(tzinfo=UTC)  # `earliest` when no ticket has a timer
 
 
 class _Demo:
@@ -121,6 +122,8 @@ class _Demo:
         self.emails: set[str] = set()
         self.agents_created = 0
         self.last_cron = self.start
+        # No ticket's escalation timer is earlier than this (None: not known, ask).
+        self.earliest: datetime | None = None
 
     # --- directory ------------------------------------------------------------------------
 
@@ -341,17 +344,38 @@ class _Demo:
             ((step.at, plan.seq, i, step) for plan in plans for i, step in enumerate(plan.steps)),
             key=lambda item: item[:3],
         )
-        for at, _seq, _i, step in order:
-            self._cron_until(at)
-            step.run(at)
-        self._cron_until(self.now)
+        # Every timer a service sets lowers what the earliest one may be: `_cron_until` asks
+        # the database only when that could be due by the next step.
+        listener = self._timer_set
+        event.listen(Ticket.next_escalation_at, "set", listener)
+        try:
+            for at, _seq, _i, step in order:
+                self._cron_until(at)
+                step.run(at)
+            self._cron_until(self.now)
+        finally:
+            event.remove(Ticket.next_escalation_at, "set", listener)
         self.s.flush()
+
+    def _timer_set(
+        self, _ticket: Ticket, value: datetime | None, _old: object, _initiator: object
+    ) -> None:
+        if value is not None and self.earliest is not None:
+            self.earliest = min(self.earliest, value)
 
     def _cron_until(self, until: datetime) -> None:
         """The escalation runs cron would have made before `until`: one every `CRON` minutes,
         for the timers that came due (only the runs with something to do are made)."""
         while True:
+            earliest = self.earliest
+            if earliest is not None and (
+                earliest == _NO_TIMER or max(_cron_tick(earliest), self.last_cron + CRON) > until
+            ):
+                # Nothing can be due by `until` (the earliest timer is at least `earliest`).
+                self.s.flush()  # what the query would have flushed first
+                return
             due = self.s.scalar(select(func.min(Ticket.next_escalation_at)))
+            self.earliest = _NO_TIMER if due is None else due
             if due is None:
                 return
             tick = max(_cron_tick(due), self.last_cron + CRON)
