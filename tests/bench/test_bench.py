@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 from bench import harness
 from bench.benchmarks import escalate
 from bench.clocks import bench_rules
-from bench.generate import generate
+from bench.generate import SQLITE_FTS, generate
 from bench.worktime import WorkTable
 from tests.conftest import postgres_admin_url
 from tui_helpdesk.domain import Status
@@ -326,3 +329,43 @@ def test_harness_runs_every_benchmark(
     saved = list((tmp_path / "results").glob("*.json"))
     assert len(saved) == 1
     assert json.loads(saved[0].read_text())["machine"]["cores"] >= 1
+
+
+def test_sqlite_search_indexes_are_what_the_triggers_build(tmp_path: Path) -> None:
+    """The FTS5 indexes built beside the load (bench.sqlite_search) answer every word as a
+    rebuild from the desk's rows does, and the desk keeps the migrations' search triggers."""
+    generated = tmp_path / "desk.db"
+    generate(f"sqlite:///{generated}", 600, seed=5)
+    empty = Store(f"sqlite:///{tmp_path / 'empty.db'}")
+    migrate.upgrade(empty)
+    empty.dispose()
+    rebuilt = tmp_path / "rebuilt.db"
+    shutil.copyfile(generated, rebuilt)
+    triggers = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    with (
+        closing(sqlite3.connect(generated)) as desk,
+        closing(sqlite3.connect(rebuilt)) as reference,
+        closing(sqlite3.connect(tmp_path / "empty.db")) as schema,
+    ):
+        assert desk.execute(triggers).fetchall() == schema.execute(triggers).fetchall()
+        queries = 0
+        for fts in SQLITE_FTS:
+            desk.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
+            reference.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+            reference.commit()
+            desk.execute(f"CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, {fts}, row)")
+            words = [row[0] for row in desk.execute("SELECT term FROM temp.words")]
+            desk.execute("DROP TABLE temp.words")
+            assert words
+            for word in words[:: max(1, len(words) // 300)]:
+                match = '"' + word.replace('"', '""') + '"'
+                hits = (
+                    f"SELECT rowid, round(rank, 9) FROM {fts} WHERE {fts} MATCH ? "
+                    "ORDER BY rank, rowid"
+                )
+                assert (
+                    desk.execute(hits, (match,)).fetchall()
+                    == reference.execute(hits, (match,)).fetchall()
+                ), (fts, word)
+                queries += 1
+        assert queries > 600
