@@ -121,18 +121,25 @@ def customers(session: Session, scope: Scope) -> tuple[Table, Table]:
             Drill(start=p.start, end=p.end, organization=name) if name else None,
         )
     table.rows, table.drills = table.rows[: scope.top * 5], table.drills[: scope.top * 5]
-    # Counted per requester and organization id over the period's range, then named.
+    # Counted per requester and organization id over the period's range, then named: only
+    # the counts as large as the `top`-th largest (the top rows are among them whatever
+    # the order of ties), not every requester of the period.
     requester_id, ticket_org = (Ticket.requester_id + 0).label("rid"), org_id.label("oid")
     per_requester = (
         select(requester_id, ticket_org, func.count().label("n"))
         .where(where, _in(Ticket.created_at, p))
         .group_by(requester_id, ticket_org)
-        .subquery()
+        .cte("per_requester")
     )
     r = per_requester.c
+    least = select(r.n).order_by(r.n.desc()).offset(max(scope.top, 1) - 1).limit(1)
+    leaders = (
+        select(r.rid, r.oid, r.n).where(r.n >= func.coalesce(least.scalar_subquery(), 0)).subquery()
+    )
+    r = leaders.c
     top = session.execute(
         select(Contact.name, Contact.email, Organization.name, r.n)
-        .select_from(per_requester)
+        .select_from(leaders)
         .join(Contact, Contact.id == r.rid)
         .outerjoin(Organization, Organization.id == r.oid)
         .order_by(r.n.desc(), Contact.name)
@@ -286,8 +293,16 @@ def agents(session: Session, scope: Scope) -> Table:
     # the period on (ticket ids follow creation), not counted per ticket (a probe of the
     # replies' index for each of a year's resolutions). The kind is written into the
     # statement, not bound: SQLite uses the partial index of replies
-    # (`ix_messages_ticket_reply`, `kind = 'reply'`) only for a literal.
-    first_id = select(func.min(Ticket.id)).where(resolved).correlate(None).scalar_subquery()
+    # (`ix_messages_ticket_reply`, `kind = 'reply'`) only for a literal. The first id is
+    # a bound only (the report's own filter is applied to the tickets themselves), taken
+    # from the resolution range of `ix_tickets_resolved`, which holds the ids (`+ 0`: not
+    # PostgreSQL's walk of the primary key from the first ticket on, probing each row).
+    first_id = (
+        select(func.min(Ticket.id + 0))
+        .where(_in(Ticket.resolved_at, p))
+        .correlate(None)
+        .scalar_subquery()
+    )
     one_reply = (
         select(Message.ticket_id)
         .where(

@@ -23,13 +23,14 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Integer,
     Select,
     String,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -108,8 +110,7 @@ def spreads(
     them: numbers and text), read in one query: PostgreSQL aggregates it
     (`percentile_cont`, `avg`); SQLite, which has no percentile function, returns each
     key's integer values joined into one text (`_concatenated_spreads`), or when some are
-    not integers the rows once, sorted by key and first value, and the rest is done here
-    in C-speed steps.
+    not integers the rows once, grouped by key and sorted here in C-speed steps.
     `total`: a row over every key too, under `TOTAL` (PostgreSQL: `GROUPING SETS`, still
     one scan). `tallies`: the last so many value columns are only counted (their spread
     has no percentiles and no mean), e.g. `case((condition, 1))` counts the rows where a
@@ -123,19 +124,19 @@ def spreads(
             columns.append(func.count(value))
             if i < measured:
                 columns.append(func.avg(value))
-                columns += [func.percentile_cont(p).within_group(value) for p in ps]
+                columns.append(_percentile_array(value, ps))
         if total:
             stmt = select(key, func.grouping(key), *columns).group_by(
                 func.grouping_sets(tuple_(key), tuple_())
             )
         else:
             stmt = select(key, literal(0), *columns).group_by(key)
-        width = 2 + len(ps)
+        width = 3
         out: dict[Hashable, tuple[int, tuple[Spread, ...]]] = {}
         for row in session.execute(stmt):
             cells = row[3:]
             found = [
-                _spread(cells[at], cells[at + 1], cells[at + 2 : at + width])
+                _spread(cells[at], cells[at + 1], _listed(cells[at + 2], ps))
                 for at in range(0, width * measured, width)
             ]
             found += [_spread(n, None, ()) for n in cells[width * measured :]]
@@ -146,26 +147,44 @@ def spreads(
         if not isinstance(constant, BindParameter):
             constant = None
         return _concatenated_spreads(session, key, values, measured, ps, total, constant)
-    # SQLite, some values not integers: the rows ordered by key and first value (the
-    # database sorts in C), read straight from the driver's cursor (no Row objects: keys and
-    # values need no conversion), each key's columns then taken apart and sorted in C.
-    first = values[0] if values else key
-    rows = raw_rows(session, select(key, *values).order_by(key, first))
-    groups = [(k, list(group)) for k, group in itertools.groupby(rows, itemgetter(0))]
-    if total:
-        groups.append((TOTAL, rows))
-    out = {}
-    for k, group in groups:
-        columns = [list(map(itemgetter(i), group)) for i in range(1, len(values) + 1)]
-        found = [
-            _sorted_spread(column, ps, ordered=i == 0 and k != TOTAL)
-            for i, column in enumerate(columns[:measured])
-        ]
-        found += [
-            _spread(len(column) - column.count(None), None, ()) for column in columns[measured:]
-        ]
-        out[k] = (len(group), tuple(found))
-    return out
+    # SQLite, some values not integers: the rows read straight from the driver's cursor (no
+    # Row objects: keys and values need no conversion) in the order the index gives them,
+    # grouped by key here (a stable sort in C: next to nothing when the key follows the
+    # index, as time buckets do; the database would sort every row), each key's columns
+    # taken apart and sorted in C, and the total's made of the keys' sorted runs (a merge).
+    rows = raw_rows(session, select(key, *values))
+    try:
+        rows.sort(key=itemgetter(0))
+    except TypeError:  # NULL keys among the others
+        rows.sort(key=_null_first)
+
+    def keyed() -> Iterator[tuple[Hashable, int, list[list[Any]], list[int]]]:
+        for k, grouped in itertools.groupby(rows, itemgetter(0)):
+            group = list(grouped)
+            columns = [list(map(itemgetter(i), group)) for i in range(1, len(values) + 1)]
+            lists = [_sorted_values(column) for column in columns[:measured]]
+            tallies = [len(column) - column.count(None) for column in columns[measured:]]
+            yield k, len(group), lists, tallies
+
+    return _keyed_spreads(keyed(), measured, len(values) - measured, ps, total)
+
+
+def _percentile_array(value: Any, ps: Sequence[float]) -> ColumnElement[Any]:
+    """PostgreSQL: the percentiles `ps` of a column, several as an array from one sort of
+    its values (`percentile_cont` of an array of fractions: the same interpolation as one
+    call per fraction, which would sort the values once each), one as the plain call
+    (read back by `_listed`)."""
+    if len(ps) == 1:
+        return func.percentile_cont(ps[0]).within_group(value)
+    fractions = postgresql.array([literal(float(p)) for p in ps])
+    return func.percentile_cont(fractions, type_=postgresql.ARRAY(Float())).within_group(value)
+
+
+def _listed(cell: Any, ps: Sequence[float]) -> list[Any]:
+    """The percentiles of a `_percentile_array` cell as a list (NULL: none for each)."""
+    if cell is None:
+        return [None for _ in ps]
+    return cell if isinstance(cell, list) else [cell]
 
 
 def _concatenated_spreads(
@@ -188,22 +207,38 @@ def _concatenated_spreads(
     columns: list[Any] = [func.count()]
     columns += [func.group_concat(value) for value in values[:measured]]
     columns += [func.count(value) for value in values[measured:]]
-    out: dict[Hashable, tuple[int, tuple[Spread, ...]]] = {}
-    every: list[list[int]] = [[] for _ in range(measured)]
-    all_rows, all_tallies = 0, [0] * (len(values) - measured)
     if constant is not None:
         stmt = select(literal(constant.value), *columns)  # one row, even over no rows
     else:
         stmt = select(key, *columns).group_by(key)
-    for k, n, *cells in raw_rows(session, stmt):
-        if not n:
-            continue
-        # The joined integers read as a JSON array: the C parser, twice as fast as int().
-        lists = [sorted(json.loads(f"[{text}]")) if text else [] for text in cells[:measured]]
-        tallies = [int(c) for c in cells[measured:]]
-        out[k] = (int(n), _concatenated(lists, tallies, ps))
+
+    def keyed() -> Iterator[tuple[Hashable, int, list[list[Any]], list[int]]]:
+        for k, n, *cells in raw_rows(session, stmt):
+            if not n:
+                continue
+            # The joined integers read as a JSON array: the C parser, twice as fast as int().
+            lists = [sorted(json.loads(f"[{text}]")) if text else [] for text in cells[:measured]]
+            yield k, int(n), lists, [int(c) for c in cells[measured:]]
+
+    return _keyed_spreads(keyed(), measured, len(values) - measured, ps, total)
+
+
+def _keyed_spreads(
+    keyed: Iterable[tuple[Hashable, int, list[list[Any]], list[int]]],
+    measured: int,
+    tallied: int,
+    ps: Sequence[float],
+    total: bool,
+) -> dict[Hashable, tuple[int, tuple[Spread, ...]]]:
+    """`spreads` on SQLite from each key's rows, sorted values of each measured column and
+    tallies; `total`: over every key too, the keys' sorted values merged (a sort of runs)."""
+    out: dict[Hashable, tuple[int, tuple[Spread, ...]]] = {}
+    every: list[list[Any]] = [[] for _ in range(measured)]
+    all_rows, all_tallies = 0, [0] * tallied
+    for k, n, lists, tallies in keyed:
+        out[k] = (n, _concatenated(lists, tallies, ps))
         if total:
-            all_rows += int(n)
+            all_rows += n
             for column, found in zip(every, lists, strict=True):
                 column += found
             all_tallies = [a + b for a, b in zip(all_tallies, tallies, strict=True)]
@@ -218,7 +253,7 @@ def _concatenated(
     lists: Sequence[list[int]], tallies: Sequence[int], ps: Sequence[float]
 ) -> tuple[Spread, ...]:
     """The spreads of sorted value lists, then the tallies' counts."""
-    found = [_sorted_spread(values, ps, ordered=True) for values in lists]
+    found = [_ordered_spread(values, ps) for values in lists]
     return tuple(found + [_spread(n, None, ()) for n in tallies])
 
 
@@ -240,12 +275,17 @@ def _spread(count: Any, mean: Any, found: Sequence[Any]) -> Spread:
     )
 
 
-def _sorted_spread(column: Sequence[Any], ps: Sequence[float], *, ordered: bool) -> Spread:
-    """The spread of a column's values; `ordered`: they are sorted already (NULLs first)."""
-    if ordered:
-        values = column[column.count(None) :]
-    else:
-        values = sorted(v for v in column if v is not None) if None in column else sorted(column)
+def _sorted_values(column: Sequence[Any]) -> list[Any]:
+    """A column's values sorted, NULLs left out."""
+    return sorted(v for v in column if v is not None) if None in column else sorted(column)
+
+
+def _null_first(row: Sequence[Any]) -> tuple[bool, Any]:
+    return (row[0] is not None, row[0])
+
+
+def _ordered_spread(values: Sequence[Any], ps: Sequence[float]) -> Spread:
+    """The spread of sorted values, none of them NULL."""
     if not values:
         return Spread(0, tuple(None for _ in ps), None)
     return Spread(len(values), tuple(_interpolated(values, ps)), math.fsum(values) / len(values))
