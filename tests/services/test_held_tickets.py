@@ -47,3 +47,31 @@ def test_a_savepoint_rolled_back_forgets_the_tickets_locked_in_it(
             again = tickets.get_ticket(session, key, for_update=True)
         assert len(_ticket_reads(sent)) == 1  # read (and locked) again
         assert again is ticket
+
+
+def test_a_ticket_moved_by_a_contact_merge_in_the_same_transaction_is_changed_as_it_now_is(
+    desk_store: Desk,
+) -> None:
+    """The merge moves tickets with one set-based UPDATE (a new version each): a ticket this
+    transaction locked before it is seen moved, and a later change of it in the same
+    transaction is neither refused as a conflict nor written on the old version."""
+    from tui_helpdesk.services import customers, directory
+    from tui_helpdesk.services.directory import ContactDraft
+
+    store, bob = desk_store.store, desk_store.agent
+    with store.write() as session:
+        keep = directory.add_contact(
+            session, NOW, ContactDraft("Anna Rossi", "anna@acme.example"), None
+        )
+        dup = directory.add_contact(session, NOW, ContactDraft("A. Rossi", "ar@home.example"), None)
+        key = tickets.create_ticket(
+            session, bob, NOW, tickets.NewTicket("Printer", body="x", requester="ar@home.example")
+        ).key
+        before = tickets.get_ticket(session, key, for_update=True).version
+        customers.merge_contacts(session, LATER, desk_store.admin, keep, dup)
+        tickets.add_note(session, bob, LATER, key, "same caller as Anna")
+        ticket = tickets.get_ticket(session, key, for_update=True)
+        assert ticket.requester_id == keep.id and ticket.version == before + 2
+    with store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        assert ticket.requester_id == keep.id and ticket.version == before + 2
