@@ -200,17 +200,27 @@ class HelpdeskApp(App[None]):
         finally:
             watcher.close()
 
+    def _open_screen(self) -> Screen[object] | None:
+        """The screen in front, or None once the app is closing (its screens are gone while
+        a message the watcher posted just before may still arrive)."""
+        stack = self.screen_stack
+        return stack[-1] if stack else None
+
     def on_helpdesk_app_changed(self, _message: Changed) -> None:
-        self.screen.post_message(DeskChanged())
+        if screen := self._open_screen():
+            screen.post_message(DeskChanged())
 
     def on_helpdesk_app_database_lost(self, message: DatabaseLost) -> None:
         self.database_error = message.error
-        banners = self.screen.query(ConnectionBanner)
+        screen = self._open_screen()
+        if screen is None:
+            return
+        banners = screen.query(ConnectionBanner)
         if banners:
             for banner in banners:
                 banner.show_error(message.error)
         else:
-            self.screen.mount(ConnectionBanner(message.error))
+            screen.mount(ConnectionBanner(message.error))
 
     def on_helpdesk_app_database_back(self, _message: DatabaseBack) -> None:
         self.database_error = None
@@ -218,7 +228,8 @@ class HelpdeskApp(App[None]):
             for banner in screen.query(ConnectionBanner):
                 banner.remove()
         self.notify("database reachable again", title="Database")
-        self.screen.post_message(DeskChanged())
+        if screen := self._open_screen():
+            screen.post_message(DeskChanged())
 
     def _all_screens(self) -> Iterable[Screen[object]]:
         seen: list[Screen[object]] = list(self.screen_stack)
