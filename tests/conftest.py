@@ -50,6 +50,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Under `-n` with `--dist loadgroup`, a test marked `xdist_group` fails unless
+    pytest-xdist has tagged it (an "@group" suffix on its node id, how it keeps a group on one
+    worker). A pytest release that changed node ids once made the grouping stop without a
+    word (pytest-xdist#1386), and each group's expensive fixture was built on every worker."""
+    if (
+        getattr(item.config.option, "loadgroup", False)
+        and item.get_closest_marker("xdist_group")
+        and "@" not in item.nodeid
+    ):
+        pytest.fail(
+            "pytest-xdist did not group this xdist_group test: this pytest and pytest-xdist do "
+            "not work together (see the pytest pin in pyproject.toml)",
+            pytrace=False,
+        )
+
+
 @contextmanager
 def statements(store: Store) -> Iterator[list[str]]:
     """The SQL statements `store` sends while the block runs (BEGIN aside): how tests count
