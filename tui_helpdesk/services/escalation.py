@@ -85,9 +85,9 @@ def _candidates(
     # (its first compilation alone costs more than the probe) or importing the models.
     if after is None and session.execute(_due_probe(now)).first() is None:
         return []
-    from sqlalchemy.orm import lazyload, selectinload
+    from sqlalchemy.orm import defaultload, lazyload, selectinload
 
-    from tui_helpdesk.store.models import Agent, Ticket
+    from tui_helpdesk.store.models import Agent, Contact, Ticket
 
     query = select(Ticket).where(Ticket.next_escalation_at <= now)
     if after is not None:
@@ -95,7 +95,12 @@ def _candidates(
     query = (
         query.order_by(Ticket.next_escalation_at, Ticket.id)
         .limit(limit)
-        .options(lazyload(Ticket.created_by))  # no rule reads who created the ticket
+        .options(
+            lazyload(Ticket.created_by),  # no rule reads who created the ticket
+            # Notifications name the requester, never the requester's organization (the
+            # ticket's own is joined): one join and one object less per row.
+            defaultload(Ticket.requester).lazyload(Contact.organization),
+        )
     )
     # Locked for the batch (PostgreSQL; a SQLite write transaction holds the database):
     # a ticket changed by an agent meanwhile is read after their change, never under it.

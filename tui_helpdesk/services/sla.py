@@ -157,9 +157,10 @@ def facts_of(ticket: Ticket) -> TicketFacts:
     )
 
 
-def situation_of(ticket: Ticket) -> Situation:
+def situation_of(ticket: Ticket, facts: TicketFacts | None = None) -> Situation:
+    """The ticket as the clock rules see it (`facts`: its facts, when the caller has them)."""
     return Situation(
-        facts=facts_of(ticket),
+        facts=facts if facts is not None else facts_of(ticket),
         contract=ticket.organization.sla_policy if ticket.organization else None,
         first_response_at=ticket.first_response_at,
         merged=ticket.merged_into_id is not None,
@@ -259,16 +260,23 @@ def record_ledger(
 
 
 def ticket_schedule(
-    session: Session, ticket: Ticket, rules: Rules, now: datetime, *, sla: Sla | None = None
+    session: Session,
+    ticket: Ticket,
+    rules: Rules,
+    now: datetime,
+    *,
+    sla: Sla | None = None,
+    facts: TicketFacts | None = None,
 ) -> Schedule:
     """What escalation is due for the ticket at `now`, and when the next one will be. `sla`
-    is the ticket's clocks as stored, when the caller has just read them (`sla_of`)."""
+    is the ticket's clocks as stored, and `facts` its facts, when the caller has just read
+    them (`sla_of`, `facts_of`)."""
     sla = sla if sla is not None else sla_of(ticket)
     return schedule(
         rules.escalations,
         sla,
         calendar_for(rules, sla.calendar),
-        facts_of(ticket),
+        facts if facts is not None else facts_of(ticket),
         timers_of(ticket),
         fired_rules(session, ticket) if rules.escalations else set(),
         now,
@@ -276,10 +284,16 @@ def ticket_schedule(
 
 
 def refresh_schedule(
-    session: Session, ticket: Ticket, rules: Rules, now: datetime, *, sla: Sla | None = None
+    session: Session,
+    ticket: Ticket,
+    rules: Rules,
+    now: datetime,
+    *,
+    sla: Sla | None = None,
+    facts: TicketFacts | None = None,
 ) -> Schedule:
     """`ticket_schedule`, storing when the next escalation will be due."""
-    planned = ticket_schedule(session, ticket, rules, now, sla=sla)
+    planned = ticket_schedule(session, ticket, rules, now, sla=sla, facts=facts)
     ticket.next_escalation_at = planned.next_at
     return planned
 
@@ -306,10 +320,19 @@ def update_clocks(
         else:
             ticket.unassigned_since = None
         before = sla_of(ticket)
-        after, entries = reconcile(rules, before, situation_of(ticket), now)
+        # Read once: storing the clocks and the timers changes none of the ticket's facts.
+        facts = facts_of(ticket)
+        after, entries = reconcile(rules, before, situation_of(ticket, facts), now)
         if after != before:
             store_sla(ticket, after, now)
         # Unchanged clocks are still the ones just read (stored ones are read back: the
         # store keeps whole seconds).
-        refresh_schedule(session, ticket, rules, now, sla=before if after == before else None)
+        refresh_schedule(
+            session,
+            ticket,
+            rules,
+            now,
+            sla=before if after == before else None,
+            facts=facts,
+        )
     return after, entries
