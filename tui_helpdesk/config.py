@@ -11,12 +11,10 @@ import contextlib
 import os
 import re
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import site_config_path, user_config_path, user_data_path
 
@@ -136,6 +134,8 @@ class Settings:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only where a config file exists: every command loads settings
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -171,6 +171,8 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         if key == "timezone":
             if not isinstance(value, str):
                 raise ConfigError(f"{path}: display.timezone: expected a time zone name")
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
             try:
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
@@ -298,6 +300,8 @@ def save_theme(path: Path, theme: str) -> None:
     replaced, or added under `[display]`, or a `[display]` table is appended. The result is
     checked by reading it back before it replaces the file (written beside it, then renamed).
     """
+    import tomllib
+
     import tomli_w  # only `helpdesk init` and the console's theme write the file
 
     line = tomli_w.dumps({"theme": theme}).strip()

@@ -138,8 +138,40 @@ def test_scripted_commands_leave_heavy_modules_out(desk_url: str) -> None:
         "tui_helpdesk.services.queue",
         "sqlalchemy.orm",
         "tui_helpdesk.store.models",
+        # SQLite consoles poll for changes: a SQLite store needs no commit notification
+        "tui_helpdesk.store.changes",
+        "tui_helpdesk.domain",
     )
     assert _loaded(escalated, HEAVY + OTHER_COMMANDS + OTHER_SERVICES + not_for_cron) == []
+
+
+def test_settings_parse_toml_only_when_there_is_a_config_file(desk_url: str, home: Path) -> None:
+    """Every command loads settings: the TOML parser (and the time zones a config file may
+    name) load only when a config file is there to read."""
+    escalate = ("--db", desk_url, "escalate", "--now", "2020-01-01T00:00:00Z")
+    config = home / ".config" / "helpdesk" / "config.toml"
+    assert config.exists()  # `init` wrote the starter
+    assert "tomllib" in imported(*escalate)
+    config.unlink()
+    assert _loaded(imported(*escalate), ("tomllib", "zoneinfo")) == []
+
+
+def test_a_noun_builds_only_the_verb_that_runs() -> None:
+    """`helpdesk ticket list` builds the Click command of `list` alone (building one reads
+    its function's signature and annotations); help still lists every verb, in order."""
+    code = (
+        "import tui_helpdesk.cli as cli; ticket = cli._load('ticket'); "
+        "print(sorted(ticket.commands)); ticket.get_command(None, 'list'); "
+        "print(sorted(ticket.commands)); print(' '.join(ticket.list_commands(None)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    before, after, listed = result.stdout.splitlines()
+    assert (before, after) == ("[]", "['list']")
+    assert listed.split()[:3] == ["create", "list", "show"]
+    assert listed.split()[-3:] == ["escalate", "sla", "search"]
 
 
 def test_commands_that_need_them_still_load_them(desk_url: str) -> None:

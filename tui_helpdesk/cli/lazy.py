@@ -1,4 +1,4 @@
-"""Command groups whose commands are imported when they run.
+"""Command groups whose commands are built and imported when they run.
 
 A command's module, and what it imports (services, rules, Rich tables), loads only when that
 command is asked for: `helpdesk ticket list` builds the `ticket` noun and nothing of `kb`,
@@ -6,16 +6,25 @@ command is asked for: `helpdesk ticket list` builds the `ticket` noun and nothin
 loaded-on-use commands, in the order help lists them (after the commands registered on it
 directly). A loader returns a Typer app (a noun with verbs) or the function of a single
 command.
+
+The verbs registered on a noun (`@app.command()`) are built into Click commands one at a
+time too, when asked for: building one reads its function's signature and evaluates every
+annotation of it, and `helpdesk ticket list` used to build all twelve `ticket` verbs to run
+one. Help, completion and the "did you mean" of a mistyped verb still see every verb (they
+build them all).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import typer
 from typer.core import TyperGroup
+from typer.models import DefaultPlaceholder
 
 Loader = Callable[[], Any]
 
@@ -31,7 +40,7 @@ def as_command(name: str, loaded: Any, *, completion: bool = False) -> Any:
     if isinstance(loaded, typer.Typer):
         if not loaded.registered_commands and not loaded.registered_groups:
             return None
-        command = typer.main.get_command(loaded)
+        command = _noun(loaded)
     else:
         single = typer.Typer(rich_markup_mode=None, add_completion=completion)
         single.command(name)(loaded)
@@ -40,22 +49,77 @@ def as_command(name: str, loaded: Any, *, completion: bool = False) -> Any:
     return command
 
 
+def _noun(app: typer.Typer) -> Any:
+    """A noun's Click group with its verbs built on first use (`LazyGroup.verbs`); what
+    `typer.main.get_command(app)` returns otherwise: a noun of one verb and no callback is
+    that verb's command, and a group of another class is built as Typer builds it."""
+    cls = app.info.cls
+    is_group = bool(
+        app.registered_callback
+        or app.info.callback
+        or app.registered_groups
+        or len(app.registered_commands) > 1
+    )
+    lazy_class = isinstance(cls, type) and issubclass(cls, LazyGroup)
+    if not is_group or not (lazy_class or cls is None or isinstance(cls, DefaultPlaceholder)):
+        return typer.main.get_command(app)
+    bare = copy.copy(app)  # the noun without its verbs: the group, its callback and sub-groups
+    bare.registered_commands = []
+    if not lazy_class:  # Typer's own group class, lazily
+        bare.info = copy.copy(app.info)
+        bare.info.cls = LazyGroup
+    group = typer.main.get_group(bare)
+    assert isinstance(group, LazyGroup)
+    build = functools.partial(
+        typer.main.get_command_from_info,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
+    group.verbs = {
+        info.name or typer.main.get_command_name(info.callback.__name__): functools.partial(
+            build, info
+        )
+        for info in app.registered_commands
+        if info.callback is not None
+    }
+    if app._add_completion:  # as typer.main.get_command adds them to a group
+        group.params.extend(typer.main.get_install_completion_arguments())
+    return group
+
+
 class LazyGroup(TyperGroup):
-    """A group whose `lazy` commands are built from their modules on first use."""
+    """A group whose `lazy` commands are built from their modules on first use, and whose
+    registered verbs (`verbs`, set by `as_command`) are built from their functions then."""
 
     lazy: ClassVar[Mapping[str, Loader]] = {}
     completion: ClassVar[bool] = False  # single commands offer --install-completion
+    verbs: Mapping[str, Callable[[], Any]] = {}  # name -> builder, in registration order
 
     def list_commands(self, ctx: Any) -> list[str]:
-        own = [name for name in super().list_commands(ctx) if name not in self.lazy]
-        return [*own, *self.lazy]
+        own = [
+            name
+            for name in super().list_commands(ctx)
+            if name not in self.lazy and name not in self.verbs
+        ]
+        return [*self.verbs, *own, *self.lazy]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = super().get_command(ctx, cmd_name)
-        if found is None and cmd_name in self.lazy:
+        if found is not None:
+            return found
+        if cmd_name in self.verbs:
+            found = self.verbs[cmd_name]()
+        elif cmd_name in self.lazy:
             found = as_command(cmd_name, self.lazy[cmd_name](), completion=self.completion)
-            if found is not None:
-                self.add_command(found, cmd_name)
+        else:
+            # A name that is no command: build every verb, so that Typer's "did you mean"
+            # (which looks at the built commands) offers them as it always did.
+            for name, build in self.verbs.items():
+                if name not in self.commands:
+                    self.add_command(build(), name)
+            return None
+        if found is not None:
+            self.add_command(found, cmd_name)
         return found
 
 

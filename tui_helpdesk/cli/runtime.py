@@ -55,7 +55,6 @@ def db_reason(exc: DBAPIError) -> str:
 
 def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
     """A Store on `url`, or a one-line `CliError` (exit 2) for a URL that cannot be used."""
-    from tui_helpdesk.store.changes import notify_on_commit
     from tui_helpdesk.store.engine import Store
 
     problem = unsupported_database(url)
@@ -67,7 +66,10 @@ def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
         raise CliError(f"invalid database URL {safe_url(url)!r}: {exc}", 2) from None
     except ImportError as exc:
         raise CliError(f"no driver for database URL {safe_url(url)!r}: {exc}", 2) from None
-    notify_on_commit(store)  # open consoles refresh at once after this process commits
+    if store.backend == "postgresql":  # SQLite consoles see commits by polling: nothing to add
+        from tui_helpdesk.store.changes import notify_on_commit
+
+        notify_on_commit(store)  # open consoles refresh at once after this process commits
     return store
 
 

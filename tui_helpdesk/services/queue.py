@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Subquery, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
@@ -40,6 +41,9 @@ from tui_helpdesk.store.models import (
     Ticket,
     TicketTag,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm.interfaces import LoaderOption
 
 MAX_PAGE = 500
 AT_RISK_WITHIN = timedelta(hours=1)  # a running deadline this close is at risk (working time)
@@ -360,23 +364,27 @@ def _order_by(order: Order, source: Subquery | None = None) -> list[ColumnElemen
     return [columns[name].desc() if desc else columns[name] for name, desc in order]
 
 
-# A page of `Ticket`s loads them with a plain single-table query, then each related kind in
-# one `IN` query: an eight-way join costs PostgreSQL more to plan than the page costs to read.
-_PAGE_LOADING = (
-    selectinload(Ticket.category),
-    selectinload(Ticket.requester),
-    selectinload(Ticket.organization),
-    selectinload(Ticket.group),
-    selectinload(Ticket.assignee),
-    selectinload(Ticket.created_by),
-)
+@functools.cache
+def _page_loading() -> tuple[LoaderOption, ...]:
+    """A page of `Ticket`s loads them with a plain single-table query, then each related kind
+    in one `IN` query: an eight-way join costs PostgreSQL more to plan than the page costs to
+    read. Built on first use, not at import: a loader option configures every mapper, which
+    a command that imports this module for its filters or lean rows need not pay for."""
+    return (
+        selectinload(Ticket.category),
+        selectinload(Ticket.requester),
+        selectinload(Ticket.organization),
+        selectinload(Ticket.group),
+        selectinload(Ticket.assignee),
+        selectinload(Ticket.created_by),
+    )
 
 
 def _fetch_tickets(
     session: Session, where: Sequence[ColumnElement[bool]], order: Order, limit: int
 ) -> list[Ticket]:
     query = select(Ticket).where(*where).order_by(*_order_by(order)).limit(limit)
-    return list(session.scalars(query.options(*_PAGE_LOADING)).unique())
+    return list(session.scalars(query.options(*_page_loading())).unique())
 
 
 # The columns a page of rows takes from `tickets`: the row's own, and the keys it joins on.

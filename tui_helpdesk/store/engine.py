@@ -45,6 +45,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # No column is HSTORE: without this, the engine's first connection asks the server for
+    # the hstore type (one more round trip and type lookup in every process).
+    kwargs.setdefault("use_native_hstore", False)
     return create_engine(url, **kwargs)
 
 
