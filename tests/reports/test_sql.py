@@ -9,10 +9,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Float, Integer, column, literal, select, values
+from sqlalchemy import BigInteger, Float, Integer, column, literal, select, values
 
 from tui_helpdesk.reports.periods import Bucket
-from tui_helpdesk.reports.sql import TOTAL, Spread, bucket_index, percentiles, spreads
+from tui_helpdesk.reports.sql import (
+    TOTAL,
+    Spread,
+    bucket_index,
+    packed,
+    percentiles,
+    raw_rows,
+    spreads,
+    unpacked_spreads,
+    wall_time,
+)
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.types import UTCDateTime
 
@@ -28,7 +38,7 @@ def _cont(values_: list[float], p: float) -> float:
 
 def _source(groups: dict[int, list[int]]):  # type: ignore[no-untyped-def]
     data = [(k, v) for k, vs in groups.items() for v in vs]
-    table = values(column("k", Integer), column("v", Integer), name="t").data(data).cte("t")
+    table = values(column("k", Integer), column("v", BigInteger), name="t").data(data).cte("t")
     return select(table.c.k.label("k"), table.c.v.label("v"))
 
 
@@ -137,3 +147,59 @@ def test_spreads_of_integer_columns_match_the_row_by_row_way(store: Store) -> No
                               Spread(3, (), None)))  # fmt: skip
     assert constant == {0: (5, (Spread(4, (8.5,), 51 / 4), Spread(3, (), None)))}
     assert nothing == {TOTAL: (0, (Spread(0, (None,), None),))}
+
+
+def test_packed_spreads_match_the_grouped_ones(store: Store) -> None:
+    """SQLite's per-range way (`packed` in a scalar subquery per key, `unpacked_spreads`):
+    the same spreads as `spreads` grouping the rows, a key without rows left out, and a
+    total of the first column only (the other's has its count alone)."""
+    if store.backend != "sqlite":
+        pytest.skip("printf and group_concat: the SQLite way")
+    data = [(1, 10, 5), (1, None, 1), (1, 30, 3), (2, 7, -2), (2, 7, 4)]
+    table = (
+        values(column("k", Integer), column("a", Integer), column("b", Integer), name="t")
+        .data(data)
+        .cte("t")
+    )
+    keys = values(column("i", Integer), name="keys").data([(1,), (2,), (3,)]).cte("keys")
+    cell = select(packed([table.c.a, table.c.b])).where(table.c.k == keys.c.i)
+    with store.read() as s:
+        rows = raw_rows(s, select(keys.c.i, cell.scalar_subquery()))
+        got = unpacked_spreads(rows, 2, 0, (0.5, 1.0), total=1)
+        grouped = spreads(s, select(*table.c), (0.5, 1.0), total=True)
+    assert set(got) == {1, 2, TOTAL}
+    assert got[1] == grouped[1] and got[2] == grouped[2]
+    n, (a, b) = got[TOTAL]
+    assert (n, a) == (grouped[TOTAL][0], grouped[TOTAL][1][0])
+    assert b == Spread(5, (None, None), None)
+
+
+def test_integer_means_are_exact(store: Store) -> None:
+    """Integers are summed as integers: the mean of large values is the exact quotient."""
+    big = 10**15 + 1
+    data = [(0, big), (0, big + 2), (0, 3)]
+    table = values(column("k", Integer), column("v", BigInteger), name="t").data(data).cte("t")
+    with store.read() as s:
+        got = spreads(s, select(*table.c), (0.5,))
+    assert got[0][1][0].mean == (2 * big + 5) / 3
+
+
+def test_wall_time_is_exact(store: Store) -> None:
+    """The wall time between two instants, to the millisecond on SQLite (no float noise of
+    subtracting day numbers), as given on PostgreSQL."""
+    start = datetime(2026, 3, 28, 23, 59, 59, tzinfo=UTC)
+    pairs = [
+        (start, start + timedelta(seconds=2, milliseconds=500)),
+        (start, start + timedelta(days=400, milliseconds=1)),
+        (start, start),
+        (start + timedelta(hours=1), start),
+    ]
+    table = (
+        values(column("a", UTCDateTime()), column("b", UTCDateTime()), name="t")
+        .data(pairs)
+        .cte("t")
+    )
+    with store.read() as s:
+        wall, per_second = wall_time(s, table.c.b, table.c.a)
+        got = [v / per_second for (v,) in s.execute(select(wall))]
+    assert got == [2.5, 400 * 86400 + 0.001, 0.0, -3600.0]

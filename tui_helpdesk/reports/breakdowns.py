@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind
 from tui_helpdesk.reports.model import Drill, Scope, Table, pct, seconds
@@ -86,8 +86,26 @@ def customers(session: Session, scope: Scope) -> tuple[Table, Table]:
         late = func.coalesce(func.sum(case((flag.is_(True), 1), else_=0)), 0)
         return counted(place, func.count(), late, when=and_(state == "met", _in(at, p), before_end))
 
+    def created() -> list[Any]:
+        """The tickets created in the period, per organization. SQLite groups by sorting
+        (a year of a big desk: 400,000 rows), so there each organization's count is read
+        from its own range of `ix_tickets_organization_id` (organization, creation), and
+        the tickets without one from theirs: a seek per organization, no sort."""
+        if session.get_bind().dialect.name != "sqlite":
+            return [counted(0, func.count(), when=_in(Ticket.created_at, p))]
+        org = aliased(Organization)  # not the filter's own (a sub-select on organizations)
+
+        def n(match: Any) -> Any:
+            found = select(func.count()).select_from(Ticket)
+            return found.where(where, match, _in(Ticket.created_at, p)).scalar_subquery()
+
+        zeros = [literal_column("0").label(name) for name in names[1:]]
+        by_org = select(org.id.label("org_id"), n(Ticket.organization_id == org.id))
+        no_org = select(literal(None, Integer), n(Ticket.organization_id.is_(None)))
+        return [by_org.add_columns(*zeros), no_org.add_columns(*zeros)]
+
     parts = union_all(
-        counted(0, func.count(), when=_in(Ticket.created_at, p)),
+        *created(),
         counted(1, func.count(), when=and_(Ticket.status.in_(ACTIVE_STATUSES), before_end)),
         met(2, T.first_response_state, T.first_response_at, T.first_response_breached),
         met(4, T.resolution_state, T.resolved_at, T.resolution_breached),
@@ -254,6 +272,12 @@ def escalated_tickets(session: Session, scope: Scope) -> tuple[int, int]:
     next to tickets, so that reads far less than probing the escalations of each new
     ticket (on PostgreSQL a subplan run per ticket: over 400,000 for a year of a big desk)."""
     in_period = and_(scope.filter.where(), _in(Ticket.created_at, scope.period))
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite reads the range once for both: the join would read it again, probing the
+        # escalations of each ticket all the same (PostgreSQL plans the join better).
+        ever = case((Ticket.id.in_(select(Escalation.ticket_id)), 1))
+        found = session.execute(select(func.count(), func.count(ever)).where(in_period)).one()
+        return int(found[0]), int(found[1])
     created = session.scalar(select(func.count()).select_from(Ticket).where(in_period))
     escalated = session.scalar(
         select(func.count(func.distinct(Escalation.ticket_id)))

@@ -40,14 +40,18 @@ from tui_helpdesk.reports.model import Drill, Scope, Table, pct, seconds
 from tui_helpdesk.reports.periods import Bucket, Grouping, buckets
 from tui_helpdesk.reports.sql import (
     TOTAL,
+    Spread,
     bucket_index,
     dimension,
     key_label,
+    packed,
+    raw_rows,
     spreads,
+    unpacked_spreads,
+    wall_time,
     with_joins,
     working_seconds,
 )
-from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import Ticket, TicketEvent
 from tui_helpdesk.store.types import UTCDateTime
 
@@ -106,13 +110,46 @@ class Keyed:
         the last bucket running to the period's end), so rows land in the same buckets.
         Buckets without rows give zeros where a grouping gives no row: callers read
         missing keys as zeros."""
-        scope = self.scope
-        if not scope.grouping.is_time or self.session.get_bind().dialect.name != "sqlite":
+        if not self._per_bucket():
             stmt = self.select(time_col, *aggregates, events=events, where=where)
             return [tuple(row) for row in self.session.execute(stmt.group_by(BY_KEY))]
+        edges = self._edges()
+        conditions = self._in_bucket(time_col, edges, where)
+        found = [
+            self._base(select(aggregate), events).where(conditions).scalar_subquery()
+            for aggregate in aggregates
+        ]
+        return [tuple(row) for row in self.session.execute(select(edges.c.i, *found))]
+
+    def spreads(
+        self, time_col: Any, *columns: Any, total: bool | int = False
+    ) -> dict[Hashable, tuple[int, tuple[Spread, ...]]]:
+        """`sql.spreads` of the value `columns` over the rows `select` picks, per key.
+
+        On SQLite, split by time, with integer values, per bucket as `aggregates` does: each
+        bucket's range read by one scalar subquery that joins its values into one text
+        (`sql.packed`), so no row is sorted by the database nor fetched one by one."""
+        if not self._per_bucket() or not all(isinstance(c.type, Integer) for c in columns):
+            return spreads(self.session, self.select(time_col, *columns), total=total)
+        edges = self._edges()
+        cell = (
+            self._base(select(packed(columns)), False)
+            .where(self._in_bucket(time_col, edges))
+            .scalar_subquery()
+        )
+        rows = raw_rows(self.session, select(edges.c.i, cell))
+        return unpacked_spreads(rows, len(columns), 0, total=total)
+
+    def _per_bucket(self) -> bool:
+        """Split by time on SQLite: each bucket's range read on its own (see `aggregates`)."""
+        return self.scope.grouping.is_time and self.session.get_bind().dialect.name == "sqlite"
+
+    def _edges(self) -> Any:
+        """The buckets as a VALUES list `(i, lo, hi)`, the last one running to the period's
+        end (as `bucket_index` does, so rows land in the same buckets)."""
         starts = [b.start for b in self.buckets]
-        ends = [*starts[1:], scope.period.end]
-        edges = (
+        ends = [*starts[1:], self.scope.period.end]
+        return (
             values(
                 column("i", Integer),
                 column("lo", UTCDateTime()),
@@ -122,17 +159,16 @@ class Keyed:
             .data(list(zip(range(len(starts)), starts, ends, strict=True)))
             .cte("edges")
         )
-        conditions = and_(
+
+    def _in_bucket(
+        self, time_col: Any, edges: Any, where: ColumnElement[bool] | None = None
+    ) -> ColumnElement[bool]:
+        return and_(
             time_col >= edges.c.lo,
             time_col < edges.c.hi,
-            scope.filter.where(),
+            self.scope.filter.where(),
             where if where is not None else true(),
         )
-        found = [
-            self._base(select(aggregate), events).where(conditions).scalar_subquery()
-            for aggregate in aggregates
-        ]
-        return [tuple(row) for row in self.session.execute(select(edges.c.i, *found))]
 
     def counts(self, time_col: Any, **kw: Any) -> dict[Hashable, int]:
         return {k: n for k, n in self.aggregates(time_col, func.count(), **kw)}
@@ -333,12 +369,12 @@ def _clock_figures(
 ) -> tuple[dict[Hashable, int], dict[Hashable, list[float | None]], float | None]:
     """Per key: how many tickets reached the clock's goal in the period, and [median, p90,
     mean] of the working time, then of the wall time, it took; and the median working time
-    over every key. One query (`sql.spreads`): a period's tickets are read once."""
+    over every key. One query (`Keyed.spreads`): a period's tickets are read once. The
+    wall time is exact (`sql.wall_time`: on SQLite to the millisecond, as its dates count)."""
     at = Ticket.first_response_at if clock == "first_response" else Ticket.resolved_at
-    wall = elapsed_seconds(at, Ticket.created_at)
-    found = spreads(
-        session, keyed.select(at, working_seconds(clock), wall.label("wall")), total=True
-    )
+    wall, per_second = wall_time(session, at, Ticket.created_at)
+    # Over every key, only the working time's median is read.
+    found = keyed.spreads(at, working_seconds(clock), wall, total=1)
     counts: dict[Hashable, int] = {}
     figures: dict[Hashable, list[float | None]] = {}
     median: float | None = None
@@ -350,10 +386,14 @@ def _clock_figures(
         figures[key] = [
             *(seconds(v) for v in work.percentiles),
             seconds(work.mean),
-            *(seconds(v) for v in elapsed.percentiles),
-            seconds(elapsed.mean),
+            *(_in_seconds(v, per_second) for v in elapsed.percentiles),
+            _in_seconds(elapsed.mean, per_second),
         ]
     return counts, figures, median
+
+
+def _in_seconds(value: float | None, per_second: int) -> float | None:
+    return seconds(value if value is None or per_second == 1 else value / per_second)
 
 
 def response(session: Session, scope: Scope) -> tuple[Table, dict[str, float | None]]:
@@ -446,7 +486,9 @@ def live_risk(session: Session, scope: Scope) -> dict[str, int]:
     now = scope.now
     if now is None or scope.at_risk is None:
         return {"at_risk_now": 0, "overdue_now": 0}
-    active = and_(scope.filter.where(), Ticket.status.in_(ACTIVE_STATUSES))
+    # Read as the range of deadlines up to the horizon, from `ix_tickets_at_risk`, which
+    # holds what is tested (not by status: most open tickets, each looked up in the table).
+    active = and_(scope.filter.where(), _unindexed(Ticket.status.in_(ACTIVE_STATUSES)))
     row = session.execute(
         select(
             func.coalesce(func.sum(case((Ticket.due_at <= now, 1), else_=0)), 0),

@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    cast,
     func,
     literal,
     literal_column,
@@ -53,6 +54,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from tui_helpdesk.domain import Channel, Priority
 from tui_helpdesk.reports.periods import Bucket, Grouping
+from tui_helpdesk.store.functions import elapsed_seconds
 from tui_helpdesk.store.models import (
     Agent,
     Category,
@@ -102,7 +104,7 @@ def spreads(
     source: Select[Any],
     ps: Sequence[float] = PERCENTILES,
     *,
-    total: bool = False,
+    total: bool | int = False,
     tallies: int = 0,
 ) -> dict[Hashable, tuple[int, tuple[Spread, ...]]]:
     """`{key: (rows, (spread of each value column, ...))}` over `source`, a select whose
@@ -112,9 +114,10 @@ def spreads(
     key's integer values joined into one text (`_concatenated_spreads`), or when some are
     not integers the rows once, grouped by key and sorted here in C-speed steps.
     `total`: a row over every key too, under `TOTAL` (PostgreSQL: `GROUPING SETS`, still
-    one scan). `tallies`: the last so many value columns are only counted (their spread
-    has no percentiles and no mean), e.g. `case((condition, 1))` counts the rows where a
-    condition holds."""
+    one scan); a number: SQLite spreads only the first so many measured columns over
+    every key (the others' total has their count alone). `tallies`: the last so many
+    value columns are only counted (their spread has no percentiles and no mean), e.g.
+    `case((condition, 1))` counts the rows where a condition holds."""
     src = source.subquery()
     key, *values = src.c
     measured = len(values) - tallies
@@ -193,7 +196,7 @@ def _concatenated_spreads(
     values: Sequence[Any],
     measured: int,
     ps: Sequence[float],
-    total: bool,
+    total: bool | int,
     constant: BindParameter[Any] | None,
 ) -> dict[Hashable, tuple[int, tuple[Spread, ...]]]:
     """`spreads` on SQLite when the measured columns are integers (working seconds): one row
@@ -214,13 +217,61 @@ def _concatenated_spreads(
 
     def keyed() -> Iterator[tuple[Hashable, int, list[list[Any]], list[int]]]:
         for k, n, *cells in raw_rows(session, stmt):
-            if not n:
-                continue
-            # The joined integers read as a JSON array: the C parser, twice as fast as int().
-            lists = [sorted(json.loads(f"[{text}]")) if text else [] for text in cells[:measured]]
-            yield k, int(n), lists, [int(c) for c in cells[measured:]]
+            if n:
+                yield k, int(n), _joined_lists(cells[:measured]), [int(c) for c in cells[measured:]]
 
     return _keyed_spreads(keyed(), measured, len(values) - measured, ps, total)
+
+
+class _Integers(list[int]):
+    """Values read as integers only (`_mean` sums them exactly, as integers)."""
+
+
+def _joined_lists(cells: Sequence[str | None]) -> list[list[Any]]:
+    """Each measured column's joined values (`group_concat`), sorted. Read as a JSON array:
+    the C parser, twice as fast as int()."""
+    lists: list[list[Any]] = []
+    for text in cells:
+        values: list[Any] = json.loads(f"[{text}]") if text else []
+        if text and "." not in text and "e" not in text:
+            values = _Integers(values)
+        values.sort()
+        lists.append(values)
+    return lists
+
+
+def packed(values: Sequence[Any], tallies: int = 0) -> ColumnElement[str]:
+    """SQLite: what `spreads` reads of a range of rows, as one text a scalar subquery can
+    return: the row count, each measured column's integers joined (`group_concat`, NULLs
+    left out) and each tallied column's count, separated by semicolons (`printf`; a NULL
+    joins as nothing). Read back by `unpacked_spreads`."""
+    measured = len(values) - tallies
+    cells: list[Any] = [func.count()]
+    cells += [func.group_concat(value) for value in values[:measured]]
+    cells += [func.count(value) for value in values[measured:]]
+    template = ";".join(["%d"] + ["%s"] * measured + ["%d"] * tallies)
+    return func.printf(literal_column(f"'{template}'"), *cells, type_=String())
+
+
+def unpacked_spreads(
+    rows: Iterable[Sequence[Any]],
+    measured: int,
+    tallied: int,
+    ps: Sequence[float] = PERCENTILES,
+    *,
+    total: bool | int = False,
+) -> dict[Hashable, tuple[int, tuple[Spread, ...]]]:
+    """`spreads` from rows `(key, packed text)` (`packed`); keys without rows are left out,
+    as a grouping leaves them out."""
+
+    def keyed() -> Iterator[tuple[Hashable, int, list[list[Any]], list[int]]]:
+        for k, text in rows:
+            n, *cells = text.split(";")
+            if int(n):
+                tallies = [int(c) for c in cells[measured:]]
+                yield k, int(n), _joined_lists(cells[:measured]), tallies
+
+    return _keyed_spreads(keyed(), measured, tallied, ps, total)
 
 
 def _keyed_spreads(
@@ -228,24 +279,34 @@ def _keyed_spreads(
     measured: int,
     tallied: int,
     ps: Sequence[float],
-    total: bool,
+    total: bool | int,
 ) -> dict[Hashable, tuple[int, tuple[Spread, ...]]]:
     """`spreads` on SQLite from each key's rows, sorted values of each measured column and
-    tallies; `total`: over every key too, the keys' sorted values merged (a sort of runs)."""
+    tallies; `total`: over every key too, the keys' sorted values merged (a sort of runs);
+    a number: of the first so many measured columns only (the others' total spreads have
+    their count alone: no values merged and sorted that nobody reads)."""
     out: dict[Hashable, tuple[int, tuple[Spread, ...]]] = {}
-    every: list[list[Any]] = [[] for _ in range(measured)]
+    merged = measured if total is True else int(total)
+    every: list[list[Any]] = [_Integers() for _ in range(merged)]
+    counts = [0] * measured
     all_rows, all_tallies = 0, [0] * tallied
     for k, n, lists, tallies in keyed:
         out[k] = (n, _concatenated(lists, tallies, ps))
         if total:
             all_rows += n
-            for column, found in zip(every, lists, strict=True):
-                column += found
+            for i, found in enumerate(lists):
+                counts[i] += len(found)
+                if i < merged:
+                    if not isinstance(found, _Integers):
+                        every[i] = list(every[i])  # some values not integers: `fsum`
+                    every[i] += found
             all_tallies = [a + b for a, b in zip(all_tallies, tallies, strict=True)]
     if total:
         for column in every:
             column.sort()
-        out[TOTAL] = (all_rows, _concatenated(every, all_tallies, ps))
+        spread = _concatenated(every, all_tallies, ps)
+        unmerged = tuple(_spread(n, None, [None for _ in ps]) for n in counts[merged:])
+        out[TOTAL] = (all_rows, spread[:merged] + unmerged + spread[merged:])
     return out
 
 
@@ -288,7 +349,15 @@ def _ordered_spread(values: Sequence[Any], ps: Sequence[float]) -> Spread:
     """The spread of sorted values, none of them NULL."""
     if not values:
         return Spread(0, tuple(None for _ in ps), None)
-    return Spread(len(values), tuple(_interpolated(values, ps)), math.fsum(values) / len(values))
+    return Spread(len(values), tuple(_interpolated(values, ps)), _mean(values))
+
+
+def _mean(values: Sequence[Any]) -> float:
+    """The mean, from the exact sum: integers summed as integers (several times faster than
+    `fsum`, and the same quotient while the sum fits a float's 53 bits), else `fsum`."""
+    if isinstance(values, _Integers):
+        return sum(values) / len(values)
+    return math.fsum(values) / len(values)
 
 
 def percentiles(
@@ -434,6 +503,18 @@ def working_seconds(clock: str) -> ColumnElement[int]:
         )
         measured = and_(state == "met", Ticket.sla_cycle == 0)
     return case((measured, target - left))
+
+
+def wall_time(session: Session, later: Any, earlier: Any) -> tuple[ColumnElement[Any], int]:
+    """The wall time from `earlier` to `later` as `spreads` reads it fastest, and how many of
+    its units make a second. PostgreSQL: seconds (`elapsed_seconds`, exact). SQLite: whole
+    milliseconds, as an integer: the difference of the instants its date functions read
+    (`julianday`, to the millisecond), without the float noise of subtracting two day
+    numbers, so `spreads` reads the values joined into a text, not a float per row."""
+    if session.get_bind().dialect.name != "sqlite":
+        return elapsed_seconds(later, earlier), 1
+    days = func.julianday(later) - func.julianday(earlier)
+    return cast(func.round(days * literal_column("86400000.0")), Integer), 1000
 
 
 # --- timestamps as export text ------------------------------------------------------------
