@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.widget import Widget
 
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import (
@@ -17,6 +18,7 @@ from tests.screens.conftest import (
     settle,
     table_of,
 )
+from tui_helpdesk.app import HelpdeskApp
 from tui_helpdesk.config import Settings, load_settings
 from tui_helpdesk.domain import Status
 from tui_helpdesk.screens.queue import QueueScreen
@@ -344,3 +346,39 @@ async def test_a_theme_picked_in_the_console_is_remembered(
         await settle(pilot)
     assert load_settings(config, environ={}).theme == "nord"
     assert config.read_text().startswith("# my settings\n")  # the rest of the file is kept
+
+
+def footer_keys(app: HelpdeskApp) -> dict[str, Widget]:
+    """The footer's keys by description (by CSS type: the class is not public API)."""
+    return {str(getattr(k, "description", "")): k for k in app.screen.query("FooterKey")}
+
+
+async def test_the_footer_keys_come_with_the_first_rows(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """The footer's keys are built once the first rows are painted, "Open" applying then;
+    an empty view still gets its keys (nothing to open: dimmed)."""
+    make_ticket(desk_store, "VPN drops", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        keys = footer_keys(app)
+        assert {"Open", "Next view", "Filter", "Refresh", "Quit", "New"} <= keys.keys()
+        assert not keys["Open"].has_class("-disabled")
+
+        await pilot.press("4")  # Pending: none
+        await settle(pilot)
+        assert table_of(app).row_count == 0
+        keys = footer_keys(app)
+        assert keys["Open"].has_class("-disabled")
+
+
+async def test_an_empty_first_view_still_shows_the_keys(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    app = make_app(desk_store)  # bob has nothing open
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert table_of(app).row_count == 0
+        keys = footer_keys(app)
+        assert {"Next view", "Filter", "Refresh", "Quit"} <= keys.keys()

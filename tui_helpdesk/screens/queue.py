@@ -9,7 +9,9 @@ The first rows come first: the first page is asked for while the screen is being
 (its widgets are built and styled while the query runs) and holds a screenful; the rest of
 the page is read once those rows are painted, and a view's count only once the whole page
 is in, so no query competes with the first rows for the interpreter; until the count
-comes, the bar says how many rows are loaded.
+comes, the bar says how many rows are loaded. The footer's keys are built once those rows
+are painted (`KeysFooter(hold=True)`, at most 0.2 s after it is mounted), once and with
+"Open" applying, instead of twice before the rows.
 
 Live: on `DeskChanged` (someone committed) the rows already loaded are read again in one
 query, the cursor staying on its ticket (or, if that ticket left the view, where it was);
@@ -148,6 +150,9 @@ class QueueScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._keep: str | None = None  # the ticket to keep the cursor on after a reload
         self._keep_at: int | None = None  # else the row to keep it at
+        # The rest of the first load, read once its rows are painted (not meanwhile: the
+        # table's first layout is still to come when they arrive).
+        self._rest_after_paint: tuple[int, Cursor, int] | None = None
 
     def compose(self) -> ComposeResult:
         self._start_load()  # the query runs while the widgets below are built and styled
@@ -159,7 +164,9 @@ class QueueScreen(Screen[None]):
             load_margin=max(1, min(10, self.context.page_size // 2)),
             hidden=self._hidden_columns(),
         )
-        yield KeysFooter(compact=True)  # more keys fit at 80 columns (f3 among them)
+        # More keys fit at 80 columns (f3 among them). Held: its keys are built once the
+        # first rows are in (after they are painted), not twice before them.
+        yield KeysFooter(compact=True, hold=True)
 
     def on_mount(self) -> None:
         self._load_saved()
@@ -306,6 +313,8 @@ class QueueScreen(Screen[None]):
     def on_queue_screen_page_loaded(self, message: PageLoaded) -> None:
         if message.request != self._request:
             return  # an answer to a view the agent has left
+        if not message.page.rows:
+            self._release_footer()  # else once the table has painted them (RowsPainted)
         table = self.table
         if message.append:
             table.extend_rows(message.page.rows)
@@ -316,7 +325,11 @@ class QueueScreen(Screen[None]):
         self._next = message.page.next
         self._loading = bool(message.rest)
         if message.rest and self._next is not None:
-            self.call_after_refresh(self._fetch_rest, message.request, self._next, message.rest)
+            rest = (message.request, self._next, message.rest)
+            if table.painted:
+                self.call_after_refresh(self._fetch_rest, *rest)
+            else:  # the very first rows: read the rest once they are on screen
+                self._rest_after_paint = rest
         elif self._count_wanted:
             # The count after the rows: it never delays them (the bar shows the rows
             # loaded until it comes).
@@ -334,6 +347,7 @@ class QueueScreen(Screen[None]):
     def on_queue_screen_load_failed(self, message: LoadFailed) -> None:
         if message.request != self._request:
             return
+        self._release_footer()
         self._loading = False
         self._stale = False
         self.table.loading = False
@@ -351,6 +365,13 @@ class QueueScreen(Screen[None]):
             self.notify(f"{event.worker.error}", title="Unexpected error", severity="error")
 
     # --- display ---------------------------------------------------------------------
+
+    def _release_footer(self) -> None:
+        """The footer's keys are built from now on: held until the first rows are painted
+        (or the first load brought none, or failed), so they are built once, not twice
+        before those rows."""
+        for footer in self.query(KeysFooter):
+            footer.release()
 
     def _hidden_columns(self) -> frozenset[str]:
         return (
@@ -381,6 +402,13 @@ class QueueScreen(Screen[None]):
         if marked:
             label = f"{marked} marked · {label}"
         self.query_one(ViewTabs).show_count(label)
+
+    @on(TicketTable.RowsPainted)
+    def _rows_painted(self) -> None:
+        self._release_footer()
+        if self._rest_after_paint is not None:
+            rest, self._rest_after_paint = self._rest_after_paint, None
+            self._fetch_rest(*rest)
 
     @on(TicketTable.MarksChanged)
     def _marks_changed(self) -> None:

@@ -13,7 +13,9 @@ reads "✓HD-12" and the marks survive a reload for the tickets still listed.
 
 Start-up: rows given before the table has a size are laid out by its first layout, a
 screenful at once and the rest as soon as that is painted (DataTable measures every row it
-is given), so the first rows show without waiting for a whole page to be measured.
+is given), so the first rows show without waiting for a whole page to be measured. It
+posts `RowsPainted` once, when rows are first painted (the queue builds its footer's keys
+then, not before the rows).
 """
 
 from __future__ import annotations
@@ -125,6 +127,9 @@ class TicketTable(DataTable[Text]):
     class MarksChanged(Message):
         """The set of marked rows changed."""
 
+    class RowsPainted(Message):
+        """Rows were painted for the first time (posted once)."""
+
     def __init__(
         self,
         *,
@@ -141,12 +146,18 @@ class TicketTable(DataTable[Text]):
         self._layout: list[tuple[ColumnSpec, int]] = []
         self._marked: set[str] = set()
         self._deferred: list[QueueRow] = []  # rows laid out once the first frame is painted
+        self._painted = False  # rows were painted (`RowsPainted` posted)
 
     # --- data in ---------------------------------------------------------------------
 
     @property
     def tickets(self) -> Sequence[QueueRow]:
         return self._rows
+
+    @property
+    def painted(self) -> bool:
+        """Whether rows were ever painted (`RowsPainted` was posted)."""
+        return self._painted
 
     @property
     def current(self) -> QueueRow | None:
@@ -293,6 +304,9 @@ class TicketTable(DataTable[Text]):
         lines = super().render_lines(crop)
         if self._deferred:
             self.call_later(self._add_deferred)  # the first screenful is being painted
+        if not self._painted and self.row_count:
+            self._painted = True
+            self.post_message(self.RowsPainted())
         return lines
 
     def _add_deferred(self) -> None:

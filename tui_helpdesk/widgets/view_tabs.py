@@ -3,6 +3,11 @@
 Tabs are plain Text (saved views are named by the agent, drill-downs by the desk's data).
 When the full labels do not fit beside the count, the tabs other than the current one show
 only their key ("1  2  3 All open  4 …"), so the bar never wraps or runs off at 80 columns.
+
+The tabs are `Static`s sized by the queue's stylesheet (`width: auto`), not `Label`s: the
+bar is on screen before the first rows and Label's stylesheet, parsed and matched for each
+tab, styles nothing it shows. Showing the same tabs again (each resize asks) changes
+nothing, so it is skipped rather than laid out again.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Label
+from textual.widgets import Static
 
 from tui_helpdesk.services.saved_views import SavedView
 from tui_helpdesk.services.views import AnyView, DrillView, View
@@ -34,35 +39,41 @@ class ViewTabs(Horizontal):
     def __init__(self, builtin: Sequence[View], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.builtin = tuple(builtin)
+        self._shown: tuple[object, ...] | None = None  # what `show` was last given
 
     def compose(self) -> ComposeResult:
         for i, view in enumerate(self.builtin, start=1):
-            yield Label(Text(f"{i} {view.label}"), id=f"tab-{view.value}", classes="tab")
-        yield Label(Text(""), id="count")
+            yield Static(Text(f"{i} {view.label}"), id=f"tab-{view.value}", classes="tab")
+        yield Static(Text(""), id="count")
 
     def show(self, views: Sequence[AnyView], current: AnyView, keyed: int) -> None:
         """Tabs for `views` (the built-in ones first), `current` marked."""
+        width = self.size.width or self.app.size.width
+        shown = (tuple(views), current, keyed, width)
+        if shown == self._shown:
+            return  # the same tabs at the same width: nothing to change
+        self._shown = shown
         extra = views[len(self.builtin) :]
         wanted = [
             "tab-drill" if isinstance(v, DrillView) else f"tab-saved-{i}"
             for i, v in enumerate(extra)
         ]
-        have = {tab.id: tab for tab in self.query(".tab.-extra").results(Label)}
+        have = {tab.id: tab for tab in self.query(".tab.-extra").results(Static)}
         for name, tab in have.items():
             if name not in wanted:
                 tab.remove()
         for name in wanted:  # saved tabs keep their ids by position: only the missing mount
             if name not in have:
                 before = "#tab-drill" if name != "tab-drill" and "tab-drill" in have else "#count"
-                self.mount(Label(Text(""), id=name, classes="tab -extra"), before=before)
-        tabs = [self.query_one(f"#tab-{v.value}", Label) for v in self.builtin]
-        tabs += [self.query_one(f"#{name}", Label) for name in wanted]
+                self.mount(Static(Text(""), id=name, classes="tab -extra"), before=before)
+        tabs = [self.query_one(f"#tab-{v.value}", Static) for v in self.builtin]
+        tabs += [self.query_one(f"#{name}", Static) for name in wanted]
         full = sum(len(tab_text(i, v, True, keyed)) + 2 for i, v in enumerate(views))
-        wide = full + COUNT_ROOM <= (self.size.width or self.app.size.width)
+        wide = full + COUNT_ROOM <= width
         for i, (tab, view) in enumerate(zip(tabs, views, strict=True)):
             selected = view == current
             tab.update(Text(tab_text(i, view, wide or selected, keyed), no_wrap=True))
             tab.set_class(selected, "-current")
 
     def show_count(self, label: str) -> None:
-        self.query_one("#count", Label).update(Text(label, no_wrap=True, overflow="ellipsis"))
+        self.query_one("#count", Static).update(Text(label, no_wrap=True, overflow="ellipsis"))
