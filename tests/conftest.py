@@ -50,16 +50,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: a worker per core and half as many again. The tests wait a good part of
-    their time (a Pilot test waits for the app to go idle after each key, for debounce timers
-    and for workers; the PostgreSQL server works in processes of its own): with one worker a
-    core, a CI run kept 1.47 of 2 cores busy (909 s of CPU in 618 s)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
-    return cores + (cores + 1) // 2
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Under `-n` with `--dist loadgroup`, a test marked `xdist_group` fails unless
     pytest-xdist has tagged it (an "@group" suffix on its node id, how it keeps a group on one
