@@ -10,8 +10,11 @@ import enum
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Enum, MetaData
+from sqlalchemy import Enum, Index, MetaData
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql.compiler import DDLCompiler
 
 from tui_helpdesk.store.types import UTCDateTime
 
@@ -34,6 +37,22 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 16) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of the rows matching `where` (SQL both back ends read alike). The predicate
+    is kept in the index's `info` and written by `CreateIndex` below, rather than given as
+    `sqlite_where` and `postgresql_where`: those names load their dialect's package to be
+    checked, so declaring the models would import PostgreSQL's dialect on SQLite."""
+    return Index(name, *columns, info={"where": where})
+
+
+@compiles(CreateIndex)
+def _create_index(element: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str:
+    """CREATE INDEX as the dialect writes it, with a partial index's WHERE (`partial_index`)."""
+    ddl = compiler.visit_create_index(element, **kw)
+    where = element.element.info.get("where")
+    return ddl if where is None else f"{ddl} WHERE {where}"
 
 
 class Base(DeclarativeBase):

@@ -39,7 +39,7 @@ from tui_helpdesk.domain import (
     Status,
     Visibility,
 )
-from tui_helpdesk.store.base import Base, str_enum
+from tui_helpdesk.store.base import Base, partial_index, str_enum
 
 
 class Counter(Base):
@@ -259,14 +259,13 @@ class Ticket(Base):
         Index("ix_tickets_next_escalation", "next_escalation_at", "id"),
         # Reports' "at risk now" and "overdue now": the running deadlines up to a horizon,
         # with what they test of each (calendar, status, merged), from the index alone (0012).
-        Index(
+        partial_index(
             "ix_tickets_at_risk",
             "due_at",
             "sla_calendar",
             "status",
             "merged_into_id",
-            sqlite_where=text("due_at IS NOT NULL"),
-            postgresql_where=text("due_at IS NOT NULL"),
+            where="due_at IS NOT NULL",
         ),
         # A customer's tickets; with the creation time, the customers report counts each
         # organization's tickets of a period from its own range, without sorting (0012).
@@ -305,7 +304,7 @@ class Ticket(Base):
         Index("ix_tickets_closed", "closed_at", "merged_into_id", "resolved_at", "created_at"),
         # First responses and resolutions of a period: response, SLA, summary, agents. Only
         # answered (resolved) tickets, so the running clocks of open tickets are not in them.
-        Index(
+        partial_index(
             "ix_tickets_report_first_response",
             "first_response_at",
             "merged_into_id",
@@ -316,10 +315,9 @@ class Ticket(Base):
             "created_at",
             "assignee_id",
             "organization_id",
-            sqlite_where=text("first_response_at IS NOT NULL"),
-            postgresql_where=text("first_response_at IS NOT NULL"),
+            where="first_response_at IS NOT NULL",
         ),
-        Index(
+        partial_index(
             "ix_tickets_report_resolved",
             "resolved_at",
             "merged_into_id",
@@ -331,17 +329,15 @@ class Ticket(Base):
             "created_at",
             "assignee_id",
             "organization_id",
-            sqlite_where=text("resolved_at IS NOT NULL"),
-            postgresql_where=text("resolved_at IS NOT NULL"),
+            where="resolved_at IS NOT NULL",
         ),
         # Satisfaction reports: the answers of a period (few tickets have one).
-        Index(
+        partial_index(
             "ix_tickets_csat_at",
             "csat_at",
             "merged_into_id",
             "csat_score",
-            sqlite_where=text("csat_at IS NOT NULL"),
-            postgresql_where=text("csat_at IS NOT NULL"),
+            where="csat_at IS NOT NULL",
         ),
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 3", name="level"),
         CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat"),
@@ -438,18 +434,16 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_ticket_created", "ticket_id", "created_at", "id"),
         # The agents report counts the replies of each resolved ticket.
-        Index(
+        partial_index(
             "ix_messages_ticket_reply",
             "ticket_id",
-            sqlite_where=text("kind = 'reply'"),
-            postgresql_where=text("kind = 'reply'"),
+            where="kind = 'reply'",
         ),
         # Only mail carries a Message-ID: index those rows alone.
-        Index(
+        partial_index(
             "ix_messages_message_id",
             "message_id",
-            sqlite_where=text("message_id IS NOT NULL"),
-            postgresql_where=text("message_id IS NOT NULL"),
+            where="message_id IS NOT NULL",
         ),
     )
 
@@ -499,12 +493,11 @@ class TicketEvent(Base):
         Index("ix_ticket_events_kind_at", "kind", "at"),
         # Working time to first response and resolution: the ledger's "met" entry of a
         # ticket's clock, one row among its many events.
-        Index(
+        partial_index(
             "ix_ticket_events_sla_met",
             "ticket_id",
             "field",
-            sqlite_where=text("kind = 'sla' AND new = 'met'"),
-            postgresql_where=text("kind = 'sla' AND new = 'met'"),
+            where="kind = 'sla' AND new = 'met'",
         ),
     )
 
