@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import textual._wait
 from textual.pilot import Pilot
 
 from tests.conftest import NOW, Desk
@@ -18,6 +19,14 @@ from tui_helpdesk.services import tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.store.models import Ticket
 from tui_helpdesk.widgets.ticket_table import TicketTable
+
+# Pilot waits after each key until the app has been idle for one window (Textual's
+# `wait_for_idle`: a window with under 1/20 of it in CPU); 20 ms windows by default, so every
+# key costs at least 40 ms, which is most of a console test's time. 5 ms windows with the
+# same share give the same answer sooner. Tests never rely on it alone for what a worker
+# or a timer does later: they wait for that (`settle`, `wait_for`).
+textual._wait.SLEEP_GRANULARITY = 0.005
+textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
