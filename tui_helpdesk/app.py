@@ -231,6 +231,22 @@ class HelpdeskApp(App[None]):
         if screen := self._open_screen():
             screen.post_message(DeskChanged())
 
+    async def action_quit(self) -> None:
+        """Quit; when that would lose drafts not sent (a screen's `unsent()`), ask first:
+        `ctrl+q` again, or the button, quits."""
+        from tui_helpdesk.screens.ticket_actions import QuitScreen
+
+        unsent = [what for screen in self._all_screens() for what in _unsent(screen)]
+        if not unsent or isinstance(self.screen, QuitScreen):
+            self.exit()
+            return
+        question = f"Not sent, and lost if you quit: {'; '.join(unsent)}."
+        self.push_screen(QuitScreen(question), self._quit_answered)
+
+    def _quit_answered(self, answer: str | None) -> None:
+        if answer == "quit":
+            self.exit()
+
     def _all_screens(self) -> Iterable[Screen[object]]:
         seen: list[Screen[object]] = list(self.screen_stack)
         for stack in self._screen_stacks.values():
@@ -403,3 +419,9 @@ def run(settings: Settings, login: str, store: Store) -> None:
     written here go out as the desk): its connection is used again, and the caller closes it.
     """
     HelpdeskApp(store, login, settings).run()
+
+
+def _unsent(screen: Screen[object]) -> list[str]:
+    """What a screen holds that is not saved and quitting would lose (its `unsent()`)."""
+    unsent: Callable[[], list[str]] | None = getattr(screen, "unsent", None)
+    return unsent() if unsent is not None else []

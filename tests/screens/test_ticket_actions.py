@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 from sqlalchemy import select
-from textual.widgets import Input, OptionList, Select, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import RecordingApp, make_app, make_ticket, settle
@@ -27,6 +27,7 @@ from tui_helpdesk.screens.ticket_actions import (
     EditorError,
     EscalateScreen,
     PickScreen,
+    QuitScreen,
     TagsScreen,
     editor_command,
     run_editor,
@@ -170,6 +171,38 @@ async def test_escape_asks_before_discarding_a_draft(desk_store: Desk) -> None:
 
     with fresh(desk_store, key) as (_ticket, messages):
         assert [m.kind for m in messages] == [MessageKind.CUSTOMER]
+
+
+async def test_quitting_asks_before_losing_drafts(desk_store: Desk) -> None:
+    """ctrl+q with text not sent asks first (escape stays, ctrl+q again quits); with
+    nothing unsent it quits at once."""
+    key = make_ticket(desk_store, "Mail", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("r", *"half a thought", "ctrl+q")
+        assert isinstance(app.screen, QuitScreen) and app.is_running
+        question = str(app.screen.query_one(Label).render())
+        assert question == "Not sent, and lost if you quit: the reply being written."
+        await pilot.press("escape")  # stay: the text is where it was
+        assert isinstance(app.screen, ComposeScreen)
+        assert app.screen.query_one(TextArea).text == "half a thought"
+        await pilot.press("escape", "k")  # kept for later, on the ticket screen
+        await pilot.pause()
+        assert app.screen is screen
+        await pilot.press("ctrl+q")
+        question = str(app.screen.query_one(Label).render())
+        assert question == f"Not sent, and lost if you quit: reply on {key}."
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("ctrl+q")  # nothing unsent: no question
+        await pilot.pause()
+        assert not app.is_running
 
 
 # --- conflicts ----------------------------------------------------------------------------

@@ -255,6 +255,10 @@ class TicketScreen(TicketLayout):
         title.append(self.detail.subject)  # customer text: appended, never markup
         return title
 
+    def unsent(self) -> list[str]:
+        """What quitting now would lose: the drafts kept on this ticket, not yet saved."""
+        return [f"{kind} on {self.key}" for kind, d in self.drafts.items() if d.text.strip()]
+
     def action_reply(self) -> None:
         self._open_editor("reply")
 

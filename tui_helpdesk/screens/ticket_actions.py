@@ -12,6 +12,8 @@ around them: the ticket's command palette provider (the external editor is `tick
 - `TagsScreen`: the ticket's tags in one line, checked before it is dismissed.
 - `EscalateScreen`: up one level or to another group, with a reason.
 - `DiscardScreen`: discard, keep for later, or keep editing, before leaving a draft.
+- `QuitScreen`: quit or stay, when quitting would lose drafts not sent (`unsent()` of the
+  ticket and compose screens says which).
 
 None of them touches the database: the ticket screen loads their choices and acts on their
 answer in its own workers (the reply editor's article search aside: `ticket_links`).
@@ -31,6 +33,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.fuzzy import FuzzySearch
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
@@ -63,6 +66,7 @@ __all__ = [
     "EscalateScreen",
     "Escalation",
     "PickScreen",
+    "QuitScreen",
     "TagsScreen",
     "TicketCommands",
     "applies",
@@ -114,6 +118,23 @@ class DiscardScreen(ModalScreen[str]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id or "edit")
+
+
+class QuitScreen(DiscardScreen, inherit_bindings=False):
+    """Quitting with drafts not sent: "quit" (the button, or `ctrl+q` again: the app's own
+    binding) or "stay" (`escape`)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "answer('stay')", "Stay", id="quit.stay"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="discard-box"):
+            yield Label(Text(self.question))
+            with Horizontal(id="discard-buttons"):
+                yield Button("Quit", variant="error", id="quit")
+                yield Button("Stay", variant="primary", id="stay")
+        yield Footer()
 
 
 class ComposeScreen(ModalScreen[Draft | None]):
@@ -178,6 +199,14 @@ class ComposeScreen(ModalScreen[Draft | None]):
     @property
     def text(self) -> str:
         return self.query_one(TextArea).text
+
+    def unsent(self) -> list[str]:
+        """What quitting now would lose: the text being written, if any."""
+        try:
+            text = self.text
+        except NoMatches:  # not composed yet, or already gone
+            return []
+        return [f"the {self.kind} being written"] if text.strip() else []
 
     def _then(self) -> Status | None:
         if not self.statuses:
