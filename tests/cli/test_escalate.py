@@ -58,8 +58,41 @@ def test_escalate_prints_actions_and_summary_then_nothing(
     ]
     breached = ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout.splitlines()
     assert breached[0] == "HD-1  first-response-missed  raise_priority  high -> urgent"
-    assert breached[-1].startswith("escalate: escalated 1 tickets with 4 actions; 1 SLA breaches")
+    # Four actions fired; the one with nothing to do is neither printed nor counted.
+    assert len(breached) == 4 and "nothing to do" not in "\n".join(breached)
+    assert breached[-1].startswith("escalate: escalated 1 tickets with 3 actions; 1 SLA breaches")
     assert ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout == ""
+
+
+def test_escalate_prints_no_line_for_an_action_with_nothing_to_do(
+    desk_store: Desk, db_url: str, cli: Run
+) -> None:
+    """Cron mails the output: an unassigned ticket's "notify:assignee" is not an action
+    taken, so it is neither printed nor counted (`--json` lists it, with no "to")."""
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(RULES))
+        tickets.create_ticket(
+            session,
+            desk_store.agent,
+            NOW,
+            tickets.NewTicket(
+                subject="Nobody's",
+                requester="carla@acme.example",
+                priority=Priority.HIGH,
+                group="L1",
+            ),
+        )
+    planned = ok(cli("--db", db_url, "escalate", "--dry-run", "--now", WARNED, "--json")).json()
+    assert [(a["action"], a["to"]) for a in planned["actions"]] == [
+        ("notify:assignee", None),
+        ("notify:group_lead", "admin@desk.example"),
+    ]
+    warned = ok(cli("--db", db_url, "escalate", "--now", WARNED)).stdout.splitlines()
+    assert warned == [
+        "HD-1  warn-first-response  notify:group_lead  -> admin@desk.example",
+        "escalate: escalated 1 tickets with 1 actions; 0 SLA breaches recorded; 0 failed; "
+        "as of 2026-11-23T11:10:00Z",
+    ]
 
 
 def test_escalate_json_and_dry_run(desk_store: Desk, db_url: str, cli: Run) -> None:

@@ -1,6 +1,6 @@
 """`helpdesk escalate` (the cron job) and `helpdesk ticket escalate` (by hand).
 
-`escalate` is quiet unless it did something: one line per action on stdout and a summary,
+`escalate` is quiet unless it did something: one line per action taken on stdout and a summary,
 failures on stderr. Exit codes: 0 done, 3 some tickets failed (the rest were done), 75 another
 run holds the lock or the database is unreachable (cron tries again), 2 bad arguments.
 """
@@ -74,7 +74,16 @@ def escalate(
         raise typer.BadParameter(
             f"{iso(at)} is in the future; look ahead with --dry-run", param_hint="--now"
         )
-    printer = None if json_out else (lambda action: say(_line(action)))
+    # Cron mails what was printed: a line per action taken, none for an action that found
+    # nothing to do (no assignee to notify, already that priority); `--json` lists them all.
+    taken = 0
+
+    def printer(action: escalation.ActionLine) -> None:
+        nonlocal taken
+        if action.after is not None:
+            taken += 1
+            say(_line(action))
+
     try:
         store = rt.store()
         run = functools.partial(
@@ -83,7 +92,7 @@ def escalate(
             at,
             dry_run=dry_run,
             rule=rule,
-            progress=printer,
+            progress=None if json_out else printer,
             keep_actions=json_out,  # lines are printed as batches commit, not kept
         )
         if dry_run:  # rolled back: it needs no lock, and may preview while cron runs
@@ -108,10 +117,10 @@ def escalate(
                 "failed": [{"ticket": t, "reason": r} for t, r in result.failed],
             }
         )
-    elif result.action_count or result.breaches or result.failed:
+    elif taken or result.breaches or result.failed:
         verb = "would escalate" if dry_run else "escalated"
         say(
-            f"escalate: {verb} {result.escalated} tickets with {result.action_count} actions; "
+            f"escalate: {verb} {result.escalated} tickets with {taken} actions; "
             f"{result.breaches} SLA breaches {'due' if dry_run else 'recorded'}; "
             f"{len(result.failed)} failed; as of {iso(at)}"
         )
