@@ -78,6 +78,26 @@ def test_apply_checks_names_even_in_a_dry_run(hd: Run, tmp_path: Path) -> None:
     assert len(ok(hd("rules", "history", "--json")).json()["versions"]) == 1
 
 
+def test_check_checks_names_against_the_desk_as_apply_does(
+    hd: Run, cli: Run, tmp_path: Path
+) -> None:
+    """A file `apply` would refuse is not "valid"; without a desk, the output says the
+    names were not checked."""
+    path = tmp_path / "team.toml"
+    path.write_text(
+        RULES + '\n[[escalation]]\nname = "to-nobody"\non = "first_response"\nat = "breach"\n'
+        'actions = ["assign:nobody"]\n'
+    )
+    line = one_line_error(hd("rules", "check", path), 2)
+    assert line.startswith(f'helpdesk: {path}: escalation[0].actions[0]: no agent "nobody"')
+    good = tmp_path / "rules.toml"
+    good.write_text(RULES)
+    assert ok(hd("rules", "check", good)).stdout.endswith("; names checked against the desk\n")
+    alone = ok(cli("--db", f"sqlite:///{tmp_path / 'none.db'}", "rules", "check", path)).stdout
+    assert alone.startswith(f"{path}: valid (1 calendars, 1 SLA policies, 1 escalation rules")
+    assert "names not checked against a desk: no database at" in alone
+
+
 def test_apply_warns_about_a_where_on_a_missing_group(hd: Run, tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text(
