@@ -4,6 +4,8 @@ hand-over."""
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +203,30 @@ def test_no_command_opens_the_console_as_the_acting_agent(
     # An unknown agent is told so in one line, before any console starts.
     line = one_line_error(cli("--db", desk_url, "--as", "mallory"), 1)
     assert "mallory" in line and opened == [(desk_url, "tester")]
+
+
+def test_xlsx_is_not_written_to_a_terminal(desk_url: str) -> None:
+    """A binary export to stdout is refused when stdout is a terminal (exit 2, one line);
+    to a pipe it is written."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [str(HELPDESK), "--db", desk_url, "report", "export", "summary", "-f", "xlsx"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("helpdesk: ") and "XLSX is a binary file" in lines[-1]
+    assert "Traceback" not in done.stderr
+    piped = subprocess.run(
+        [str(HELPDESK), "--db", desk_url, "report", "export", "summary", "-f", "xlsx"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert piped.returncode == 0 and piped.stdout.startswith(b"PK")  # a zip: the workbook

@@ -230,6 +230,11 @@ def export(
     top: TopOpt = 10,
 ) -> None:
     """Write a report's rows (tickets: every ticket created in the period) to a file."""
+    if out == "-" and fmt is Format.XLSX and sys.stdout.isatty():
+        raise typer.BadParameter(
+            "XLSX is a binary file: write it to a file (--out report.xlsx) or a pipe",
+            param_hint="--out",
+        )
     rt = runtime(ctx)
     flt = _filter(group, agent, category, priority, channel, org, segment)
     with rt.store().read() as session:
