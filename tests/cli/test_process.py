@@ -58,6 +58,7 @@ def test_the_script_runs_with_stdin_and_exit_codes(desk_url: str) -> None:
 
     for args, code in (
         (("ticket", "priority", "HD-1", "asap"), 2),
+        (("ticket", "create", "-s", "x", "-r", "a@b.example", "-p", "asap"), 2),
         (("ticket", "status", "HD-1", "closed"), 1),
         (("--as", "mallory", "ticket", "list"), 1),
     ):
@@ -65,6 +66,7 @@ def test_the_script_runs_with_stdin_and_exit_codes(desk_url: str) -> None:
         assert result.returncode == code, (args, result.stderr)
         assert result.stderr.startswith("helpdesk: ") and result.stderr.count("\n") == 1, args
         assert "Traceback" not in result.stderr
+        assert "Value error" not in result.stderr  # the library's wording, not ours
 
 
 def test_python_dash_m_is_the_same_command(desk_url: str) -> None:

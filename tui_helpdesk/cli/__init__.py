@@ -194,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except _USAGE_ERRORS as exc:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        # Typer's converter passes pydantic's wording on: "Value error, 'x' is not one of".
+        message = message.replace("Value error, ", "")
         error(message.rstrip(".") + _usage_hint(exc))
         return int(getattr(exc, "exit_code", 2))
     except DBAPIError as exc:
