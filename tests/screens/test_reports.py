@@ -14,9 +14,9 @@ from tests.conftest import Desk
 from tests.reports.history import NOW, History, craft
 from tests.screens.conftest import SIZES, RecordingApp, settle
 from tui_helpdesk.reports.periods import Grouping
-from tui_helpdesk.screens.reports import ReportsScreen
+from tui_helpdesk.screens.reports import ReportsScreen, figure_view
 from tui_helpdesk.services import reports
-from tui_helpdesk.widgets.charts import BarList, FigureStrip
+from tui_helpdesk.widgets.charts import BarList, FigureStrip, figures_text
 
 
 class DrillApp(RecordingApp):
@@ -64,8 +64,15 @@ async def test_dashboard_loads_in_a_worker(
         figures = {f.name: (f.value, f.previous) for f in board.figures}
         assert figures["created"] == (5, 0)
         assert figures["at_risk_now"] == (1, None)
-        strip = str(screen.query_one(FigureStrip).render())
+        strip_widget = screen.query_one(FigureStrip)
+        strip = str(strip_widget.render())
         assert "Created 5" in strip and "At risk 1" in strip
+        # Lines break between figures, never inside one, and fit the strip.
+        lines = strip.splitlines()
+        for f in board.figures:
+            whole = figures_text([figure_view(f)]).plain
+            assert any(whole in line for line in lines), (whole, lines)
+        assert max(len(line) for line in lines) <= strip_widget.content_region.width
         volume = screen.query_one("#volume", BarList)
         assert len(volume.bars) == 30
         assert [b.value for b in volume.bars if b.value] == [1.0, 1.0, 1.0, 1.0, 1.0]

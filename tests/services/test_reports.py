@@ -187,6 +187,11 @@ def test_summary_compares_with_the_previous_period(desk_store: Desk, history: Hi
     assert got["at_risk_now"] == (1, None)
     assert report.figure("created").change == 300.0
     assert report.figure("created").trend == "up"
+    # A share's change is told in points, any other figure's relative to the previous one.
+    assert report.figure("escalated_share_pct").points == 25.0
+    assert report.figure("escalated_share_pct").change_text() == "+25.0pp"
+    assert report.figure("created").change_text() == "+300.0%"
+    assert report.figure("fr_compliance_pct").change_text() == ""  # nothing to compare with
 
 
 def test_drill_down_lists_the_tickets_behind_a_row(desk_store: Desk, history: History) -> None:

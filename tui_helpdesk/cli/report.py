@@ -122,7 +122,7 @@ def _figures_table(figures: list[Figure]) -> Table:
     for f in figures:
         good = (f.trend == f.better) if f.trend != "flat" else None
         style = "" if good is None else ("green" if good else "red")
-        change = "" if f.change is None else f"{f.change:+.1f}%"
+        change = f.change_text()
         table.add_row(
             Text(f.label),
             Text(f.shown(f.value), style="bold"),

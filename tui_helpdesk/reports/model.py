@@ -112,6 +112,22 @@ class Figure:
         return round((self.value - self.previous) * 100.0 / abs(self.previous), 1)
 
     @property
+    def points(self) -> float | None:
+        """A share's change in percentage points (62.5% before, 56.3% now: -6.2); None for
+        other figures, whose change is relative (`change`)."""
+        if self.unit != "%" or self.value is None or self.previous is None:
+            return None
+        return round(self.value - self.previous, 1)
+
+    def change_text(self, decimals: int = 1) -> str:
+        """The change for people: a share's in points ("-6.2pp"), any other figure's
+        relative to the previous value ("+12.5%"); "" when there is none."""
+        if self.unit == "%":
+            points = self.points
+            return "" if points is None else f"{points:+.{decimals}f}pp"
+        return "" if self.change is None else f"{self.change:+.{decimals}f}%"
+
+    @property
     def trend(self) -> str:
         if self.value is None or self.previous is None or self.value == self.previous:
             return "flat"
@@ -188,6 +204,7 @@ class Report:
                     "value": f.value,
                     "previous": f.previous,
                     "change_pct": f.change,
+                    "change_points": f.points,
                     "trend": f.trend,
                     "unit": f.unit,
                 }

@@ -70,7 +70,7 @@ def figure_view(f: Figure) -> FigureView:
         label=FIGURE_LABELS.get(f.name, f.name),
         value=f.shown(f.value, decimals=0),
         trend=f.trend if has_trend else "",
-        change=f"{f.change:+.0f}%" if f.change is not None else "",
+        change=f.change_text(decimals=0),
         good=None if not has_trend or f.trend == "flat" else f.trend == f.better,
     )
 

@@ -282,7 +282,7 @@ def _body(definition: Definition, report_scope: Scope, figures: Sequence[Figure]
         "",
     ]
     for f in figures:
-        change = "" if f.change is None else f" ({f.change:+}% vs previous)"
+        change = f" ({f.change_text()} vs previous)" if f.change_text() else ""
         lines.append(f"  {f.label}: {f.shown(f.value)}{change}")
     lines += ["", f"The full report is attached ({definition.format.value})."]
     return "\n".join(lines) + "\n"

@@ -108,21 +108,37 @@ class FigureView:
     label: str
     value: str
     trend: str  # up, down, flat; "" for none
-    change: str  # "+12.5%" or ""
+    change: str  # "+12.5%", "-6pp" (a share's points) or ""
     good: bool | None  # is the trend good news (None: neither)
 
 
-def figures_text(figures: Sequence[FigureView]) -> Text:
-    """The figures in a wrapping line: "Created 42 ↑+12.5%   Backlog 17 ↓-3.0%   ..."."""
+def _figure_text(f: FigureView) -> Text:
     text = Text()
+    text.append(f"{f.label} ", style="dim")
+    text.append(f.value, style="bold")
+    if f.trend:
+        style = "" if f.good is None else ("green" if f.good else "red")
+        text.append(f" {ARROWS[f.trend]}{f.change}", style=style)
+    return text
+
+
+def figures_text(figures: Sequence[FigureView], width: int | None = None) -> Text:
+    """The figures in lines of at most `width` cells: "Created 42 ↑+12.5%   Backlog 17
+    ↓-3.0%   ...", a figure never split between two lines (label, value and change
+    together); one line when `width` is None."""
+    text = Text()
+    used = 0
     for i, f in enumerate(figures):
+        one = _figure_text(f)
         if i:
-            text.append("   ")
-        text.append(f"{f.label} ", style="dim")
-        text.append(f.value, style="bold")
-        if f.trend:
-            style = "" if f.good is None else ("green" if f.good else "red")
-            text.append(f" {ARROWS[f.trend]}{f.change}", style=style)
+            if width is not None and used + 3 + one.cell_len > width:
+                text.append("\n")
+                used = 0
+            else:
+                text.append("   ")
+                used += 3
+        text.append_text(one)
+        used += one.cell_len
     return text
 
 
@@ -136,5 +152,17 @@ class FigureStrip(Static):
     }
     """
 
+    _figures: Sequence[FigureView] = ()
+
     def show_figures(self, figures: Sequence[FigureView]) -> None:
-        self.update(figures_text(figures))
+        self._figures = figures
+        self._lay_out()
+
+    def on_resize(self) -> None:
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        # The lines break between figures, at the width inside the padding (none before the
+        # first layout: one line, wrapped as Static wraps, until the size is known).
+        width = self.content_region.width or None
+        self.update(figures_text(self._figures, width))
