@@ -157,7 +157,9 @@ def test_ticket_escalate_by_hand(desk_store: Desk, db_url: str, cli: Run) -> Non
     args = ("--db", db_url, "--as", "bob", "ticket", "escalate")
     done = ok(cli(*args, "HD-1", "--reason", "needs an expert"))
     assert "HD-1  manual  level_up  L1 -> L2" in done.stdout
-    assert done.stdout.rstrip().endswith("HD-1: escalated (level 1)")
+    assert done.stdout.rstrip().endswith(
+        "HD-1: escalated; now L2 (level 2), unassigned; escalations so far: 1"
+    )
     assert "no next level" in one_line_error(cli(*args, "HD-1"), 1)
     assert "already in L2" in one_line_error(cli(*args, "HD-1", "--to-group", "l2"), 1)
     asked = ok(cli(*args, "HD-1", "--customer-request", "--json")).json()

@@ -169,4 +169,10 @@ def ticket_escalate(
         return
     for line in lines:
         say(_line(line))
-    say(f"{doc['number']}: escalated (level {doc['escalation_level']})")
+    # Where the ticket is now, in the words of `ticket show` (group, support level, owner):
+    # a level-up may also have unassigned it. The escalation count is not a support level.
+    level = f" (level {doc['level']})" if doc["level"] else ""
+    say(
+        f"{doc['number']}: escalated; now {doc['group'] or 'in no group'}{level}, "
+        f"{doc['assignee'] or 'unassigned'}; escalations so far: {doc['escalation_level']}"
+    )
