@@ -22,7 +22,7 @@ from tests.screens.conftest import (
 from tui_helpdesk.app import HelpdeskApp
 from tui_helpdesk.config import Settings, load_settings
 from tui_helpdesk.domain import Status
-from tui_helpdesk.screens.queue import QueueScreen
+from tui_helpdesk.screens.queue import VIEW_ORDER, QueueScreen
 from tui_helpdesk.services import directory
 from tui_helpdesk.services.views import View
 from tui_helpdesk.widgets.ticket_table import COLUMNS
@@ -108,6 +108,25 @@ async def test_views_switch(desk_store: Desk, size: tuple[int, int]) -> None:
         assert app.screen.view is View.MY_OPEN
         tabs = app.screen.query(".tab.-current")
         assert [t.id for t in tabs] == ["tab-my_open"]
+
+
+async def test_every_view_tab_says_what_it_is(desk_store: Desk, size: tuple[int, int]) -> None:
+    """The tabs name their views in full where they fit, else in a word (80 columns): a
+    new agent can tell the views apart without pressing each key."""
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        shown = [str(tab.render()) for tab in app.screen.query(".tab")]
+        if size == (80, 24):
+            assert shown == ["1 My open", "2 Groups", "3 All", "4 Pending", "5 Done", "6 Breach"]
+        else:
+            assert shown == [f"{i} {v.label}" for i, v in enumerate(VIEW_ORDER, start=1)]
+        await pilot.press("2")
+        await settle(pilot)
+        shown = [str(tab.render()) for tab in app.screen.query(".tab")]
+        assert shown[:2] == (
+            ["1 Mine", "2 My groups"] if size == (80, 24) else ["1 My open", "2 My groups"]
+        )
 
 
 async def test_pages_load_as_the_cursor_nears_the_end(

@@ -125,6 +125,20 @@ class View(enum.StrEnum):
     def label(self) -> str:
         return _VIEW_LABELS[self]
 
+    @property
+    def short(self) -> str:
+        """A word for the tab when the full labels do not fit (80 columns)."""
+        return _VIEW_SHORT[self]
+
+
+_VIEW_SHORT = {
+    View.MY_OPEN: "Mine",
+    View.MY_GROUPS: "Groups",
+    View.ALL_OPEN: "All",
+    View.PENDING: "Pending",
+    View.RESOLVED: "Done",
+    View.BREACHING: "Breach",
+}
 
 _VIEW_LABELS = {
     View.MY_OPEN: "My open",

@@ -2,7 +2,9 @@
 
 Tabs are plain Text (saved views are named by the agent, drill-downs by the desk's data).
 When the full labels do not fit beside the count, the tabs other than the current one show
-only their key ("1  2  3 All open  4 …"), so the bar never wraps or runs off at 80 columns.
+a short word ("1 Mine  2 Groups  3 All open  4 Pending …"), and when those do not fit
+either (saved views), only their key ("1  2  3 All open  4 …"), so the bar never wraps or
+runs off at 80 columns.
 
 The tabs are `Static`s sized by the queue's stylesheet (`width: auto`), not `Label`s: the
 bar is on screen before the first rows and Label's stylesheet, parsed and matched for each
@@ -25,14 +27,21 @@ from tui_helpdesk.services.views import AnyView, DrillView, View
 COUNT_ROOM = 18  # columns kept for the count when deciding whether full labels fit
 
 
-def tab_text(index: int, view: AnyView, full: bool, keyed: int) -> str:
-    """ "3 All open" (or "3"), "7 ★Mine" for a saved view, "▸ SLA: L1" for a drill-down;
-    views past the first `keyed` have no key of their own ("·")."""
+FORMS = ("full", "short", "key")  # how much of a tab's label shows, most first
+
+
+def tab_text(index: int, view: AnyView, form: str, keyed: int) -> str:
+    """ "3 All open" (short: "3 All"; key: "3"), "7 ★Mine" for a saved view (its name in
+    full or not at all), "▸ SLA: L1" for a drill-down; views past the first `keyed` have no
+    key of their own ("·")."""
     if isinstance(view, DrillView):
         return f"▸ {view.label}"  # always in full: it says what the rows are
     key = str(index + 1) if index < keyed else "·"
-    label = f"★{view.label}" if isinstance(view, SavedView) else view.label
-    return f"{key} {label}" if full else key
+    if form == "key" or (form == "short" and isinstance(view, SavedView)):
+        return key
+    if isinstance(view, SavedView):
+        return f"{key} ★{view.label}"
+    return f"{key} {view.label if form == 'full' else view.short}"
 
 
 class ViewTabs(Horizontal):
@@ -68,11 +77,19 @@ class ViewTabs(Horizontal):
                 self.mount(Static(Text(""), id=name, classes="tab -extra"), before=before)
         tabs = [self.query_one(f"#tab-{v.value}", Static) for v in self.builtin]
         tabs += [self.query_one(f"#{name}", Static) for name in wanted]
-        full = sum(len(tab_text(i, v, True, keyed)) + 2 for i, v in enumerate(views))
-        wide = full + COUNT_ROOM <= width
+
+        def form_of(view: AnyView, form: str) -> str:
+            return "full" if view == current else form  # what is shown is named in full
+
+        def needs(form: str) -> int:
+            return sum(
+                len(tab_text(i, v, form_of(v, form), keyed)) + 2 for i, v in enumerate(views)
+            )
+
+        form = next((f for f in FORMS if needs(f) + COUNT_ROOM <= width), "key")
         for i, (tab, view) in enumerate(zip(tabs, views, strict=True)):
             selected = view == current
-            tab.update(Text(tab_text(i, view, wide or selected, keyed), no_wrap=True))
+            tab.update(Text(tab_text(i, view, form_of(view, form), keyed), no_wrap=True))
             tab.set_class(selected, "-current")
 
     def show_count(self, label: str) -> None:
