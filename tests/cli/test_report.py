@@ -46,6 +46,13 @@ def test_show_prints_tables(hd: Run, history: History) -> None:
     assert "first responses in time" in out  # figures in words; --json keeps the keys
     assert "66.7%" in out
     assert "2026-W43" in out
+    # Headers in words (--json keeps the names); no previous period, no empty columns.
+    assert "1st reply compliance %" in out and "fr_compliance_pct" not in out
+    assert "week" in out.split("2026-W43")[0].splitlines()[-1]  # the key column's header
+    assert "Previous" not in out
+    wide = {"COLUMNS": "200"}  # headers whole, not folded
+    response = ok(hd("report", "show", "response", *PERIOD, "--by", "week", env=wide)).stdout
+    assert "1st reply median working" in response and "1st reply median wall" in response
     summary = ok(hd("report", "show", "summary", *PERIOD)).stdout
     assert "created" in summary and "↑" in summary
 

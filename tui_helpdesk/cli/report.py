@@ -118,35 +118,68 @@ _ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 
 def _figures_table(figures: list[Figure]) -> Table:
-    table = Table("Figure", "Value", "Previous", "Change", box=None, header_style="bold")
+    """Figure, value and, when the report has a previous period's, previous and change."""
+    compared = any(f.previous is not None for f in figures)
+    columns = ("Figure", "Value", "Previous", "Change") if compared else ("Figure", "Value")
+    table = Table(*columns, box=None, header_style="bold")
     for f in figures:
         good = (f.trend == f.better) if f.trend != "flat" else None
         style = "" if good is None else ("green" if good else "red")
         change = f.change_text()
-        table.add_row(
-            Text(f.label),
-            Text(f.shown(f.value), style="bold"),
-            Text(f.shown(f.previous) if f.previous is not None else ""),
-            Text(f"{_ARROWS[f.trend]} {change}".strip() if f.previous is not None else "", style),
-        )
+        cells = [Text(f.label), Text(f.shown(f.value), style="bold")]
+        if compared:
+            cells += [
+                Text(f.shown(f.previous) if f.previous is not None else ""),
+                Text(
+                    f"{_ARROWS[f.trend]} {change}".strip() if f.previous is not None else "", style
+                ),
+            ]
+        table.add_row(*cells)
     return table
+
+
+# Words for the column names' short forms, in headers only: --json and exports keep the names.
+_HEADER_WORDS = {
+    "frt": "1st reply",
+    "fr": "1st reply",
+    "rt": "resolution",
+    "res": "resolution",
+    "fcr": "first contact",
+    "pct": "%",
+}
+
+
+def _header(column: str, key: str) -> str:
+    """A column's header: "frt_median_working_s" -> "1st reply median working" (the cells
+    are durations; "frt_median_s" -> "1st reply median wall"), "fr_compliance_pct" ->
+    "1st reply compliance %"; the rows' key column
+    is named by what it holds (`key`: "week", "group", ...)."""
+    if column == "key":
+        return key
+    words = column.split("_")
+    if len(words) > 1 and words[-1] == "s":
+        words = words[:-1]
+        if words[0] in ("frt", "rt") and "working" not in words:
+            words.append("wall")  # beside the same figure in working time
+    return " ".join(_HEADER_WORDS.get(word, word) for word in words)
 
 
 CHUNK = 5  # value columns per printed table: wide reports are split, not squeezed
 
 
-def _rich_tables(t: ReportTable) -> list[Table]:
+def _rich_tables(t: ReportTable, key: str) -> list[Table]:
     """A report table as Rich tables: the label column cut with an ellipsis, the value
-    columns in chunks of CHUNK (with the label repeated), headers folded if they must."""
+    columns in chunks of CHUNK (with the label repeated), headers folded if they must;
+    `key` names the rows' key column."""
     first, *rest = t.columns
     out = []
     for start in range(0, max(1, len(rest)), CHUNK):
         names = rest[start : start + CHUNK]
         title = t.name if start == 0 else f"{t.name} (continued)"
         table = Table(title=Text(title), box=None, header_style="bold", pad_edge=False)
-        table.add_column(first, no_wrap=True, max_width=28, overflow="ellipsis")
+        table.add_column(_header(first, key), no_wrap=True, max_width=28, overflow="ellipsis")
         for name in names:
-            table.add_column(name.replace("_", " "), overflow="fold", justify="right")
+            table.add_column(_header(name, key), overflow="fold", justify="right")
         for row in t.rows:
             cells = [row[0], *row[1 + start : 1 + start + CHUNK]]
             table.add_row(*(_shown(c, v) for c, v in zip([first, *names], cells, strict=True)))
@@ -166,7 +199,8 @@ def renderables(report: Report) -> list[RenderableType]:
         parts.append(_figures_table(report.figures))
     elif report.kind is Kind.SUMMARY:
         return [head, _figures_table(report.figures)]
-    parts += [table for t in report.tables for table in _rich_tables(t)]
+    key = report.scope.grouping.value
+    parts += [table for t in report.tables for table in _rich_tables(t, key)]
     return parts
 
 
