@@ -37,6 +37,7 @@ from textual.css.query import NoMatches
 from textual.fuzzy import FuzzySearch
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
 from tui_helpdesk.domain import Status
@@ -103,13 +104,19 @@ class DiscardScreen(ModalScreen[str]):
         super().__init__()
         self.question = question
 
+    # (label, variant, the answer it gives)
+    BUTTONS: ClassVar[tuple[tuple[str, ButtonVariant, str], ...]] = (
+        ("Discard", "error", "discard"),
+        ("Keep draft", "primary", "keep"),
+        ("Edit", "default", "edit"),
+    )
+
     def compose(self) -> ComposeResult:
         with Vertical(id="discard-box"):
             yield Label(Text(self.question))
             with Horizontal(id="discard-buttons"):
-                yield Button("Discard", variant="error", id="discard")
-                yield Button("Keep draft", variant="primary", id="keep")
-                yield Button("Edit", id="edit")
+                for label, variant, answer in self.BUTTONS:
+                    yield Button(label, variant=variant, id=answer)
         yield Footer()
 
     def action_answer(self, answer: str) -> None:
@@ -127,14 +134,7 @@ class QuitScreen(DiscardScreen, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "answer('stay')", "Stay", id="quit.stay"),
     ]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="discard-box"):
-            yield Label(Text(self.question))
-            with Horizontal(id="discard-buttons"):
-                yield Button("Quit", variant="error", id="quit")
-                yield Button("Stay", variant="primary", id="stay")
-        yield Footer()
+    BUTTONS = (("Quit", "error", "quit"), ("Stay", "primary", "stay"))
 
 
 class ComposeScreen(ModalScreen[Draft | None]):
