@@ -152,8 +152,8 @@ _HEADER_WORDS = {
 def _header(column: str, key: str) -> str:
     """A column's header: "frt_median_working_s" -> "1st reply median working" (the cells
     are durations; "frt_median_s" -> "1st reply median wall"), "fr_compliance_pct" ->
-    "1st reply compliance %"; the rows' key column
-    is named by what it holds (`key`: "week", "group", ...)."""
+    "1st reply compliance %"; the rows' key column is named by what it holds (`key`:
+    "week", "group", ...)."""
     if column == "key":
         return key
     words = column.split("_")

@@ -100,16 +100,16 @@ class DiscardScreen(ModalScreen[str]):
         Binding("escape", "answer('edit')", "Keep editing", id="discard.edit"),
     ]
 
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
     # (label, variant, the answer it gives)
     BUTTONS: ClassVar[tuple[tuple[str, ButtonVariant, str], ...]] = (
         ("Discard", "error", "discard"),
         ("Keep draft", "primary", "keep"),
         ("Edit", "default", "edit"),
     )
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
 
     def compose(self) -> ComposeResult:
         with Vertical(id="discard-box"):

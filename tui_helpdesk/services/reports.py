@@ -282,7 +282,8 @@ def _body(definition: Definition, report_scope: Scope, figures: Sequence[Figure]
         "",
     ]
     for f in figures:
-        change = f" ({f.change_text()} vs previous)" if f.change_text() else ""
+        change = f.change_text()
+        change = f" ({change} vs previous)" if change else ""
         lines.append(f"  {f.label}: {f.shown(f.value)}{change}")
     lines += ["", f"The full report is attached ({definition.format.value})."]
     return "\n".join(lines) + "\n"
