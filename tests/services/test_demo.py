@@ -127,6 +127,17 @@ def test_every_status_is_present_and_some_tickets_are_merged(seeded: Seeded) -> 
                 TicketEvent.kind == EventKind.REOPENED
             )
         )
+        replies = (
+            select(Message.ticket_id)
+            .where(Message.kind == MessageKind.REPLY)
+            .group_by(Message.ticket_id)
+            .having(func.count() == 1)
+        )
+        first_contact = session.scalar(  # resolved by their one reply, never reopened
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.resolved_at.is_not(None), Ticket.sla_cycle == 0, Ticket.id.in_(replies))
+        )
         phone_by_agent = session.scalar(
             select(func.count())
             .select_from(Ticket)
@@ -135,6 +146,7 @@ def test_every_status_is_present_and_some_tickets_are_merged(seeded: Seeded) -> 
         )
     assert set(statuses) == set(Status)
     assert min(statuses.values()) >= demo.MIN_PER_STATUS
+    assert first_contact and first_contact >= 20  # the agents report has some to count
     assert merged == demo.MERGES
     assert reopened and reopened >= 3
     assert phone_by_agent and phone_by_agent > 20

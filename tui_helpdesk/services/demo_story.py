@@ -53,6 +53,7 @@ _FIRST_REPLY = {
     Priority.LOW: (20, 300),
 }
 SLOW_START = 0.12
+FIRST_CONTACT = 0.15  # solved by the first reply: the agents report's first-contact resolutions
 SURVEY_ANSWERED = 0.35
 
 
@@ -195,19 +196,25 @@ class Script:
         self.owner = agent
         return done
 
-    def acknowledge(self, words: dict[str, str]) -> bool:
+    def acknowledge(self, words: dict[str, str], *, fix: bool = False) -> bool:
         """The first public reply, soon after the ticket came in (taking it first if nobody
-        has): most tickets meet their first-response target, a few start slowly."""
+        has): most tickets meet their first-response target, a few start slowly. `fix`: the
+        reply is the fix and resolves the ticket (solved at first contact)."""
         low, high = _FIRST_REPLY[self.priority]
         if self.rng.random() < SLOW_START:
             low, high = high, 3 * high
         if self.owner is None and not self.take(self.later(low / 2, high / 2)):
             return False
-        body = self.rng.choice(ACKNOWLEDGEMENTS).format(**words)
+        if fix:
+            body, then = self.story.fix.format(**words), Status.RESOLVED
+        else:
+            body = self.rng.choice(ACKNOWLEDGEMENTS).format(**words)
+            then = Status.OPEN if self.status is Status.NEW else self.status
         s = self.d.s
+        status = Status.RESOLVED if fix else None
         return self.agent(
-            lambda actor, at: tickets.reply(s, actor, at, self.ref, body),
-            Status.OPEN if self.status is Status.NEW else self.status,
+            lambda actor, at: tickets.reply(s, actor, at, self.ref, body, status=status),
+            then,
             self.later(1, high / 2),
         )
 
@@ -290,6 +297,10 @@ class Script:
         if not self.create(self.plan.subject, story.body.format(**words), chosen):
             return
         if rng.random() < 0.1 and not self.customer_says(rng.choice(CUSTOMER_NUDGES)):
+            return
+        if rng.random() < FIRST_CONTACT:
+            if self.acknowledge(words, fix=True):
+                self.aftercare(words)
             return
         if not self.acknowledge(words):
             return
