@@ -206,15 +206,13 @@ class Script:
         if self.owner is None and not self.take(self.later(low / 2, high / 2)):
             return False
         if fix:
-            body, then = self.story.fix.format(**words), Status.RESOLVED
+            body, status = self.story.fix.format(**words), Status.RESOLVED
         else:
-            body = self.rng.choice(ACKNOWLEDGEMENTS).format(**words)
-            then = Status.OPEN if self.status is Status.NEW else self.status
+            body, status = self.rng.choice(ACKNOWLEDGEMENTS).format(**words), None
         s = self.d.s
-        status = Status.RESOLVED if fix else None
         return self.agent(
             lambda actor, at: tickets.reply(s, actor, at, self.ref, body, status=status),
-            then,
+            status or (Status.OPEN if self.status is Status.NEW else self.status),
             self.later(1, high / 2),
         )
 
