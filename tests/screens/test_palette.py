@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from textual.command import CommandPalette
+from textual.geometry import Region
+from textual.widgets import Footer, Header, Static
 
 from tests.conftest import Desk
 from tests.screens.conftest import SIZES, keys_shown, make_app, make_ticket, settle
@@ -18,6 +20,8 @@ from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.services.views import View
 from tui_helpdesk.widgets.keys_help import KeysHelp, keys_table
 from tui_helpdesk.widgets.palette import ticket_ref
+from tui_helpdesk.widgets.ticket_table import TicketTable
+from tui_helpdesk.widgets.view_tabs import ViewTabs
 
 pytestmark = pytest.mark.parametrize("size", SIZES)
 
@@ -137,3 +141,62 @@ async def test_help_puts_the_screens_own_keys_first(
         first = {r.description for r in panel.groups[0][1]}
         assert {"Reply", "Note", "Status", "Merge", "History", "Info"} <= first
         assert panel.groups[-1][0] == "Moving around"
+
+
+async def test_help_leaves_the_footer_and_the_views_whole(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """With the keys panel open the footer keeps the whole width, under the panel, with the
+    same keys as before; the queue's tabs and columns fit beside the panel (at 80 columns
+    the tabs shrink to their keys); the same on the ticket screen."""
+    key = make_ticket(desk_store, "Anything", assignee="bob")
+    app = make_app(desk_store)
+
+    def footer_keys() -> list[tuple[str, Region]]:
+        footer = app.screen.query_one(Footer)
+        # By name, as Textual does not export the footer's key widget.
+        return [(str(getattr(k, "description", "")), k.region) for k in footer.query("FooterKey")]
+
+    def assert_whole(before: list[str]) -> None:
+        panel = app.screen.query_one(KeysHelp)
+        footer = app.screen.query_one(Footer)
+        header = app.screen.query_one(Header)
+        assert footer.region == Region(0, size[1] - 1, size[0], 1)
+        assert header.region.width == size[0]
+        assert panel.region.y == header.region.bottom
+        assert panel.region.bottom == footer.region.y
+        assert panel.region.right == size[0]
+        shown = footer_keys()
+        assert [description for description, _ in shown] == before
+        for description, region in shown:
+            assert footer.region.contains_region(region), description
+            assert not region.overlaps(panel.region), description
+
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        before = [description for description, _ in footer_keys()]
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert_whole(before)
+        panel = app.screen.query_one(KeysHelp)
+        bar = app.screen.query_one(ViewTabs)
+        assert bar.region.right <= panel.region.x
+        for tab in bar.query(".tab").results(Static):
+            assert bar.region.contains_region(tab.region), tab.id
+        count = app.screen.query_one("#count", Static)
+        assert count.region.width >= len(str(count.render()).strip())
+        assert "1 ticket" in str(count.render())
+        table = app.screen.query_one(TicketTable)
+        assert table.region.right <= panel.region.x
+        assert table.max_scroll_x == 0  # every column in view, no sideways scrolling
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert not app.screen.has_class("-keys-help")
+        assert app.screen.query_one(Footer).region.width == size[0]
+
+        app.action_open_ticket(key)
+        await settle(pilot)
+        before = [description for description, _ in footer_keys()]
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert_whole(before)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -192,9 +192,6 @@ class QueueScreen(Screen[None]):
             self._stale = True  # once the running load is in, load again
         else:
             self.action_refresh()
-
-    def on_resize(self, _event: events.Resize) -> None:
-        self._show_tabs()
 
     # --- loading ---------------------------------------------------------------------
 

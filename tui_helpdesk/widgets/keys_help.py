@@ -12,7 +12,14 @@ headings, in this order:
 
 A key bound to the same action more than once reads "j down". Shown by the App's `?`
 (`HelpdeskApp.action_toggle_help`) and the palette's "Keys"; redrawn when the bindings
-change. Descriptions are ours, never customer text; drawn as plain `Text`.
+change. Descriptions are ours, never customer text; drawn as plain `Text`, wrapped to the
+panel's width (Textual's own descriptions can be long: "Move cursor right or accept the
+completion suggestion").
+
+While it is open its screen has the class `-keys-help`: the app's stylesheet then splits the
+header and the footer off the screen before the panel, so they keep the whole width (at 80
+columns the footer's keys would not fit beside the panel) and the panel takes the right of
+the rows between them.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from textual.widgets import Static
 
 EVERYWHERE = "Everywhere"
 MOVING = "Moving around"
+SCREEN_CLASS = "-keys-help"  # on the screen while the panel is open (see app.tcss)
 
 
 @dataclass(frozen=True)
@@ -121,14 +129,14 @@ class KeysHelp(VerticalScroll, can_focus=False):
     KeysHelp {
         split: right;
         width: 36;
-        max-width: 50%;
+        max-width: 40%;  /* 32 at 80 columns: the queue's columns still fit beside it */
         height: 1fr;
         padding: 0 1;
         border-left: vkey $foreground 30%;
         background: $surface;
     }
     KeysHelp > #keys-help-table {
-        width: auto;
+        width: 1fr;
         height: auto;
     }
     """
@@ -141,10 +149,12 @@ class KeysHelp(VerticalScroll, can_focus=False):
         yield Static(id="keys-help-table")
 
     def on_mount(self) -> None:
+        self.screen.add_class(SCREEN_CLASS)
         self._show()
         self.screen.bindings_updated_signal.subscribe(self, lambda _screen: self._changed())
 
     def on_unmount(self) -> None:
+        self.screen.remove_class(SCREEN_CLASS)
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _changed(self) -> None:

@@ -4,11 +4,12 @@ Tabs are plain Text (saved views are named by the agent, drill-downs by the desk
 When the full labels do not fit beside the count, the tabs other than the current one show
 a short word ("1 Mine  2 Groups  3 All open  4 Pending …"), and when those do not fit
 either (saved views), only their key ("1  2  3 All open  4 …"), so the bar never wraps or
-runs off at 80 columns.
+runs off at 80 columns, nor beside the keys panel (`?`), which narrows the bar and not the
+screen: the bar chooses again whenever its own width changes.
 
 The tabs are `Static`s sized by the queue's stylesheet (`width: auto`), not `Label`s: the
 bar is on screen before the first rows and Label's stylesheet, parsed and matched for each
-tab, styles nothing it shows. Showing the same tabs again (each resize asks) changes
+tab, styles nothing it shows. Showing the same tabs again at the same width changes
 nothing, so it is skipped rather than laid out again.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
@@ -49,6 +51,7 @@ class ViewTabs(Horizontal):
         super().__init__(id=id)
         self.builtin = tuple(builtin)
         self._shown: tuple[object, ...] | None = None  # what `show` was last given
+        self._asked: tuple[tuple[AnyView, ...], AnyView, int] | None = None  # `show`'s args
 
     def compose(self) -> ComposeResult:
         for i, view in enumerate(self.builtin, start=1):
@@ -57,6 +60,7 @@ class ViewTabs(Horizontal):
 
     def show(self, views: Sequence[AnyView], current: AnyView, keyed: int) -> None:
         """Tabs for `views` (the built-in ones first), `current` marked."""
+        self._asked = (tuple(views), current, keyed)
         width = self.size.width or self.app.size.width
         shown = (tuple(views), current, keyed, width)
         if shown == self._shown:
@@ -91,6 +95,12 @@ class ViewTabs(Horizontal):
             selected = view == current
             tab.update(Text(tab_text(i, view, form_of(view, form), keyed), no_wrap=True))
             tab.set_class(selected, "-current")
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """A new width (the terminal, or the keys panel opening beside the bar): the same
+        tabs, in the form that fits it."""
+        if self._asked is not None:
+            self.show(*self._asked)
 
     def show_count(self, label: str) -> None:
         self.query_one("#count", Static).update(Text(label, no_wrap=True, overflow="ellipsis"))
