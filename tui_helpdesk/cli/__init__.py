@@ -150,6 +150,8 @@ def _open_console(runtime: Runtime) -> None:
 
 
 def _usage_hint(exc: BaseException) -> str:
+    """Where to read more: the help of the command whose arguments were wrong (its context
+    is on the error, `lazy.CommandContext` sees to that), else of `helpdesk`."""
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None) or PROG
     return f" (see `{path} --help`)"

@@ -12,6 +12,11 @@ time too, when asked for: building one reads its function's signature and evalua
 annotation of it, and `helpdesk ticket list` used to build all twelve `ticket` verbs to run
 one. Help, completion and the "did you mean" of a mistyped verb still see every verb (they
 build them all).
+
+Every command reached through these groups (and the groups themselves) parses in a
+`CommandContext`, which owns the usage errors raised while it parses: Click's parser raises
+some without a context (a missing option value: "Option '--now' requires an argument"), and
+the hint of `main()` then could not name the command that was run.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import copy
 import functools
 import importlib
 from collections.abc import Callable, Mapping
+from types import TracebackType
 from typing import Any, ClassVar
 
 import typer
@@ -87,10 +93,29 @@ def _noun(app: typer.Typer) -> Any:
     return group
 
 
+class CommandContext(typer.Context):
+    """A command's context that takes the usage errors raised while it was current and
+    given no context (Click's parser gives none to "Option '--now' requires an argument"),
+    so the error names the command that was run (`helpdesk escalate`, not `helpdesk`)."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        # The innermost context leaves first: the command whose arguments were being read.
+        if exc_value is not None and getattr(exc_value, "ctx", self) is None:
+            exc_value.ctx = self  # type: ignore[attr-defined]
+        return super().__exit__(exc_type, exc_value, tb)
+
+
 class LazyGroup(TyperGroup):
     """A group whose `lazy` commands are built from their modules on first use, and whose
-    registered verbs (`verbs`, set by `as_command`) are built from their functions then."""
+    registered verbs (`verbs`, set by `as_command`) are built from their functions then.
+    The group and every command it hands out parse in a `CommandContext`."""
 
+    context_class = CommandContext
     lazy: ClassVar[Mapping[str, Loader]] = {}
     completion: ClassVar[bool] = False  # single commands offer --install-completion
     verbs: Mapping[str, Callable[[], Any]] = {}  # name -> builder, in registration order
@@ -105,21 +130,22 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = super().get_command(ctx, cmd_name)
-        if found is not None:
-            return found
-        if cmd_name in self.verbs:
-            found = self.verbs[cmd_name]()
-        elif cmd_name in self.lazy:
-            found = as_command(cmd_name, self.lazy[cmd_name](), completion=self.completion)
-        else:
-            # A name that is no command: build every verb, so that Typer's "did you mean"
-            # (which looks at the built commands) offers them as it always did.
-            for name, build in self.verbs.items():
-                if name not in self.commands:
-                    self.add_command(build(), name)
-            return None
-        if found is not None:
+        if found is None:
+            if cmd_name in self.verbs:
+                found = self.verbs[cmd_name]()
+            elif cmd_name in self.lazy:
+                found = as_command(cmd_name, self.lazy[cmd_name](), completion=self.completion)
+            else:
+                # A name that is no command: build every verb, so that Typer's "did you mean"
+                # (which looks at the built commands) offers them as it always did.
+                for name, build in self.verbs.items():
+                    if name not in self.commands:
+                        self.add_command(build(), name)
+                return None
+            if found is None:
+                return None
             self.add_command(found, cmd_name)
+        found.context_class = CommandContext  # however it was built
         return found
 
 

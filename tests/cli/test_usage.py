@@ -1,0 +1,42 @@
+"""Usage errors name the command that was run: the one-line reason ends with
+"(see `helpdesk NOUN VERB --help`)", exit 2, whichever part of the command line was wrong,
+including an option given without its value (Click's parser reports that one without
+saying which command was reading it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.conftest import Run, one_line_error
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (("escalate", "--now"), "helpdesk escalate"),
+        (("ticket", "list", "--limit"), "helpdesk ticket list"),
+        (("ticket", "create", "-s"), "helpdesk ticket create"),  # a short option
+        (("report", "show", "--by"), "helpdesk report show"),
+        (("kb", "list", "--limit"), "helpdesk kb list"),
+        (("mail", "outbox", "--limit"), "helpdesk mail outbox"),
+        (("init", "--seed"), "helpdesk init"),
+        (("rules", "test", "rules.toml", "--since"), "helpdesk rules test"),
+        (("--db",), "helpdesk"),  # the root's own option
+        (("--as", "bob", "escalate", "--rule"), "helpdesk escalate"),
+        (("escalate", "--no-such-option"), "helpdesk escalate"),
+        (("ticket", "show"), "helpdesk ticket show"),  # a missing argument
+    ],
+)
+def test_a_usage_error_names_the_command_run(cli: Run, args: tuple[str, ...], command: str) -> None:
+    line = one_line_error(cli(*args), 2)
+    assert line.endswith(f"(see `{command} --help`)"), line
+
+
+def test_a_missing_value_after_a_mistyped_verb(cli: Run) -> None:
+    """A mistyped verb builds every verb of its noun (for "did you mean"); those built that
+    way name themselves too, later in the same process."""
+    assert "helpdesk ticket --help" in one_line_error(cli("ticket", "lsit"), 2)
+    line = one_line_error(cli("ticket", "list", "--limit"), 2)
+    assert line == (
+        "helpdesk: Option '--limit' requires an argument (see `helpdesk ticket list --help`)"
+    )
