@@ -57,6 +57,32 @@ def test_show_prints_tables(hd: Run, history: History) -> None:
     assert "created" in summary and "↑" in summary
 
 
+@pytest.mark.parametrize(
+    ("args", "split"),
+    [
+        (("volume", "--by", "category"), ", by category"),
+        (("response", "--by", "agent"), ", by agent"),
+        (("sla", "--by", "week"), ", by week"),
+        (("agents",), ", by agent"),  # its own rows, not the default --by day
+        (("agents", "--by", "category"), ", by agent"),
+        (("categories", "--by", "week"), ", by category"),
+        (("customers",), ", by organization"),
+        (("escalations",), ", by rule"),
+        (("csat",), ", by score"),
+        (("summary",), ""),  # key figures only
+    ],
+)
+def test_show_heading_names_how_rows_are_split(
+    hd: Run, history: History, args: tuple[str, ...], split: str
+) -> None:
+    """The first line names the grouping the rows really have: the asked one for the
+    reports split by it, each other report's own (never the unused default "by day")."""
+    heading = ok(hd("report", "show", *args, *PERIOD, env={"COLUMNS": "200"})).stdout
+    first = heading.splitlines()[0]
+    assert first.startswith(f"{args[0]}: {FROM}..{TO} (")
+    assert first.endswith(f"Europe/Rome){split}"), first
+
+
 def test_show_filters(hd: Run, history: History) -> None:
     doc = ok(hd("report", "show", "volume", *PERIOD, "--by", "week", "--group", "L1", "--json"))
     assert [r["created"] for r in doc.json()["tables"]["volume"]] == [2, 1]
@@ -171,6 +197,8 @@ def test_scheduled_report_is_sent_once_per_period(
         assert mail.ticket_id is None and mail.to_addrs == ["lead@desk.example"]
         # For people: the figures' labels, durations and shares written out, no keys.
         assert "fr_compliance_pct" not in mail.body
+        assert mail.body.startswith("Report: weekly-sla (sla, by day)\n")
+        assert mails[1].body.startswith("Report: weekly-tickets (tickets, one row per ticket)\n")
         assert re.search(r"^  first responses in time: (-|\d+\.\d%)", mail.body, re.M)
         assert re.search(r"^  first response, median working time: (-|\d+[mhdw])", mail.body, re.M)
         (attachment,) = mail.attachments
@@ -187,6 +215,29 @@ def test_scheduled_report_is_sent_once_per_period(
         sheet = load_workbook(io.BytesIO(mails[1].attachments[0].content), read_only=True).active
         assert sheet is not None
         assert len(list(sheet.iter_rows(values_only=True))) == 4
+
+
+def test_scheduled_mail_names_the_rows_of_its_report(
+    hd: Run, history: History, desk_store: Desk, tmp_path: Path
+) -> None:
+    """A report whose rows are its own (agents) says so, whatever grouping its definition
+    names: the same words as `report show`."""
+    folder = tmp_path / "reports"
+    _definition(
+        folder,
+        "weekly-agents",
+        'kind = "agents"\nperiod = "last-week"\ngrouping = "day"\nformat = "csv"\n'
+        'recipients = ["lead@desk.example"]\n',
+    )
+    ok(hd("report", "run", "weekly-agents", "--dir", folder, "--now", NOW.isoformat()))
+    shown = ok(hd("report", "show", "agents", "--by", "day", env={"COLUMNS": "200"})).stdout
+    assert shown.splitlines()[0].endswith(", by agent")
+    with desk_store.store.read() as s:
+        from sqlalchemy import select
+
+        (mail,) = s.scalars(select(Outbox).where(Outbox.kind == "report"))
+        assert mail.body.splitlines()[0] == "Report: weekly-agents (agents, by agent)"
+        assert "by day" not in mail.body
 
 
 def test_a_bad_definition_names_file_and_key(hd: Run, desk_store: Desk, tmp_path: Path) -> None:

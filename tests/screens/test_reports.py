@@ -43,6 +43,10 @@ def labels(screen: ReportsScreen, chart: str) -> list[str]:
     return [b.label for b in screen.query_one(f"#{chart}", BarList).bars]
 
 
+def titles(screen: ReportsScreen) -> list[str]:
+    return [str(label.render()) for label in screen.query(".chart-title").results(Label)]
+
+
 async def _open(app: DrillApp, pilot: object, tmp_path: Path | None = None) -> ReportsScreen:
     screen = ReportsScreen(app.context, export_dir=tmp_path)
     await app.push_screen(screen)
@@ -82,7 +86,16 @@ async def test_dashboard_loads_in_a_worker(
         assert labels(screen, "escalations") == ["(manual)"]
         assert labels(screen, "sla")[:1] == ["L1"]
         bar = str(screen.query_one("#reports-bar", Label).render())
-        assert "last-30d by day" in bar and "2026-10-01 .. 2026-10-30 (to date)" in bar
+        assert "last-30d" in bar and "2026-10-01 .. 2026-10-30 (to date)" in bar
+        # Each chart says how it is split (`g` splits the volume alone), the bar does not.
+        assert " by " not in bar
+        assert titles(screen) == [
+            "Volume: tickets created by day",
+            "SLA compliance by group (first reply)",
+            "Top categories",
+            "Top customers",
+            "Escalations by rule",
+        ]
         assert app.focused is volume
 
 
@@ -93,6 +106,11 @@ async def test_pickers_change_period_and_grouping(desk_store: Desk, history: His
         await pilot.press("g")
         await settle(pilot)
         assert screen.grouping is Grouping.WEEK
+        assert titles(screen)[:2] == [
+            "Volume: tickets created by week",
+            "SLA compliance by group (first reply)",
+        ]
+        assert " by " not in str(screen.query_one("#reports-bar", Label).render())
         assert labels(screen, "volume") == [
             "2026-W40",
             "2026-W41",

@@ -61,7 +61,11 @@ From = Annotated[
 To = Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last day (inclusive).")]
 By = Annotated[
     Grouping,
-    typer.Option("--by", help="Rows by time bucket or by a ticket dimension."),
+    typer.Option(
+        "--by",
+        help="Rows by time bucket or by a ticket dimension (volume, response and sla; "
+        "the other reports have rows of their own: agents by agent, ...).",
+    ),
 ]
 GroupOpt = Annotated[str | None, typer.Option("--group", "-g", metavar="NAME")]
 AgentOpt = Annotated[
@@ -189,9 +193,9 @@ def _rich_tables(t: ReportTable, key: str) -> list[Table]:
 
 def renderables(report: Report) -> list[RenderableType]:
     p = report.scope.period
+    split = f", {report.rows_by}" if report.rows_by else ""
     head = Text(
-        f"{report.kind.value}: {p.label} ({iso(p.start)} .. {iso(p.end)}, {p.zone})"
-        f", by {report.scope.grouping.value}",
+        f"{report.kind.value}: {p.label} ({iso(p.start)} .. {iso(p.end)}, {p.zone}){split}",
         style="bold",
     )
     parts: list[RenderableType] = [head]

@@ -31,6 +31,29 @@ class Kind(enum.StrEnum):
     TICKETS = "tickets"
 
 
+# The reports whose rows are split as asked (`--by`, a definition's `grouping`, the console's
+# `g`); every other report's rows are split by its own dimension, whatever was asked.
+GROUPED = frozenset({Kind.VOLUME, Kind.RESPONSE, Kind.SLA})
+_OWN_ROWS = {
+    Kind.SUMMARY: "",  # key figures only
+    Kind.CUSTOMERS: "by organization",
+    Kind.CATEGORIES: "by category",
+    Kind.ESCALATIONS: "by rule",
+    Kind.AGENTS: "by agent",
+    Kind.CSAT: "by score",
+    Kind.TICKETS: "one row per ticket",
+}
+
+
+def rows_by(kind: Kind, grouping: Grouping) -> str:
+    """How the rows of a `kind` report (its main table, what an export writes) are split, in
+    words for headings: "by week", "by category" for the grouped kinds, the report's own
+    split for the others ("by agent" for `agents`, whatever `grouping` is), "" for the
+    summary. The one wording of `helpdesk report show`, the console's charts and the
+    scheduled mail."""
+    return f"by {grouping.value}" if kind in GROUPED else _OWN_ROWS[kind]
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a report is asked about: the period, how rows are split, which tickets, and `now`
@@ -190,6 +213,11 @@ class Report:
     def main(self) -> Table:
         """The table an export writes (the first)."""
         return self.tables[0]
+
+    @property
+    def rows_by(self) -> str:
+        """How its rows are split, in words ("by day", "by agent"; see `rows_by`)."""
+        return rows_by(self.kind, self.scope.grouping)
 
     def doc(self) -> dict[str, Any]:
         """The report as one JSON document: stable keys, ISO 8601 UTC timestamps."""

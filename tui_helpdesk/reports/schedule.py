@@ -4,6 +4,7 @@
     kind = "sla"                      # a report kind (see `helpdesk report show --help`)
     period = "last-week"              # a period phrase, evaluated when the report runs
     grouping = "day"                  # day, week, month, group, agent, category, ...
+                                      #   (volume, response and sla; others have their own)
     format = "xlsx"                   # csv, json, jsonl, xlsx, md
     recipients = ["lead@desk.example"]
     subject = "SLA last week"         # optional

@@ -30,7 +30,7 @@ from textual.widgets import Footer, Header, Label, OptionList, Sparkline
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_helpdesk.reports.export import Format
-from tui_helpdesk.reports.model import Drill, Figure, Kind
+from tui_helpdesk.reports.model import Drill, Figure, Kind, rows_by
 from tui_helpdesk.reports.model import Table as ReportTable
 from tui_helpdesk.reports.periods import Grouping
 from tui_helpdesk.screens.context import ConsoleContext
@@ -39,7 +39,8 @@ from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.widgets.charts import Bar, BarList, FigureStrip, FigureView
 
 PERIODS = ("last-7d", "last-30d", "this-month", "last-month", "last-12w", "this-year")
-GROUPINGS = (Grouping.DAY, Grouping.WEEK, Grouping.MONTH)
+GROUPINGS = (Grouping.DAY, Grouping.WEEK, Grouping.MONTH)  # the volume chart's; `g` cycles
+SLA_GROUPING = Grouping.GROUP  # the SLA chart's, whatever `g` chose (`reports.dashboard`)
 # The charts, by widget id: the report kind each stands for (what `e` exports).
 CHARTS: dict[str, Kind] = {
     "volume": Kind.VOLUME,
@@ -141,16 +142,18 @@ class ReportsScreen(Screen[None]):
         yield Label(Text(""), id="reports-bar")
         yield FigureStrip(id="figures")
         with VerticalScroll(id="reports-body"):
-            yield Label(Text("Volume: tickets created"), classes="chart-title")
+            yield Label(Text(self._volume_title()), classes="chart-title", id="volume-title")
             yield Sparkline([], summary_function=max, id="volume-spark")
             yield BarList(id="volume")
-            yield Label(Text("SLA compliance by group (first reply)"), classes="chart-title")
+            sla_title = f"SLA compliance {rows_by(Kind.SLA, SLA_GROUPING)} (first reply)"
+            yield Label(Text(sla_title), classes="chart-title")
             yield BarList(id="sla", maximum=100.0)
             yield Label(Text("Top categories"), classes="chart-title")
             yield BarList(id="categories")
             yield Label(Text("Top customers"), classes="chart-title")
             yield BarList(id="customers")
-            yield Label(Text("Escalations by rule"), classes="chart-title")
+            escalations_title = f"Escalations {rows_by(Kind.ESCALATIONS, self.grouping)}"
+            yield Label(Text(escalations_title), classes="chart-title")
             yield BarList(id="escalations", empty="no escalation in this period")
         yield Footer()
 
@@ -159,9 +162,13 @@ class ReportsScreen(Screen[None]):
 
     # --- loading ---------------------------------------------------------------------
 
+    def _volume_title(self) -> str:
+        return f"Volume: tickets created {rows_by(Kind.VOLUME, self.grouping)}"
+
     def reload(self) -> None:
         self._request += 1
         self.query_one("#reports-body").loading = self.dashboard is None
+        self.query_one("#volume-title", Label).update(Text(self._volume_title()))
         self._show_bar(loading=True)
         self._load(self._request, self.period, self.grouping)
 
@@ -218,8 +225,7 @@ class ReportsScreen(Screen[None]):
 
     def _show_bar(self, *, loading: bool = False) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {self.period}", style="bold")
-        text.append(f" by {self.grouping.value}")
+        text.append(f" {self.period}", style="bold")  # the charts say how they are split
         if self.dashboard is not None and not loading:
             p = self.dashboard.scope.period
             text.append(f"  {p.local_dates()}", style="dim")
@@ -253,7 +259,7 @@ class ReportsScreen(Screen[None]):
         kind = CHARTS[chart]
         scope = self.dashboard.scope
         if chart == "sla":
-            scope = replace(scope, grouping=Grouping.GROUP)  # the chart is by group
+            scope = replace(scope, grouping=SLA_GROUPING)  # the chart is by group
         start = scope.period.first_day.isoformat()
         folder = self.export_dir or Path.cwd()
         self._export(kind, scope, folder / f"report-{kind.value}-{self.period}-{start}.csv")

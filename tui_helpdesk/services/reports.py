@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from tui_helpdesk.domain import Channel, OutboxState, Priority, Status
 from tui_helpdesk.reports import breakdowns, metrics, summary
 from tui_helpdesk.reports.export import Format, write, write_csv_batches
-from tui_helpdesk.reports.model import Drill, Figure, Kind, Report, Scope, Table
+from tui_helpdesk.reports.model import Drill, Figure, Kind, Report, Scope, Table, rows_by
 from tui_helpdesk.reports.periods import (
     Grouping,
     Period,
@@ -275,8 +275,10 @@ class RunOutcome:
 
 
 def _body(definition: Definition, report_scope: Scope, figures: Sequence[Figure]) -> str:
+    split = rows_by(definition.kind, report_scope.grouping)  # as `report show` says it
+    what = f"{definition.kind.value}, {split}" if split else definition.kind.value
     lines = [
-        f"Report: {definition.name} ({definition.kind.value})",
+        f"Report: {definition.name} ({what})",
         f"Period: {iso(report_scope.period.start)} to {iso(report_scope.period.end)} "
         f"({report_scope.period.label}, {report_scope.period.zone})",
         "",
