@@ -3,6 +3,7 @@ and the one-line errors for databases and config files that cannot be used."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +14,11 @@ from sqlalchemy import func, select
 from tests.cli.conftest import OS_LOGIN, Run, ok, one_line_error
 from tests.conftest import NOW
 from tui_helpdesk.cli.db import starter_rules
+from tui_helpdesk.domain import OutboxState
 from tui_helpdesk.services import desk, directory
+from tui_helpdesk.services.demo_mail import SEND_EVERY
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Escalation, Ticket
+from tui_helpdesk.store.models import Escalation, Message, Outbox, Ticket
 
 
 def applied_by(url: str) -> str | None:
@@ -49,6 +52,25 @@ def cron_and_surveys(url: str) -> tuple[list[datetime], int]:
             fired = list(session.scalars(select(Escalation.at)))
             answered = session.scalar(select(func.count()).where(Ticket.csat_score.is_not(None)))
             return fired, answered or 0
+    finally:
+        store.dispose()
+
+
+def demo_mail(url: str) -> tuple[list[tuple[OutboxState, datetime, datetime | None]], list[str]]:
+    """Every outbox mail's state, due time (when it was queued) and sent time, and each
+    mailed reply's delivery state where it differs from its mail's."""
+    store = Store(url)
+    try:
+        with store.read() as session:
+            mails = session.execute(
+                select(Outbox.state, Outbox.created_at, Outbox.sent_at).order_by(Outbox.id)
+            ).all()
+            mismatched = session.scalars(
+                select(Message.delivery_state)
+                .join(Outbox, Outbox.message_row_id == Message.id)
+                .where(Message.delivery_state != Outbox.state)
+            )
+            return [tuple(m) for m in mails], [str(state) for state in mismatched]
     finally:
         store.dispose()
 
@@ -206,6 +228,26 @@ def test_the_demo_desk_places_every_new_ticket(cli: Run, demo_home: Path) -> Non
     assert doc["group"] == "L1" and doc["requester"]["phone"] == "+390212345678"
 
 
+@pytest.mark.xdist_group("demo-home")
+def test_the_demo_desk_has_sent_its_mail(demo_home: Path) -> None:
+    """The demo's history includes the desk's mail sender (cron's `helpdesk mail send`,
+    every two minutes): each mail went out at the sender's first run after it was queued,
+    through the outbox as real sending does, so the demo's replies read "sent"; only what
+    was queued after the sender's last run before `init` is still waiting."""
+    database = demo_home / ".local" / "share" / "helpdesk" / "helpdesk.db"
+    mails, mismatched = demo_mail(f"sqlite:///{database}")
+    sent = [(queued, at) for state, queued, at in mails if state is OutboxState.SENT]
+    waiting = [queued for state, queued, _at in mails if state is not OutboxState.SENT]
+    assert len(sent) > 2000 and len(waiting) <= 10, (len(sent), len(waiting))
+    last_run = max(at for _queued, at in sent if at is not None)
+    for queued, at in sent:
+        assert at is not None and queued <= at < queued + SEND_EVERY, (queued, at)
+        assert at.second == at.microsecond == 0 and at.minute % 2 == 0, at
+    assert all(queued > last_run for queued in waiting)
+    assert last_run <= datetime.now(UTC)
+    assert mismatched == []  # each reply says what became of its mail
+
+
 @pytest.mark.slow
 def test_init_demo_fills_a_new_desk_and_can_run_again(cli: Run, db_url: str, home: Path) -> None:
     # The starter rules, plus a rule naming SecOps, which only the demo creates: the rules
@@ -219,6 +261,7 @@ def test_init_demo_fills_a_new_desk_and_can_run_again(cli: Run, db_url: str, hom
     out = result.stdout
     assert "tickets" in out and "not added" not in out
     assert out.index("applied as version 1") < out.index("demo ")
+    assert re.search(r"^mail +\d+ demo mails marked sent ", out, re.M)
     assert result.stderr.strip().splitlines() == [
         # Said before the slow part starts, so nobody waits in silence.
         "seeding the demo desk: it replays weeks of a help desk, about a minute...",

@@ -3,7 +3,9 @@
 `init` is safe to run again: it writes the starter config and rules files only where none
 exist (or with --force), brings the database to the current schema, registers the person
 running it as an admin, and applies the rules file into a desk that has no active rules yet
-(before `--demo` seeds the demo, so the demo's tickets have SLA clocks from the start).
+(before `--demo` seeds the demo, so the demo's tickets have SLA clocks from the start). A
+fresh demo's queued mail then goes out as the desk's cron would have sent it, to nowhere
+(`services.demo_mail`), so its replies read "sent", not "queued" for good.
 """
 
 from __future__ import annotations
@@ -168,13 +170,23 @@ def init(
                 # The demo has created its groups and agents by now; a failure here rolls
                 # back the rules and the demo together.
                 applied.warnings += _check_names(session, document, source)
+        if seeded is not None and seeded.fresh:
+            # The sender claims and marks mail in transactions of its own: after the commit.
+            from tui_helpdesk.services import demo_mail
+
+            seeded.mail = demo_mail.send_history(store, rt.now)
     finally:
         store.dispose()
     for warning in applied.warnings:
         hint(f"warning: {warning}")
     say(f"rules     {applied.line}")
     if seeded is not None:
-        say(f"demo      {seeded}")
+        say(f"demo      {seeded.line}")
+    if seeded is not None and seeded.mail is not None:
+        say(
+            f"mail      {seeded.mail} demo mails marked sent as cron's `helpdesk mail send` "
+            "would have sent them (to nowhere: the demo's people are invented)"
+        )
     say("ready: run `helpdesk` to open the console, `helpdesk --help` for commands")
 
 
@@ -236,18 +248,25 @@ def _apply_rules(
     return _Applied(f"{state}; {again}", warnings, names_pending)
 
 
-def _seed_demo(session: Session, now: datetime, seed: int, login: str) -> str:
+@dataclass
+class _Seeded:
+    line: str  # what happened, for the output
+    fresh: bool  # seeded now (its mail is still queued)
+    mail: int | None = None  # the demo mails marked sent
+
+
+def _seed_demo(session: Session, now: datetime, seed: int, login: str) -> _Seeded:
     """Seed the demo desk into an empty desk, with `login` working in it; a desk with data
     keeps it and is left alone, so `init --demo` can run again."""
     from tui_helpdesk.services import demo
 
     taken = demo.existing_data(session)
     if taken:
-        return f"not added: the desk already has {', '.join(taken)}"
+        return _Seeded(f"not added: the desk already has {', '.join(taken)}", fresh=False)
     # The one slow step of init: said before it starts, on stderr (stdout is the record).
     hint("seeding the demo desk: it replays weeks of a help desk, about a minute...")
     counts = demo.seed_demo(session, now, seed=seed, agent=login)
-    return ", ".join(f"{n} {what}" for what, n in counts.items())
+    return _Seeded(", ".join(f"{n} {what}" for what, n in counts.items()), fresh=True)
 
 
 def _ensure_admin(session: Session, rt: Runtime, login: str) -> str:
