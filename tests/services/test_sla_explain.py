@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import Desk
 from tui_helpdesk.domain import Priority, Status
@@ -16,6 +17,7 @@ from tui_helpdesk.rules.clock import ClockName, ClockState
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, sla, tickets
 from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.queue import TicketRow
 from tui_helpdesk.services.sla_explain import (
     ClockReport,
     SegmentKind,
@@ -24,7 +26,9 @@ from tui_helpdesk.services.sla_explain import (
     explanation_doc,
     span,
 )
-from tui_helpdesk.store.models import Escalation
+from tui_helpdesk.services.ticket_panel import ticket_panel
+from tui_helpdesk.services.views import Countdowns, SlaState
+from tui_helpdesk.store.models import Escalation, Ticket
 
 ROME = ZoneInfo("Europe/Rome")
 H = timedelta(hours=1)
@@ -385,3 +389,22 @@ def test_json_document(office: Desk) -> None:
 def test_span(value: timedelta, text: str) -> None:
     assert span(value) == text
     assert span(-value) == text
+
+
+def test_a_deadline_at_closing_time_reads_overdue_out_of_hours(office: Desk) -> None:
+    # Due at 18:00, when the office closes: at 21:00 it is breached although no working time
+    # has passed since. Every view says overdue; none says "0s".
+    key = create(office, rome(23, 14))
+    now = rome(23, 21)
+    first = clock(explain(office, key, now), ClockName.FIRST_RESPONSE)
+    assert first.due_at == rome(23, 18)
+    assert first.outcome == "breached at the deadline, no working time since, still running"
+    panel = ticket_panel(office.store, key, now=now, suggestions=False)
+    header = {view.name: (view.text, view.state) for view in panel.clocks}
+    assert header["first response"] == ("overdue (out of hours)", SlaState.BREACHED)
+    with office.store.read() as session:
+        row = TicketRow.of(session.scalars(select(Ticket).where(Ticket.key == key)).one())
+        assert Countdowns(session, now, [row]).of(row) == ("overdue", SlaState.BREACHED)
+    # An hour into the next working day, the amount is back.
+    with office.store.read() as session:
+        assert Countdowns(session, rome(24, 10), [row]).of(row) == ("-1h", SlaState.BREACHED)

@@ -194,12 +194,19 @@ def _words(state: ClockState, left: timedelta | None, reason: str | None, breach
     assert left is not None
     if state is ClockState.RUNNING:
         if left <= ZERO:
-            return f"breached by {span(-left)} working time, still running"
+            return f"{_breached(left)}, still running"
         return f"running: {span(left)} working time left"
     why = f" ({reason})" if reason else ""
     if left <= ZERO:
-        return f"{state}{why}: breached by {span(-left)} working time"
+        return f"{state}{why}: {_breached(left)}"
     return f"{state}{why}: {span(left)} working time left"
+
+
+def _breached(left: timedelta) -> str:
+    if left:
+        return f"breached by {span(-left)} working time"
+    # The deadline fell at closing time: breached, though no working time has passed since.
+    return "breached at the deadline, no working time since"
 
 
 # --- reading --------------------------------------------------------------------------------

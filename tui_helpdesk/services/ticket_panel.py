@@ -128,7 +128,9 @@ def _clocks(session: Session, ticket: Ticket, now: datetime) -> tuple[ClockView,
         elif left is None:
             text, state = clock.state.value, SlaState.NONE
         elif left <= timedelta(0):
-            text, state = f"overdue {span(-left)}", SlaState.BREACHED
+            # Zero: the deadline fell at closing time and no working time has passed since.
+            text = f"overdue {span(-left)}" if left else "overdue (out of hours)"
+            state = SlaState.BREACHED
         else:
             text = f"{span(left)} left"
             state = SlaState.AT_RISK if left <= AT_RISK_WITHIN else SlaState.OK

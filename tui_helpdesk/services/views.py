@@ -381,7 +381,8 @@ class Countdowns:
 
     def of(self, ticket: _Deadline) -> tuple[str, SlaState]:
         """The countdown to the running deadline and its colour: overdue from the deadline
-        on ("-1h20m"; the header says "overdue 1h20m"), at risk within an hour of working
+        on ("-1h20m"; the header says "overdue 1h20m"; "overdue" while no working time has
+        passed since), at risk within an hour of working
         time; while the clocks wait, the working time they keep after "‖" ("‖8h", as the
         header's "paused, 8h left"; "‖-2h" when already overdue, "paused" when no clock says),
         "—" without a deadline."""
@@ -398,7 +399,10 @@ class Countdowns:
             calendar = self._calendar_for(self._rules, ticket.sla_calendar)
             left = self._left(calendar, self.now, due)
         if due <= self.now:
-            return f"-{countdown(left)}", SlaState.BREACHED
+            # No working time since the deadline (it fell at closing time, and the desk is
+            # closed now): overdue all the same, never "-0s".
+            overdue = f"-{countdown(left)}" if left else "overdue"
+            return overdue, SlaState.BREACHED
         return countdown(left), SlaState.AT_RISK if left <= AT_RISK_WITHIN else SlaState.OK
 
 
