@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from textual.content import Content
+from textual.geometry import Region
 from textual.widgets import Button, Label, OptionList, Static, TabbedContent, TextArea
 
 from tests.conftest import NOW, Desk
@@ -170,6 +171,46 @@ async def test_history_tab_names_the_rules(desk_store: Desk) -> None:
         assert "priority: normal -> high" in text
         await pilot.press("h")
         assert screen.query_one(TabbedContent).active == "tab-conversation"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_history_scrolls_to_its_newest_row_when_rows_wrap(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """Rows long enough to wrap once the scrollbar takes its room: the history's height is
+    measured at the width it is drawn at, so `End` (and opening the tab) shows the newest."""
+    key = make_ticket(desk_store, "Slow mail", assignee="bob")
+    reason = "the customer's whole office is down since the move to the new building " * 2
+    with desk_store.store.write() as session:
+        ticket = tickets.get_ticket(session, key)
+        for n in range(30):
+            audit.record(
+                session,
+                ticket,
+                desk_store.admin,
+                NOW,
+                EventKind.TAGS,
+                field="tags",
+                old=f"step-{n}",
+                new=f"step-{n + 1} {reason[: 20 + 2 * n]}",
+            )
+        tickets.change_status(session, desk_store.agent, NOW, key, Status.PENDING)
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("h")
+        await settle(pilot)
+        pane = screen.query_one(HistoryPane)
+        text = screen.query_one("#history-text", Static)
+        for keys in ((), ("home", "end")):
+            await pilot.press(*keys)
+            await settle(pilot)
+            width, height = text.size
+            # the newest row is the last line drawn, and that line is on the screen
+            (last,) = text.render_lines(Region(0, height - 1, width, 1))
+            assert last.text.rstrip().endswith("bob  status: open -> pending")
+            assert pane.max_scroll_y > 0 and pane.scroll_y == pane.max_scroll_y
+            assert text.region.bottom == pane.content_region.bottom
 
 
 async def test_merge_into_a_ticket_of_the_requester(desk_store: Desk) -> None:
