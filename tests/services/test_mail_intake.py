@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from tests.conftest import NOW, Desk
 from tui_helpdesk.channels.parse import parse_mail
-from tui_helpdesk.domain import Status
+from tui_helpdesk.domain import EventKind, Status
 from tui_helpdesk.services import mail_intake, tickets
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.services.mail_intake import Intake, IntakeOptions
@@ -27,6 +27,7 @@ from tui_helpdesk.store.models import (
     Message,
     Outbox,
     Ticket,
+    TicketEvent,
 )
 
 CORPUS = Path(__file__).resolve().parents[1] / "mail_corpus"
@@ -378,6 +379,56 @@ def test_automatic_mail_without_a_thread_gets_no_acknowledgement(
     got = take("mailing_list.eml")
     assert got.decision == "new-ticket" and got.detail["automatic"] == "Precedence: list"
     assert count(desk_store, Outbox) == 0
+
+
+def outbox_kinds(desk: Desk, key: str) -> list[tuple[str, list[str]]]:
+    with desk.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        rows = session.execute(
+            select(Outbox.kind, Outbox.to_addrs).where(Outbox.ticket_id == ticket.id)
+        ).all()
+        return [(kind, list(to)) for kind, to in rows]
+
+
+@pytest.mark.parametrize(
+    ("sender", "headers"),
+    [
+        ("mailer-daemon@juniperlegal.example", {"Auto_Submitted": "auto-replied"}),
+        ("anna.rossi@acme.example", {"Auto_Submitted": "auto-replied"}),  # a person's OOO
+        ("postmaster@acme.example", {}),  # a robot by its address alone
+    ],
+)
+def test_a_ticket_from_automatic_mail_gets_no_survey(
+    desk_store: Desk, take: Take, sender: str, headers: dict[str, str]
+) -> None:
+    got = take(mail(sender, "Out of office", "I am away.", message_id="<ooo@x.example>", **headers))
+    assert got.decision == "new-ticket" and got.detail["automatic"]
+    set_status(desk_store, got.ticket or "", Status.OPEN, Status.RESOLVED)
+    assert outbox_kinds(desk_store, got.ticket or "") == []  # no acknowledgement, no survey
+
+
+def test_a_person_mailing_in_gets_acknowledgement_and_survey(desk_store: Desk, take: Take) -> None:
+    got = take(mail(message_id="<human@acme.example>", Auto_Submitted="no"))
+    assert got.decision == "new-ticket" and "automatic" not in got.detail
+    set_status(desk_store, got.ticket or "", Status.OPEN, Status.RESOLVED)
+    to = ["anna.rossi@acme.example"]
+    assert outbox_kinds(desk_store, got.ticket or "") == [("ack", to), ("survey", to)]
+
+
+def test_a_robot_requester_typed_in_by_an_agent_gets_no_automatic_mail(
+    desk_store: Desk, make_ticket: Callable[..., str]
+) -> None:
+    key = make_ticket("Bounce storm", requester="MAILER-DAEMON@juniperlegal.example")
+    set_status(desk_store, key, Status.OPEN, Status.RESOLVED)
+    assert outbox_kinds(desk_store, key) == []
+    with desk_store.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        detail = session.scalar(
+            select(TicketEvent.detail).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.CREATED
+            )
+        )
+    assert detail is not None and detail["acknowledgement"].endswith("is a mailer-daemon address")
 
 
 def test_bounce_threads_to_the_mail_it_returns(

@@ -31,6 +31,7 @@ from typing import Any
 
 from tui_helpdesk.channels.mime_text import decode_bytes, html_to_text, quote_start, tidy
 from tui_helpdesk.services.mail_intake import IncomingAttachment, IncomingMail
+from tui_helpdesk.services.outgoing import robot_sender
 from tui_helpdesk.text import clean
 
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
@@ -39,7 +40,6 @@ MAX_DEPTH = 12  # MIME nesting followed (a forwarded chain of forwards...)
 MAX_PARTS = 500
 _MSGID = re.compile(r"<([^<>\s]{1,900})>")
 _TAG = re.compile(r"\[([A-Za-z][A-Za-z0-9]{0,15}-\d{1,12})\]")
-_NO_REPLY_LOCALS = {"mailer-daemon", "postmaster"}
 
 
 def _header(msg: Message, name: str) -> str | None:
@@ -133,8 +133,9 @@ def automatic_reason(msg: Message, sender: str | None) -> str | None:
     return_path = _header(msg, "Return-Path")
     if return_path is not None and return_path.strip() in ("", "<>"):
         return "empty Return-Path (a bounce)"
-    if sender and sender.split("@", 1)[0].lower() in _NO_REPLY_LOCALS:
-        return f"sent by {sender.split('@', 1)[0].lower()}"
+    robot = robot_sender(sender)
+    if robot is not None:
+        return f"sent by {robot}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
         if _header(msg, name) is not None:
             return f"{name} header"

@@ -5,6 +5,11 @@ survey of a resolved ticket. Nothing is sent here: `services.delivery` sends que
 `services.tickets` calls `acknowledge`, `queue_reply` and `queue_survey`; `services.notify`
 uses the Message-ID and template helpers for mail to agents.
 
+Nothing automatic (an acknowledgement, a survey) goes to a robot: a requester whose address
+is a robot's (`robot_sender`, the same rule by which `channels.parse` calls incoming mail
+automatic), or whose ticket was opened by automatic mail (`answers_a_robot`). An agent's own
+reply is deliberate and is queued regardless.
+
 Who we are (the desk's address, hence the Message-ID domain) and the templates in use come
 from the config, which services never read: the edge that opens sessions puts a `MailContext`
 in `session.info` (`bind_mail`, or the `services.mail_setup.mail_info` dict given to the
@@ -24,17 +29,19 @@ from pathlib import Path
 from sqlalchemy import Select, Text, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import MessageKind, OutboxState, Status
+from tui_helpdesk.domain import Channel, MessageKind, OutboxState, Status
 from tui_helpdesk.services.batching import add_row
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.mail_setup import MAIL_KEY
 from tui_helpdesk.services.templates import TemplateSet, builtin_templates, load_templates
-from tui_helpdesk.store.models import Message, Outbox, Ticket
+from tui_helpdesk.store.models import InboundMail, Message, Outbox, Ticket
 
 PLACEHOLDER_DOMAIN = "helpdesk.invalid"  # RFC 2606: never a real host
 RATE_WINDOW = timedelta(hours=1)
 MAX_REFERENCES = 20  # RFC 5322 lets us trim References: keep the first and the latest
 CUSTOMER_KINDS = ("ack", "reply", "survey")  # outbox kinds that belong to the customer thread
+ROBOT_LOCALS = frozenset({"mailer-daemon", "postmaster"})  # addresses only machines write from
+OPENING_DECISIONS = ("new-ticket", "follow-up")  # intake decisions that create a ticket
 
 
 @dataclass(frozen=True)
@@ -206,6 +213,34 @@ def queue(
 AUTOMATIC = {"X-Auto-Response-Suppress": "All"}  # and Outlook's auto-replies stay quiet
 
 
+def robot_sender(address: str | None) -> str | None:
+    """The robot behind `address` (its local part: "mailer-daemon", "postmaster"), or None.
+    Mail from one is automatic (`channels.parse`); nothing automatic is sent to one."""
+    if not address or "@" not in address:
+        return None
+    local = address.strip().strip("<>").split("@", 1)[0].lower()
+    return local if local in ROBOT_LOCALS else None
+
+
+def answers_a_robot(session: Session, ticket: Ticket) -> str | None:
+    """Why automatic mail to the requester of `ticket` would answer a robot, or None: the
+    requester's address is a robot's, or the ticket was opened by automatic mail (intake
+    keeps why a mail is automatic in its `inbound_mail` record)."""
+    email = ticket.requester.email if ticket.requester else None
+    robot = robot_sender(email)
+    if robot is not None:
+        return f"{email} is a {robot} address"
+    if ticket.channel is not Channel.EMAIL:
+        return None  # opened by an agent, not by mail
+    opening = session.scalar(
+        select(InboundMail.detail)
+        .where(InboundMail.ticket_id == ticket.id, InboundMail.decision.in_(OPENING_DECISIONS))
+        .limit(1)
+    )
+    why = (opening or {}).get("automatic")
+    return f"the ticket came from automatic mail ({why})" if why else None
+
+
 @dataclass(frozen=True)
 class Acknowledgement:
     row: Outbox | None
@@ -216,12 +251,16 @@ def acknowledge(
     session: Session, ticket: Ticket, now: datetime, *, automatic: bool, internal: bool
 ) -> Acknowledgement:
     """Queue the acknowledgement of a new ticket to its requester, unless the ticket came
-    from automatic mail (never answer a robot), is internal, the requester has no address,
-    the desk turned acknowledgements off, or this sender already got the hour's quota."""
+    from automatic mail or the requester is a robot (never answer a robot), is internal, the
+    requester has no address, the desk turned acknowledgements off, or this sender already
+    got the hour's quota."""
     desk = desk_settings(session)
     email = ticket.requester.email if ticket.requester else None
     if automatic:
         return Acknowledgement(None, "not sent: the mail was automatic")
+    robot = robot_sender(email)
+    if robot is not None:
+        return Acknowledgement(None, f"not sent: {email} is a {robot} address")
     if not desk.acknowledge:
         return Acknowledgement(None, "not sent: acknowledgements are off (desk.acknowledge)")
     if internal:
@@ -303,10 +342,13 @@ def queue_reply(
 
 def queue_survey(session: Session, ticket: Ticket, now: datetime) -> Outbox | None:
     """Queue the satisfaction survey of a just-resolved ticket; None when the desk sends no
-    surveys, the requester has no address, or a survey of this ticket is still waiting to
-    go out (resolved, reopened and resolved again within minutes asks once)."""
+    surveys, the requester has no address or is a robot, the ticket came from automatic
+    mail (`answers_a_robot`), or a survey of this ticket is still waiting to go out
+    (resolved, reopened and resolved again within minutes asks once)."""
     email = ticket.requester.email if ticket.requester else None
     if ticket.status is not Status.RESOLVED or not email or not desk_settings(session).survey:
+        return None
+    if answers_a_robot(session, ticket) is not None:
         return None
     waiting = session.scalar(
         select(Outbox.id).where(
