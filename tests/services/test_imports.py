@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import NOW, Desk
 from tui_helpdesk.domain import Role
-from tui_helpdesk.services import directory, imports
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, directory, imports
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.store.models import Agent, Contact, Organization
 
@@ -53,7 +54,14 @@ def test_organizations_file_creates_organizations(desk_store: Desk) -> None:
         'Globex,globex.example|globex.test,enterprise,gold,EMEA,"24x7, on call"\n'
         "Initech,,,,,\n"
     )
+    gold = (  # a contract names a policy of the active rules
+        '[calendars.always]\ntimezone = "UTC"\nalways_open = true\n'
+        '[[sla]]\nname = "gold"\ncalendar = "always"\n'
+        'first_response = { urgent = "1h", high = "1h", normal = "1h", low = "1h" }\n'
+        'resolution = { urgent = "8h", high = "8h", normal = "8h", low = "8h" }\n'
+    )
     with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(gold))
         result = imports.import_organizations(session, NOW, text, source="orgs.csv")
     assert result.created == 2
     with desk_store.store.read() as session:
@@ -320,3 +328,44 @@ def test_skip_bad_keeps_the_good_rows_and_lists_the_bad(desk_store: Desk) -> Non
         "o.csv:3: organization 'acme' already exists",
         "o.csv:4: domain 'acme.example' already belongs to 'Acme'",
     ]
+
+
+def test_a_phone_only_contact_imported_twice_is_the_same_contact(desk_store: Desk) -> None:
+    text = "name,email,phone,organization,vip\nCarla Blu,,02 9876 5432,,yes\n"
+    with desk_store.store.write() as session:
+        first = imports.import_contacts(session, NOW, text, source="c1.csv", skip_bad=True)
+    assert (first.created, first.errors) == (1, ())
+    with desk_store.store.read() as session:
+        carla = directory.find_contact_by_identity(session, "+39 02 9876 5432", None)
+        assert carla is not None
+        carla_id = carla.id
+    # Again, and with the name and number written otherwise: the same person, refused.
+    again = text + "carla  BLU,,+39 02 98765432,,\n"
+    with desk_store.store.write() as session:
+        second = imports.import_contacts(session, NOW, again, source="c1.csv", skip_bad=True)
+    refusal = "a contact named 'Carla Blu' with phone '+390298765432' already exists: "
+    assert (second.created, list(second.errors)) == (
+        0,
+        [
+            f"c1.csv:2: {refusal}Carla Blu (#{carla_id})",
+            "c1.csv:3: duplicate contact 'carla blu, +390298765432' (also on line 2)",
+        ],
+    )
+    # Another person at the same number (a switchboard) is someone else; so is a row with an
+    # address of its own, which identifies its contact.
+    others = "name,email,phone\nMarco Blu,,029876 5432\nCarla Blu,carla@blu.example,0298765432\n"
+    with desk_store.store.write() as session:
+        third = imports.import_contacts(session, NOW, others, source="c2.csv")
+    assert (third.created, third.errors) == (2, ())
+    with desk_store.store.read() as session:
+        assert len(directory.contacts_with_phone(session, "+390298765432")) == 3
+
+
+def test_adding_a_phone_only_contact_twice_is_refused(desk_store: Desk) -> None:
+    draft = directory.ContactDraft("Carla Blu", phone="+39 02 9876 5432")
+    with desk_store.store.write() as session:
+        directory.add_contact(session, NOW, draft, "IT")
+    with desk_store.store.write() as session, pytest.raises(ValidationError, match="already"):
+        directory.add_contact(
+            session, NOW, directory.ContactDraft(" carla blu", phone="02 98765432"), "IT"
+        )

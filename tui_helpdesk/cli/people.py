@@ -510,7 +510,12 @@ def contact_merge(
 
 @contact_app.command("import")
 def contact_import(ctx: typer.Context, file: ImportFile, skip_bad: SkipBad = False) -> None:
-    """Import contacts from CSV (name, email, phone, emails, phones, organization, ...)."""
+    """Import contacts from CSV (name, email, phone, emails, phones, organization, ...).
+
+    A row is refused when its address is already a contact's, or, for a row without an
+    address, when a contact of the same name (case and spacing aside) has the same number
+    (in any format): importing a file twice doubles no one.
+    """
     _import(ctx, file, "contacts", imports.import_contacts, skip_bad)
 
 

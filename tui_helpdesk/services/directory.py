@@ -366,7 +366,7 @@ def find_contact_by_identity(session: Session, identity: str, region: str | None
     return found[0] if found else None
 
 
-def contacts_with_phone(session: Session, phone: str, limit: int = 20) -> list[Contact]:
+def contacts_with_phone(session: Session, phone: str, limit: int | None = 20) -> list[Contact]:
     """Contacts that have this number (E.164): those whose primary number it is first."""
     return list(
         session.scalars(
@@ -395,6 +395,24 @@ class ContactDraft:
     phones: Sequence[str] = ()
 
 
+def _same_name(a: str, b: str) -> bool:
+    """Whether two names are the same for a person: case and spacing aside."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _refuse_phone_twin(session: Session, name: str, phones: Sequence[str]) -> None:
+    """A contact known only by a phone is the same person as an existing contact with that
+    number (any of theirs, after normalisation) and the same name (case and spacing aside);
+    a shared number under another name (a switchboard, a family line) is someone else."""
+    for phone in phones:
+        for other in contacts_with_phone(session, phone, limit=None):
+            if _same_name(other.name, name):
+                raise ValidationError(
+                    f"a contact named {name!r} with phone {phone!r} already exists: "
+                    f"{contact_label(other)}"
+                )
+
+
 def _organization_by_domain(session: Session, emails: Sequence[str]) -> Organization | None:
     for email in emails:
         org = organization_for_domain(session, email_domain(email))
@@ -420,6 +438,8 @@ def add_contact(
     name = (draft.name or "").strip()
     if not name:
         name = name_from_email(email) if email else (phone or "")
+    if not emails:
+        _refuse_phone_twin(session, name, phones)
     contact = Contact(
         name=name,
         email=email,

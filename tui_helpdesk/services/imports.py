@@ -308,8 +308,10 @@ def import_contacts(
     """Contacts from CSV: name,email,phone,emails,phones,organization,language,vip (`emails`
     and `phones` split on `;` or `|`; `email` / `phone`, else the first of the lists, is the
     primary one). Each row needs an email or a phone; an address another contact (or an
-    earlier row) has is refused; local phone numbers are read in the desk's phone region. The
-    organization must exist; without one, an email's domain picks it."""
+    earlier row) has is refused, and so is a row without an address whose name and number
+    (normalised) are those of a contact already known (or of an earlier row), so a file can
+    be imported twice without doubling anyone; local phone numbers are read in the desk's
+    phone region. The organization must exist; without one, an email's domain picks it."""
     rows, lines = _read_rows(
         text, source, CONTACT_COLUMNS, [("email", "phone", "emails", "phones")]
     )
@@ -320,6 +322,15 @@ def import_contacts(
         for address in [row.get("email", ""), *_items(row.get("emails"))]:
             with suppress(InvalidIdentity):  # add_contact says what is wrong with it
                 found.append(("email", normalise_email(address)))
+        if not row.get("email") and not _items(row.get("emails")):
+            # Known by phone only: the same name (case and spacing aside) at the same
+            # number is the same person, as add_contact rules for contacts already kept.
+            for number in [row.get("phone", ""), *_items(row.get("phones"))]:
+                with suppress(ServiceError):
+                    phone = directory.clean_phone(number, region)
+                    if phone:
+                        name = " ".join((row.get("name") or phone).split()).casefold()
+                        found.append(("contact", f"{name}, {phone}"))
         return list(dict.fromkeys(found))
 
     def add(row: Row) -> object:
