@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import enum
 
+# An organization's contract tier: what `where.segment` in the rules matches on.
+SEGMENTS = ("standard", "premium", "enterprise")
+
 
 class Status(enum.StrEnum):
     NEW = "new"

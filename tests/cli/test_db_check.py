@@ -82,6 +82,18 @@ def test_broken_invariants_are_found(hd: Run, db_url: str) -> None:
     assert "3 consistency checks failed" in line
 
 
+def test_a_contract_the_active_rules_lack_is_found(hd: Run, tmp_path: Path) -> None:
+    rules = tmp_path / "sla.toml"
+    rules.write_text(SLA_RULES)
+    ok(hd("rules", "apply", rules, as_="admin"))
+    ok(hd("org", "add", "Globex", "--sla-policy", "premium"))
+    assert ok(hd("db", "check", "--json")).json()["ok"] is True
+    # A later version drops the policy: Globex's tickets would silently get another one.
+    rules.write_text(SLA_RULES.replace('name = "premium"', 'name = "gold"'))
+    ok(hd("rules", "apply", rules, as_="admin"))
+    assert _failures(hd) == {"org:sla_policy": ["Globex (SLA policy 'premium')"]}
+
+
 @pytest.fixture
 def sla_desk(hd: Run, tmp_path: Path) -> Run:
     """The small desk with a premium SLA policy (Acme is premium) and one ticket in each

@@ -112,6 +112,9 @@ def test_organizations_contacts_and_categories(hd: Run) -> None:
     names = [o["name"] for o in ok(hd("org", "list", "--json")).json()["organizations"]]
     assert names == ["Acme", "Globex"]
     one_line_error(hd("org", "add", "Initech", "--segment", "gold"), 2)
+    # A contract must name a policy of the active rules (the small desk's rules have none).
+    refused = one_line_error(hd("org", "add", "New Co4", "--sla-policy", "nonexist"), 2)
+    assert refused.endswith("unknown SLA policy 'nonexist' (the active rules define none)")
     one_line_error(hd("org", "add", "Other", "--domain", "globex.example"), 2)
 
     contact = ok(

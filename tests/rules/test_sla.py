@@ -326,6 +326,16 @@ def escalation(body: str) -> str:
             "rules.toml: sla[0].where.segmnt: unknown key",
         ),
         (
+            SLA_OK.replace('name = "standard"', 'name = "s"\nwhere = { segment = ["premum"] }'),
+            'rules.toml: sla[0].where.segment[0]: unknown segment "premum" '
+            "(expected standard, premium, enterprise)",
+        ),
+        (
+            escalation('on = "idle"\nat = "2h"\nactions = ["level_up"]\n')
+            + 'where = { segment = ["standard", "Premium"] }',
+            'rules.toml: escalation[0].where.segment[1]: unknown segment "Premium"',
+        ),
+        (
             SLA_OK.replace('name = "standard"', 'name = "s"\nwhere = { priority = ["hi"] }'),
             'rules.toml: sla[0].where.priority[0]: unknown priority "hi"',
         ),

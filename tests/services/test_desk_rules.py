@@ -151,9 +151,8 @@ def test_where_names_the_desk_lacks_are_warnings(desk_store: Desk) -> None:
     )
     document = parse_rules(text, "desk.toml")
     with desk_store.store.write() as session:
-        directory.add_organization(
-            session, NOW, directory.OrganizationDraft("Globex", sla_policy="gold")
-        )
+        globex = directory.add_organization(session, NOW, directory.OrganizationDraft("Globex"))
+        globex.sla_policy = "gold"  # a contract the rules applied before these defined
         warnings = desk.check_rule_names(session, document, "desk.toml")
         _, created = desk.apply_rules(session, desk_store.admin, NOW, document, source="desk.toml")
     assert warnings == [

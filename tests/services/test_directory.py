@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import NOW, Desk
-from tui_helpdesk.services import directory
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, directory, imports
 from tui_helpdesk.services.directory import ContactDraft
 from tui_helpdesk.services.errors import NotFound, ValidationError
+from tui_helpdesk.store.engine import Store
 
 
 def test_contact_identity(desk_store: Desk) -> None:
@@ -202,3 +204,51 @@ def test_membership_is_seen_in_the_same_unit_of_work(desk_store: Desk) -> None:
         eve = directory.add_agent(session, NOW, directory.AgentDraft("eve", "Eve", groups=["Ops"]))
         assert [a.login for a in ops.members] == ["dana", "eve"]
         assert [g.name for g in eve.groups] == ["Ops"]
+
+
+_POLICIES = """
+[calendars.always]
+timezone = "UTC"
+always_open = true
+[[sla]]
+name = "premium"
+calendar = "always"
+where = { segment = ["premium"] }
+first_response = { urgent = "1h", high = "1h", normal = "1h", low = "1h" }
+resolution = { urgent = "8h", high = "8h", normal = "8h", low = "8h" }
+[[sla]]
+name = "standard"
+calendar = "always"
+first_response = { urgent = "2h", high = "2h", normal = "2h", low = "2h" }
+resolution = { urgent = "9h", high = "9h", normal = "9h", low = "9h" }
+"""
+
+
+def test_an_organization_contract_names_a_policy_of_the_active_rules(desk_store: Desk) -> None:
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(_POLICIES))
+    draft = directory.OrganizationDraft("New Co4", sla_policy="nonexist")
+    with desk_store.store.write() as session, pytest.raises(ValidationError) as refused:
+        directory.add_organization(session, NOW, draft)
+    assert str(refused.value) == (
+        "unknown SLA policy 'nonexist' (the active rules define: premium, standard)"
+    )
+    # The same rule for every row of an import.
+    text = "name,sla_policy\nNew Co4,premum\nNew Co5, premium \n"
+    with desk_store.store.write() as session:
+        result = imports.import_organizations(session, NOW, text, source="o.csv", skip_bad=True)
+    assert result.created == 1
+    assert list(result.errors) == [
+        "o.csv:2: unknown SLA policy 'premum' (the active rules define: premium, standard)"
+    ]
+    with desk_store.store.read() as session:
+        assert directory.get_organization(session, "New Co5").sla_policy == "premium"
+
+
+def test_before_any_rules_a_contract_is_kept_with_a_warning(store: Store) -> None:
+    draft = directory.OrganizationDraft("New Co4", sla_policy="gold")
+    with store.write() as session:
+        org = directory.add_organization(session, NOW, draft)
+        assert org.sla_policy == "gold"
+        warning = directory.check_sla_policy(session, "gold")
+    assert warning is not None and "no rules are applied yet" in warning

@@ -235,7 +235,14 @@ def org_add(
         str,
         typer.Option("--segment", help=f"One of {', '.join(directory.SEGMENTS)}."),
     ] = "standard",
-    sla_policy: Annotated[str | None, typer.Option("--sla-policy", metavar="NAME")] = None,
+    sla_policy: Annotated[
+        str | None,
+        typer.Option(
+            "--sla-policy",
+            metavar="NAME",
+            help="Its contract: a policy of the active rules, whatever its tickets are.",
+        ),
+    ] = None,
     region: Annotated[str | None, typer.Option("--region")] = None,
     notes: Annotated[str | None, typer.Option("--notes")] = None,
     json_out: JsonFlag = False,
@@ -252,6 +259,9 @@ def org_add(
     )
     with rt.store().write() as session:
         doc = serialize.organization_doc(directory.add_organization(session, rt.now, draft))
+        warning = directory.check_sla_policy(session, doc["sla_policy"])
+    if warning:
+        hint(f"warning: {warning}")
     if json_out:
         print_json(doc)
     else:

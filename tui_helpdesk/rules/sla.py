@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tui_helpdesk.domain import Channel, Priority, Status
+from tui_helpdesk.domain import SEGMENTS, Channel, Priority, Status
 from tui_helpdesk.rules.calendar import parse_duration
 
 SLA_KEYS = ("name", "calendar", "where", "first_response", "resolution")
@@ -208,6 +208,11 @@ def _parse_where_value(key: str, value: Any, path: str) -> Any:
         return value
     if key == "category":
         return normalise_category(value, path)
+    if key == "segment":
+        if value not in SEGMENTS:
+            names = ", ".join(SEGMENTS)
+            raise RuleError(f"{path}: unknown segment {show(value)} (expected {names})")
+        return value
     return expect_text(value, path)
 
 

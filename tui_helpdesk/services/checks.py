@@ -31,12 +31,15 @@ from sqlalchemy.orm import Session, aliased
 
 from tui_helpdesk.domain import Status
 from tui_helpdesk.rules.clock import ClockState
+from tui_helpdesk.services.desk import active_rule_set
+from tui_helpdesk.services.sla import active_rules
 from tui_helpdesk.store.base import Base
 from tui_helpdesk.store.models import (
     Contact,
     ContactEmail,
     ContactPhone,
     Counter,
+    Organization,
     Ticket,
     TicketEvent,
 )
@@ -156,7 +159,11 @@ def run_checks(session: Session) -> list[CheckResult]:
             ),
         ),
     ]
-    return results + _sla_checks(session) + [_contact_identities(session), _search_index(session)]
+    return (
+        results
+        + _sla_checks(session)
+        + [_contracts(session), _contact_identities(session), _search_index(session)]
+    )
 
 
 # --- full-text search (migration 0004, store.search) ---------------------------------------
@@ -428,6 +435,37 @@ def _sla_checks(session: Session) -> list[CheckResult]:
         ),
     ]
     return [_ticket_check(session, name, text, broken) for name, text, broken in checks]
+
+
+# --- organizations ----------------------------------------------------------------------------
+
+
+def _contracts(session: Session) -> CheckResult:
+    """An organization's contract names a policy of the active rules (`org add` refuses
+    others, but an applied version may drop one): else its tickets silently get whichever
+    policy matches them. Nothing to check before any rules are applied."""
+    broken: ColumnElement[bool] = Organization.sla_policy.is_not(None)
+    policies = [policy.name for policy in active_rules(session).sla]
+    if active_rule_set(session) is None:
+        broken = literal(False)
+    elif policies:
+        broken = and_(broken, Organization.sla_policy.not_in(policies))
+    count = session.scalar(select(func.count()).select_from(Organization).where(broken)) or 0
+    examples: tuple[str, ...] = ()
+    if count:
+        rows = session.execute(
+            select(Organization.name, Organization.sla_policy)
+            .where(broken)
+            .order_by(Organization.name)
+            .limit(EXAMPLES)
+        )
+        examples = tuple(f"{name} (SLA policy {policy!r})" for name, policy in rows)
+    return CheckResult(
+        "org:sla_policy",
+        "each organization's contract names an SLA policy of the active rules",
+        count,
+        examples,
+    )
 
 
 # --- contacts ---------------------------------------------------------------------------------

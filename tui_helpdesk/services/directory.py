@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from tui_helpdesk.domain import SEGMENTS as SEGMENTS  # re-exported for the CLI's help
 from tui_helpdesk.domain import Priority, Role
 from tui_helpdesk.rules.identity import (
     InvalidIdentity,
@@ -27,7 +28,9 @@ from tui_helpdesk.rules.identity import (
     normalise_phone,
 )
 from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.desk import active_rule_set
 from tui_helpdesk.services.errors import NotFound, ValidationError
+from tui_helpdesk.services.sla import active_rules
 from tui_helpdesk.store.models import (
     Agent,
     AgentSkill,
@@ -39,8 +42,6 @@ from tui_helpdesk.store.models import (
     Organization,
     OrganizationDomain,
 )
-
-SEGMENTS = ("standard", "premium", "enterprise")
 
 
 # --- agents -------------------------------------------------------------------------------
@@ -239,6 +240,25 @@ class OrganizationDraft:
     notes: str | None = None
 
 
+def check_sla_policy(session: Session, name: str | None) -> str | None:
+    """Check an organization's contract: the SLA policy its tickets get whatever else they
+    are. A name the active rules do not define is refused, naming the ones they do (a typo
+    would silently give the customer the first policy that matches); before any rules are
+    applied every name is kept, and the warning to show comes back."""
+    if name is None:
+        return None
+    policies = [policy.name for policy in active_rules(session).sla]
+    if name in policies:
+        return None
+    if active_rule_set(session) is None:
+        return (
+            f"no rules are applied yet, so SLA policy {name!r} is unchecked: "
+            "the rules applied must define it (see `helpdesk rules apply`)"
+        )
+    defined = f"define: {', '.join(policies)}" if policies else "define none"
+    raise ValidationError(f"unknown SLA policy {name!r} (the active rules {defined})")
+
+
 def _clean_domain(domain: str) -> str:
     domain = domain.strip().lower().lstrip("@")
     if not domain or "." not in domain or any(c.isspace() or c == "@" for c in domain):
@@ -255,6 +275,8 @@ def add_organization(session: Session, now: datetime, draft: OrganizationDraft) 
     segment = draft.segment.strip().lower() or "standard"
     if segment not in SEGMENTS:
         raise ValidationError(f"segment must be one of {', '.join(SEGMENTS)}, got {segment!r}")
+    sla_policy = (draft.sla_policy or "").strip() or None
+    check_sla_policy(session, sla_policy)
     domains = sorted({_clean_domain(d) for d in draft.domains if d.strip()})
     for domain in domains:
         owner = organization_for_domain(session, domain)
@@ -263,7 +285,7 @@ def add_organization(session: Session, now: datetime, draft: OrganizationDraft) 
     org = Organization(
         name=name,
         segment=segment,
-        sla_policy=draft.sla_policy,
+        sla_policy=sla_policy,
         region=draft.region,
         notes=draft.notes,
         created_at=now,
