@@ -109,9 +109,29 @@ def test_fetch_json_and_explain(desk_store: Desk, mail: Run, maildir: Path) -> N
 def test_dry_run_changes_nothing(desk_store: Desk, mail: Run, maildir: Path) -> None:
     deliver(maildir, "gmail_new.eml")
     result = ok(mail("fetch", "--maildir", maildir, "--dry-run"))
-    assert "new-ticket" in result.stdout and "would take 1 mails" in result.stdout
+    assert "new-ticket" in result.stdout and "would take 1 mail (" in result.stdout
     assert len(new_files(maildir)) == 1
     assert count(desk_store.store, Ticket) == 0 and count(desk_store.store, InboundMail) == 0
+
+
+def test_dry_run_numbers_new_tickets_in_the_run(desk_store: Desk, mail: Run, maildir: Path) -> None:
+    """Each mail of a dry run is rolled back, so each saw the same next number: the tickets
+    it would open are shown as the run's new #1, #2, never as one number for two tickets."""
+    deliver(maildir, "gmail_new.eml", "html_only.eml")
+    *lines, summary = ok(mail("fetch", "--maildir", maildir, "--dry-run")).stdout.splitlines()
+    assert [line.split("  ")[:2] for line in lines] == [
+        ["new #1", "new-ticket"],
+        ["new #2", "new-ticket"],
+    ]
+    assert summary.startswith("mail fetch: would take 2 mails (2 new-ticket); 0 failed")
+    assert summary.endswith("; new tickets get their numbers when a real run takes them in")
+    doc = ok(mail("fetch", "--maildir", maildir, "--dry-run", "--json")).json()
+    assert [(m["ticket"], m["new_ticket"]) for m in doc["mails"]] == [(None, 1), (None, 2)]
+    real = ok(mail("fetch", "--maildir", maildir, "--json")).json()
+    assert [(m["ticket"], m["new_ticket"]) for m in real["mails"]] == [
+        ("HD-1", None),
+        ("HD-2", None),
+    ]
 
 
 def test_duplicate_message_id_is_skipped_and_reported(
@@ -154,7 +174,7 @@ def test_a_failing_mail_is_left_for_the_next_run(
     result = mail("fetch", "--maildir", maildir)
     assert result.exit_code == 3
     assert "failed: RuntimeError: disk on fire" in result.stderr
-    assert "took 1 mails (1 new-ticket); 1 failed" in result.stdout
+    assert "took 1 mail (1 new-ticket); 1 failed" in result.stdout
     assert len(new_files(maildir)) == 1  # the failed one waits in new/
     monkeypatch.setattr(mail_intake, "take_mail", real)
     ok(mail("fetch", "--maildir", maildir))

@@ -526,6 +526,25 @@ def test_answer_to_our_survey_records_the_score(desk_store: Desk, take: Take) ->
         assert (ticket.csat_score, ticket.status) == (5, Status.RESOLVED)
 
 
+def test_a_complaint_answering_a_long_closed_survey_opens_a_follow_up(
+    desk_store: Desk, take: Take
+) -> None:
+    take("gmail_new.eml")
+    set_status(desk_store, "HD-1", Status.OPEN, Status.RESOLVED)
+    with desk_store.store.read() as session:
+        survey_id = session.scalar(select(Outbox.message_id).where(Outbox.kind == "survey"))
+    assert survey_id is not None
+    set_status(desk_store, "HD-1", Status.CLOSED)
+    answer = mail(body="Still broken.", message_id="<s-2@acme.example>", in_reply_to=survey_id)
+    got = take(answer, at=NOW + timedelta(days=40))
+    assert (got.decision, got.ticket, got.detail["follow_up_of"]) == (
+        "survey-answer",
+        "HD-2",
+        "HD-1",
+    )
+    assert got.creates_ticket  # so a dry run numbers it as a new ticket
+
+
 def test_explain_names_what_matched(desk_store: Desk, take: Take) -> None:
     take("gmail_new.eml")
     set_outbox_id(desk_store, "HD-1", "ack", ACK_HD1)

@@ -10,11 +10,14 @@ one's insert fail, which is counted as a duplicate too.
 
 A mail that fails (a bug, a database constraint) is rolled back alone, counted, left in the
 mailbox for the next run, and the run goes on. `dry_run` decides each mail in a transaction
-that is rolled back and marks nothing.
+that is rolled back and marks nothing; the tickets it would open are numbered in the run
+(`Intake.provisional`), not given the number each rolled-back transaction saw, which is the
+same next number for all of them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +72,14 @@ class _Run:
     context: object | None  # outgoing.MailContext: who we are, for acknowledgements
     on_failure: Callable[[str, str], None] | None
     result: FetchResult = field(default_factory=FetchResult)
+    new_tickets: int = 0  # opened so far by a dry run
+
+    def provisional(self, intake: Intake) -> Intake:
+        """A dry run's decision, the ticket it would open numbered in the run."""
+        if not intake.creates_ticket:
+            return intake
+        self.new_tickets += 1
+        return dataclasses.replace(intake, ticket=None, provisional=self.new_tickets)
 
     def take(self, mail: mail_intake.IncomingMail) -> Intake:
         try:
@@ -80,7 +91,7 @@ class _Run:
                 if self.dry_run:
                     raise _DryRun(intake)
         except _DryRun as stopped:
-            return stopped.intake
+            return self.provisional(stopped.intake)
         except IntegrityError:
             # Another run claimed the same Message-ID between our check and our insert.
             with self.store.read() as session:

@@ -2,10 +2,12 @@
 mail out (send, outbox, retry, templates) to the same sub-app.
 
 `mail fetch` is the cron job: one line per mail taken in on stdout and a summary (nothing at
-all when the mailbox had nothing new), failures on stderr. Exit codes: 0 done, 2 bad options
-or mailbox, 1 the mailbox refused us (login, TLS), 3 some mails failed (left in the mailbox
-for the next run; the rest were taken), 75 another fetch of the same mailbox holds the lock,
-or the database or the mail server is unreachable (cron tries again).
+all when the mailbox had nothing new), failures on stderr. A dry run numbers the tickets it
+would open "new #1", "new #2" (real numbers are given when a real run stores them).
+Exit codes: 0 done, 2 bad options or mailbox, 1 the mailbox refused us (login, TLS), 3 some
+mails failed (left in the mailbox for the next run; the rest were taken), 75 another fetch
+of the same mailbox holds the lock, or the database or the mail server is unreachable (cron
+tries again).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from tui_helpdesk.services.serialize import iso
 
 from .common import EX_SOME_FAILED, EX_TEMPFAIL, JsonFlag, runtime
-from .output import print_json, say
+from .plain import counted, print_json, say
 from .runtime import CliError, Runtime
 
 app = typer.Typer(
@@ -41,8 +43,14 @@ def _one_line(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _ticket(intake: Intake) -> str:
+    if intake.provisional is not None:
+        return f"new #{intake.provisional}"
+    return intake.ticket or "-"
+
+
 def _line(intake: Intake) -> str:
-    ticket = intake.ticket or "-"
+    ticket = _ticket(intake)
     tail = f"{_one_line(intake.sender, 60) or '?'}  {_one_line(intake.subject)}"
     if intake.decision == "duplicate":
         tail = f"already taken in {intake.detail.get('first_taken', '')}"
@@ -56,6 +64,7 @@ def _intake_doc(intake: Intake) -> dict[str, Any]:
         "message_id": intake.message_id,
         "decision": intake.decision,
         "ticket": intake.ticket,
+        "new_ticket": intake.provisional,  # a dry run's would-be ticket: 1, 2, ... in the run
         "from": intake.sender,
         "subject": intake.subject,
         "detail": intake.detail,
@@ -186,9 +195,11 @@ def fetch(
     elif result.taken or result.failed:
         counts = ", ".join(f"{n} {decision}" for decision, n in sorted(result.counts.items()))
         verb = "would take" if dry_run else "took"
+        numbered = any(intake.provisional is not None for intake in result.taken)
         say(
-            f"mail fetch: {verb} {len(result.taken)} mails ({counts or 'none'}); "
+            f"mail fetch: {verb} {counted(len(result.taken), 'mail')} ({counts or 'none'}); "
             f"{len(result.failed)} failed; from {source.label}"
+            + ("; new tickets get their numbers when a real run takes them in" if numbered else "")
         )
     if result.failed:
         raise typer.Exit(EX_SOME_FAILED)

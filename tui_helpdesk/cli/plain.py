@@ -35,3 +35,8 @@ def say(line: str) -> None:
     """A plain status line on stdout, never wrapped (scripts may read it). Written as is:
     a batch job says thousands of these, and a styleless line needs no Rich console."""
     sys.stdout.write(clean(line) + "\n")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun in the right number: "1 ticket", "2 tickets", "0 replies"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

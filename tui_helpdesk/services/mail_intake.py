@@ -93,10 +93,20 @@ class Intake:
     sender: str | None = None
     subject: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    # A dry run's new ticket has no number yet (it gets one when a real run stores it, and
+    # other tickets may be opened meanwhile): it is the run's new ticket 1, 2, ... instead.
+    provisional: int | None = None
 
     @property
     def duplicate(self) -> bool:
         return self.decision == "duplicate"
+
+    @property
+    def creates_ticket(self) -> bool:
+        """The mail opened a ticket: a new one, or the follow-up of a long-closed one."""
+        if self.decision in ("duplicate", "ignored", "rate-limited", "unusable-sender"):
+            return False
+        return self.decision == "new-ticket" or "follow_up_of" in self.detail
 
 
 def _actor(address: str | None) -> Actor:
@@ -355,6 +365,8 @@ def _to_ticket(
     if survey is not None:
         answer = survey(session, actor, now, target, contact, _body(mail), _headers(mail))
         detail["survey"] = {"score": answer.score, "reopened": answer.reopened}
+        if answer.follow_up_of is not None:
+            detail["follow_up_of"] = answer.follow_up_of.key
         if mail.attachments:
             detail["attachments"] = _attach(session, answer.message, mail)
         return "survey-answer", answer.ticket

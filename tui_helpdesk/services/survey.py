@@ -68,6 +68,7 @@ class SurveyReply:
     score: int | None
     reopened: bool
     message: Message
+    follow_up_of: Ticket | None = None  # the closed ticket, when a follow-up took the answer
 
 
 def own_words(text: str) -> str:
@@ -123,7 +124,7 @@ def take_survey_reply(
         reopened = result.follow_up_of is not None or (
             not before.is_active and result.ticket.status.is_active
         )
-        return SurveyReply(result.ticket, None, reopened, result.message)
+        return SurveyReply(result.ticket, None, reopened, result.message, result.follow_up_of)
     message = Message(
         ticket_id=ticket.id,
         kind=MessageKind.CUSTOMER,
