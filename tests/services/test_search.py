@@ -15,6 +15,7 @@ from tests.conftest import NOW, Desk, statements
 from tests.services.conftest import MakeTicket
 from tui_helpdesk.domain import ArticleStatus, Status, Visibility
 from tui_helpdesk.services import directory, search, tickets
+from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.services.search import Marked
 from tui_helpdesk.store.models import Article
 
@@ -157,6 +158,38 @@ def test_phrases_exclusions_tags_and_categories(kb: Desk) -> None:
         "Printer jams on every job"
     ]
     assert _ids(_articles(kb, "vpn", published_only=True)) == ["VPN drops every few minutes"]
+
+
+def test_a_category_is_a_path_or_its_own_name_and_an_unknown_one_is_said(
+    kb: Desk, make_ticket: MakeTicket
+) -> None:
+    vpn = {"VPN drops every few minutes", "Configure the VPN client at home"}
+    # The README's example: "Network" is the name of "Technical > Network" and of no other.
+    assert set(_ids(_articles(kb, "vpn -mac category:Network"))) == vpn
+    assert set(_ids(_articles(kb, 'vpn category:"technical>network"'))) == vpn
+    assert set(_ids(_articles(kb, "category:Password"))) == {
+        "Reset a forgotten password",
+        "Password policy for new accounts",
+    }
+    with pytest.raises(NotFound, match=r"unknown category 'Nope' \(categories are paths like"):
+        _articles(kb, "vpn category:Nope")
+    with pytest.raises(NotFound, match="unknown category 'Account > Network'"):
+        _articles(kb, 'category:"Account > Network"')
+    with kb.store.write() as session:
+        directory.ensure_category(session, "Facilities > Network")
+    with pytest.raises(ValidationError) as ambiguous:
+        _articles(kb, "vpn category:network")
+    assert str(ambiguous.value) == (
+        "category name 'network' is ambiguous: Facilities > Network, Technical > Network "
+        "(give the path)"
+    )
+    # Tickets are searched in the same language.
+    make_ticket("VPN tunnel down", category="Technical > Network")
+    with kb.store.read() as session:
+        found = search.search_tickets(session, "vpn category:Technical")
+        assert [hit.subject.plain for hit in found.hits] == ["VPN tunnel down"]
+        with pytest.raises(NotFound):
+            search.search_tickets(session, "vpn category:Printers")
 
 
 def test_accents_and_non_ascii(kb: Desk) -> None:

@@ -2,11 +2,12 @@
 `services.search`.
 
 The query language is the same everywhere: words (all must match), "phrases", -exclusions,
-`tag:x`, `category:"A > B"`, `word*` for a prefix. Human output marks the matched words in
-bold, and an article's snippet without its Markdown syntax (`markdown_text`, as the console
-shows it); JSON gives each hit with `snippet` as the stored text and `marks` as [start, end)
-offsets into it, plus `corrections` when a misspelt word was widened. Registered on the
-`ticket` and `kb` apps by `cli/__init__`.
+`tag:x`, `category:"A > B"` (or the category's own name; what is below it too), `word*` for
+a prefix; an unknown category is an error, not an empty result. Human output marks the
+matched words in bold, and an article's snippet without its Markdown syntax
+(`markdown_text`, as the console shows it); JSON gives each hit with `snippet` as the stored
+text and `marks` as [start, end) offsets into it, plus `corrections` when a misspelt word
+was widened. Registered on the `ticket` and `kb` apps by `cli/__init__`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ Query = Annotated[
     str,
     typer.Argument(
         metavar="QUERY",
-        help='Words, "a phrase", -exclude, tag:x, category:"A > B", prefix*.',
+        help='Words, "a phrase", -exclude, tag:x, category:"A > B" (or B), prefix*.',
     ),
 ]
 Limit = Annotated[int, typer.Option("--limit", "-n", min=1, max=search.MAX_LIMIT)]

@@ -43,7 +43,6 @@ from tui_helpdesk.store.models import (
     OrganizationDomain,
 )
 
-
 # --- agents -------------------------------------------------------------------------------
 
 
@@ -599,6 +598,28 @@ def get_category(session: Session, path: str) -> Category:
             f"unknown category {path!r} (categories are paths like 'Technical > Network')"
         )
     return category
+
+
+def find_category(session: Session, text: str) -> Category:
+    """The category someone means: its path, in any case ("technical > network"), or its
+    own name when no other category has it ("Network" for "Technical > Network"). Unknown:
+    `NotFound` as `get_category` says it; a name several categories share: `ValidationError`
+    listing their paths."""
+    try:
+        return get_category(session, text)
+    except NotFound:
+        if len(split_category_path(text)) > 1:
+            raise
+        wanted = text.strip().casefold()
+        named = [c for c in session.scalars(select(Category)) if c.name.casefold() == wanted]
+        if len(named) != 1:
+            if not named:
+                raise
+            paths = ", ".join(sorted(c.path for c in named))
+            raise ValidationError(
+                f"category name {text.strip()!r} is ambiguous: {paths} (give the path)"
+            ) from None
+        return named[0]
 
 
 def ensure_category(

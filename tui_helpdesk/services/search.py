@@ -1,8 +1,9 @@
 """Searching knowledge articles and tickets, and suggesting both while a ticket is written.
 
 One contract on both back ends (the SQL lives in `store.search`): what the user typed is
-parsed by `rules.search_query` (words, "phrases", -exclusions, `tag:`, `category:`, a
-trailing word matched as a prefix while typing); a word that neither the knowledge base nor
+parsed by `rules.search_query` (words, "phrases", -exclusions, `tag:`, `category:` (a path
+or a category's own name, and what is below it), a trailing word matched as a prefix while
+typing); a word that neither the knowledge base nor
 any ticket subject contains is widened to the known words within a small edit distance
 ("pasword" also finds "password"), and the result says so; hits come ranked (the title or
 subject weighs most, an exact title first) with highlighted fragments as `Marked` text,
@@ -33,6 +34,7 @@ from tui_helpdesk.rules.search_query import (
     parse_query,
     tokens,
 )
+from tui_helpdesk.services.directory import find_category
 from tui_helpdesk.store.models import Message, Ticket
 from tui_helpdesk.store.search import (
     MARK_END,
@@ -156,6 +158,14 @@ def _match(query: SearchQuery, corrections: dict[str, list[str]]) -> Match:
     return Match(tuple(clauses), tuple(_alt(t) for t in query.negative))
 
 
+def _categories(session: Session, query: SearchQuery) -> tuple[str, ...]:
+    """The paths of the query's `category:` filters, each matching itself and the paths
+    below it, as `ticket list --category` does; a category may also be named by its own
+    name when no other has it (`category:Network`). An unknown or ambiguous one is an
+    error saying so (`NotFound`, `ValidationError`), not an empty result."""
+    return tuple(find_category(session, category).path for category in query.categories)
+
+
 def _limit(limit: int) -> int:
     return max(1, min(limit, MAX_LIMIT))
 
@@ -211,16 +221,16 @@ def search_articles(
     words (results while it is being typed). Filters alone (`tag:vpn`) list the most
     recently updated articles."""
     query = parse_query(text, typing=typing)
+    if query.is_empty:
+        return SearchResult(query, [])
     where = ArticleFilter(
         tags=query.tags,
         excluded_tags=query.excluded_tags,
-        categories=query.categories,
+        categories=_categories(session, query),
         published_only=published_only,
         public_only=public_only,
     )
     backend = backend_for(session)
-    if query.is_empty:
-        return SearchResult(query, [])
     if not query.positive:
         rows = backend.browse_articles(session, _excluded(query), where, _limit(limit))
         return SearchResult(query, _article_hits(rows))
@@ -298,15 +308,15 @@ def search_tickets(
     """Tickets whose subject or one of whose messages matches `text`, best first (a match
     in the subject weighs double); filters alone list the most recently updated tickets."""
     query = parse_query(text, typing=typing)
+    if query.is_empty:
+        return SearchResult(query, [])
     where = TicketFilter(
         tags=query.tags,
         excluded_tags=query.excluded_tags,
-        categories=query.categories,
+        categories=_categories(session, query),
         statuses=tuple(s.value for s in statuses),
     )
     backend = backend_for(session)
-    if query.is_empty:
-        return SearchResult(query, [])
     if not query.positive:
         rows = backend.browse_tickets(session, _excluded(query), where, _limit(limit))
         return SearchResult(query, _ticket_hits(session, rows))
