@@ -30,7 +30,7 @@ from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.services import directory, tickets
 from tui_helpdesk.services.intake_views import IntakeForm, create_for_caller
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Agent, Article, Contact, Message, Ticket
+from tui_helpdesk.store.models import Agent, Article, Contact, Message, Organization, Ticket
 from tui_helpdesk.text import MATCH_STYLE
 
 MARKUP_NAME = "[bold red]Mallory[/] Markup"
@@ -299,6 +299,59 @@ async def test_a_misspelt_name_and_an_unknown_caller(calls: Calls) -> None:
         assert app.screen is screen and screen.is_blank()
         assert app.focused is screen.query_one("#nt-caller", Input)
     assert "MainThread" not in calls.threads
+
+
+async def test_a_new_address_at_a_known_domain_is_a_new_caller(calls: Calls) -> None:
+    """A whole address no contact has is offered first as a new caller of the organization
+    owning its domain; that organization's contacts follow, only alike."""
+    with calls.desk.store.write() as session:
+        directory.add_organization(
+            session,
+            NOW,
+            directory.OrganizationDraft("Juniper Legal", domains=["juniperlegal.example"]),
+        )
+    for name in ("Amelia Jones", "Bruno Keller"):
+        email = name.lower().replace(" ", ".") + "@juniperlegal.example"
+        _contact(calls.desk, directory.ContactDraft(name=name, email=email))
+    app = calls.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        # The address of a contact: that contact first, no new caller.
+        await type_in(pilot, "amelia.jones@juniperlegal.example")
+        await settle(pilot)
+        assert options(screen, "#nt-matches")[0].plain.startswith("Amelia Jones  Juniper Legal")
+
+        await pilot.press("ctrl+u", *"New.Person@juniperlegal.example")
+        await settle(pilot)
+        assert screen.area == "nt-matches"
+        new, *alike = [o.plain for o in options(screen, "#nt-matches")]
+        assert new.startswith("new caller new.person@juniperlegal.example (Juniper Legal)")
+        assert [a.split("  ")[0] for a in alike] == ["Amelia Jones", "Bruno Keller"]
+        # The contacts stay choices: down to the list, down to Amelia, enter picks her.
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert screen.card is not None and screen.card.name == "Amelia Jones"
+
+        # Enter in the field takes the first choice: the new caller, address pre-filled.
+        await pilot.press("ctrl+f", "ctrl+u", *"New.Person@juniperlegal.example", "enter")
+        await settle(pilot)
+        assert screen.area == "nt-new" and screen.picked is None
+        assert screen.query_one("#nt-new-email", Input).value == "New.Person@juniperlegal.example"
+        assert app.focused is screen.query_one("#nt-new-name", Input)
+        await type_in(pilot, "Nell Person")
+        await pilot.press("tab", "tab", "tab", *"Cannot log in", "ctrl+s")
+        await settle(pilot)
+        created = app.screen
+        assert isinstance(created, CreatedScreen) and created.created.new_contact
+        ticket, _creator, requester, _bodies = ticket_row(calls.desk, created.created.key)
+        assert requester == "Nell Person"
+        with calls.desk.store.read() as session:
+            org = session.scalar(
+                select(Organization.name)
+                .join(Contact, Contact.organization_id == Organization.id)
+                .where(Contact.id == ticket.requester_id)
+            )
+        assert org == "Juniper Legal"
 
 
 async def test_a_refused_ticket_keeps_the_form(calls: Calls) -> None:

@@ -4,11 +4,13 @@ Top: the caller field. Every change starts a thread worker in the exclusive grou
 "caller-lookup" that waits out a pause in typing (`DEBOUNCE`) and posts `CallersFound`; an
 answer to an older request number than the last one asked is dropped. The matches list under
 it (name, organization, the number or address that matched, why, VIP) is reached with `down`;
-`enter` picks (in the field: the best match, or a new caller when nothing matches) and moves
-focus to the subject at once, so a subject typed right after enter loses no key: `enter`,
-`down` and `up` are priority bindings, acted on as each key arrives, in order with the keys
-around it. The picked caller's card (organization, segment, SLA policy, VIP, open tickets)
-is then loaded in "caller-card". `ctrl+n` turns the area into the new caller's name, phone
+a whole address or number that no contact has is offered first, as a new caller (the contacts
+of its organization below it are only alike). `enter` picks (in the field: the first choice,
+or a new caller when nothing matches) and moves focus on at once (to the subject, or to the
+new caller's name), so a subject typed right after enter loses no key: `enter`, `down` and
+`up` are priority bindings, acted on as each key arrives, in order with the keys around it.
+The picked caller's card (organization, segment, SLA policy, VIP, open tickets) is then
+loaded in "caller-card". `ctrl+n` turns the area into the new caller's name, phone
 and email, pre-filled from what was typed; the contact is created with the ticket, in one
 transaction.
 
@@ -58,6 +60,7 @@ from tui_helpdesk.domain import Channel, Priority
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.screens.knowledge import ArticleScreen
 from tui_helpdesk.screens.new_ticket_parts import (
+    NEW_CALLER,
     CreatedScreen,
     LeaveScreen,
     MatchList,
@@ -66,6 +69,7 @@ from tui_helpdesk.screens.new_ticket_parts import (
     choice_select,
     hint_text,
     match_prompt,
+    new_caller_prompt,
     suggestion_options,
     suggestions_summary,
 )
@@ -267,22 +271,23 @@ class NewTicketScreen(Screen[None]):
     def on_new_ticket_screen_callers_found(self, message: CallersFound) -> None:
         if message.request != self._requests["lookup"]:
             return  # the answer to a caller field the agent has typed past
-        self.matches = message.results
+        self.matches = results = message.results
         found = self.query_one(MatchList)
-        found.set_options(
-            Option(match_prompt(r), id=str(r.contact_id)) for r in message.results.rows
-        )
-        if message.results.rows:
+        options = [Option(match_prompt(r), id=str(r.contact_id)) for r in results.rows]
+        if results.new_caller is not None and options:  # first: the contacts are only alike
+            options.insert(0, Option(new_caller_prompt(results.new_caller), id=NEW_CALLER))
+        found.set_options(options)
+        if options:
             found.highlighted = 0
         if self.picked is None and self.area != "nt-new":
-            self._show("nt-matches" if message.results.rows else "nt-hint")
+            self._show("nt-matches" if options else "nt-hint")
             self.query_one("#nt-hint", Static).update(hint_text(message.results.query))
         if self._pick_on_arrival:
             self._pick_on_arrival = False
             self._enter_on_caller()
 
     def _enter_on_caller(self) -> None:
-        if self.matches is not None and self.matches.rows:
+        if self.matches is not None and self.matches.new_caller is None and self.matches.rows:
             self.pick(self.matches.rows[0].contact_id)
         elif self._value("caller").strip():
             # Nobody matched: a new caller, unless the agent is already writing the subject
@@ -528,7 +533,14 @@ class NewTicketScreen(Screen[None]):
             return
         option = self.query_one(MatchList).highlighted_option
         if option is not None and option.id is not None:
-            self.pick(int(option.id))
+            self._choose(option.id)
+
+    def _choose(self, option_id: str) -> None:
+        """A match taken from the list: a contact, or the new caller."""
+        if option_id == NEW_CALLER:
+            self.action_new_caller()
+        else:
+            self.pick(int(option_id))
 
     def action_down(self) -> None:
         # Synchronous, like `pick`: "down enter" typed at once must reach the list and pick
@@ -577,13 +589,13 @@ class NewTicketScreen(Screen[None]):
     def _caller_changed(self, event: Input.Changed) -> None:
         self.picked = self.card = None  # a new search: the picked caller no longer holds
         if self.area in ("nt-card", "nt-new"):
-            self._show("nt-matches" if self.matches and self.matches.rows else "nt-hint")
+            self._show("nt-matches" if self.query_one(MatchList).option_count else "nt-hint")
         self.lookup(event.value)
 
     @on(OptionList.OptionSelected, "#nt-matches")
     def _match_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:  # a click; `enter` is `action_pick`
-            self.pick(int(event.option.id))
+            self._choose(event.option.id)
 
     @on(Input.Changed, "#nt-subject")
     @on(TextArea.Changed, "#nt-description")

@@ -28,12 +28,14 @@ from tui_helpdesk.services.intake_views import (
     CallerCard,
     CallerRow,
     CreatedTicket,
+    NewCaller,
     SuggestionsView,
 )
 from tui_helpdesk.text import MATCH_STYLE, highlighted
 
 CSS = Path(__file__).with_name("new_ticket.tcss")
 VIP = "bold reverse"
+NEW_CALLER = "new"  # the match list's option for a new caller (contacts: their id)
 
 
 def match_prompt(row: CallerRow) -> Text:
@@ -48,6 +50,18 @@ def match_prompt(row: CallerRow) -> Text:
     if row.matched:
         text.append(f"  {row.matched}", style="dim")
     text.append(f" · {row.reason}", style="dim italic")
+    return text
+
+
+def new_caller_prompt(new: NewCaller) -> Text:
+    """The first choice when a whole address or number matches nobody: "new caller
+    new.person@x.example (Juniper Legal)"."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("new caller ", style="italic")
+    text.append(new.identity, style="bold")
+    if new.organization:
+        text.append(f" ({new.organization})")
+    text.append(" · no contact yet", style="dim italic")
     return text
 
 
@@ -154,7 +168,8 @@ def suggestion_options(found: SuggestionsView) -> Iterator[Option]:
 
 
 class MatchList(OptionList):
-    """Contacts found for the caller field; `enter` (the form's priority binding
+    """Contacts found for the caller field, after the new caller (option id `NEW_CALLER`)
+    when a whole address or number matches nobody; `enter` (the form's priority binding
     `new_ticket.pick`) or a click picks the highlighted one."""
 
 

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import Channel, Priority, Status
 from tui_helpdesk.rules.clock import choose_policy
-from tui_helpdesk.rules.identity import looks_like_email
+from tui_helpdesk.rules.identity import (
+    InvalidIdentity,
+    email_domain,
+    looks_like_email,
+    normalise_email,
+    normalise_phone,
+)
 from tui_helpdesk.rules.sla import TicketFacts
 from tui_helpdesk.services import directory
 from tui_helpdesk.services.console_actions import writing
@@ -47,6 +53,7 @@ __all__ = [
     "CategoryChoice",
     "CreatedTicket",
     "IntakeForm",
+    "NewCaller",
     "OpenTicket",
     "SuggestedArticle",
     "SuggestedTicket",
@@ -101,9 +108,42 @@ class CallerRow:
 
 
 @dataclass(frozen=True)
+class NewCaller:
+    """A whole email address or phone number typed that no contact has: the caller is new.
+    `identity` as it will be stored (the address) or read (the number, formatted);
+    `organization` owns the address's domain ("" when none)."""
+
+    identity: str
+    organization: str
+
+
+@dataclass(frozen=True)
 class CallerResults:
     query: str
     rows: tuple[CallerRow, ...]
+    new_caller: NewCaller | None = None  # offered before `rows`, which are only alike
+
+
+def _new_caller(
+    session: Session, query: str, region: str | None, rows: tuple[CallerRow, ...]
+) -> NewCaller | None:
+    """The new caller behind `query` when it is a complete address or a valid number that
+    no contact has (contacts of the address's organization are alike, not the caller)."""
+    if any(row.reason in ("email", "phone") for row in rows):
+        return None
+    _name, phone, email = new_caller_prefill(query)
+    try:
+        if email:
+            address = normalise_email(email)
+            owner = directory.organization_for_domain(session, email_domain(address))
+            return NewCaller(address, _one_line(owner.name) if owner else "")
+        if phone:
+            number = normalise_phone(phone, region)
+            if phonenumbers.is_valid_number(phonenumbers.parse(number, None)):
+                return NewCaller(phone_label(number), "")
+    except InvalidIdentity:
+        pass  # not a whole address or number yet
+    return None
 
 
 def _matched(match: CallerMatch, query: str, region: str | None) -> str:
@@ -140,7 +180,7 @@ def find_callers_view(store: Store, query: str, *, limit: int = CALLER_LIMIT) ->
             )
             for m in found
         )
-        return CallerResults(query, rows)
+        return CallerResults(query, rows, _new_caller(session, query, region, rows))
 
 
 def new_caller_prefill(text: str) -> tuple[str, str, str]:
