@@ -121,6 +121,10 @@ def test_prefix_beats_fuzzy_and_typos_are_forgiven(people: Store) -> None:
     assert ("Joanna Bianchi", "name") in _found(people, "Joana Bianci")
     assert _found(people, "elodie")[0] == ("Élodie Dubois", "name")  # accents forgiven
     assert _found(people, "Dubios")[0] == ("Élodie Dubois", "name")
+    # Two letters the wrong way round in every word's both halves ("jhon": no trigram of
+    # "john"), as a phone agent types them.
+    assert ("John Smith", "name") in _found(people, "Jhon Smith")
+    assert ("Joanna Bianchi", "name") in _found(people, "Joanna Biacnhi")
     assert _found(people, "Zebedee Quux") == []
 
 
@@ -171,9 +175,11 @@ def test_search_syntax_in_a_query_is_plain_text(people: Store, query: str) -> No
 def test_lookup_helpers() -> None:
     assert fts_phrase('say "hi"') == '"say ""hi"""'
     assert like_escape("100%_\\") == "100\\%\\_\\\\"
-    assert fuzzy_pieces("jon smiht") == [["smi", "iht"]]  # "jon" is too short to survive a typo
+    # "jon" is too short to survive a typo; "smiht" read with its middle letters swapped back.
+    assert fuzzy_pieces("jon smiht") == [["smi", "iht", "simht", "smhit"]]
     assert fuzzy_pieces("jon") == [["jon"]]
-    assert fuzzy_pieces("giulai bianchi") == [["giu", "lai"], ["bia", "chi"]]
+    assert fuzzy_pieces("giulai bianchi") == [["giu", "lai", "giluai"], ["bia", "chi"]]
+    assert fuzzy_pieces("jnoes") == [["jno", "oes", "jones", "jneos"]]
     assert fuzzy_pieces("al") == []
     assert fold("  Élodie   DUBOIS ") == "elodie dubois"
     assert name_similarity("jon smiht", "john smith") > 0.8

@@ -132,9 +132,11 @@ def name_candidates(
 def fuzzy_pieces(query: str) -> list[list[str]]:
     """What a name must contain to be a fuzzy candidate for `query` (lower case): for each
     word of four letters or more, its first or its last part (one typo leaves one of them
-    whole); shorter words are too short to survive a typo and only count when the query has
-    no longer word. Words are runs of letters and digits (pg_trgm indexes nothing else).
-    An empty list: nothing to look for."""
+    whole), or, where two letters typed the wrong way round ("Jnoes") fall in both parts,
+    the word with those two swapped back (each such swap, whole); shorter words are too
+    short to survive a typo and only count when the query has no longer word. Words are
+    runs of letters and digits (pg_trgm indexes nothing else). An empty list: nothing to
+    look for."""
     words = "".join(c if c.isalnum() else " " for c in query).split()
     words = [w for w in words if len(w) >= MIN_PIECE][:MAX_WORDS]
     long_words = [w for w in words if len(w) > MIN_PIECE]
@@ -143,7 +145,12 @@ def fuzzy_pieces(query: str) -> list[list[str]]:
     pieces = []
     for word in long_words:
         size = max(MIN_PIECE, len(word) // 2)
-        pieces.append(list(dict.fromkeys([word[:size], word[-size:]])))
+        # The swaps of letters i and i + 1 that reach into both parts.
+        swapped = [
+            word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            for i in range(max(0, len(word) - size - 1), min(size, len(word) - 1))
+        ]
+        pieces.append(list(dict.fromkeys([word[:size], word[-size:], *swapped])))
     return pieces
 
 
