@@ -13,6 +13,7 @@ from tui_helpdesk.config import (
     save_theme,
     starter_config,
 )
+from tui_helpdesk.keymap import BINDING_IDS, is_key
 
 
 @pytest.fixture
@@ -86,9 +87,23 @@ def test_config_path_from_flag_or_environment(dirs: tuple[Path, Path], tmp_path:
         ('[database]\nuri = "x"\n', "database.uri: unknown key"),
         ('[display]\ntimezone = "Mars/Olympus"\n', "display.timezone: unknown time zone"),
         ('[display]\ncolour = "red"\n', "display.colour: unknown key"),
-        ("[keymap]\nreply = 1\n", "keymap: expected a table"),
-        ('[keymap]\nreply = "r"\n', "keymap.reply: not a binding id"),
+        ("keymap = 1\n", "keymap: expected a table"),
+        ('[keymap]\nreply = "r"\n', "keymap.reply: no such binding (ids name the screen"),
         ('[keymap]\n"ticket.reply" = "ctrl+r+"\n', "keymap.ticket.reply: 'ctrl+r+' is not a key"),
+        ('[keymap]\n"ticket.reply" = "ctrl+zz"\n', "keymap.ticket.reply: 'ctrl+zz' is not a key"),
+        ('[keymap]\n"ticket.reply" = "r, f99"\n', "keymap.ticket.reply: 'f99' is not a key"),
+        (
+            '[keymap]\n"queue.nonexistent" = "x"\n',
+            "keymap.queue.nonexistent: no such binding (queue's are queue.bulk, ",
+        ),
+        (
+            '[keymap]\n"queue.refresh" = 5\n',
+            "keymap.queue.refresh: expected the keys as a string (write keys like",
+        ),
+        (
+            '[keymap]\nqueue.refresh = "r"\n',
+            'keymap.queue: quote the binding id: "queue.refresh" = "keys"',
+        ),
         ('colour = "red"\n', "unknown key 'colour'"),
     ],
 )
@@ -129,3 +144,54 @@ def test_save_theme_refuses_a_broken_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"config\.toml"):
         save_theme(path, "nord")
     assert path.read_text() == "[display\ntheme = 1\n"
+
+
+def test_keymap_ids_are_those_the_console_declares() -> None:
+    """`keymap.BINDING_IDS` (read by the CLI, which never imports Textual) lists exactly the
+    ids of the console's bindings: add a new binding's id there."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import tui_helpdesk.screens
+    import tui_helpdesk.widgets
+
+    names = ["tui_helpdesk.app"] + [
+        f"{package.__name__}.{module.name}"
+        for package in (tui_helpdesk.screens, tui_helpdesk.widgets)
+        for module in pkgutil.iter_modules(package.__path__)
+    ]
+    declared = set()
+    for name in names:
+        for _, cls in inspect.getmembers(importlib.import_module(name), inspect.isclass):
+            if issubclass(cls, DOMNode) and cls.__module__ == name:
+                for binding in cls.__dict__.get("BINDINGS", []):
+                    if isinstance(binding, Binding) and binding.id:
+                        declared.add(binding.id)
+    assert declared == BINDING_IDS
+
+
+@pytest.mark.parametrize(
+    ("key", "valid"),
+    [
+        ("r", True),
+        ("R", True),
+        ("?", True),
+        ("ctrl+r", True),
+        ("ctrl+shift+up", True),
+        ("f24", True),
+        ("question_mark", True),
+        ("less_than_sign", True),
+        ("ctrl+zz", False),
+        ("ctrl+ctrl+r", False),
+        ("hyper", False),
+        ("f25", False),
+        ("", False),
+        ("cmd+r", False),
+    ],
+)
+def test_keys_are_checked_by_textuals_naming_rule(key: str, valid: bool) -> None:
+    assert is_key(key) is valid

@@ -187,7 +187,7 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         else:
             raise ConfigError(f"{path}: display.{key}: unknown key (expected timezone, theme)")
     keymap = data.get("keymap", {})
-    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+    if not isinstance(keymap, dict):
         raise ConfigError(f'{path}: keymap: expected a table of binding id = "keys"')
     for binding, keys in keymap.items():
         _check_binding(path, binding, keys)
@@ -253,23 +253,32 @@ STARTER_CONFIG_HEADER = """\
 """
 
 
-_BINDING_ID = re.compile(r"^[a-z_]+(\.[a-z_0-9]+)+$")
-_KEY = re.compile(r"^[^\s+,]+(\+[^\s+,]+)*$")
+def _check_binding(path: Path, binding: str, keys: object) -> None:
+    """A keymap entry: the id of a binding the console declares, such as `queue.refresh`,
+    and keys such as `ctrl+r` or `f5,ctrl+r` (Textual's names, comma-separated). A typo in
+    either is an error: an unknown id would change nothing, and a key no keyboard sends
+    would take the action off the screen."""
+    from tui_helpdesk.keymap import BINDING_IDS, is_key, split_keys
 
-
-def _check_binding(path: Path, binding: str, keys: str) -> None:
-    """A keymap entry: a binding id such as `queue.refresh`, and keys such as `ctrl+r` or
-    `f5,ctrl+r` (Textual's names, comma-separated)."""
-    if not _BINDING_ID.match(binding):
-        raise ConfigError(
-            f"{path}: keymap.{binding}: not a binding id (ids name the screen and the action, "
-            f'like "queue.refresh" or "ticket.reply")'
+    where = f"{path}: keymap.{binding}"
+    if isinstance(keys, dict):  # `queue.refresh = "r"`: TOML reads a table `queue`
+        inner = next(iter(keys), "action")
+        raise ConfigError(f'{where}: quote the binding id: "{binding}.{inner}" = "keys"')
+    if binding not in BINDING_IDS:
+        screen = binding.split(".")[0]
+        same = sorted(b for b in BINDING_IDS if b.split(".")[0] == screen)
+        known = (
+            f"{screen}'s are {', '.join(same)}"
+            if same
+            else 'ids name the screen and the action, like "queue.refresh" or "ticket.reply"'
         )
-    if not all(_KEY.match(key.strip()) for key in keys.split(",")):
-        raise ConfigError(
-            f"{path}: keymap.{binding}: {keys!r} is not a key "
-            '(write keys like "r", "f5", "ctrl+r"; several separated by commas)'
-        )
+        raise ConfigError(f"{where}: no such binding ({known})")
+    how = 'write keys like "r", "f5", "ctrl+r"; several separated by commas'
+    if not isinstance(keys, str):
+        raise ConfigError(f"{where}: expected the keys as a string ({how}), got {keys!r}")
+    bad = [key for key in split_keys(keys) if not is_key(key)]
+    if bad:
+        raise ConfigError(f"{where}: {bad[0]!r} is not a key ({how})")
 
 
 def starter_config(database_url: str) -> str:
