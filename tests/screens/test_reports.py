@@ -14,8 +14,10 @@ from tests.conftest import Desk
 from tests.reports.history import NOW, History, craft
 from tests.screens.conftest import SIZES, RecordingApp, settle
 from tui_helpdesk.reports.periods import Grouping
-from tui_helpdesk.screens.reports import ReportsScreen, figure_view
+from tui_helpdesk.screens.queue import QueueScreen
+from tui_helpdesk.screens.reports import PERIODS, ReportsScreen, figure_view
 from tui_helpdesk.services import reports
+from tui_helpdesk.services.views import View
 from tui_helpdesk.widgets.charts import BarList, FigureStrip, figures_text
 
 
@@ -130,6 +132,76 @@ async def test_pickers_change_period_and_grouping(desk_store: Desk, history: His
         assert screen.period == "this-month"
         assert screen.dashboard is not None
         assert screen.dashboard.scope.period.label == "this-month"
+
+
+async def test_the_period_key_steps_through_the_cli_phrases(
+    desk_store: Desk, history: History
+) -> None:
+    app = _app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        seen = [screen.period]
+        for _ in range(len(PERIODS)):
+            await pilot.press("p")
+            await settle(pilot)
+            assert screen.dashboard is not None
+            assert screen.dashboard.scope.period.label == screen.period
+            seen.append(screen.period)
+        assert seen == [
+            "last-30d",
+            "this-month",
+            "last-month",
+            "last-12w",
+            "this-year",
+            "today",
+            "this-week",
+            "last-week",
+            "last-7d",
+            "last-30d",
+        ]
+        await pilot.press("P")  # back
+        await settle(pilot)
+        assert screen.period == "last-7d"
+        assert not [n for n in app.notices if n[0] == "error"]
+
+
+async def test_escape_from_a_drill_down_goes_back_to_the_dashboard(
+    desk_store: Desk, history: History
+) -> None:
+    app = RecordingApp(desk_store.store, "bob", clock=lambda: NOW, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        reports_screen = app.screen
+        assert isinstance(reports_screen, ReportsScreen)
+        await pilot.press("p")  # this-month: the dashboard comes back as it was left
+        await settle(pilot)
+        reports_screen.query_one("#categories", BarList).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen) and queue.drill is not None
+        assert queue.view == queue.drill
+        footer = {str(getattr(k, "description", "")) for k in queue.query("FooterKey")}
+        assert "Reports" in footer
+        # A filter is cleared first, then escape goes back.
+        await pilot.press("slash", *"printer", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue and queue.filter_text == "" and queue.drill is not None
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.current_mode == "reports" and app.screen is reports_screen
+        assert reports_screen.period == "this-month"
+        assert queue.drill is None and queue.view == View.MY_OPEN
+        await pilot.press("f1")  # the queue, as it was before the drill
+        await settle(pilot)
+        assert app.screen is queue and queue.view == View.MY_OPEN
+        await pilot.press("escape")  # nothing to go back to: escape does nothing
+        await settle(pilot)
+        assert app.screen is queue and app.current_mode == "queue"
 
 
 async def test_enter_on_a_bar_drills_down(desk_store: Desk, history: History) -> None:

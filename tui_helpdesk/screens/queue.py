@@ -103,6 +103,9 @@ class QueueScreen(Screen[None]):
             "b", "bulk", "Bulk change", tooltip="The marked tickets", show=False, id="queue.bulk"
         ),
         Binding("ctrl+s", "save_view", "Save view", show=False, id="queue.save_view"),
+        # Escape in a report's drill-down, once no filter or mark is left to clear: back to
+        # the dashboard it came from (shown only then; first, so the footer shows it).
+        Binding("escape", "leave_drill", "Reports", id="queue.leave_drill"),
         Binding(
             "escape", "clear_filter", "Clear filter/marks", show=False, id="queue.clear_filter"
         ),
@@ -137,6 +140,7 @@ class QueueScreen(Screen[None]):
         self.view: AnyView = view
         self.saved: tuple[SavedView, ...] = ()
         self.drill: DrillView | None = None  # tickets behind a report figure, while shown
+        self._before_drill: AnyView = view  # the view to come back to when the drill ends
         self.filter_text = ""
         self._stale = False  # the desk changed while a load was running: load again after
         self._bulk_running = False
@@ -420,6 +424,7 @@ class QueueScreen(Screen[None]):
             return
         if self.drill is not None and view != self.drill:
             self.drill = None  # a drill-down lasts until the agent looks elsewhere
+            self.refresh_bindings()  # escape back to the reports no longer applies
         self.view = view
         self._show_tabs()
         self.table.replace_rows(())
@@ -427,8 +432,11 @@ class QueueScreen(Screen[None]):
 
     def show_drill(self, view: DrillView) -> None:
         """The tickets behind a report's figure, as a view until another is chosen."""
+        if self.drill is None:
+            self._before_drill = self.view
         self.drill = view
         self.view = view
+        self.refresh_bindings()  # escape goes back to the reports
         self._show_tabs()
         self.table.replace_rows(())
         self.reload()
@@ -475,11 +483,22 @@ class QueueScreen(Screen[None]):
         if changed:
             self.reload()
 
+    def action_leave_drill(self) -> None:
+        """Back to the reports dashboard; the queue is left in the view shown before."""
+        if self.drill is None:
+            return
+        back = self._before_drill if self._before_drill in self.all_views() else VIEW_ORDER[0]
+        self.action_show_view(back.value)
+        self.app.switch_mode("reports")
+
+    def _clearing(self) -> bool:
+        return self.has_class("-filtering") or bool(self.filter_text or self.table.marked)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
-            return (
-                self.has_class("-filtering") or bool(self.filter_text or self.table.marked) or None
-            )
+            return self._clearing() or None
+        if action == "leave_drill":
+            return self.drill is not None and self.view == self.drill and not self._clearing()
         if action == "show_saved":
             return parameters[0] < len(self.saved)  # type: ignore[operator]
         if action == "bulk":

@@ -2,10 +2,11 @@
 
 Key figures with trend arrows against the previous period, the volume over time (a
 sparkline and one bar per day, week or month), SLA compliance per group, top categories,
-top customers and escalations by rule. `p` and `g` cycle the period and the grouping; `r`
-reloads; `enter` on a bar posts `ReportsScreen.DrillDown` with the `Drill` describing the
-tickets behind it (the App opens them as a filtered queue view; `services.reports.
-drill_tickets` lists them); `e` exports the focused chart's report as CSV into `export_dir`.
+top customers and escalations by rule. `p` and `g` cycle the period (`P` back) and the
+grouping; `r` reloads; `enter` on a bar posts `ReportsScreen.DrillDown` with the `Drill`
+describing the tickets behind it (the App opens them as a queue view, where `escape` comes
+back here; `services.reports.drill_tickets` lists them); `e` exports the focused chart's
+report as CSV into `export_dir`.
 
 Everything is loaded by `services.reports.dashboard` in a thread worker (exclusive group
 "reports"); each load carries a request number and an older answer is dropped. Names from
@@ -38,7 +39,18 @@ from tui_helpdesk.services import reports
 from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.widgets.charts import Bar, BarList, FigureStrip, FigureView
 
-PERIODS = ("last-7d", "last-30d", "this-month", "last-month", "last-12w", "this-year")
+# What `p` steps through (`P` back), shortest first: the phrases of `helpdesk report`.
+PERIODS = (
+    "today",
+    "this-week",
+    "last-week",
+    "last-7d",
+    "last-30d",
+    "this-month",
+    "last-month",
+    "last-12w",
+    "this-year",
+)
 GROUPINGS = (Grouping.DAY, Grouping.WEEK, Grouping.MONTH)  # the volume chart's; `g` cycles
 SLA_GROUPING = Grouping.GROUP  # the SLA chart's, whatever `g` chose (`reports.dashboard`)
 # The charts, by widget id: the report kind each stands for (what `e` exports).
@@ -94,6 +106,7 @@ class ReportsScreen(Screen[None]):
     AUTO_FOCUS = "#volume"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "next_period", "Period", id="reports.period"),
+        Binding("P", "next_period(-1)", "Previous period", show=False, id="reports.period_back"),
         Binding("g", "next_grouping", "Grouping", id="reports.grouping"),
         Binding("e", "export", "Export", id="reports.export"),
         Binding("r", "refresh", "Refresh", id="reports.refresh"),
@@ -235,8 +248,9 @@ class ReportsScreen(Screen[None]):
 
     # --- actions ---------------------------------------------------------------------
 
-    def action_next_period(self) -> None:
-        self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
+    def action_next_period(self, step: int = 1) -> None:
+        at = PERIODS.index(self.period) if self.period in PERIODS else -step
+        self.period = PERIODS[(at + step) % len(PERIODS)]
         self.reload()
 
     def action_next_grouping(self) -> None:
