@@ -331,6 +331,30 @@ def escalation(body: str) -> str:
             "(expected standard, premium, enterprise)",
         ),
         (
+            SLA_OK.replace('"36h"', '"1h90m"'),
+            "rules.toml: sla[0].resolution.normal: minutes after hours run from 0 to 59, "
+            'got "1h90m" (write "2h30m" or "150m")',
+        ),
+        (
+            escalation('on = "idle"\nat = "2h60m"\nactions = ["level_up"]'),
+            'rules.toml: escalation[0].at: minutes after hours run from 0 to 59, got "2h60m" '
+            '(write "3h" or "180m")',
+        ),
+        (
+            escalation('on = "idle"\nat = "2h"\nactions = ["tag:needs owner!"]'),
+            'rules.toml: escalation[0].actions[0]: "needs owner!" can never be a ticket\'s tag: '
+            "letters, digits and _ . : / - (up to 64 characters)",
+        ),
+        (
+            escalation('on = "idle"\nat = "2h"\nactions = ["level_up"]\n')
+            + 'where = { tag = ["vpn", "#vip"] }',
+            'rules.toml: escalation[0].where.tag[1]: "#vip" can never be a ticket\'s tag',
+        ),
+        (
+            '[[route]]\nname = "r"\nset = { tags = ["ok", "x" ] }\n'.replace('"x"', '"a\tb"'),
+            "rules.toml: route[0].set.tags[1]:",
+        ),
+        (
             escalation('on = "idle"\nat = "2h"\nactions = ["level_up"]\n')
             + 'where = { segment = ["standard", "Premium"] }',
             'rules.toml: escalation[0].where.segment[1]: unknown segment "Premium"',

@@ -157,11 +157,19 @@ def _show(value: Any) -> str:
 
 
 def parse_duration(text: Any, key: str) -> timedelta:
-    """An SLA or escalation duration: minutes and hours only ("90m", "36h", "1h30m")."""
+    """An SLA or escalation duration: minutes and hours only ("90m", "36h", "1h30m"); minutes
+    after hours are under 60 ("1h90m" is a slip for "1h30m" or "2h30m" as often as not)."""
     match = _DURATION.fullmatch(text) if isinstance(text, str) else None
     if match is None or not any(match.groups()):
         raise CalendarError(f"{key}: use minutes or hours, got {_show(text)}")
     hours, minutes = (int(group or 0) for group in match.groups())
+    if match.group(1) is not None and minutes >= 60:
+        total = hours * 60 + minutes
+        exact = f"{total // 60}h{total % 60}m" if total % 60 else f"{total // 60}h"
+        raise CalendarError(
+            f"{key}: minutes after hours run from 0 to 59, got {_show(text)} "
+            f'(write "{exact}" or "{total}m")'
+        )
     return timedelta(hours=hours, minutes=minutes)
 
 

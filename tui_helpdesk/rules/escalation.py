@@ -42,10 +42,12 @@ from tui_helpdesk.rules.sla import (
     expect_table,
     expect_text,
     parse_priority,
+    parse_tag,
     parse_where,
     show,
 )
 
+_HOURS_AND_MINUTES = re.compile(r"\d+h\d+m", re.ASCII)
 ESCALATION_KEYS = ("name", "on", "at", "where", "actions")
 
 _PERCENT = re.compile(r"(\d{1,3})%", re.ASCII)
@@ -239,7 +241,7 @@ def parse_action(value: Any, path: str) -> Action:
     if verb == "assign":
         return Assign(argument)
     if verb == "tag":
-        return AddTag(argument)
+        return AddTag(parse_tag(argument, path))
     if verb == "note":
         return AddNote(argument)
     if argument in {target.value for target in NotifyTarget}:
@@ -311,7 +313,9 @@ def _parse_at(on: Trigger, value: Any, path: str) -> At | None:
     else:
         try:
             duration = parse_duration(text, path)
-        except CalendarError:
+        except CalendarError as error:
+            if _HOURS_AND_MINUTES.fullmatch(text):  # a duration, with a slip in its minutes
+                raise RuleError(str(error)) from None
             raise RuleError(
                 f'{path}: expected a percentage like "80%", "breach" or a duration '
                 f'like "4h" or "1h30m", got {show(value)}'

@@ -57,6 +57,7 @@ from tui_helpdesk.rules.sla import (
     expect_text,
     normalise_category,
     parse_priority,
+    parse_tag,
     show,
 )
 
@@ -201,7 +202,14 @@ def _parse_route_set(value: Any, route_path: str) -> RouteSet:
     check_keys(table, ROUTE_SET_KEYS, path)
     if not table:
         raise RuleError(f"{path}: expected at least one of {', '.join(ROUTE_SET_KEYS)}")
-    tags = _texts(table, "tags", path)
+    tags = tuple(
+        dict.fromkeys(
+            parse_tag(tag, f"{path}.tags[{i}]")
+            for i, tag in enumerate(expect_list(table["tags"], f"{path}.tags"))
+        )
+        if "tags" in table
+        else ()
+    )
     skills = _texts(table, "skills", path)
     return RouteSet(
         category=normalise_category(table["category"], f"{path}.category")

@@ -20,6 +20,7 @@ from typing import Any
 
 from tui_helpdesk.domain import SEGMENTS, Channel, Priority, Status
 from tui_helpdesk.rules.calendar import parse_duration
+from tui_helpdesk.rules.tags import TAG_RULE, InvalidTag, normalise_tag
 
 SLA_KEYS = ("name", "calendar", "where", "first_response", "resolution")
 WHERE_KEYS = ("priority", "segment", "group", "level", "category", "channel", "status", "tag")
@@ -61,6 +62,16 @@ def check_keys(table: Mapping[str, Any], known: Sequence[str], path: str) -> Non
     for key in table:
         if key not in known:
             raise RuleError(f"{path}.{key}: unknown key (expected one of {', '.join(known)})")
+
+
+def parse_tag(value: Any, key: str) -> str:
+    """A tag a rule names, as tickets store it ("Needs Owner" is "needs-owner"); text no
+    ticket's tag can be is an error, for a rule waiting on it would never fire."""
+    text = expect_text(value, key)
+    try:
+        return normalise_tag(text)
+    except InvalidTag:
+        raise RuleError(f"{key}: {show(value)} can never be a ticket's tag: {TAG_RULE}") from None
 
 
 def parse_priority(value: Any, key: str) -> Priority:
@@ -208,6 +219,8 @@ def _parse_where_value(key: str, value: Any, path: str) -> Any:
         return value
     if key == "category":
         return normalise_category(value, path)
+    if key == "tag":
+        return parse_tag(value, path)
     if key == "segment":
         if value not in SEGMENTS:
             names = ", ".join(SEGMENTS)

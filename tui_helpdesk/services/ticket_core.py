@@ -7,7 +7,6 @@ re-exports what they need.
 
 from __future__ import annotations
 
-import re
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind, Status
 from tui_helpdesk.rules.numbering import parse_ref
+from tui_helpdesk.rules.tags import InvalidTag, normalise_tag
 from tui_helpdesk.services.audit import record
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import Conflict, NotFound, ValidationError
@@ -35,7 +35,6 @@ from tui_helpdesk.store.models import (
 )
 
 TICKET_COUNTER = "ticket"
-_TAG = re.compile(r"^[a-z0-9][a-z0-9_.:/-]{0,63}$")
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -378,16 +377,15 @@ def _group_for_assignee(agent: Agent, group: Group | None) -> Group | None:
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:
+    """The tags as stored, each once, sorted (the rule is `rules.tags.normalise_tag`)."""
     out: set[str] = set()
     for raw in tags:
-        tag = raw.strip().lower().replace(" ", "-")
-        if not tag:
-            continue
-        if not _TAG.match(tag):
-            raise ValidationError(
-                f"invalid tag {raw!r}: letters, digits and _ . : / - (up to 64 characters)"
-            )
-        out.add(tag)
+        try:
+            tag = normalise_tag(raw)
+        except InvalidTag as exc:
+            raise ValidationError(str(exc)) from None
+        if tag:
+            out.add(tag)
     return sorted(out)
 
 
