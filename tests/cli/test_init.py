@@ -320,9 +320,47 @@ def test_a_missing_sqlite_file_is_not_created(cli: Run, tmp_path: Path) -> None:
 )
 def test_unusable_database_urls_are_one_line(cli: Run, url: str, expected: str) -> None:
     result = cli("--db", url, "ticket", "list")
-    line = one_line_error(result, 1 if "postgresql" in url else 2)
+    line = one_line_error(result, 75 if "postgresql" in url else 2)
     assert expected in line
     assert "s3cret" not in result.stderr
+
+
+UNREACHABLE = "postgresql://helpdesk:s3cret@127.0.0.1:1/desk"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ticket", "list"),
+        ("ticket", "show", "HD-1"),
+        ("db", "upgrade"),
+        ("db", "check"),
+        ("escalate",),
+        ("report", "run", "--all-due"),  # even with no report due
+        ("report", "run", "--all-due", "--dir", "{reports}"),
+        ("mail", "fetch", "--mbox", "{mbox}"),
+    ],
+)
+def test_an_unreachable_database_is_one_line_and_exit_75_for_every_command(
+    cli: Run, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """One wording and one exit code (75: try again later) whatever the command: the URL
+    as given (not the driver's spelling), no password, no driver's background link."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "weekly.toml").write_text(
+        'kind = "sla"\nperiod = "last-week"\nformat = "csv"\nrecipients = ["a@b.example"]\n'
+    )
+    mbox = tmp_path / "in.mbox"
+    mbox.write_text("")
+    args = [a.format(reports=reports, mbox=mbox) for a in command]
+    result = cli("--db", UNREACHABLE, *args)
+    line = one_line_error(result, 75)
+    assert line.startswith(
+        "helpdesk: cannot open the database at postgresql://helpdesk:***@127.0.0.1:1/desk: "
+    )
+    assert "s3cret" not in result.stderr and "+psycopg" not in result.stderr
+    assert "sqlalche.me" not in result.stderr
 
 
 def test_config_errors_exit_2_naming_the_file(cli: Run, home: Path, tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ def test_python_dash_m_is_the_same_command(desk_url: str) -> None:
 
 def test_an_unreachable_database_is_one_line() -> None:
     result = run("--db", "postgresql://helpdesk:pw@127.0.0.1:1/desk", "ticket", "list")
-    assert result.returncode == 1
+    assert result.returncode == 75  # try again later, as the README's exit codes say
     assert result.stderr.startswith("helpdesk: cannot open the database at ")
     assert result.stderr.count("\n") == 1 and ":pw@" not in result.stderr
 

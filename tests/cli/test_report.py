@@ -217,6 +217,26 @@ def test_scheduled_report_is_sent_once_per_period(
         assert len(list(sheet.iter_rows(values_only=True))) == 4
 
 
+def test_all_due_is_quiet_unless_it_queued_something(
+    hd: Run, history: History, tmp_path: Path
+) -> None:
+    """Cron mails whatever a job prints: --all-due says what it queued, then nothing on
+    later runs of the same period; `run NAME` still says the period was sent already."""
+    folder = tmp_path / "reports"
+    _definition(
+        folder,
+        "weekly-sla",
+        'kind = "sla"\nperiod = "last-week"\nformat = "csv"\nrecipients = ["lead@desk.example"]\n',
+    )
+    run = ("report", "run", "--dir", folder, "--now", NOW.isoformat())
+    first = ok(hd(*run, "--all-due"))
+    assert first.stdout == "weekly-sla  last-week  queued\n"
+    again = ok(hd(*run, "--all-due"))
+    assert (again.stdout, again.stderr) == ("", "")
+    named = ok(hd(*run, "weekly-sla"))
+    assert named.stdout == "weekly-sla  last-week  already sent\n"
+
+
 def test_scheduled_mail_names_the_rows_of_its_report(
     hd: Run, history: History, desk_store: Desk, tmp_path: Path
 ) -> None:

@@ -3,7 +3,8 @@
 Nouns are sub-apps in their own modules (`ticket`, `agent`/`group`/`org`/`contact`/
 `category` in `people`, `init` and `db` in `db`); their bodies parse, call services in one
 unit of work and print. Every failure becomes one line on stderr and an exit code here, in
-`main()`: 0 success, 1 failed operation, 2 usage or validation error (DESIGN §8). The console
+`main()`: 0 success, 1 failed operation, 2 usage or validation error (DESIGN §8), 75 the
+database cannot be reached (`Runtime.database_error`, the same for every command). The console
 (Textual) is imported only when `helpdesk` runs with no command, never at import time.
 """
 
@@ -202,8 +203,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(getattr(exc, "exit_code", 2))
     except DBAPIError as exc:
         runtime = _current.get()
-        error(runtime.explain(exc) if runtime else f"database error: {db_reason(exc)}")
-        return 1
+        failure = (
+            runtime.database_error(exc)
+            if runtime is not None
+            else CliError(f"database error: {db_reason(exc)}")
+        )
+        error(str(failure))
+        return failure.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return 130

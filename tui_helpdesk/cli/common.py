@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 
+from .runtime import EX_TEMPFAIL as EX_TEMPFAIL  # re-exported for the batch commands
 from .runtime import CliError, Runtime
 
-# Exit codes of the batch commands beyond 0/1/2 (DESIGN §8), what cron acts on.
+# Exit codes of the batch commands beyond 0/1/2 (DESIGN §8), what cron acts on; 75
+# (EX_TEMPFAIL, try again later) is in `runtime`, as every command's unreachable database.
 EX_SOME_FAILED = 3  # some items failed, the rest were done
-EX_TEMPFAIL = 75  # temporary: another run holds the job's lock or the database is unreachable
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Number = Annotated[str, typer.Argument(metavar="NUMBER", help="HD-12, 12 or #12.")]

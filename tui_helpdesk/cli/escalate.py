@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from tui_helpdesk.services import escalation, serialize
 from tui_helpdesk.services.serialize import iso
@@ -102,8 +101,6 @@ def escalate(
                 result = run()
     except LockHeld as held:
         raise CliError(f"escalate: {held}; not running (try again later)", EX_TEMPFAIL) from None
-    except OperationalError as exc:
-        raise CliError(f"escalate: {rt.explain(exc)}", EX_TEMPFAIL) from None
     for ticket, reason in result.failed:
         sys.stderr.write(f"helpdesk: escalate: {ticket}: failed: {reason}\n")
     if json_out:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from tui_helpdesk.services.serialize import iso
 
@@ -179,8 +178,6 @@ def fetch(
         raise CliError(f"mail fetch: {held}; not running (try again later)", EX_TEMPFAIL) from None
     except MailboxError as exc:
         raise CliError(f"mail fetch: {exc}", exc.exit_code) from None
-    except OperationalError as exc:
-        raise CliError(f"mail fetch: {rt.explain(exc)}", EX_TEMPFAIL) from None
     if json_out:
         print_json(
             {

@@ -15,7 +15,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from tui_helpdesk.services.serialize import iso
 
@@ -127,8 +126,6 @@ def send(
             )
     except LockHeld as held:
         raise CliError(f"mail send: {held}; not running (try again later)", EX_TEMPFAIL) from None
-    except OperationalError as exc:
-        raise CliError(f"mail send: {rt.explain(exc)}", EX_TEMPFAIL) from None
     if run.stopped is not None:
         sys.stderr.write(f"helpdesk: mail send: {_one_line(run.stopped, 300)}\n")
     if json_out:

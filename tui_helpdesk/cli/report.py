@@ -7,6 +7,8 @@ Thin glue over `services.reports`:
   (for `tickets`: one row per ticket created in the period) to a file or stdout;
 - `run NAME | --all-due [--now T]` renders report definitions (TOML files in the reports
   folder) and queues them in the outbox, once per period; `list` shows the definitions.
+  `--all-due` is cron's: it says only what it queued or what failed (a period already sent
+  is said only to `run NAME`), and a database it cannot reach is exit 75, as everywhere.
 
 Periods: `--from` takes a phrase (today, yesterday, this-week, last-week, this-month,
 last-month, this-year, last-year, last-30d, last-12w, last-3m) or a date, `--to` a date
@@ -24,6 +26,7 @@ import typer
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import OperationalError
 
 from tui_helpdesk.config import user_config_dir
 from tui_helpdesk.domain import Channel, Priority
@@ -355,7 +358,8 @@ def run(
     json_out: JsonFlag = False,
 ) -> None:
     """Render report definitions and queue them as mail; a period is sent once (cron-safe).
-    Exit 3 when some failed (the others are sent)."""
+
+    --all-due prints only what it queued; exit 3 when some failed (the others are sent)."""
     if (name is None) == (not all_due):
         raise CliError("give a report NAME or --all-due", 2)
     rt = runtime(ctx)
@@ -365,12 +369,15 @@ def run(
         chosen = [find(where, name)] if name else load_folder(where)
     except DefinitionError as exc:
         raise CliError(str(exc), 2) from None
+    rt.reach_database()  # with nothing due, cron still hears of a database it cannot reach
     docs: list[dict[str, Any]] = []
     failed = 0
     for definition in chosen:
         try:
             with rt.store().write() as session:
                 outcome = reports.run_scheduled(session, definition, at)
+        except OperationalError:
+            raise  # the database is gone: every other report would fail the same way
         except Exception as exc:  # one bad definition must not stop the others
             failed += 1
             error(f"{definition.name}: {exc}")
@@ -385,7 +392,7 @@ def run(
                 "rows": outcome.rows,
             }
         )
-        if not json_out:
+        if not json_out and (outcome.sent or name is not None):
             verb = "queued" if outcome.sent else "already sent"
             say(f"{outcome.name}  {outcome.period.label}  {verb}")
     if json_out:

@@ -5,6 +5,11 @@ it for what they need, so settings are loaded once, the store is opened at most 
 database errors are explained in one line afterwards), and the clock is read once.
 `CliError` is a failure found here, at the edge, rather than by a service.
 
+A database error reaches the user in one place, `database_error()` (main() asks it for any
+command's error; `unreachable()` for the commands that open the database themselves): one
+line naming the database URL as the user gave it, password masked, and the exit code the
+README documents: 75 (try again later) when the database cannot be reached or was busy.
+
 Services and the store are imported where they are first used, not here: every command
 imports this module, and a command should pay only for the services it calls.
 """
@@ -17,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from tui_helpdesk.config import Settings, load_settings, unsupported_database
 
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
     from tui_helpdesk.store.engine import Store
 
 INIT_HINT = "run `helpdesk init` (or `helpdesk db upgrade`)"
+EX_TEMPFAIL = 75  # temporary: the database is unreachable or a run holds the lock (cron retries)
 
 
 class CliError(Exception):
@@ -73,6 +79,13 @@ def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
     return store
 
 
+def unreachable(url: str, exc: DBAPIError) -> CliError:
+    """The error of a database that cannot be reached, for every command alike: one line
+    naming `url` as the user gave it (never the driver's spelling, never a password), exit
+    75 as for any temporary failure (README "Cron": try again later)."""
+    return CliError(f"cannot open the database at {safe_url(url)}: {db_reason(exc)}", EX_TEMPFAIL)
+
+
 def current_revision(store: Store, url: str) -> str | None:
     """The schema revision, turning an unreachable database into a one-line error."""
     from tui_helpdesk.store import migrate  # alembic is slow to import: only when needed
@@ -80,7 +93,7 @@ def current_revision(store: Store, url: str) -> str | None:
     try:
         return migrate.current_revision(store)
     except DBAPIError as exc:
-        raise CliError(f"cannot open the database at {safe_url(url)}: {db_reason(exc)}") from None
+        raise unreachable(url, exc) from None
 
 
 def os_login() -> str:
@@ -128,26 +141,45 @@ class Runtime:
             self._store = open_store(url, mail_info(mail.address, mail.templates))
         return self._store
 
-    def explain(self, exc: DBAPIError) -> str:
-        """A one-line reason for a database error: unreachable, empty or not migrated."""
-        if self._store is None:
-            return f"database error: {db_reason(exc)}"
+    def reach_database(self) -> None:
+        """Connect once, for a command that may have nothing to do with the database this
+        time (no report due): cron must still hear that it cannot be reached."""
+        try:
+            with self.store().read() as session:
+                session.connection()
+        except DBAPIError as exc:
+            raise self.database_error(exc) from None
+
+    def database_error(self, exc: DBAPIError) -> CliError:
+        """A database error as the one-line `CliError` every command gives: the database
+        cannot be reached (exit 75), has no desk or an old schema (exit 1), or failed in a
+        way worth trying again, busy or cut off (an OperationalError: exit 75), or else
+        failed (exit 1). The database is asked again to tell which."""
         from tui_helpdesk.store import migrate  # alembic is slow to import: only when needed
 
-        url = self._store.url
+        url = self.settings.database_url  # as the user gave it, not the driver's spelling
         try:
-            revision = migrate.current_revision(self._store)
+            store = self.store()
+        except CliError as unusable:
+            return unusable
+        try:
+            revision = migrate.current_revision(store)
         except DBAPIError as again:
-            return f"cannot open the database at {safe_url(url)}: {db_reason(again)}"
+            return unreachable(url, again)
         head = migrate.head_revision()
         if revision is None:
-            return f"the database at {safe_url(url)} has no desk yet: {INIT_HINT}"
+            return CliError(f"the database at {safe_url(url)} has no desk yet: {INIT_HINT}")
         if revision != head:
-            return (
+            return CliError(
                 f"the database at {safe_url(url)} is at schema revision {revision}, "
                 f"this helpdesk needs {head}: run `helpdesk db upgrade`"
             )
-        return f"database error: {db_reason(exc)}"
+        temporary = isinstance(exc, OperationalError)
+        return CliError(f"database error: {db_reason(exc)}", EX_TEMPFAIL if temporary else 1)
+
+    def explain(self, exc: DBAPIError) -> str:
+        """`database_error` as a line of text (for a warning that goes on)."""
+        return str(self.database_error(exc))
 
     def actor(self, session: Session) -> Actor:
         """The acting agent; an unknown login is a `NotFound` naming `agent add` and --as."""
