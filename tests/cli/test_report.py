@@ -134,6 +134,33 @@ def test_export_xlsx_round_trips(hd: Run, history: History, tmp_path: Path) -> N
     assert body[3][header.index("subject")] == T4_SUBJECT  # a text cell, never a formula
 
 
+def test_summary_exports_give_a_share_its_change_in_points(
+    hd: Run, history: History, tmp_path: Path
+) -> None:
+    """The screen and `report show` give a share's change in points ("-5.6pp"): the CSV and
+    XLSX exports carry it too (`change_points`, as in --json), beside the relative change."""
+    period = ("--from", "2026-10-22", "--to", TO)  # shares moved since the 9 days before
+    figures = ok(hd("report", "show", "summary", *period, "--json")).json()["figures"]
+    points = {f["name"]: f["change_points"] for f in figures}
+    share = next(name for name, value in points.items() if value not in (None, 0))
+    shown = ok(hd("report", "show", "summary", *period)).stdout
+    assert f"{points[share]:+.1f}pp" in shown
+    rows = list(csv.DictReader(io.StringIO(ok(hd("report", "export", "summary", *period)).stdout)))
+    assert list(rows[0]) == [
+        "metric", "value", "previous", "change_pct", "change_points", "trend", "unit"
+    ]  # fmt: skip
+    by_name = {row["metric"]: row for row in rows}
+    assert float(by_name[share]["change_points"]) == points[share]
+    assert by_name["created"]["change_points"] == ""  # a count changes relatively only
+    target = tmp_path / "summary.xlsx"
+    ok(hd("report", "export", "summary", *period, "--format", "xlsx", "--out", target))
+    sheet = load_workbook(target, read_only=True).active
+    assert sheet is not None
+    header, *body = list(sheet.iter_rows(values_only=True))
+    cells = {row[0]: row[header.index("change_points")] for row in body}
+    assert cells[share] == points[share]
+
+
 def test_export_md_and_json(hd: Run, history: History) -> None:
     md = ok(hd("report", "export", "categories", *PERIOD, "--format", "md")).stdout
     assert md.splitlines()[0] == "| category | tickets | previous | change_pct |"

@@ -175,10 +175,16 @@ def summary_figures(session: Session, scope: Scope) -> list[Figure]:
     return figures
 
 
+SUMMARY_COLUMNS = ("metric", "value", "previous", "change_pct", "change_points", "trend", "unit")
+
+
 def _summary_table(figures: Sequence[Figure]) -> Table:
-    table = Table("summary", ["metric", "value", "previous", "change_pct", "trend", "unit"])
+    """The figures as exports write them: a share's change in points (`change_points`, as
+    the screen and `report show` give it: "-5.6pp") beside the relative `change_pct` that
+    every figure has, with the keys of the JSON document's figures."""
+    table = Table("summary", list(SUMMARY_COLUMNS))
     for f in figures:
-        table.add([f.name, f.value, f.previous, f.change, f.trend, f.unit])
+        table.add([f.name, f.value, f.previous, f.change, f.points, f.trend, f.unit])
     return table
 
 
