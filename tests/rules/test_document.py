@@ -127,3 +127,54 @@ def test_toml_dates_are_stored_as_strings_and_parse_the_same() -> None:
     assert stored["calendars"]["office"]["holidays"] == ["2026-12-24"]
     again = rules_from_document(stored)
     assert again.calendars["office"].holidays(2026) == document.calendars["office"].holidays(2026)
+
+
+_TARGETS = (
+    'first_response = { urgent = "1h", high = "1h", normal = "1h", low = "1h" }\n'
+    'resolution = { urgent = "8h", high = "8h", normal = "8h", low = "8h" }\n'
+)
+
+
+def test_every_error_is_reported_in_one_run() -> None:
+    text = (
+        '[desk]\nticket_prefix = "hd"\ntimezone = "Mars/Olympus"\nname = "Desk"\n'
+        '[calendars.office]\ntimezone = "UTC"\nhours.mon = ["18:00-09:00"]\n'
+        '[[sla]]\nname = "premium"\ncalendar = "office"\nwhere = { segment = ["premum"] }\n'
+        + _TARGETS
+        + '[[sla]]\nname = "standard"\ncalendar = "office"\n'
+        + _TARGETS.replace('"8h" }', '"1h90m" }')
+        + '[[escalation]]\nname = "e"\non = "idle"\nat = "2h"\nactions = ["tag:needs owner!"]\n'
+        + '[[route]]\nname = "r"\nset = { priority = "high" }\n'
+        + '[[route]]\nname = "r"\nset = { priority = "low" }\n'
+        + "[extra]\nx = 1\n"
+    )
+    with pytest.raises(RulesError) as info:
+        parse_rules(text, "r.toml")
+    errors = info.value.errors
+    assert [e.split(": ")[1] for e in errors] == [
+        "extra",
+        "desk.ticket_prefix",
+        "desk.timezone",
+        "calendars.office.hours.mon[0]",
+        "sla[0].where.segment[0]",  # not "unknown calendar": the calendar's error says it
+        "sla[1].resolution.low",
+        "escalation[0].actions[0]",
+        "route[1].name",
+    ]
+    assert all(e.startswith("r.toml: ") and "\n" not in e for e in errors)
+    assert str(info.value).splitlines() == ["r.toml: 8 errors", *errors]
+
+
+def test_policies_none_of_which_takes_every_ticket_are_a_warning() -> None:
+    calendar = '[calendars.always]\ntimezone = "UTC"\nalways_open = true\n'
+    premium = '[[sla]]\nname = "premium"\ncalendar = "always"\nwhere = { segment = ["premium"] }\n'
+    document = parse_rules(calendar + premium + _TARGETS, "r.toml")
+    assert document.warnings == (
+        "r.toml: sla: no policy takes every ticket (each has a where), so a ticket none "
+        "matches has no SLA clocks: end with a policy without where after sla[0] (premium)",
+    )
+    every_priority = 'where = { priority = ["low", "normal", "high", "urgent"] }\n'
+    catch_all = '[[sla]]\nname = "all"\ncalendar = "always"\n'
+    for last in (catch_all, catch_all + every_priority):
+        assert parse_rules(calendar + premium + _TARGETS + last + _TARGETS).warnings == ()
+    assert parse_rules(calendar).warnings == ()  # no SLA policies: a desk without SLAs

@@ -50,11 +50,13 @@ def _summary(document: RulesDocument) -> str:
 
 @app.command()
 def check(ctx: typer.Context, file: RulesFile) -> None:
-    """Validate a rules file; errors name the file and the key (exit 2). The groups, agents
-    and categories it names are checked against the desk as `apply` checks them, when the
-    desk can be opened; else the output says they were not."""
+    """Validate a rules file; every error found is listed, naming the file and the key
+    (exit 2). The groups, agents and categories it names are checked against the desk as
+    `apply` checks them, when the desk can be opened; else the output says they were not."""
     document = _load(file)
     source = "stdin" if file == "-" else file
+    for warning in document.warnings:
+        hint(f"warning: {warning}")
     rt = runtime(ctx)
     try:
         with rt.store().read() as session:
@@ -88,7 +90,7 @@ def apply(
     with rt.store().write() as session:
         actor = rt.actor(session)
         active = desk.active_rule_set(session)
-        for warning in desk.check_rule_names(session, document, source):
+        for warning in (*document.warnings, *desk.check_rule_names(session, document, source)):
             hint(f"warning: {warning}")
         if dry_run:
             same = active is not None and active.sha256 == document.sha256

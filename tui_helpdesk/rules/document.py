@@ -21,17 +21,28 @@ from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tui_helpdesk.domain import Priority
 from tui_helpdesk.rules.calendar import Calendar, CalendarError, parse_calendar
 from tui_helpdesk.rules.escalation import EscalationRule, parse_escalations
 from tui_helpdesk.rules.routing import Route, parse_routes
-from tui_helpdesk.rules.sla import RuleError, SlaPolicy, parse_policies
+from tui_helpdesk.rules.sla import WHERE_KEYS, SlaPolicy, parse_policies
 
 KNOWN_SECTIONS = ("desk", "calendars", "sla", "escalation", "route")
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 
 
 class RulesError(ValueError):
-    """An invalid rules document; the message is `<source>: <key path>: <reason>`."""
+    """An invalid rules document. `errors` lists every problem found, each
+    `<source>: <key path>: <reason>` on one line; the message is the one error, or
+    `<source>: N errors` followed by them, one a line."""
+
+    def __init__(self, errors: str | list[str], source: str = "rules.toml") -> None:
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        if len(self.errors) == 1:
+            message = self.errors[0]
+        else:
+            message = "\n".join([f"{source}: {len(self.errors)} errors", *self.errors])
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -77,74 +88,79 @@ class RulesDocument(Rules):
     data: dict[str, Any]  # the raw TOML document, as stored in the database
     source_text: str
     sha256: str
+    # Valid but probably not meant, each `<source>: <key>: ...` (see `_warnings`).
+    warnings: tuple[str, ...] = ()
 
 
 def _fail(source: str, key: str, reason: str) -> RulesError:
     return RulesError(f"{source}: {key}: {reason}")
 
 
-def _parse_desk(source: str, table: Any) -> DeskSettings:
+def _parse_desk(source: str, table: Any, errors: list[str]) -> DeskSettings:
+    """The `[desk]` table; each bad key's error goes to `errors` and the key keeps its
+    default, so the other keys are checked too."""
     if not isinstance(table, dict):
-        raise _fail(source, "desk", "expected a table")
-    defaults = DeskSettings()
+        errors.append(str(_fail(source, "desk", "expected a table")))
+        return DeskSettings()
     values: dict[str, Any] = {}
     for key, value in table.items():
-        path = f"desk.{key}"
-        if key == "name":
-            if not isinstance(value, str) or not value.strip():
-                raise _fail(source, path, "expected a non-empty string")
-            values[key] = value.strip()
-        elif key == "ticket_prefix":
-            if not isinstance(value, str) or not _PREFIX.match(value):
-                raise _fail(source, path, f"expected 1-10 capital letters or digits, got {value!r}")
-            values[key] = value
-        elif key == "timezone":
-            try:
-                ZoneInfo(str(value))
-            except (ZoneInfoNotFoundError, ValueError):
-                raise _fail(source, path, f"unknown time zone {value!r}") from None
-            values[key] = value
-        elif key == "phone_region":
-            import phonenumbers  # a large import: only for the rules that name a region
-
-            if value not in phonenumbers.SUPPORTED_REGIONS:
-                raise _fail(
-                    source, path, f'expected a two-letter region code like "IT", got {value!r}'
-                )
-            values[key] = value
-        elif key == "default_group":
-            if not isinstance(value, str) or not value.strip():
-                raise _fail(source, path, f"expected a group name, got {value!r}")
-            values[key] = value.strip()
-        elif key == "auto_assign":
-            if value is True:
-                values[key] = ("*",)
-            elif value is False:
-                values[key] = ()
-            elif isinstance(value, list) and all(
-                isinstance(item, str) and item.strip() for item in value
-            ):
-                values[key] = tuple(dict.fromkeys(item.strip() for item in value))
-            else:
-                raise _fail(
-                    source, path, f"expected true, false or a list of group names, got {value!r}"
-                )
-        elif key in ("acknowledge", "survey"):
-            if not isinstance(value, bool):
-                raise _fail(source, path, f"expected true or false, got {value!r}")
-            values[key] = value
-        elif key == "acknowledge_per_hour":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise _fail(source, path, f"expected a whole number >= 1, got {value!r}")
-            values[key] = value
-        elif key in ("reopen_window_days", "auto_close_days"):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise _fail(source, path, f"expected a whole number of days >= 0, got {value!r}")
-            values[key] = value
-        else:
-            known = ", ".join(defaults.__dataclass_fields__)
-            raise _fail(source, path, f"unknown key (expected one of: {known})")
+        try:
+            values[key] = _desk_value(source, key, value)
+        except RulesError as error:
+            errors.extend(error.errors)
     return DeskSettings(**values)
+
+
+def _desk_value(source: str, key: str, value: Any) -> Any:
+    path = f"desk.{key}"
+    if key == "name":
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(source, path, "expected a non-empty string")
+        return value.strip()
+    if key == "ticket_prefix":
+        if not isinstance(value, str) or not _PREFIX.match(value):
+            raise _fail(source, path, f"expected 1-10 capital letters or digits, got {value!r}")
+        return value
+    if key == "timezone":
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _fail(source, path, f"unknown time zone {value!r}") from None
+        return value
+    if key == "phone_region":
+        import phonenumbers  # a large import: only for the rules that name a region
+
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise _fail(source, path, f'expected a two-letter region code like "IT", got {value!r}')
+        return value
+    if key == "default_group":
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(source, path, f"expected a group name, got {value!r}")
+        return value.strip()
+    if key == "auto_assign":
+        if value is True:
+            return ("*",)
+        if value is False:
+            return ()
+        if isinstance(value, list) and all(
+            isinstance(item, str) and item.strip() for item in value
+        ):
+            return tuple(dict.fromkeys(item.strip() for item in value))
+        raise _fail(source, path, f"expected true, false or a list of group names, got {value!r}")
+    if key in ("acknowledge", "survey"):
+        if not isinstance(value, bool):
+            raise _fail(source, path, f"expected true or false, got {value!r}")
+        return value
+    if key == "acknowledge_per_hour":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise _fail(source, path, f"expected a whole number >= 1, got {value!r}")
+        return value
+    if key in ("reopen_window_days", "auto_close_days"):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise _fail(source, path, f"expected a whole number of days >= 0, got {value!r}")
+        return value
+    known = ", ".join(DeskSettings.__dataclass_fields__)
+    raise _fail(source, path, f"unknown key (expected one of: {known})")
 
 
 def _storable(value: Any) -> Any:
@@ -160,15 +176,13 @@ def _storable(value: Any) -> Any:
 
 
 def parse_rules(text: str, source: str = "rules.toml") -> RulesDocument:
+    """Validate a rules file. Every problem found is reported at once (`RulesError.errors`):
+    each bad key of `[desk]`, and the first problem of each calendar, SLA policy,
+    escalation rule and route."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{source}: not valid TOML: {exc}") from None
-    for key in data:
-        if key not in KNOWN_SECTIONS:
-            raise _fail(
-                source, key, f"unknown section (expected one of: {', '.join(KNOWN_SECTIONS)})"
-            )
     rules = _parse_sections(source, data)
     return RulesDocument(
         desk=rules.desk,
@@ -179,26 +193,63 @@ def parse_rules(text: str, source: str = "rules.toml") -> RulesDocument:
         data=_storable(data),
         source_text=text,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
+        warnings=tuple(_warnings(source, rules)),
     )
 
 
+def _catches_every_ticket(policy: SlaPolicy) -> bool:
+    where = policy.where
+    every_priority = where.priority is None or len(where.priority) == len(Priority)
+    return every_priority and all(
+        getattr(where, key) is None for key in WHERE_KEYS if key != "priority"
+    )
+
+
+def _warnings(source: str, rules: Rules) -> list[str]:
+    """What is valid but probably a mistake: SLA policies none of which takes every
+    ticket, so a ticket they all miss (no organization, another segment) runs without
+    clocks. A desk without any policy is one without SLAs, which is a choice."""
+    if rules.sla and not any(_catches_every_ticket(policy) for policy in rules.sla):
+        last = len(rules.sla) - 1
+        return [
+            f"{source}: sla: no policy takes every ticket (each has a where), so a ticket "
+            f"none matches has no SLA clocks: end with a policy without where after "
+            f"sla[{last}] ({rules.sla[last].name})"
+        ]
+    return []
+
+
 def _parse_sections(source: str, data: Mapping[str, Any]) -> Rules:
-    desk = _parse_desk(source, data.get("desk", {}))
-    try:
-        tables = data.get("calendars", {})
-        if not isinstance(tables, Mapping):
-            raise RuleError("calendars: expected a table of calendars ([calendars.<name>])")
-        calendars = {name: parse_calendar(name, table) for name, table in tables.items()}
-        return Rules(
-            desk=desk,
-            calendars=calendars,
-            sla=parse_policies(data.get("sla", []), calendars),
-            escalations=parse_escalations(data.get("escalation", [])),
-            routes=parse_routes(data.get("route", [])),
-        )
-    except (CalendarError, RuleError) as error:
-        message = " ".join(str(error).split())  # always one line
-        raise RulesError(f"{source}: {message}") from None
+    errors: list[str] = []
+    for key in data:
+        if key not in KNOWN_SECTIONS:
+            known = ", ".join(KNOWN_SECTIONS)
+            errors.append(str(_fail(source, key, f"unknown section (expected one of: {known})")))
+    desk = _parse_desk(source, data.get("desk", {}), errors)
+    found: list[str] = []  # from key paths on; the file name is prefixed below
+    tables = data.get("calendars", {})
+    calendars: dict[str, Calendar] = {}
+    if not isinstance(tables, Mapping):
+        found.append("calendars: expected a table of calendars ([calendars.<name>])")
+        tables = {}
+    for name, table in tables.items():
+        try:
+            calendars[name] = parse_calendar(name, table)
+        except CalendarError as error:
+            found.append(" ".join(str(error).split()))  # always one line
+    rules = Rules(
+        desk=desk,
+        calendars=calendars,
+        # A policy naming a calendar whose table has an error of its own is not told that
+        # the calendar is unknown: the calendar's error says what is wrong.
+        sla=parse_policies(data.get("sla", []), tables.keys(), found),
+        escalations=parse_escalations(data.get("escalation", []), found),
+        routes=parse_routes(data.get("route", []), found),
+    )
+    errors += [f"{source}: {error}" for error in found]
+    if errors:
+        raise RulesError(errors, source)
+    return rules
 
 
 def rules_from_document(data: Mapping[str, Any] | None, source: str = "active rules") -> Rules:

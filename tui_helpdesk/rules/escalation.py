@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,10 +36,10 @@ from tui_helpdesk.rules.sla import (
     RuleError,
     Where,
     check_keys,
-    check_unique,
     expect_list,
     expect_table,
     expect_text,
+    parse_array,
     parse_priority,
     parse_tag,
     parse_where,
@@ -336,10 +335,6 @@ def _parse_at(on: Trigger, value: Any, path: str) -> At | None:
     return at
 
 
-def parse_escalations(items: Any) -> tuple[EscalationRule, ...]:
-    """Validate the whole `[[escalation]]` array; rule names are unique."""
-    if not isinstance(items, Sequence) or isinstance(items, str):
-        raise RuleError("escalation: expected an array of tables ([[escalation]])")
-    rules = tuple(parse_escalation(index, table) for index, table in enumerate(items))
-    check_unique([rule.name for rule in rules], "escalation")
-    return rules
+def parse_escalations(items: Any, errors: list[str]) -> tuple[EscalationRule, ...]:
+    """Validate the whole `[[escalation]]` array (see `parse_array`); names are unique."""
+    return parse_array(items, "escalation", parse_escalation, errors)

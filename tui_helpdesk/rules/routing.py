@@ -42,7 +42,7 @@ Errors are `RuleError`s whose message starts at the key path (`route[2].set.grou
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -51,11 +51,11 @@ from tui_helpdesk.rules.escalation import EMAIL
 from tui_helpdesk.rules.sla import (
     RuleError,
     check_keys,
-    check_unique,
     expect_list,
     expect_table,
     expect_text,
     normalise_category,
+    parse_array,
     parse_priority,
     parse_tag,
     show,
@@ -232,13 +232,9 @@ def _texts(table: Any, key: str, path: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(expect_text(t, f"{path}.{key}[{i}]") for i, t in enumerate(items)))
 
 
-def parse_routes(items: Any) -> tuple[Route, ...]:
-    """Validate the whole `[[route]]` array; route names are unique."""
-    if not isinstance(items, Sequence) or isinstance(items, str):
-        raise RuleError("route: expected an array of tables ([[route]])")
-    routes = tuple(parse_route(index, table) for index, table in enumerate(items))
-    check_unique([route.name for route in routes], "route")
-    return routes
+def parse_routes(items: Any, errors: list[str]) -> tuple[Route, ...]:
+    """Validate the whole `[[route]]` array (see `parse_array`); route names are unique."""
+    return parse_array(items, "route", parse_route, errors)
 
 
 def classify(routes: Iterable[Route], facts: MessageFacts) -> list[RouteDecision]:

@@ -13,13 +13,13 @@ Errors are `RuleError`s whose message starts at the key path (`sla[1].calendar: 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from tui_helpdesk.domain import SEGMENTS, Channel, Priority, Status
-from tui_helpdesk.rules.calendar import parse_duration
+from tui_helpdesk.rules.calendar import CalendarError, parse_duration
 from tui_helpdesk.rules.tags import TAG_RULE, InvalidTag, normalise_tag
 
 SLA_KEYS = ("name", "calendar", "where", "first_response", "resolution")
@@ -287,25 +287,50 @@ def _parse_targets(value: Any, path: str) -> dict[Priority, timedelta]:
     return targets
 
 
-def parse_policies(items: Any, calendars: Iterable[str]) -> tuple[SlaPolicy, ...]:
-    """Validate the whole `[[sla]]` array; policy names are unique."""
-    if not isinstance(items, Sequence) or isinstance(items, str):
-        raise RuleError("sla: expected an array of tables ([[sla]])")
+def parse_policies(
+    items: Any, calendars: Iterable[str], errors: list[str]
+) -> tuple[SlaPolicy, ...]:
+    """Validate the whole `[[sla]]` array (see `parse_array`); policy names are unique.
+    `calendars` are the names of the document's calendar tables."""
     names = tuple(calendars)
-    policies = tuple(parse_sla(index, table, names) for index, table in enumerate(items))
-    check_unique([policy.name for policy in policies], "sla")
-    return policies
+    return parse_array(items, "sla", lambda index, table: parse_sla(index, table, names), errors)
 
 
-def check_unique(names: Sequence[str], section: str) -> None:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def parse_array(
+    items: Any, section: str, parse_one: Callable[[int, Any], N], errors: list[str]
+) -> tuple[N, ...]:
+    """Validate each table of an array of tables (`[[sla]]`, `[[escalation]]`, `[[route]]`)
+    on its own, so one run reports a problem in each: a table's first error goes to `errors`
+    (one line, from its key path on) and the table is left out. Names are unique among the
+    tables that parsed."""
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        errors.append(f"{section}: expected an array of tables ([[{section}]])")
+        return ()
+    parsed: list[N] = []
     seen: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in seen:
-            raise RuleError(
-                f"{section}[{index}].name: duplicate name {show(name)} "
-                f"(already used by {section}[{seen[name]}])"
+    for index, table in enumerate(items):
+        try:
+            item = parse_one(index, table)
+        except (RuleError, CalendarError) as error:
+            errors.append(" ".join(str(error).split()))
+            continue
+        if item.name in seen:
+            errors.append(
+                f"{section}[{index}].name: duplicate name {show(item.name)} "
+                f"(already used by {section}[{seen[item.name]}])"
             )
-        seen[name] = index
+            continue
+        seen[item.name] = index
+        parsed.append(item)
+    return tuple(parsed)
 
 
 def select_policy(
