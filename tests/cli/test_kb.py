@@ -224,7 +224,10 @@ def test_export_and_import(hd: Run, tmp_path: Path) -> None:
     path.write_text(path.read_text().replace('title = "Café ☕"', 'title = "Café au lait"'))
     (folder / "7-new.md").write_text('+++\nid = 7\ntitle = "New"\ncategory = "A > B"\n+++\nx\n')
 
-    dry = ok(hd("kb", "import", folder, "--dry-run", "--json")).json()
+    refused = hd("kb", "import", folder, "--dry-run")
+    assert refused.exit_code == 2
+    assert f"{folder}/7-new.md: category: no category 'A > B' on this desk" in refused.stderr
+    dry = ok(hd("kb", "import", folder, "--dry-run", "--create-categories", "--json")).json()
     assert dry == {
         "created": 1,
         "updated": 1,
@@ -233,7 +236,7 @@ def test_export_and_import(hd: Run, tmp_path: Path) -> None:
         "dry_run": True,
     }
     assert ok(hd("kb", "show", "2", "--json")).json()["article"]["title"] == "Café ☕"
-    assert ok(hd("kb", "import", folder)).stdout == (
+    assert ok(hd("kb", "import", folder, "--create-categories")).stdout == (
         f"imported {folder}: 1 created, 1 updated, 1 unchanged; created categories: A > B\n"
     )
     assert ok(hd("kb", "show", "2", "--json")).json()["article"]["title"] == "Café au lait"

@@ -170,7 +170,7 @@ def test_round_trip_into_an_empty_desk_is_byte_identical(
 
     with other_desk.store.write() as session:
         actor = directory.actor_for(session, "admin")
-        result = import_articles(session, LATER, actor, first)
+        result = import_articles(session, LATER, actor, first, create_categories=True)
     assert (result.created, result.updated, result.unchanged) == (8, 0, 0)
     # In the order first needed (files by name), created with their parents.
     assert result.categories_created == ("Accounts > Passwords", "Billing", "Technical > Network")
@@ -234,7 +234,9 @@ def test_import_updates_by_id_only_what_differs(desk_store: Desk, tmp_path: Path
     before = {i: kb_doc(desk_store, i) for i in (kept, changed)}
 
     with desk_store.store.read() as session:
-        dry = import_articles(session, LATER, desk_store.admin, tmp_path, dry_run=True)
+        dry = import_articles(
+            session, LATER, desk_store.admin, tmp_path, dry_run=True, create_categories=True
+        )
     assert (dry.created, dry.updated, dry.unchanged, dry.dry_run) == (1, 1, 1, True)
     assert dry.categories_created == ("Brand > New",)
     assert {i: kb_doc(desk_store, i) for i in (kept, changed)} == before
@@ -243,7 +245,7 @@ def test_import_updates_by_id_only_what_differs(desk_store: Desk, tmp_path: Path
         kb.category_for(session, "Brand > New")
 
     with desk_store.store.write() as session:
-        result = import_articles(session, LATER, desk_store.admin, tmp_path)
+        result = import_articles(session, LATER, desk_store.admin, tmp_path, create_categories=True)
     assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
     assert kb_doc(desk_store, kept) == before[kept]
     assert kb_doc(desk_store, changed) == {
@@ -317,7 +319,7 @@ def test_bad_files_are_all_reported_and_nothing_is_written(
     (folder / "h-latin1.md").write_bytes(b'+++\nid = 30\ntitle = "caf\xe9"\n+++\n')
 
     with desk_store.store.write() as session, pytest.raises(ArticleImportFailed) as caught:
-        import_articles(session, NOW, desk_store.agent, folder)
+        import_articles(session, NOW, desk_store.agent, folder, create_categories=True)
     k = str(folder)
     errors = caught.value.errors
     assert errors[0] == f"{k}/12-reset.md: tags: expected a list of strings"
@@ -349,6 +351,25 @@ def test_bad_files_are_all_reported_and_nothing_is_written(
     assert count_articles(desk_store.store) == 0
     with desk_store.store.read() as session, pytest.raises(ValidationError):
         kb.category_for(session, "New > Category")
+
+
+def test_a_category_the_desk_lacks_is_refused_unless_asked_to_create_it(
+    desk_store: Desk, tmp_path: Path
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "1-typo.md").write_text('+++\nid = 1\ntitle = "T"\ncategory = "Nope > Nope"\n+++\n')
+    (folder / "2-known.md").write_text('+++\nid = 2\ntitle = "K"\ncategory = "billing"\n+++\n')
+    with desk_store.store.write() as session, pytest.raises(ArticleImportFailed) as caught:
+        import_articles(session, NOW, desk_store.agent, folder)
+    assert caught.value.errors == [
+        f"{folder}/1-typo.md: category: no category 'Nope > Nope' on this desk (see "
+        "`helpdesk category list`; --create-categories creates the missing ones)"
+    ]
+    assert count_articles(desk_store.store) == 0
+    with desk_store.store.write() as session:
+        result = import_articles(session, NOW, desk_store.agent, folder, create_categories=True)
+    assert (result.created, result.categories_created) == (2, ("Nope > Nope",))
 
 
 def test_a_failed_import_leaves_the_callers_transaction_usable(

@@ -403,13 +403,22 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every file and count; write nothing.")
     ] = False,
+    create_categories: Annotated[
+        bool,
+        typer.Option(
+            "--create-categories",
+            help="Create the categories the files name and the desk lacks (default: such a "
+            "file is bad).",
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Import FOLDER's *.md articles (all or nothing).
 
     Every file is checked first: one bad file and nothing is written, each bad file is
-    named on its own line. Known ids are updated, others created with their id; missing
-    categories are created.
+    named on its own line. Known ids are updated, others created with their id. A category
+    the desk lacks makes its file bad (a typo is not a new category), unless
+    --create-categories, which creates and lists them (a restore into an empty desk).
 
     JSON: {"created": N, "updated": N, "unchanged": N, "categories_created": [...],
     "dry_run": bool}."""
@@ -417,7 +426,12 @@ def import_(
     unit = rt.store().read if dry_run else rt.store().write
     with unit() as session:
         result = kb_files.import_articles(
-            session, rt.now, rt.actor(session), folder, dry_run=dry_run
+            session,
+            rt.now,
+            rt.actor(session),
+            folder,
+            dry_run=dry_run,
+            create_categories=create_categories,
         )
     if json_out:
         print_json(

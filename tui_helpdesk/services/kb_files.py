@@ -36,7 +36,9 @@ writing anything; any bad file fails the whole import with one line per bad file
 - the vote counts and timestamps of the file are kept when an article is created (so a
   restore is lossless); an update keeps this desk's counts (votes cast since the export
   would otherwise be lost) and stamps `updated` with `now`;
-- categories are created when missing (`directory.ensure_category`);
+- a category must exist on this desk, or the file is refused (a typo would otherwise
+  become a new category); with `create_categories` (`--create-categories`) missing ones
+  are created (`directory.ensure_category`) and listed in the result;
 - `author` must be an agent of this desk and `source_ticket` a ticket of this desk, or
   the file is refused (leave the key out to import without one).
 """
@@ -500,18 +502,34 @@ def _duplicates(files: list[ArticleFile], problems: Problems) -> None:
 
 
 def import_articles(
-    session: Session, now: datetime, actor: Actor, folder: Path, *, dry_run: bool = False
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    folder: Path,
+    *,
+    dry_run: bool = False,
+    create_categories: bool = False,
 ) -> ImportResult:
     """Import the folder's articles (see the module docstring for the rules). All files are
     checked before anything is written; `ArticleImportFailed` lists every bad file. The
     writes happen in a SAVEPOINT, so a failure leaves the caller's transaction usable.
     `dry_run` checks and counts without writing. `actor` is the importer: authors come from
-    the files, never from who runs the import."""
+    the files, never from who runs the import. A category the desk lacks refuses its file
+    unless `create_categories`."""
     del actor  # authors come from the files; articles have no audit trail yet
     problems: Problems = {}
     files = _read_folder(folder, problems)
     _duplicates(files, problems)
     agents, tickets, categories = _resolve(session, files, problems)
+    missing: dict[str, str] = {}  # lower case -> as first written, in the order first needed
+    for f in files:
+        if f.category and f.category.lower() not in categories:
+            missing.setdefault(f.category.lower(), f.category)
+            if not create_categories:
+                problems.setdefault(f.name, []).append(
+                    f"category: no category {f.category!r} on this desk (see `helpdesk "
+                    "category list`; --create-categories creates the missing ones)"
+                )
     if problems:
         lines = [f"{name}: {'; '.join(found)}" for name, found in sorted(problems.items())]
         raise ArticleImportFailed(lines, str(folder))
@@ -523,11 +541,6 @@ def import_articles(
             query = query.with_for_update(of=Article)
         for article in session.scalars(query):
             existing[article.id] = article
-
-    missing: dict[str, str] = {}  # lower case -> as first written, in the order first needed
-    for f in files:
-        if f.category and f.category.lower() not in categories:
-            missing.setdefault(f.category.lower(), f.category)
 
     created = updated = unchanged = 0
     with session.begin_nested():
