@@ -101,6 +101,12 @@ def seed_demo(
 
 
 GUEST_GROUP = "L1"
+# What an organization's record says of its contract (the demo rules give premium customers
+# the 24/7 policy; enterprise and standard ones are served in office hours).
+SEGMENT_NOTES = {
+    "premium": "Premium contract: 24/7 support, on-call agent outside office hours",
+    "enterprise": "Enterprise agreement: named account manager, office-hours support",
+}
 CRON = timedelta(minutes=5)  # how often the demo desk's history runs `helpdesk escalate`
 _NO_TIMER = datetime.max.replace(tzinfo=UTC)  # `earliest` when no ticket has a timer
 
@@ -224,7 +230,7 @@ class _Demo:
                     domains=[domain],
                     segment=segment,
                     region=REGION_OF[country],
-                    notes="24x7 support contract" if segment == "enterprise" else None,
+                    notes=SEGMENT_NOTES.get(segment),
                 ),
             )
             vip_rate = 0.03 if segment == "standard" else 0.15

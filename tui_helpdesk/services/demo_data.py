@@ -774,7 +774,7 @@ ARTICLES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         ("how-to",),
         (
             "We answer 08:00-18:00 on working days.",
-            "Urgent incidents are handled around the clock for enterprise customers.",
+            "Premium customers are answered around the clock by an on-call agent.",
             "Holidays are listed on the portal.",
         ),
     ),

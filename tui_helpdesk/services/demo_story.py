@@ -37,7 +37,8 @@ from tui_helpdesk.store.models import Contact
 if TYPE_CHECKING:
     from tui_helpdesk.services.demo import _Demo
 
-# Minutes an agent takes to act, by priority (low, high bounds).
+# Minutes an agent takes to act, by priority (low, high bounds), at the office-hours pace
+# every customer gets but premium ones.
 _AGENT_DELAY = {
     Priority.URGENT: (5, 45),
     Priority.HIGH: (15, 180),
@@ -45,14 +46,48 @@ _AGENT_DELAY = {
     Priority.LOW: (120, 1800),
 }
 # Minutes from a new ticket to the first public reply, by priority: mostly within the
-# first-response targets of the demo's rules; one ticket in eight has a slow start.
+# first-response targets of the demo's rules (the standard policy: 1h-8h of office time).
 _FIRST_REPLY = {
     Priority.URGENT: (2, 25),
     Priority.HIGH: (5, 70),
     Priority.NORMAL: (10, 150),
     Priority.LOW: (20, 300),
 }
+# Hours of work on the fix once nothing else is awaited (up to this many, from 0).
+_FIX_HOURS = {
+    Priority.URGENT: 6.0,
+    Priority.HIGH: 24.0,
+    Priority.NORMAL: 72.0,
+    Priority.LOW: 72.0,
+}
+# Premium contracts buy service around the clock with short targets (the demo rules' premium
+# policy: a first reply within 15m-2h and a fix within 4h-40h, on a 24/7 calendar). A desk
+# that sells them staffs for them: an on-call agent answers at night and at weekends, and
+# premium tickets are worked first, so they mostly meet those targets (a few still slip).
+_ON_CALL_DELAY = {
+    Priority.URGENT: (3, 20),
+    Priority.HIGH: (5, 45),
+    Priority.NORMAL: (10, 90),
+    Priority.LOW: (20, 240),
+}
+_ON_CALL_FIRST_REPLY = {
+    Priority.URGENT: (2, 12),
+    Priority.HIGH: (3, 25),
+    Priority.NORMAL: (5, 50),
+    Priority.LOW: (10, 100),
+}
+_ON_CALL_FIX_HOURS = {
+    Priority.URGENT: 2.5,
+    Priority.HIGH: 5.0,
+    Priority.NORMAL: 10.0,
+    Priority.LOW: 24.0,
+}
+ON_CALL_SEGMENTS = frozenset({"premium"})
+# One ticket in eight has a slow start (fewer where an on-call agent watches the queue); the
+# customer often writes again while waiting, and the desk answers soon after that.
 SLOW_START = 0.12
+ON_CALL_SLOW_START = 0.08
+NUDGE = 0.6
 FIRST_CONTACT = 0.15  # solved by the first reply: the agents report's first-contact resolutions
 SURVEY_ANSWERED = 0.35
 
@@ -102,19 +137,32 @@ class Script:
         self.owner: Actor | None = None
         self.customer = customer_actor(plan.contact)
         self.stopped = False
+        organization = plan.contact.organization
+        self.on_call = organization is not None and organization.segment in ON_CALL_SEGMENTS
 
     # --- timing and steps ---
 
     def later(self, low: float, high: float, *, agent: bool = True) -> datetime:
         """A moment `low`..`high` minutes after the last step (agents mostly in office hours,
-        except on urgent tickets)."""
+        except on urgent tickets and for customers an on-call agent answers)."""
         at = self.t + timedelta(minutes=max(self.rng.uniform(low, high), 1))
-        if agent and self.priority is not Priority.URGENT and self.rng.random() < 0.85:
+        if (
+            agent
+            and not self.on_call
+            and self.priority is not Priority.URGENT
+            and self.rng.random() < 0.85
+        ):
             at = _working_time(at, self.rng)
         return at
 
     def soon(self) -> datetime:
-        return self.later(*_AGENT_DELAY[self.priority])
+        delays = _ON_CALL_DELAY if self.on_call else _AGENT_DELAY
+        return self.later(*delays[self.priority])
+
+    def work_on_fix(self) -> None:
+        """The time the fix takes once nothing else is awaited (nothing happens meanwhile)."""
+        hours = (_ON_CALL_FIX_HOURS if self.on_call else _FIX_HOURS)[self.priority]
+        self.t += timedelta(hours=self.rng.uniform(0, hours))
 
     def step(self, at: datetime, status: Status, run: Callable[[datetime], object]) -> bool:
         """Add a step; False (nothing added) when it would happen after `now`: the story
@@ -198,11 +246,16 @@ class Script:
 
     def acknowledge(self, words: dict[str, str], *, fix: bool = False) -> bool:
         """The first public reply, soon after the ticket came in (taking it first if nobody
-        has): most tickets meet their first-response target, a few start slowly. `fix`: the
-        reply is the fix and resolves the ticket (solved at first contact)."""
-        low, high = _FIRST_REPLY[self.priority]
-        if self.rng.random() < SLOW_START:
-            low, high = high, 3 * high
+        has): most tickets meet their first-response target, a few start slowly, and then
+        the customer often asks again before the answer comes. `fix`: the reply is the fix
+        and resolves the ticket (solved at first contact)."""
+        low, high = (_ON_CALL_FIRST_REPLY if self.on_call else _FIRST_REPLY)[self.priority]
+        if self.rng.random() < (ON_CALL_SLOW_START if self.on_call else SLOW_START):
+            low, high = 1.5 * high, 4 * high
+            if self.rng.random() < NUDGE:
+                nudged = self.t + timedelta(minutes=self.rng.uniform(low / 2, low))
+                if not self.customer_says(self.rng.choice(CUSTOMER_NUDGES), at=nudged):
+                    return False
         if self.owner is None and not self.take(self.later(low / 2, high / 2)):
             return False
         if fix:
@@ -260,15 +313,16 @@ class Script:
             lambda actor, when: tickets.change_status(s, actor, when, self.ref, target), target, at
         )
 
-    def customer_says(self, body: str) -> bool:
-        """A message from the customer; it reopens a pending or resolved ticket."""
+    def customer_says(self, body: str, at: datetime | None = None) -> bool:
+        """A message from the customer (by default 30 minutes to two days after the last
+        step); it reopens a pending or resolved ticket."""
         s, contact = self.d.s, self.plan.contact
         channel = Channel.EMAIL if contact.email else Channel.PHONE
         # A caller without email is heard on the phone and typed in by the ticket's agent.
         actor = self.customer if contact.email else self.owner or self.customer
         after = Status.OPEN if self.status in (Status.PENDING, Status.RESOLVED) else self.status
         return self.step(
-            self.later(30, 2 * 24 * 60, agent=False),
+            at or self.later(30, 2 * 24 * 60, agent=False),
             after,
             lambda at: tickets.add_customer_message(
                 s, actor, at, self.ref, contact, body, channel=channel
@@ -293,8 +347,6 @@ class Script:
             chosen = Priority.HIGH
         self.priority = chosen or self.default_priority
         if not self.create(self.plan.subject, story.body.format(**words), chosen):
-            return
-        if rng.random() < 0.1 and not self.customer_says(rng.choice(CUSTOMER_NUDGES)):
             return
         if rng.random() < FIRST_CONTACT:
             if self.acknowledge(words, fix=True):
@@ -334,7 +386,7 @@ class Script:
             self.t += timedelta(days=rng.uniform(1, 5))
             if not self.change_status(Status.OPEN):
                 return
-        self.t += timedelta(minutes=rng.uniform(0, 3 * 24 * 60))
+        self.work_on_fix()
         if not self.reply(story.fix.format(**words), Status.RESOLVED):
             return
         self.aftercare(words)
