@@ -4,6 +4,8 @@ and usage errors as one line."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.conftest import Run, ok, one_line_error
 
 
@@ -67,6 +69,22 @@ def test_ticket_search_and_status_filter(hd: Run) -> None:
         ok(hd("ticket", "search", "tunnel", "--status", "closed", "--json")).json()["tickets"] == []
     )
     assert one_line_error(hd("ticket", "search", "x", "--status", "nope"), 2)
+
+
+@pytest.mark.parametrize("command", [("ticket", "list"), ("ticket", "search", "tunnel")])
+def test_list_and_search_take_the_same_statuses(hd: Run, command: tuple[str, ...]) -> None:
+    key = _ticket(hd, "VPN drops at home", "The tunnel stops every hour.")
+    ok(hd("ticket", "status", key, "resolved"))
+
+    def keys(*statuses: str) -> list[str]:
+        args = [a for s in statuses for a in ("--status", s)]
+        found = ok(hd(*command, *args, "--json")).json()["tickets"]
+        return [t.get("key") or t["number"] for t in found]  # search: key; list: number
+
+    assert keys("all") == keys("resolved") == keys("open,resolved") == [key]
+    assert keys("active") == keys("new", "open") == []
+    line = one_line_error(hd(*command, "--status", "sleeping"), 2)
+    assert "unknown status 'sleeping'" in line and "active, all" in line
 
 
 def test_kb_suggest(hd: Run) -> None:

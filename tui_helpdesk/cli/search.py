@@ -18,13 +18,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tui_helpdesk.domain import Status
 from tui_helpdesk.markdown_text import snippet_text
 from tui_helpdesk.services import search
 from tui_helpdesk.services.search import ArticleHit, Marked, SearchResult, TicketHit
 from tui_helpdesk.text import highlighted
 
-from .common import JsonFlag, read_body, runtime
+from .common import JsonFlag, parse_statuses, read_body, runtime, status_option
 from .output import hint, print_json, show, when
 from .runtime import CliError
 
@@ -125,10 +124,7 @@ def _ticket_table(hits: list[TicketHit], zone: str) -> Table:
 def ticket_search(
     ctx: typer.Context,
     query: Query,
-    status: Annotated[
-        list[Status] | None,
-        typer.Option("--status", "-s", help="Only tickets in this status (repeatable)."),
-    ] = None,
+    status: Annotated[list[str] | None, status_option("all")] = None,
     limit: Limit = 20,
     json_out: JsonFlag = False,
 ) -> None:
@@ -138,7 +134,8 @@ def ticket_search(
     """
     rt = runtime(ctx)
     with rt.store().read() as session:
-        result = search.search_tickets(session, query, limit=limit, statuses=status or ())
+        statuses = parse_statuses(status, default=())
+        result = search.search_tickets(session, query, limit=limit, statuses=statuses)
         zone = rt.display_zone(session)
     if json_out:
         print_json(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tui_helpdesk.domain import ACTIVE_STATUSES, Channel, Priority, Status
+from tui_helpdesk.domain import Channel, Priority, Status
 from tui_helpdesk.services import queue, serialize
 
 from .common import (
@@ -26,8 +26,10 @@ from .common import (
     ExpectedVersion,
     JsonFlag,
     Number,
+    parse_statuses,
     read_body,
     runtime,
+    status_option,
 )
 from .lazy import from_module, lazy_group
 from .plain import print_json, say
@@ -153,39 +155,11 @@ def create(
 
 # --- reading ------------------------------------------------------------------------------
 
-STATUS_WORDS = ", ".join([*(s.value for s in Status), "active", "all"])
-
-
-def parse_statuses(values: list[str] | None) -> tuple[Status, ...]:
-    """--status values (repeatable or comma-separated); `active` (the default) or `all`."""
-    words = [w.strip().lower() for v in values or [] for w in v.split(",") if w.strip()]
-    if not words:
-        return ACTIVE_STATUSES
-    if "all" in words:
-        return ()
-    out: list[Status] = []
-    for word in words:
-        if word == "active":
-            out.extend(ACTIVE_STATUSES)
-            continue
-        try:
-            out.append(Status(word))
-        except ValueError:
-            raise CliError(f"unknown status {word!r} (expected {STATUS_WORDS})", 2) from None
-    return tuple(dict.fromkeys(out))
-
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--status",
-            metavar="STATUS",
-            help=f"Repeatable: {STATUS_WORDS}. Default: active (not resolved or closed).",
-        ),
-    ] = None,
+    status: Annotated[list[str] | None, status_option("active (not resolved or closed)")] = None,
     group: Annotated[str | None, typer.Option("--group", "-g", metavar="NAME")] = None,
     assignee: Annotated[
         str | None,
