@@ -123,6 +123,10 @@ def test_create_refuses_bad_input_with_exit_2(hd: Run) -> None:
     line = one_line_error(hd("ticket", "create", "-s", "x", "--priority", "asap"), 2)
     assert "--priority" in line and "asap" in line
     one_line_error(hd("ticket", "create", "-s", "x", "-r", "not a phone or mail"), 2)
+    line = one_line_error(hd("ticket", "create", "-s", "x", "-r", "not-an-email"), 2)
+    assert line.endswith("'not-an-email' is neither an email address nor a phone number")
+    line = one_line_error(hd("ticket", "create", "-s", "x", "-r", "+39 02"), 2)
+    assert "not a valid phone number: '+39 02'" in line  # a number, if a short one
     line = one_line_error(hd("ticket", "create", "--body", "no subject"), 2)
     assert "--subject" in line
     one_line_error(hd("ticket", "create", "-s", "x", "--body", "a", "--body-file", "-"), 2)

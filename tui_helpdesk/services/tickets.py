@@ -165,6 +165,11 @@ def resolve_requester(
                 f"(agent {agent.login} has no email to stand in as requester)"
             )
         identity, name = agent.email, name or agent.name
+    if not looks_like_email(identity) and not any(ch.isdigit() for ch in identity):
+        # No "@" and no digit: say what was expected, not only that it is no phone number.
+        raise ValidationError(
+            f"{identity.strip()!r} is neither an email address nor a phone number"
+        )
     contact = find_contact_by_identity(session, identity, desk.phone_region)
     if contact is None:
         draft = ContactDraft(name=name, organization=organization)
