@@ -297,7 +297,7 @@ class _Demo:
 
     def _plan(self, seq: int) -> Plan:
         rng = self.rng
-        story = rng.choice(STORIES)
+        story = rng.choices(STORIES, [story.weight for story in STORIES])[0]
         contact = rng.choice(self.contacts)
         if contact.email is None:
             channel = Channel.PHONE

@@ -186,26 +186,29 @@ PERSONAL_DOMAINS = ("mail.example", "post.example")
 
 @dataclass(frozen=True)
 class Story:
-    """One kind of ticket: what the customer writes and how the desk answers."""
+    """One kind of ticket: what the customer writes and how the desk answers. It is one
+    problem: every subject fits every detail, and the body, the questions and the fix are
+    about that problem (a different problem is another story)."""
 
     category: str
-    subjects: tuple[str, ...]
-    body: str  # {first}, {org}, {detail}
+    subjects: tuple[str, ...]  # {detail}; each fits every detail
+    body: str  # {first}, {org}, {detail}; its third line is what a caller said on the phone
     details: tuple[str, ...]
     ask: str  # first reply when more information is needed
     answer: str  # the customer's answer
     fix: str  # the resolving reply
     note: str  # an internal note
     tags: tuple[str, ...] = ()
+    weight: float = 1.0  # how often it happens, against the others
 
 
 STORIES: tuple[Story, ...] = (
     Story(
         "Technical > Network",
-        ("VPN drops every few minutes", "VPN disconnects on {detail}"),
+        ("VPN drops every few minutes", "VPN disconnects when I work from {detail}"),
         "Hi,\n\nsince this morning the VPN disconnects every few minutes when I work from "
         "{detail}. Reconnecting works but the call drops each time.\n\nThanks,\n{first}",
-        ("home", "the branch office", "the hotel wifi"),
+        ("home", "the branch office", "a hotel"),
         "Thanks {first}. Could you send us the client log (Help > Export log) and tell us "
         "which VPN profile you use?",
         "Log attached. I'm on the 'Corporate-EU' profile.",
@@ -216,21 +219,21 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Technical > Network",
-        ("Office wifi very slow", "No network in meeting room {detail}"),
-        "Hello,\n\nthe network in {detail} has been unusable since yesterday: pages time out "
+        ("Wifi very slow in {detail}", "No network in {detail}"),
+        "Hello,\n\nthe wifi in {detail} has been unusable since yesterday: pages time out "
         "and video calls freeze.\n\n{first} ({org})",
-        ("2B", "Aurora", "the ground floor"),
-        "Sorry about that. Is it every device in the room or only laptops? Any error message?",
+        ("meeting room 2B", "the Aurora meeting room", "the ground-floor offices"),
+        "Sorry about that. Is it every device there or only laptops? Any error message?",
         "Every device, phones too.",
-        "The access point in that room had failed over to 2.4 GHz only. It has been replaced; "
+        "The access point there had fallen back to 2.4 GHz only. It has been replaced; "
         "speeds are back to normal on our tests.",
         "AP-3F-07 showing radio errors in the controller log. Replacement scheduled.",
         ("wifi",),
     ),
     Story(
         "Technical > Email",
-        ("Emails to {detail} bounce", "Outgoing mail rejected"),
-        "Hi,\n\nevery message I send to {detail} comes back with 'relay access denied'. "
+        ("Emails to {detail} bounce", "Outgoing mail to {detail} rejected"),
+        "Hi,\n\nevery email I send to {detail} comes back with 'relay access denied'. "
         "Internal mail works.\n\n{first}",
         ("our auditors", "a supplier", "gmail addresses"),
         "Could you forward one of the bounce messages to us as an attachment?",
@@ -242,49 +245,90 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Technical > Email",
-        ("Shared mailbox not visible", "Calendar invites not arriving"),
-        "Hello,\n\n{detail} since the migration last week. Could you have a look?\n\n"
-        "Regards,\n{first}",
-        (
-            "the 'sales' shared mailbox is gone from my client",
-            "I no longer receive meeting invitations",
-        ),
+        ("Shared mailbox '{detail}' not visible", "Shared mailbox missing since the migration"),
+        "Hello,\n\nthe '{detail}' shared mailbox is gone from my Outlook since the mailbox "
+        "migration last week. Could you have a look?\n\nRegards,\n{first}",
+        ("sales", "accounts", "support"),
         "Thanks. Which mail client and version are you using?",
         "Outlook on Windows, the version that came with the new laptop.",
-        "Your permissions were lost in the migration; they are restored. Restart Outlook and "
-        "the mailbox will show up again within a few minutes.",
-        "Migration script skipped delegated permissions for some users. Reported to L2.",
+        "Your permissions on the shared mailbox were lost in the migration; they are "
+        "restored. Restart Outlook and the mailbox will show up again within a few minutes.",
+        "Migration script skipped delegated mailbox permissions for some users.",
         ("email", "migration"),
+        weight=0.5,
+    ),
+    Story(
+        "Technical > Email",
+        ("Calendar invites not arriving", "Meeting invitations missing since the migration"),
+        "Hello,\n\nsince the mailbox migration last week, meeting invitations no longer "
+        "reach me: I never got the one {detail}.\n\nRegards,\n{first}",
+        ("for the weekly team call", "from our external auditors", "for Monday's board meeting"),
+        "Thanks. Which mail client and version are you using?",
+        "Outlook on Windows, the version that came with the new laptop.",
+        "Your calendar permissions were lost in the migration; they are restored. Restart "
+        "Outlook and new invitations will arrive as before.",
+        "Migration script skipped calendar delegation for some users.",
+        ("email", "calendar", "migration"),
+        weight=0.5,
     ),
     Story(
         "Technical > Hardware",
-        ("Laptop does not boot", "Docking station: no external screen"),
-        "Hi,\n\n{detail}. I have tried restarting twice.\n\n{first}, {org}",
+        ("Laptop does not boot", "Laptop won't start"),
+        "Hi,\n\nmy laptop {detail}. I have tried restarting twice.\n\n{first}, {org}",
         (
-            "my laptop shows a black screen after the logo",
-            "the second monitor stays black on the dock",
+            "shows a black screen after the logo",
+            "switches off right after the logo",
+            "restarts in a loop before Windows starts",
         ),
-        "Could you tell us the asset tag on the bottom of the device?",
+        "Could you tell us the asset tag on the bottom of the laptop?",
         "Asset tag is NB-4471.",
-        "A replacement is ready at the front desk; your data is synced, just log in.",
+        "A replacement laptop is ready at the front desk; your data is synced, just log in.",
         "Mainboard fault confirmed by diagnostics; swap under warranty.",
-        ("hardware",),
+        ("hardware", "laptop"),
+        weight=0.5,
     ),
     Story(
         "Technical > Hardware",
-        ("Printer on {detail} jams", "Need a new headset"),
-        "Hello,\n\nthe printer on {detail} jams on every second page, the display says "
+        ("Docking station: no external screen", "Docking station: {detail} stays black"),
+        "Hi,\n\nthe {detail} stays black when my laptop is on the docking station. I have "
+        "tried unplugging the dock twice.\n\n{first}, {org}",
+        ("second monitor", "external screen", "left-hand monitor"),
+        "Could you tell us the asset tag on the underside of the docking station?",
+        "Asset tag is DK-2093.",
+        "The docking station needed a firmware update, which we installed remotely. Plug "
+        "the laptop in again and the screen will come up.",
+        "Dock firmware 1.0.4 loses DisplayPort after sleep; updated to 1.1.",
+        ("hardware", "dock"),
+        weight=0.5,
+    ),
+    Story(
+        "Technical > Hardware",
+        ("Printer {detail} jams", "Paper jams in the printer {detail}"),
+        "Hello,\n\nthe printer {detail} jams on every second page, the display says "
         "'Tray 2'. Could someone come by?\n\n{first}",
-        ("floor 3", "the reception", "the warehouse"),
+        ("on floor 3", "at reception", "in the warehouse"),
         "We'll send someone. Is the printer usable with Tray 1 in the meantime?",
         "Yes, tray 1 works.",
         "The pickup roller of tray 2 was worn and has been replaced.",
         "Ordered spare rollers for this model, two more units are due.",
         ("printer",),
+        weight=0.6,
+    ),
+    Story(
+        "Technical > Hardware",
+        ("Need a new headset", "Headset broken"),
+        "Hello,\n\nmy headset {detail}. Could I get a new one?\n\n{first}",
+        ("has a broken microphone", "crackles on every call", "no longer charges"),
+        "Sorry to hear it. Which model do you have, and would a wired one do?",
+        "The wireless one from the welcome kit; wired is fine.",
+        "A new headset is ready for you at the front desk; please bring the old one along.",
+        "Two headsets of this model left in stock; reorder placed.",
+        ("hardware", "headset"),
+        weight=0.4,
     ),
     Story(
         "Technical > Software",
-        ("{detail} crashes on start", "Cannot install {detail}"),
+        ("{detail} crashes on start", "{detail} crashes since the update"),
         "Hi,\n\n{detail} crashes immediately after the splash screen since the last update."
         "\n\nThanks,\n{first}",
         ("the ERP client", "the CAD viewer", "the reporting tool"),
@@ -297,20 +341,37 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Technical > Software",
-        ("Excel macros disabled", "Licence expired message"),
-        "Hello,\n\nsince Monday I get '{detail}' when opening our reports.\n\n{first}",
-        ("Macros have been disabled", "Your licence has expired"),
-        "Which file is it, and is it stored on the team share or locally?",
-        "On the team share, the monthly report.",
-        "The share is now a trusted location, and your licence has been reassigned.",
+        ("Excel macros disabled", "Macros blocked in {detail}"),
+        "Hello,\n\nsince Monday Excel says 'Macros have been disabled' when I open {detail} "
+        "from the team share.\n\n{first}",
+        ("the monthly report", "the budget workbook", "the sales forecast"),
+        "Does it happen with every file on the team share, or only with this one?",
+        "Every file on the team share.",
+        "The new team share is now a trusted location, so its macros run again. Please "
+        "open the file once more.",
         "Group policy for trusted locations did not include the new share path.",
-        ("office",),
+        ("office", "macros"),
+        weight=0.5,
+    ),
+    Story(
+        "Technical > Software",
+        ("Licence expired message", "{detail} says my licence has expired"),
+        "Hello,\n\nsince Monday {detail} says 'Your licence has expired' and opens "
+        "read-only.\n\n{first}",
+        ("Excel", "the PDF editor", "the CAD viewer"),
+        "Did you change laptops recently? A screenshot of the message would help too.",
+        "Yes, I got a new laptop last week. Screenshot attached.",
+        "Your licence was still bound to your old laptop; it has been reassigned. Restart "
+        "the application and sign in again.",
+        "Licence still bound to the old device; reassigned in the licence portal.",
+        ("office", "licence"),
+        weight=0.5,
     ),
     Story(
         "Account > Password",
         ("Password reset", "Locked out of my account"),
-        "Hi,\n\nI {detail} and now my account is locked. Could you reset it?\n\n{first}",
-        ("forgot my password after holidays", "typed the old password too many times"),
+        "Hi,\n\nI {detail} and now my account is locked. Could you reset my password?\n\n{first}",
+        ("forgot my password after the holidays", "typed the old password too many times"),
         "We can help. To verify it's you, please confirm the last four digits of your phone "
         "number on file.",
         "It ends in the digits you have.",
@@ -321,7 +382,7 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Account > Access",
-        ("Access to {detail}", "New starter needs accounts"),
+        ("Access to {detail}", "Please grant me access to {detail}"),
         "Hello,\n\ncould you grant me access to {detail}? My manager approved it.\n\n{first}",
         ("the finance share", "the project wiki", "the CRM"),
         "Could you ask your manager to confirm the request by replying here?",
@@ -332,10 +393,10 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Billing > Invoices",
-        ("Invoice {detail} is wrong", "Invoice copy needed"),
+        ("Invoice {detail} is wrong", "Wrong seat count on invoice {detail}"),
         "Hi,\n\nthe invoice {detail} bills 40 seats but we only have 32. Could you correct "
         "it?\n\n{first}, {org}",
-        ("INV-2026-0412", "for October", "INV-2026-0977"),
+        ("INV-2026-0412", "INV-2026-0977", "INV-2026-1130"),
         "Thanks {first}, we are checking the seat count for your contract. Could you send "
         "the purchase order number?",
         "PO number is 4500-1187.",
@@ -345,7 +406,7 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Billing > Refunds",
-        ("Refund for duplicate payment", "Refund request for {detail}"),
+        ("Refund for a duplicate payment", "Refund request: {detail} paid twice"),
         "Hello,\n\nwe paid {detail} twice by mistake. Could you refund the second payment?"
         "\n\n{first}",
         ("the annual fee", "the March invoice"),
@@ -357,7 +418,7 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Security > Phishing",
-        ("Suspicious email from '{detail}'", "Did I click a phishing link?"),
+        ("Phishing mail posing as {detail}", "Did I click a phishing link?"),
         "Hi,\n\nI received a mail pretending to be from {detail} asking me to log in. I clicked "
         "the link before I noticed. What should I do?\n\n{first}",
         ("IT support", "our CEO", "the bank"),
@@ -370,33 +431,46 @@ STORIES: tuple[Story, ...] = (
     ),
     Story(
         "Security",
-        ("Lost laptop", "Unknown login alert"),
-        "Hello,\n\n{detail}. Please advise.\n\n{first}, {org}",
-        (
-            "I left my laptop on the train yesterday",
-            "I got an alert about a login from another country",
-        ),
-        "We are on it. When did you last use the device, and was it locked?",
+        ("Lost laptop", "Laptop lost {detail}"),
+        "Hello,\n\nI lost my work laptop {detail} yesterday. Please advise.\n\n{first}, {org}",
+        ("on the train", "at the airport", "in a taxi"),
+        "We are on it. When did you last use the laptop, and was it locked?",
         "Yesterday evening, and yes it was locked.",
-        "The device has been wiped remotely and your credentials rotated.",
+        "The laptop has been wiped remotely and your credentials rotated.",
         "Remote wipe confirmed by the MDM console.",
         ("security", "incident"),
+        weight=0.5,
+    ),
+    Story(
+        "Security",
+        ("Unknown login alert", "Alert: sign-in from {detail}"),
+        "Hello,\n\nI got an alert about a sign-in to my account from {detail}. It wasn't "
+        "me. Please advise.\n\n{first}, {org}",
+        ("another country", "an unknown device", "a city I have never been to"),
+        "Thanks for telling us at once. Have you entered your password on a page you "
+        "reached from a mail lately?",
+        "Not that I know of.",
+        "We ended all sessions, reset your password and blocked the address the sign-in "
+        "came from. Nothing else happened on your account.",
+        "One foreign sign-in in the logs; sessions revoked, password reset, IP blocked.",
+        ("security", "incident"),
+        weight=0.5,
     ),
     Story(
         "General > Question",
-        ("How do I {detail}?", "Question about {detail}"),
+        ("How do I {detail}?", "Quick question: how to {detail}"),
         "Hi,\n\nquick question: how do I {detail}?\n\nThanks,\n{first}",
         ("add a signature in webmail", "book a meeting room", "connect to the guest wifi"),
         "Good question! Is this on your laptop or on your phone?",
         "On my laptop.",
-        "Here is how: open Settings, then the section for it, and follow the article we "
-        "linked. Let us know if anything is unclear.",
+        "Here is how: the knowledge article we linked walks you through it step by step. "
+        "Let us know if anything is unclear.",
         "Common question; linked the knowledge article.",
         ("how-to",),
     ),
     Story(
         "General > Feature Request",
-        ("Feature request: {detail}", "Suggestion: {detail}"),
+        ("Feature request: {detail}", "Could you {detail}?"),
         "Hello,\n\nit would help us a lot if you could {detail}.\n\nBest,\n{first}, {org}",
         ("export reports as CSV", "add dark mode to the portal", "support SSO with our IdP"),
         "Thanks for the suggestion. How many people on your side would use it?",
