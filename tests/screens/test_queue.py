@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from textual.widget import Widget
 
 from tests.conftest import NOW, Desk
@@ -167,6 +168,36 @@ async def test_text_filter(desk_store: Desk, size: tuple[int, int]) -> None:
         await settle(pilot)
         assert len(keys_shown(app)) == 2
         assert not app.screen.has_class("-filtering")
+
+
+async def test_the_count_stays_whole_beside_a_filter_and_marks(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """The count is what the bar's right end is for: the filter's text gives way to it."""
+    for n in range(3):
+        make_ticket(desk_store, f"VPN drops on floor {n}")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("slash", *"priority:normal vpn drops on floor", "enter")
+        await settle(pilot)
+        assert len(keys_shown(app)) == 3
+        count = app.screen.query_one("#count")
+
+        def shown() -> str:
+            text = str(count.render())
+            assert cell_len(text) <= count.content_size.width  # nothing cut off
+            return text
+
+        assert shown().endswith("3 tickets")
+        if size[0] >= 120:
+            assert shown() == "“priority:normal vpn drops on floor” 3 tickets"
+        else:  # shortened: the filter field below the bar has it whole
+            assert shown().startswith("“prior") and shown().endswith("…” 3 tickets")
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert shown().endswith("3 tickets") and shown().startswith("2 marked")
 
 
 async def test_keymap_and_theme_from_settings(

@@ -397,12 +397,9 @@ class QueueScreen(Screen[None]):
         else:
             text = f"{self._count}"
         label = f"{text} ticket{'' if self._count == 1 else 's'}"
-        if self.filter_text:
-            label = f"“{self.filter_text}” {label}"
-        marked = len(self.table.marked)
-        if marked:
-            label = f"{marked} marked · {label}"
-        self.query_one(ViewTabs).show_count(label)
+        self.query_one(ViewTabs).show_count(
+            label, filter_text=self.filter_text, marked=len(self.table.marked)
+        )
 
     @on(TicketTable.RowsPainted)
     def _rows_painted(self) -> None:

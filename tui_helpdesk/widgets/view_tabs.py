@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -46,6 +47,46 @@ def tab_text(index: int, view: AnyView, form: str, keyed: int) -> str:
     return f"{key} {view.label if form == 'full' else view.short}"
 
 
+def count_text(count: str, filter_text: str = "", marked: int = 0, width: int = 0) -> Text:
+    """`2 marked · “status:open” 8 tickets` in at most `width` cells (0: unlimited). The count
+    is never cut: the filter's text is shortened first (`“stat…”`, then left out; the filter
+    field shows it whole), then the marks lose their separator, then they are left out (the
+    marked rows still show it)."""
+    marks = [f"{marked} marked · ", f"{marked} marked "] if marked else [""]
+    for head in marks:
+        room = width - cell_len(head) - cell_len(count)
+        if not filter_text:
+            if not width or room >= 0:
+                return Text(head + count, no_wrap=True)
+            continue
+        quoted = f"“{filter_text}” "
+        if not width or cell_len(quoted) <= room:
+            return Text(head + quoted + count, no_wrap=True)
+        if room >= len("“x…” "):
+            shown = Text(filter_text)
+            shown.truncate(room - len("“…” "))  # cells left for the text, "…" added below
+            return Text(f"{head}“{shown.plain}…” {count}", no_wrap=True)
+        if room >= 0:
+            return Text(head + count, no_wrap=True)
+    return Text(count, no_wrap=True)
+
+
+class CountLabel(Static):
+    """The count at the bar's right, fitted to the width it is given when drawn."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pieces: tuple[str, str, int] = ("", "", 0)  # count, filter text, marked
+
+    def show(self, count: str, filter_text: str, marked: int) -> None:
+        if (count, filter_text, marked) != self.pieces:
+            self.pieces = (count, filter_text, marked)
+            self.refresh()
+
+    def render(self) -> Text:
+        return count_text(*self.pieces, width=self.content_size.width)
+
+
 class ViewTabs(Horizontal):
     def __init__(self, builtin: Sequence[View], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -56,7 +97,7 @@ class ViewTabs(Horizontal):
     def compose(self) -> ComposeResult:
         for i, view in enumerate(self.builtin, start=1):
             yield Static(Text(f"{i} {view.label}"), id=f"tab-{view.value}", classes="tab")
-        yield Static(Text(""), id="count")
+        yield CountLabel(id="count")
 
     def show(self, views: Sequence[AnyView], current: AnyView, keyed: int) -> None:
         """Tabs for `views` (the built-in ones first), `current` marked."""
@@ -102,5 +143,6 @@ class ViewTabs(Horizontal):
         if self._asked is not None:
             self.show(*self._asked)
 
-    def show_count(self, label: str) -> None:
-        self.query_one("#count", Static).update(Text(label, no_wrap=True, overflow="ellipsis"))
+    def show_count(self, count: str, *, filter_text: str = "", marked: int = 0) -> None:
+        """`count` ("8 tickets") after the marks and the filter, which give way to it."""
+        self.query_one(CountLabel).show(count, filter_text, marked)
