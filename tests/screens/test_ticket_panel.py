@@ -23,7 +23,7 @@ from tui_helpdesk.screens.ticket import TicketScreen
 from tui_helpdesk.screens.ticket_actions import ComposeScreen
 from tui_helpdesk.screens.ticket_links import ArticlePickScreen, MergeScreen
 from tui_helpdesk.screens.ticket_panel import HistoryPane, MessageBox, SidePanel
-from tui_helpdesk.services import audit, desk, kb, tickets
+from tui_helpdesk.services import audit, desk, directory, kb, tickets
 from tui_helpdesk.services.views import MessageView
 from tui_helpdesk.store.models import Article
 from tui_helpdesk.widgets.confirm import ConfirmScreen
@@ -438,3 +438,44 @@ async def test_header_shows_the_clocks_in_working_time(desk_store: Desk) -> None
         assert "· L1 · bob" in header  # the group's name says its level
         rows = panel_rows(screen)
         assert "  policy standard · level 1" in rows
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_header_shows_the_callers_number_whole_as_people_read_it(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    name = "Maximiliane Alexandra Friederike von Hohenzollern-Sigmaringen"  # gives way
+    with desk_store.store.write() as session:
+        directory.add_organization(
+            session, NOW, directory.OrganizationDraft("Vistula Logistics International")
+        )
+        directory.add_contact(
+            session,
+            NOW,
+            directory.ContactDraft(
+                name=name,
+                email="maximiliane.hohenzollern@vistula.example",
+                phone="+49 30 48963834",
+                organization="Vistula Logistics International",
+            ),
+            "DE",
+        )
+        ticket = tickets.create_ticket(
+            session,
+            desk_store.agent,
+            NOW,
+            tickets.NewTicket(subject="Invoice", requester="+493048963834"),
+        )
+        key = ticket.key
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        header = screen.query_one("#ticket-header", Static)
+        width, height = header.content_size
+        drawn = [strip.text for strip in header.render_lines(Region(0, 0, width, height))]
+        line = next(line for line in drawn if line.lstrip().startswith("Maximiliane"))
+        assert "  +49 30 48963834  " in line  # formatted as in the side panel, and whole
+        assert "+493048963834" not in line
+        assert line.lstrip().startswith(name[:49] + "…")
+        if size[0] >= 120:
+            assert "(Vistula Logistics International)" in line

@@ -39,6 +39,7 @@ from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.services import ticket_panel as panel_views
 from tui_helpdesk.services import views
 from tui_helpdesk.services.errors import ServiceError
+from tui_helpdesk.services.intake_views import phone_label
 from tui_helpdesk.services.ticket_panel import ClockView, HistoryView, PanelView
 from tui_helpdesk.services.views import SlaState, TicketDetail
 from tui_helpdesk.text import highlighted
@@ -74,12 +75,17 @@ def clocks_text(clocks: tuple[ClockView, ...]) -> Text:
     return text
 
 
+# Cells of the requester's name kept before the number: with the longest numbers (about 20
+# cells) the line still shows it whole at 80 columns.
+NAME_BEFORE_PHONE = 50
+
+
 def header_text(detail: TicketDetail, panel: PanelView | None = None) -> Text:
     """The ticket's header, five lines that are cut, never wrapped (at 80x24 the tags and
     the clocks stay in view): key and subject; status, priority, group, assignee and tags;
-    the SLA clocks; the requester; category, channel and last update. Customer text is
-    appended as plain strings, never markup. With the `panel` loaded (for this ticket), the
-    SLA clocks in working time and the level."""
+    the SLA clocks; the requester (name, phone number, organization, address); category,
+    channel and last update. Customer text is appended as plain strings, never markup. With
+    the `panel` loaded (for this ticket), the SLA clocks in working time and the level."""
     if panel is not None and panel.key != detail.key:
         panel = None
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -102,11 +108,20 @@ def header_text(detail: TicketDetail, panel: PanelView | None = None) -> Text:
         text.append("SLA ")
         text.append(detail.sla, style=SLA_STYLES.get(detail.sla_state, "dim"))
     text.append("\n")
-    text.append(detail.requester or "unknown requester")
+    # The number right after the name, as people read it (as the side panel has it): a
+    # phone agent reads it out whole at 80 columns (a long name gives way to it); the
+    # organization and the address may be cut.
+    phone = phone_label(detail.requester_phone)
+    name = Text(detail.requester or "unknown requester")
+    if phone:
+        name.truncate(NAME_BEFORE_PHONE, overflow="ellipsis")
+    text.append_text(name)
+    if phone:
+        text.append(f"  {phone}")
     if detail.organization:
-        text.append(f" ({detail.organization})")
-    if detail.requester_contact:
-        text.append(f"  {detail.requester_contact}", style="dim")
+        text.append(f"  ({detail.organization})")
+    if detail.requester_email:
+        text.append(f"  {detail.requester_email}", style="dim")
     facts = [detail.category or "no category", detail.channel, f"updated {detail.updated}"]
     text.append("\n" + " · ".join(facts), style="dim")
     return text

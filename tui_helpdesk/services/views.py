@@ -595,6 +595,8 @@ class TicketDetail:
     # The newest audit event shown: a save refused as too late lists every change after it
     # (`console_actions.explain_conflict`). Read with the version, in the same statement.
     seen_event: int = 0
+    requester_email: str = ""
+    requester_phone: str = ""  # E.164 as stored (`intake_views.phone_label` for reading)
 
 
 def _author(message: Row[Any]) -> str:
@@ -752,6 +754,8 @@ def ticket_detail(
                 for v in (ticket.requester_email, ticket.requester_phone)
                 if v
             ),
+            requester_email=clean(ticket.requester_email or "", single_line=True),
+            requester_phone=clean(ticket.requester_phone or "", single_line=True),
             organization=clean(ticket.organization, single_line=True)
             if ticket.organization
             else "",
