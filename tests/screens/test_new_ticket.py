@@ -199,7 +199,8 @@ async def test_a_call_from_a_known_number(calls: Calls) -> None:
         card = shown(screen, "#nt-card")
         assert card.startswith("VIP Giulia Ricci  +39 02 1234 5678  giulia.ricci@acme.example")
         assert "Acme · premium" in card and "1 open of 1 ticket" in card
-        assert f"{calls.open_key}" in card and "Monitor flickers" in card
+        # What the age is, before the subject (which a long one could cut off).
+        assert f"{calls.open_key:<8} new      normal  created 2d ago  Monitor flickers" in card
         assert app.focused is screen.query_one("#nt-subject", Input)
 
         # Suggestions follow the subject: the article and the resolved ticket's answer.

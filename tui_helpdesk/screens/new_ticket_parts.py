@@ -97,8 +97,10 @@ def caller_card_text(card: CallerCard) -> Text:
         text.append("\n")
         text.append(f"{ticket.key:<8} ", style="bold")
         text.append(f"{ticket.status:<8} {ticket.priority:<7} ", style="dim")
+        # Before the subject, which may be cut: labelled, or "10h" says nothing.
+        when = "just now" if ticket.age == "now" else f"{ticket.age} ago"
+        text.append(f"created {when}  ", style="dim")
         text.append(ticket.subject)
-        text.append(f"  {ticket.age}", style="dim")
     if card.open > len(card.open_tickets):
         text.append(f"\n… {card.open - len(card.open_tickets)} more", style="dim")
     return text
