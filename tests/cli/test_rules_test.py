@@ -112,8 +112,14 @@ def test_bad_dates(hd: Run, candidate: Path, options: tuple[str, ...], message: 
 def test_bad_rules_file_names_the_key(hd: Run, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(CANDIDATE.replace('at = "50%"', 'when = "50%"'))
-    line = one_line_error(hd("rules", "test", bad, *PERIOD), 2)
-    assert f"{bad}: escalation[1].when: unknown key" in line
+    result = hd("rules", "test", bad, *PERIOD)
+    assert result.exit_code == 2
+    # Both what is wrong and what is then missing, in one run.
+    assert result.stderr.splitlines() == [
+        f"helpdesk: {bad}: 2 errors",
+        f"  {bad}: escalation[1].when: unknown key (expected one of name, on, at, where, actions)",
+        f'  {bad}: escalation[1].at: missing (on = "resolution" needs "80%" or "breach")',
+    ]
     missing = tmp_path / "missing.toml"
     assert "cannot read" in one_line_error(hd("rules", "test", missing), 2)
 

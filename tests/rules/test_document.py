@@ -105,8 +105,13 @@ def test_rule_sections_are_parsed_and_data_stays_raw() -> None:
 
 
 def test_stored_document_errors_name_the_source() -> None:
-    with pytest.raises(RulesError, match=r"^active rules: sla\[0\]\.first_response: missing"):
+    with pytest.raises(RulesError) as info:
         rules_from_document({"sla": [{"name": "x", "calendar": "nope"}]})
+    assert info.value.errors == [
+        "active rules: sla[0].first_response: missing",
+        "active rules: sla[0].resolution: missing",
+        'active rules: sla[0].calendar: unknown calendar "nope" (calendars: none defined)',
+    ]
     assert rules_from_document(None).sla == ()
 
 
@@ -163,6 +168,30 @@ def test_every_error_is_reported_in_one_run() -> None:
     ]
     assert all(e.startswith("r.toml: ") and "\n" not in e for e in errors)
     assert str(info.value).splitlines() == ["r.toml: 8 errors", *errors]
+
+
+def test_every_bad_key_of_one_policy_or_escalation_rule_is_reported() -> None:
+    text = (
+        '[calendars.always]\ntimezone = "UTC"\nalways_open = true\n'
+        '[[sla]]\nname = "all"\ncalendar = "alway"\nwhere = { segment = ["premum"] }\n'
+        'first_response = { urgent = "1h90m", high = "1h", normal = "0m", low = "1h" }\n'
+        'resolution = { urgent = "8h", high = "8h", normal = "8h", lo = "8h" }\n'
+        '[[escalation]]\nname = "e"\non = "idel"\nat = "2h"\n'
+        'actions = ["tag:needs owner!", "level_up", "frobnicate"]\n'
+    )
+    with pytest.raises(RulesError) as info:
+        parse_rules(text, "r.toml")
+    assert [e.split(": ")[1] for e in info.value.errors] == [
+        "sla[0].calendar",
+        "sla[0].where.segment[0]",
+        "sla[0].first_response.normal",  # priorities in their order, low to urgent
+        "sla[0].first_response.urgent",
+        "sla[0].resolution.lo",
+        "sla[0].resolution.low",
+        "escalation[0].on",
+        "escalation[0].actions[0]",
+        "escalation[0].actions[2]",
+    ]
 
 
 def test_policies_none_of_which_takes_every_ticket_are_a_warning() -> None:

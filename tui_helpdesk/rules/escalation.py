@@ -28,11 +28,13 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from tui_helpdesk.domain import Priority
 from tui_helpdesk.rules.calendar import CalendarError, parse_duration
 from tui_helpdesk.rules.sla import (
+    KeyChecks,
     RuleError,
     Where,
     check_keys,
@@ -264,26 +266,45 @@ class EscalationRule:
 
 
 def parse_escalation(index: int, table: Any) -> EscalationRule:
+    """Validate `escalation[index]`, naming every bad key of it."""
     path = f"escalation[{index}]"
     table = expect_table(table, path)
-    check_keys(table, ESCALATION_KEYS, path)
+    checks = KeyChecks()
+    checks.take(partial(check_keys, table, ESCALATION_KEYS, path))
     for key in ("name", "on", "actions"):
         if key not in table:
-            raise RuleError(f"{path}.{key}: missing")
-    name = expect_text(table["name"], f"{path}.name")
+            checks.fail(f"{path}.{key}: missing")
+    name = (
+        checks.take(partial(expect_text, table["name"], f"{path}.name"))
+        if "name" in table
+        else None
+    )
+    on = checks.take(partial(_parse_on, table["on"], f"{path}.on")) if "on" in table else None
+    at = checks.take(partial(_parse_at, on, table.get("at"), f"{path}.at")) if on else None
+    where: Where | None = Where()
+    if "where" in table:
+        where = checks.take(partial(parse_where, table["where"], f"{path}.where"))
+    actions: list[Action | None] = []
+    if "actions" in table:
+        actions_path = f"{path}.actions"
+        items = checks.take(partial(expect_list, table["actions"], actions_path)) or ()
+        actions = [
+            checks.take(partial(parse_action, item, f"{actions_path}[{i}]"))
+            for i, item in enumerate(items)
+        ]
+    checks.done()
+    assert name and on and where is not None  # else done() raised
+    return EscalationRule(
+        name=name, on=on, at=at, where=where, actions=tuple(a for a in actions if a is not None)
+    )
+
+
+def _parse_on(value: Any, path: str) -> Trigger:
     try:
-        on = Trigger(table["on"])
+        return Trigger(value)
     except ValueError:
         names = " | ".join(Trigger)
-        raise RuleError(f"{path}.on: expected {names}, got {show(table['on'])}") from None
-    at = _parse_at(on, table.get("at"), f"{path}.at")
-    where = parse_where(table["where"], f"{path}.where") if "where" in table else Where()
-    actions_path = f"{path}.actions"
-    actions = tuple(
-        parse_action(item, f"{actions_path}[{i}]")
-        for i, item in enumerate(expect_list(table["actions"], actions_path))
-    )
-    return EscalationRule(name=name, on=on, at=at, where=where, actions=actions)
+        raise RuleError(f"{path}: expected {names}, got {show(value)}") from None
 
 
 def _parse_at(on: Trigger, value: Any, path: str) -> At | None:

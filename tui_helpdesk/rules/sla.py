@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from tui_helpdesk.domain import SEGMENTS, Channel, Priority, Status
@@ -31,6 +32,46 @@ CATEGORY_SEPARATOR = ">"
 
 class RuleError(ValueError):
     """An invalid SLA policy, escalation or route; the message is `<key path>: <reason>`."""
+
+
+class RuleErrors(RuleError):
+    """Several problems of one table, each `<key path>: <reason>` in `messages`."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("; ".join(self.messages))
+
+
+def messages_of(error: Exception) -> list[str]:
+    """The one-line messages of a rule error (several for `RuleErrors`)."""
+    if isinstance(error, RuleErrors):
+        return error.messages
+    return [" ".join(str(error).split())]
+
+
+T = TypeVar("T")
+
+
+class KeyChecks:
+    """Checks a table's keys one by one, so that one run names every bad key of it:
+    `take` runs a parser and keeps its error, `done` raises them all as `RuleErrors`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.messages.append(message)
+
+    def take(self, parse: Callable[[], T]) -> T | None:
+        try:
+            return parse()
+        except (RuleError, CalendarError) as error:
+            self.messages.extend(messages_of(error))
+            return None
+
+    def done(self) -> None:
+        if self.messages:
+            raise RuleErrors(self.messages)
 
 
 def show(value: Any) -> str:
@@ -246,44 +287,73 @@ class SlaPolicy:
 
 
 def parse_sla(index: int, table: Any, calendars: Iterable[str]) -> SlaPolicy:
-    """Validate `sla[index]`; `calendars` are the names of the document's calendars."""
+    """Validate `sla[index]`, naming every bad key; `calendars` are the names of the
+    document's calendars."""
     path = f"sla[{index}]"
     table = expect_table(table, path)
-    check_keys(table, SLA_KEYS, path)
+    checks = KeyChecks()
+    checks.take(lambda: check_keys(table, SLA_KEYS, path))
     for key in ("name", "calendar", "first_response", "resolution"):
         if key not in table:
-            raise RuleError(f"{path}.{key}: missing")
-    name = expect_text(table["name"], f"{path}.name")
-    calendar = expect_text(table["calendar"], f"{path}.calendar")
+            checks.fail(f"{path}.{key}: missing")
     known = sorted(calendars)
-    if calendar not in known:
-        listed = ", ".join(known) if known else "none defined"
-        raise RuleError(f"{path}.calendar: unknown calendar {show(calendar)} (calendars: {listed})")
-    where = parse_where(table["where"], f"{path}.where") if "where" in table else Where()
+
+    def calendar_name() -> str:
+        calendar = expect_text(table["calendar"], f"{path}.calendar")
+        if calendar not in known:
+            listed = ", ".join(known) if known else "none defined"
+            raise RuleError(
+                f"{path}.calendar: unknown calendar {show(calendar)} (calendars: {listed})"
+            )
+        return calendar
+
+    name = (
+        checks.take(partial(expect_text, table["name"], f"{path}.name"))
+        if "name" in table
+        else None
+    )
+    calendar = checks.take(calendar_name) if "calendar" in table else None
+    where: Where | None = Where()
+    if "where" in table:
+        where = checks.take(partial(parse_where, table["where"], f"{path}.where"))
+    targets = {
+        key: checks.take(partial(_parse_targets, table[key], f"{path}.{key}"))
+        for key in ("first_response", "resolution")
+        if key in table
+    }
+    checks.done()
+    first_response, resolution = targets.get("first_response"), targets.get("resolution")
+    # done() raised unless every part parsed
+    assert name and calendar and where is not None and first_response and resolution
     return SlaPolicy(
         name=name,
         calendar=calendar,
         where=where,
-        first_response=_parse_targets(table["first_response"], f"{path}.first_response"),
-        resolution=_parse_targets(table["resolution"], f"{path}.resolution"),
+        first_response=first_response,
+        resolution=resolution,
     )
 
 
 def _parse_targets(value: Any, path: str) -> dict[Priority, timedelta]:
     table = expect_table(value, path)
     names = ", ".join(Priority)
+    checks = KeyChecks()
     for key in table:
         if key not in PRIORITY_NAMES:
-            raise RuleError(f"{path}.{key}: unknown priority (expected {names})")
+            checks.fail(f"{path}.{key}: unknown priority (expected {names})")
     targets: dict[Priority, timedelta] = {}
     for priority in Priority:
         key = f"{path}.{priority}"
         if priority.value not in table:
-            raise RuleError(f"{key}: missing (every priority needs a target: {names})")
-        duration = parse_duration(table[priority.value], key)
+            checks.fail(f"{key}: missing (every priority needs a target: {names})")
+            continue
+        duration = checks.take(partial(parse_duration, table[priority.value], key))
+        if duration is None:
+            continue
         if not duration:
-            raise RuleError(f"{key}: a target must be longer than zero")
+            checks.fail(f"{key}: a target must be longer than zero")
         targets[priority] = duration
+    checks.done()
     return targets
 
 
@@ -320,7 +390,7 @@ def parse_array(
         try:
             item = parse_one(index, table)
         except (RuleError, CalendarError) as error:
-            errors.append(" ".join(str(error).split()))
+            errors.extend(messages_of(error))
             continue
         if item.name in seen:
             errors.append(
