@@ -5,11 +5,9 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-
-from tui_helpdesk.domain import ACTIVE_STATUSES, Status
 
 from .runtime import EX_TEMPFAIL as EX_TEMPFAIL  # re-exported for the batch commands
 from .runtime import CliError, Runtime
@@ -33,42 +31,6 @@ BodyFile = Annotated[
     str | None,
     typer.Option("--body-file", metavar="FILE", help="Read the message from FILE (- for stdin)."),
 ]
-
-
-# What --status takes wherever tickets are listed or searched: one definition.
-STATUS_WORDS = ", ".join([*(s.value for s in Status), "active", "all"])
-
-
-def status_option(default: str) -> Any:
-    """The --status option of a command listing tickets; `default` says what none means."""
-    return typer.Option(
-        "--status",
-        "-s",
-        metavar="STATUS",
-        help=f"Repeatable or comma-separated: {STATUS_WORDS}. Default: {default}.",
-    )
-
-
-def parse_statuses(
-    values: list[str] | None, default: tuple[Status, ...] = ACTIVE_STATUSES
-) -> tuple[Status, ...]:
-    """--status values (repeatable or comma-separated): statuses, `active` (not resolved
-    or closed) or `all`, which is the empty tuple (no filter); `default` when none given."""
-    words = [w.strip().lower() for v in values or [] for w in v.split(",") if w.strip()]
-    if not words:
-        return default
-    if "all" in words:
-        return ()
-    out: list[Status] = []
-    for word in words:
-        if word == "active":
-            out.extend(ACTIVE_STATUSES)
-            continue
-        try:
-            out.append(Status(word))
-        except ValueError:
-            raise CliError(f"unknown status {word!r} (expected {STATUS_WORDS})", 2) from None
-    return tuple(dict.fromkeys(out))
 
 
 def runtime(ctx: typer.Context) -> Runtime:

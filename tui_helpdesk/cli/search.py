@@ -23,9 +23,10 @@ from tui_helpdesk.services import search
 from tui_helpdesk.services.search import ArticleHit, Marked, SearchResult, TicketHit
 from tui_helpdesk.text import highlighted
 
-from .common import JsonFlag, parse_statuses, read_body, runtime, status_option
+from .common import JsonFlag, read_body, runtime
 from .output import hint, print_json, show, when
 from .runtime import CliError
+from .statuses import parse_statuses, status_option
 
 Query = Annotated[
     str,

@@ -26,14 +26,13 @@ from .common import (
     ExpectedVersion,
     JsonFlag,
     Number,
-    parse_statuses,
     read_body,
     runtime,
-    status_option,
 )
 from .lazy import from_module, lazy_group
 from .plain import print_json, say
 from .runtime import CliError, Runtime
+from .statuses import parse_statuses, status_option
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
