@@ -40,3 +40,27 @@ def test_a_missing_value_after_a_mistyped_verb(cli: Run) -> None:
     assert line == (
         "helpdesk: Option '--limit' requires an argument (see `helpdesk ticket list --help`)"
     )
+
+
+NOUNS = ("ticket", "agent", "group", "org", "contact", "category", "rules", "db", "kb", "mail")
+GROUPS = [(), *((noun,) for noun in (*NOUNS, "report"))]
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: " ".join(("helpdesk", *g)))
+def test_each_command_is_listed_with_a_whole_sentence_on_one_line(
+    cli: Run, group: tuple[str, ...]
+) -> None:
+    """A group's help lists its commands each with the first sentence of its help, whole
+    (Click cut "Open a ticket, e.g. for a caller: ..." to "Open a ticket, e.g."), on one
+    line of an 80-column terminal."""
+    out = cli(*group, "--help", env={"COLUMNS": "80"}).stdout
+    listed = out.split("Commands:\n", 1)[1].splitlines()
+    rows = [line for line in listed if line.strip()]
+    names = [row.split()[0] for row in rows]
+    assert all(row.startswith("  ") and not row.startswith("   ") for row in rows), rows
+    for name, row in zip(names, rows, strict=True):
+        text = row.split(None, 1)[1]
+        assert text.endswith(".") and not text.endswith(("e.g.", "i.e.", "...")), row
+        assert len(row) <= 80, row
+        whole = cli(*group, name, "--help", env={"COLUMNS": "200"}).stdout
+        assert " ".join(text.split()) in " ".join(whole.split()), (name, text)

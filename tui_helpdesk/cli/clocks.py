@@ -45,8 +45,10 @@ _ZERO = timedelta(0)
 
 
 def sla(ctx: typer.Context, number: Number, json_out: JsonFlag = False) -> None:
-    """Explain a ticket's SLA clocks: the policy and why, the calendar, each running, paused
-    and outside-hours stretch, targets, due times, met or breached, and escalations.
+    """Explain a ticket's SLA clocks and why they are due when they are.
+
+    The policy and why, the calendar, each running, paused and outside-hours stretch,
+    targets, due times, met or breached, and escalations.
 
     JSON: policy, calendar, clocks (each with every segment), escalations,
     upcoming and ledger; durations in seconds (`*_s`)."""

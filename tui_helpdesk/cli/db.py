@@ -133,7 +133,7 @@ def init(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo data.")] = 42,
 ) -> None:
-    """Set up a desk: starter config and rules, the database, you as an admin.
+    """Set up a desk: config, rules, database, and you as admin.
 
     Registers the acting login (--as, $HELPDESK_AGENT, else your OS login) as an admin agent
     if it is not an agent yet, and applies the rules file unless the desk already has active
@@ -283,8 +283,10 @@ def _ensure_admin(session: Session, rt: Runtime, login: str) -> str:
 
 @app.command()
 def upgrade(ctx: typer.Context) -> None:
-    """Bring the database to this version's schema: prints before -> after, and nothing when
-    it is up to date already (cron mails only what changed)."""
+    """Bring the database to this version's schema.
+
+    Prints before -> after, and nothing when it is up to date already (cron mails only
+    what changed)."""
     url = runtime(ctx).settings.database_url
     store = open_store(url)
     try:
@@ -297,7 +299,7 @@ def upgrade(ctx: typer.Context) -> None:
 
 @app.command()
 def current(ctx: typer.Context) -> None:
-    """Print the database's schema revision and the one this version needs."""
+    """Print the database's schema revision and the one needed."""
     url = runtime(ctx).settings.database_url
     store = open_store(url)
     try:
@@ -313,7 +315,9 @@ def current(ctx: typer.Context) -> None:
 
 @app.command()
 def check(ctx: typer.Context, json_out: JsonFlag = False) -> None:
-    """Check the database's consistency: foreign keys, counters, ticket and SLA fields.
+    """Check the database's consistency.
+
+    Foreign keys, counters, ticket and SLA fields.
 
     Exits 1 when any check finds rows that break it (their numbers are printed)."""
     from tui_helpdesk.services.checks import run_checks

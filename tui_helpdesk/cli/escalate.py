@@ -65,7 +65,9 @@ def escalate(
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Apply the escalation rules to every ticket that is due (run it from cron)."""
+    """Apply the escalation rules to every ticket that is due.
+
+    Run it from cron: one line per action, nothing when nothing was due."""
     rt = runtime(ctx)
     at = instant(now, "--now") if now else rt.now
     if at > rt.now + FUTURE_SLACK and not dry_run:

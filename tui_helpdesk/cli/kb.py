@@ -40,7 +40,7 @@ app = typer.Typer(
             "suggest": from_module(".search", "kb_suggest"),
         }
     ),
-    help="Knowledge base: write, publish, list, import and export articles.",
+    help="Knowledge base: write, publish, find and share articles.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -226,7 +226,9 @@ def from_ticket(
     number: Annotated[str, typer.Argument(metavar="NUMBER", help="HD-12, 12 or #12.")],
     json_out: JsonFlag = False,
 ) -> None:
-    """Draft an internal article from a resolved or closed ticket; prints its id.
+    """Draft an internal article from a resolved ticket.
+
+    The ticket may be resolved or closed; prints the article's id.
 
     The ticket's first customer message becomes the problem, its last public reply the
     solution; its category and tags are kept. With --json: {"article": {...}}."""
@@ -280,7 +282,9 @@ def _header(doc: dict[str, Any], zone: str) -> list[RenderableType]:
 
 @app.command("show")
 def show_(ctx: typer.Context, article_id: ArticleId, json_out: JsonFlag = False) -> None:
-    """Show an article: Markdown on a terminal, plain text when piped.
+    """Show an article.
+
+    Markdown on a terminal, plain text when piped.
 
     JSON: {"article": {...}} with the body as stored."""
     rt = runtime(ctx)
@@ -385,7 +389,9 @@ def list_(
 
 @app.command("export")
 def export(ctx: typer.Context, folder: Folder) -> None:
-    """Write every article to FOLDER as Markdown with TOML front matter (one file each)."""
+    """Write every article to FOLDER as a Markdown file.
+
+    One file each, with TOML front matter."""
     rt = runtime(ctx)
     with rt.store().read() as session:
         rt.actor(session)

@@ -13,6 +13,10 @@ annotation of it, and `helpdesk ticket list` used to build all twelve `ticket` v
 one. Help, completion and the "did you mean" of a mistyped verb still see every verb (they
 build them all).
 
+A group's help lists each command with its summary: the first sentence of its help, whole
+(`summary`: "e.g." ends no sentence), wrapped when long rather than cut in the middle as
+Click would cut it ("Open a ticket, e.g.").
+
 Every command reached through these groups (and the groups themselves) parses in a
 `CommandContext`, which owns the usage errors raised while it parses: Click's parser raises
 some without a context (a missing option value: "Option '--now' requires an argument"), and
@@ -24,6 +28,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar
@@ -33,6 +38,18 @@ from typer.core import TyperGroup
 from typer.models import DefaultPlaceholder
 
 Loader = Callable[[], Any]
+
+# A sentence ends at a full stop followed by a space or the end, but not one that closes
+# an abbreviation ("e.g. for a caller", "i.e. the desk's").
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)(?<!\bcf)\.(?=\s|$)")
+
+
+def summary(help_text: str | None) -> str:
+    """A command's line in its group's help: the first sentence of its help (of its first
+    paragraph, when that has no full stop), whole."""
+    paragraph = " ".join((help_text or "").strip().split("\n\n", 1)[0].split())
+    end = _SENTENCE_END.search(paragraph)
+    return paragraph[: end.end()] if end else paragraph
 
 
 def from_module(module: str, name: str) -> Loader:
@@ -146,6 +163,8 @@ class LazyGroup(TyperGroup):
                 return None
             self.add_command(found, cmd_name)
         found.context_class = CommandContext  # however it was built
+        if not found.short_help:  # Click would cut it to fit the line, mid-sentence
+            found.short_help = summary(found.help)
         return found
 
 

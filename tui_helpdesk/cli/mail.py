@@ -27,7 +27,7 @@ from .runtime import CliError, Runtime
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Email: take mail in as tickets, send the outbox, explain what happened to a mail.",
+    help="Email: fetch mail as tickets, send the outbox, explain a mail.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -135,7 +135,9 @@ def fetch(
     ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Take new mail in as tickets and messages (run it from cron; overlapping runs are safe)."""
+    """Take new mail in as tickets and messages.
+
+    Run it from cron; overlapping runs are safe."""
     from tui_helpdesk.channels import fetch as fetching
     from tui_helpdesk.channels.mailboxes import MailboxError
     from tui_helpdesk.services import outgoing
@@ -208,7 +210,9 @@ def explain(
     message_id: Annotated[str, typer.Argument(metavar="MESSAGE-ID", help="e.g. '<abc@x.example>'")],
     json_out: JsonFlag = False,
 ) -> None:
-    """Show how a mail was matched to its ticket, or why it became a new one (or nothing)."""
+    """Show how a mail was matched to its ticket, or why not.
+
+    Or why it became a new ticket, or nothing."""
     from tui_helpdesk.services import mail_intake
 
     rt = runtime(ctx)

@@ -106,7 +106,9 @@ def send(
     ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Send the queued mail that is due (run it from cron; overlapping runs are safe)."""
+    """Send the queued mail that is due.
+
+    Run it from cron; overlapping runs are safe."""
     from tui_helpdesk.channels.smtp import open_mailer
     from tui_helpdesk.services import delivery
     from tui_helpdesk.store.locks import LockHeld
@@ -247,7 +249,9 @@ def retry(
     ctx: typer.Context,
     outbox_id: Annotated[int, typer.Argument(metavar="ID", help="The outbox mail's id.")],
 ) -> None:
-    """Queue a failed mail again (after fixing the address or the server)."""
+    """Queue a failed mail again.
+
+    After fixing the address or the server."""
     from tui_helpdesk.services import delivery
 
     rt = runtime(ctx)
@@ -258,8 +262,10 @@ def retry(
 
 @mail_app.command("templates")
 def templates_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
-    """Check the mail templates in use (the config's mail.templates folder over the built-in
-    ones) and list where each comes from and the placeholders it may use."""
+    """Check the mail templates in use and list them.
+
+    The config's mail.templates folder over the built-in ones: where each comes from and
+    the placeholders it may use."""
     from tui_helpdesk.services import templates
 
     loaded = templates.load_templates(runtime(ctx).settings.mail.templates)

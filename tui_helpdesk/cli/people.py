@@ -60,7 +60,7 @@ def _app(help_text: str) -> typer.Typer:
 
 agent_app = _app("Agents: the people who work tickets.")
 group_app = _app("Groups: support levels (1, 2, 3) and functional teams.")
-org_app = _app("Organizations: the customers' companies, matched by email domain.")
+org_app = _app("Organizations: the customers' companies, known by email domain.")
 contact_app = _app("Contacts: the people who ask for help.")
 category_app = _app("Categories: the tree tickets are filed under.")
 apps = {
@@ -165,7 +165,9 @@ def agent_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 @agent_app.command("import")
 def agent_import(ctx: typer.Context, file: ImportFile, skip_bad: SkipBad = False) -> None:
-    """Import agents from CSV (login, name, email, role, groups, skills, ...)."""
+    """Import agents from a CSV file.
+
+    Columns: login, name, email, role, groups, skills, ..."""
     _import(ctx, file, "agents", imports.import_agents, skip_bad)
 
 
@@ -293,7 +295,9 @@ def org_show(
     after: HistoryAfter = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """An organization: profile, ticket figures, top requesters, recent tickets.
+    """Show an organization with its figures and requesters.
+
+    Its profile, ticket figures, top requesters and recent tickets.
 
     JSON: {"organization": {...}, "history": {...}}.
     """
@@ -397,7 +401,9 @@ def contact_edit(
     primary_phone: Annotated[str | None, typer.Option("--primary-phone", metavar="PHONE")] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Change a contact: name, organization, addresses and numbers (and which is primary)."""
+    """Change a contact's name, organization, addresses or numbers.
+
+    And which address and which number is the primary one."""
     rt = runtime(ctx)
     with rt.store().write() as session:
         contact = customers.resolve_contact(session, ref, _phone_region(session))
@@ -436,7 +442,9 @@ def contact_find(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500)] = 20,
     json_out: JsonFlag = False,
 ) -> None:
-    """Find a caller by phone, email, name (typos forgiven) or organization.
+    """Find a caller by phone, email, name or organization.
+
+    Names are matched with typos forgiven.
 
     Best match first, with what it was found by. JSON: {"contacts": [{..., "reason": ...}]}.
     """
@@ -520,7 +528,9 @@ def contact_merge(
 
 @contact_app.command("import")
 def contact_import(ctx: typer.Context, file: ImportFile, skip_bad: SkipBad = False) -> None:
-    """Import contacts from CSV (name, email, phone, emails, phones, organization, ...).
+    """Import contacts from a CSV file.
+
+    Columns: name, email, phone, emails, phones, organization, ...
 
     A row is refused when its address is already a contact's, or, for a row without an
     address, when a contact of the same name (case and spacing aside) has the same number

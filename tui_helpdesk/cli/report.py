@@ -45,7 +45,7 @@ from .runtime import CliError
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Reports: show metrics, export them (CSV, JSON, XLSX, Markdown), run scheduled ones.",
+    help="Reports: show metrics, export them, run scheduled ones.",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -228,7 +228,9 @@ def show_(
     top: TopOpt = 10,
     json_out: JsonFlag = False,
 ) -> None:
-    """Print a report: key figures with the previous period, and its tables."""
+    """Print a report's key figures and tables.
+
+    The key figures beside the previous period's, then the report's tables."""
     if kind is Kind.TICKETS:
         raise CliError("the tickets report is an export: `helpdesk report export tickets`", 2)
     rt = runtime(ctx)
@@ -270,7 +272,10 @@ def export(
     segment: SegmentOpt = None,
     top: TopOpt = 10,
 ) -> None:
-    """Write a report's rows (tickets: every ticket created in the period) to a file."""
+    """Write a report's rows to a file.
+
+    For `tickets`: every ticket created in the period. Formats: CSV, JSON, JSON lines,
+    XLSX, Markdown."""
     if out == "-" and fmt is Format.XLSX and sys.stdout.isatty():
         raise typer.BadParameter(
             "XLSX is a binary file: write it to a file (--out report.xlsx) or a pipe",
@@ -313,7 +318,9 @@ def _definition_doc(d: Definition) -> dict[str, Any]:
 
 @app.command("list")
 def list_(ctx: typer.Context, folder: Folder = None, json_out: JsonFlag = False) -> None:
-    """List the report definitions and whether their current period is still to be sent."""
+    """List the report definitions and which are due.
+
+    Due: the current period is still to be sent."""
     rt = runtime(ctx)
     try:
         definitions = load_folder(_folder(folder))
@@ -357,9 +364,10 @@ def run(
     folder: Folder = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Render report definitions and queue them as mail; a period is sent once (cron-safe).
+    """Render report definitions and queue them as mail.
 
-    --all-due prints only what it queued; exit 3 when some failed (the others are sent)."""
+    A period is sent once (cron-safe). --all-due prints only what it queued; exit 3 when
+    some failed (the others are sent)."""
     if (name is None) == (not all_due):
         raise CliError("give a report NAME or --all-due", 2)
     rt = runtime(ctx)

@@ -29,7 +29,8 @@ from .runtime import CliError
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Desk rules: calendars, SLA policies, escalation, routing (the rules.toml file).",
+    help="Desk rules: calendars, SLA policies, escalation and routing.\n\n"
+    "Check a rules.toml file, apply it to the database as the active version, show it.",
     no_args_is_help=True,
 )
 
@@ -50,9 +51,11 @@ def _summary(document: RulesDocument) -> str:
 
 @app.command()
 def check(ctx: typer.Context, file: RulesFile) -> None:
-    """Validate a rules file; every error found is listed, naming the file and the key
-    (exit 2). The groups, agents and categories it names are checked against the desk as
-    `apply` checks them, when the desk can be opened; else the output says they were not."""
+    """Validate a rules file, listing every error found.
+
+    Each error names the file and the key (exit 2). The groups, agents and categories it
+    names are checked against the desk as `apply` checks them, when the desk can be opened;
+    else the output says they were not."""
     document = _load(file)
     source = "stdin" if file == "-" else file
     for warning in document.warnings:
@@ -191,8 +194,10 @@ def test_rules(
     now: Now = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Replay a rules file over the tickets of a period, next to the active rules and what
-    was recorded (reads only; escalation actions are not replayed)."""
+    """Replay a rules file over the tickets of a period.
+
+    Shown next to the active rules and what was recorded (reads only; escalation actions
+    are not replayed)."""
     rt = runtime(ctx)
     at = instant(now, "--now") if now else rt.now
     end = instant(until, "--until") if until else at

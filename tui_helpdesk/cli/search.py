@@ -202,7 +202,9 @@ def kb_suggest(
     limit: Limit = 5,
     json_out: JsonFlag = False,
 ) -> None:
-    """Articles and similar resolved tickets for a ticket being written.
+    """Suggest articles and resolved tickets for a new ticket.
+
+    Articles and similar resolved tickets for a ticket being written.
 
     What the console's new-ticket form shows, from the ticket's informative words.
     JSON: {"keywords": [...], "articles": [...], "tickets": [...]}.

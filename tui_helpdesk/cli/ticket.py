@@ -118,7 +118,9 @@ def create(
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Open a ticket, e.g. for a caller: --requester "+39 02 1234 5678" --name "Carla Bianchi".
+    """Open a ticket, for a customer or a caller.
+
+    E.g. for a caller: --requester "+39 02 1234 5678" --name "Carla Bianchi".
 
     Prints the new number (with --json: the ticket document)."""
     from tui_helpdesk.services import tickets
@@ -269,7 +271,9 @@ def reply(
     expected_version: ExpectedVersion = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Send a public reply to the customer (the first one stamps the first response).
+    """Send a public reply to the customer.
+
+    The first one stamps the first response.
 
     JSON: the ticket document plus "message"."""
     from tui_helpdesk.services import tickets
@@ -439,7 +443,9 @@ def status(
     expected_version: ExpectedVersion = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Move a ticket to another status (new, open, pending, on_hold, resolved, closed)."""
+    """Move a ticket to another status.
+
+    STATUS: new, open, pending, on_hold, resolved or closed."""
     from tui_helpdesk.services import tickets
 
     _change(
@@ -533,7 +539,9 @@ def merge(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="The ticket that stays.")],
     json_out: JsonFlag = False,
 ) -> None:
-    """Merge SOURCE into TARGET: its messages move over and SOURCE is closed with a link.
+    """Merge ticket SOURCE into ticket TARGET.
+
+    Its messages move over and SOURCE is closed with a link.
 
     JSON: {"source": ticket, "target": ticket}."""
     from tui_helpdesk.services import tickets
@@ -556,7 +564,9 @@ def reopen(
     expected_version: ExpectedVersion = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Reopen a resolved ticket, or a closed one within the desk's reopen window."""
+    """Reopen a resolved or recently closed ticket.
+
+    A closed ticket reopens only within the desk's reopen window."""
     from tui_helpdesk.services import tickets
 
     _change(
