@@ -31,7 +31,15 @@ from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.demo_data import STORIES
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Contact, Message, Organization, Ticket, TicketEvent
+from tui_helpdesk.store.models import (
+    Contact,
+    InboundMail,
+    Message,
+    Organization,
+    Outbox,
+    Ticket,
+    TicketEvent,
+)
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 SEED = 7
@@ -336,6 +344,36 @@ def test_the_seeded_tickets_subjects_are_grammatical_and_match_their_first_messa
     for subject, body in rows:
         errors += _grammar_errors(subject) + _family_errors(subject, body)
     assert not errors, "\n".join(errors)
+
+
+def test_survey_answers_come_in_as_replies_to_the_survey_mail(seeded: Seeded) -> None:
+    """The survey asks the customer to reply to its mail with a score; the demo's answers are
+    such replies, taken in by mail intake as a real one is: the score on the ticket, the
+    mail in the thread as a reply to the survey, and the intake decision kept."""
+    with seeded.store.read() as session:
+        answered = session.execute(
+            select(Ticket.id, Ticket.csat_score, Ticket.csat_at).where(
+                Ticket.csat_score.is_not(None)
+            )
+        ).all()
+        decisions = Counter(
+            session.scalars(select(InboundMail.decision).where(InboundMail.ticket_id.is_not(None)))
+        )
+        surveys = {
+            mid: ticket
+            for mid, ticket in session.execute(
+                select(Outbox.message_id, Outbox.ticket_id).where(Outbox.kind == "survey")
+            )
+        }
+        for ticket_id, score, at in answered:
+            message = session.scalars(
+                select(Message).where(Message.ticket_id == ticket_id, Message.created_at == at)
+            ).one()
+            assert message.kind is MessageKind.CUSTOMER and message.message_id
+            assert surveys[message.in_reply_to] == ticket_id
+            assert str(score) in message.body
+    assert len(answered) >= 20
+    assert decisions == {"survey-answer": len(answered)}
 
 
 def test_same_seed_gives_the_same_desk(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tui_helpdesk.domain import Channel, Priority, Status
-from tui_helpdesk.services import survey, tickets
+from tui_helpdesk.services import demo_mail, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.demo_data import (
     ACKNOWLEDGEMENTS,
@@ -270,7 +270,9 @@ class Script:
         )
 
     def answer_survey(self) -> bool:
-        """The customer answers the satisfaction survey mailed on resolution."""
+        """The customer answers the satisfaction survey mailed on resolution, as the survey
+        asks: a reply to its mail with a score, sometimes with words. Mail intake takes the
+        reply in (`demo_mail.survey_answer`), as it takes a real one."""
         contact, rng, s = self.plan.contact, self.rng, self.d.s
         if contact.email is None or rng.random() >= SURVEY_ANSWERED:
             return True  # the survey goes by mail; most customers never answer it
@@ -278,8 +280,7 @@ class Script:
         text = rng.choice(SURVEY_ANSWERS[score])
 
         def run(at: datetime) -> object:
-            ticket = get_ticket(s, self.ref)
-            return survey.take_survey_reply(s, self.customer, at, ticket, contact, text, None)
+            return demo_mail.survey_answer(s, at, get_ticket(s, self.ref), contact, text)
 
         return self.step(self.later(20, 2 * 24 * 60, agent=False), self.status, run)
 
