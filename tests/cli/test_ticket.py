@@ -183,6 +183,7 @@ def test_list_filters_sorts_and_pages(hd: Run) -> None:
     create(hd, "-s", "two", "-r", "b@other.example", "-p", "urgent")
     create(hd, "-s", "three", "-r", "c@acme.example", "--assign", "cleo")
     ok(hd("ticket", "reply", "HD-3", "--body", "done", "--status", "resolved", as_="cleo"))
+    ok(hd("ticket", "category", "HD-2", "Technical > Network"))
 
     def numbers(*args: str) -> list[str]:
         doc = ok(hd("ticket", "list", "--json", *args)).json()
@@ -195,6 +196,9 @@ def test_list_filters_sorts_and_pages(hd: Run) -> None:
     assert numbers("--assignee", "me") == ["HD-1"]
     assert numbers("--assignee", "none") == ["HD-2"]
     assert numbers("--priority", "urgent") == ["HD-2"]
+    # A category's path or, when no other has it, its own name; with what is below it.
+    assert numbers("--category", "technical > network") == ["HD-2"]
+    assert numbers("--category", "Network") == numbers("--category", "Technical") == ["HD-2"]
     assert numbers("--org", "acme", "--status", "all", "--sort", "number") == ["HD-1", "HD-3"]
     assert numbers("--sort", "created", "--status", "all") == ["HD-3", "HD-2", "HD-1"]
 

@@ -30,7 +30,12 @@ from sqlalchemy import ColumnElement, Subquery, exists, func, or_, select, tuple
 from sqlalchemy.orm import Session, selectinload
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, Channel, Priority, Status
-from tui_helpdesk.services.directory import get_agent, get_category, get_group, get_organization
+from tui_helpdesk.services.directory import (
+    find_category,
+    get_agent,
+    get_group,
+    get_organization,
+)
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.store.models import (
     Agent,
@@ -182,7 +187,7 @@ def _other_clauses(session: Session, flt: TicketFilter) -> list[ColumnElement[bo
     if flt.organization:
         clauses.append(Ticket.organization_id == get_organization(session, flt.organization).id)
     if flt.category:
-        category = get_category(session, flt.category)
+        category = find_category(session, flt.category)  # a path, or a category's own name
         sub_ids = select(Category.id).where(
             or_(
                 Category.id == category.id,
