@@ -74,10 +74,10 @@ def test_broken_invariants_are_found(hd: Run, db_url: str) -> None:
     store.dispose()
     result = hd("db", "check")
     assert result.exit_code == 1
-    assert "FAILED sla:finished: 1 rows break" in result.stdout and "HD-2" in result.stdout
+    assert "FAILED sla:finished: 1 row breaks" in result.stdout and "HD-2" in result.stdout
     assert "FAILED counter:ticket" in result.stdout
     # A deadline with no running clock behind it breaks the due time too.
-    assert "FAILED sla:due: 1 rows break" in result.stdout
+    assert "FAILED sla:due: 1 row breaks" in result.stdout
     line = one_line_error(result, 1)
     assert "3 consistency checks failed" in line
 
@@ -193,5 +193,5 @@ def test_each_sla_invariant_is_checked(sla_desk: Run, db_url: str) -> None:
         session.execute(update(Ticket).where(Ticket.number == 3).values(sla_paused_at=None))
     store.dispose()
     result = sla_desk("db", "check")
-    assert "FAILED sla:paused: 1 rows break" in result.stdout and "HD-3" in result.stdout
-    assert "1 consistency checks failed" in one_line_error(result, 1)
+    assert "FAILED sla:paused: 1 row breaks" in result.stdout and "HD-3" in result.stdout
+    assert "1 consistency check failed" in one_line_error(result, 1)

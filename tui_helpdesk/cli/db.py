@@ -36,6 +36,7 @@ from tui_helpdesk.store.engine import Store
 
 from .common import JsonFlag, read_text, runtime
 from .output import hint, print_json, say
+from .plain import counted
 from .runtime import CliError, Runtime, current_revision, open_store, safe_url
 
 app = typer.Typer(
@@ -345,9 +346,10 @@ def check(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         for result in failed:
             examples = f" (e.g. {', '.join(result.examples)})" if result.examples else ""
             say(
-                f"FAILED {result.name}: {result.violations} rows break "
+                f"FAILED {result.name}: {counted(result.violations, 'row')} "
+                f"{'breaks' if result.violations == 1 else 'break'} "
                 f'"{result.description}"{examples}'
             )
         say(f"{len(results) - len(failed)} of {len(results)} checks passed")
     if failed:
-        raise CliError(f"{len(failed)} consistency checks failed", 1)
+        raise CliError(f"{counted(len(failed), 'consistency check')} failed", 1)

@@ -19,7 +19,7 @@ from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.locks import LockHeld, job_lock
 
 from .common import EX_SOME_FAILED, EX_TEMPFAIL, ExpectedVersion, JsonFlag, Number, instant, runtime
-from .plain import print_json, say
+from .plain import counted, print_json, say
 from .runtime import CliError
 
 LOCK_NAME = "escalate"
@@ -119,8 +119,9 @@ def escalate(
     elif taken or result.breaches or result.failed:
         verb = "would escalate" if dry_run else "escalated"
         say(
-            f"escalate: {verb} {result.escalated} tickets with {taken} actions; "
-            f"{result.breaches} SLA breaches {'due' if dry_run else 'recorded'}; "
+            f"escalate: {verb} {counted(result.escalated, 'ticket')} with "
+            f"{counted(taken, 'action')}; {counted(result.breaches, 'SLA breach', 'SLA breaches')} "
+            f"{'due' if dry_run else 'recorded'}; "
             f"{len(result.failed)} failed; as of {iso(at)}"
         )
     if result.failed:

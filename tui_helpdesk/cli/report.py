@@ -41,6 +41,7 @@ from tui_helpdesk.text import short_duration
 
 from .common import EX_SOME_FAILED, JsonFlag, instant, runtime
 from .output import error, inert, print_json, say, show
+from .plain import counted
 from .runtime import CliError
 
 app = typer.Typer(
@@ -294,7 +295,7 @@ def export(
             return
     path = Path(out).expanduser()
     n = reports.export_to_file(rt.store(), kind, scope, fmt, path, bom=bom)
-    sys.stderr.write(f"{n} rows written to {path}\n")
+    sys.stderr.write(f"{counted(n, 'row')} written to {path}\n")
 
 
 # --- scheduled reports ----------------------------------------------------------------------
