@@ -139,19 +139,24 @@ class Script:
         self.stopped = False
         organization = plan.contact.organization
         self.on_call = organization is not None and organization.segment in ON_CALL_SEGMENTS
+        self.answering = False  # the first reply is being written
 
     # --- timing and steps ---
 
+    @property
+    def around_the_clock(self) -> bool:
+        """Agents work on urgent tickets at any hour, and the on-call agent on premium ones
+        (their clocks run at night too), though a low one waits for office hours once it
+        has its first reply; the rest waits for office hours (mostly)."""
+        if self.priority is Priority.URGENT:
+            return True
+        return self.on_call and (self.answering or self.priority is not Priority.LOW)
+
     def later(self, low: float, high: float, *, agent: bool = True) -> datetime:
-        """A moment `low`..`high` minutes after the last step (agents mostly in office hours,
-        except on urgent tickets and for customers an on-call agent answers)."""
+        """A moment `low`..`high` minutes after the last step (an agent's, mostly in office
+        hours unless `around_the_clock`)."""
         at = self.t + timedelta(minutes=max(self.rng.uniform(low, high), 1))
-        if (
-            agent
-            and not self.on_call
-            and self.priority is not Priority.URGENT
-            and self.rng.random() < 0.85
-        ):
+        if agent and not self.around_the_clock and self.rng.random() < 0.85:
             at = _working_time(at, self.rng)
         return at
 
@@ -256,6 +261,7 @@ class Script:
                 nudged = self.t + timedelta(minutes=self.rng.uniform(low / 2, low))
                 if not self.customer_says(self.rng.choice(CUSTOMER_NUDGES), at=nudged):
                     return False
+        self.answering = True
         if self.owner is None and not self.take(self.later(low / 2, high / 2)):
             return False
         if fix:
@@ -263,10 +269,12 @@ class Script:
         else:
             body, status = self.rng.choice(ACKNOWLEDGEMENTS).format(**words), None
         s = self.d.s
+        at = self.later(1, high / 2)
+        self.answering = False
         return self.agent(
-            lambda actor, at: tickets.reply(s, actor, at, self.ref, body, status=status),
+            lambda actor, when: tickets.reply(s, actor, when, self.ref, body, status=status),
             status or (Status.OPEN if self.status is Status.NEW else self.status),
-            self.later(1, high / 2),
+            at,
         )
 
     def answer_survey(self) -> bool:
