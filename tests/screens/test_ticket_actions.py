@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 from sqlalchemy import select
+from textual import events
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 
 from tests.conftest import NOW, Desk
@@ -65,6 +66,16 @@ def picker_rows(app: RecordingApp) -> list[str]:
 
 def notices(app: RecordingApp) -> str:
     return "\n".join(text for _, text in app.notices)
+
+
+def burst(app: RecordingApp, text: str, *keys: str) -> None:
+    """Type `text` then press `keys` as a terminal delivers them in one read: every key
+    reaches the App before the focused field has taken the first (`pilot.press` waits for
+    the app to be idle after each key, so it cannot show what a busy screen does)."""
+    for char in text:
+        app.post_message(events.Key("space" if char == " " else char, char))
+    for key in keys:
+        app.post_message(events.Key(key, None))
 
 
 # --- reply and note -----------------------------------------------------------------------
@@ -502,6 +513,51 @@ async def test_escalate_to_another_group(desk_store: Desk) -> None:
         assert ("information", "escalated to Network") in app.notices
     with fresh(desk_store, key) as (ticket, _):
         assert ticket.group is not None and ticket.group.name == "Network"
+
+
+@pytest.mark.parametrize("typing", ["press", "burst"])
+async def test_escalate_reads_the_reason_typed_right_before_ctrl_s(
+    desk_store: Desk, typing: str
+) -> None:
+    """ctrl+s is a priority binding: the App runs it as soon as it reads the key, maybe
+    before the reason field has taken the keys typed just before (a first dialog still busy
+    rendering). The escalation waits for them: never "say why" with the reason in the field."""
+    key = make_ticket(desk_store, "Needs an expert", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, EscalateScreen)
+        if typing == "press":
+            await pilot.press(*"needs DB access", "ctrl+s")
+        else:
+            burst(app, "needs DB access", "ctrl+s", "ctrl+s")  # pressed twice: one escalation
+        await settle(pilot)
+        assert "say why" not in notices(app)
+        assert app.screen is screen
+        assert ("information", "escalated to L2") in app.notices
+
+    with desk_store.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        row = session.scalars(select(Escalation).where(Escalation.ticket_id == ticket.id)).one()
+        assert row.reason == "needs DB access"
+
+
+async def test_reply_sends_every_word_typed_right_before_ctrl_s(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "VPN drops", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("r")
+        assert isinstance(app.screen, ComposeScreen)
+        burst(app, "Restart the client please", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and "is empty" not in notices(app)
+
+    with fresh(desk_store, key) as (_, messages):
+        assert messages[-1].kind is MessageKind.REPLY
+        assert messages[-1].body == "Restart the client please"
 
 
 # --- the external editor ------------------------------------------------------------------

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -35,7 +35,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.fuzzy import FuzzySearch
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
@@ -77,6 +77,20 @@ __all__ = [
 ]
 
 CSS = Path(__file__).with_name("ticket.tcss")  # the ticket screen's sheet styles its questions
+
+
+# --- keys typed just before a priority binding ----------------------------------------------
+
+
+def after_typing(screen: Screen[Any], callback: Callable[[], object]) -> None:
+    """Run `callback` once the focused field has taken every key typed before this one.
+
+    The App runs a priority binding (`ctrl+s` and the like, here so the field never keeps the
+    key) as soon as it reads the key, while the keys read just before it have only been handed
+    to the focused field, which takes them in its own turn: when the terminal delivers a burst
+    (quick typing, a screen still busy with its first render), the field does not hold them
+    yet. Queued behind them on the field, the callback reads what was typed."""
+    (screen.focused or screen).call_later(callback)
 
 
 # --- compose a reply or a note ------------------------------------------------------------
@@ -214,13 +228,27 @@ class ComposeScreen(ModalScreen[Draft | None]):
         value = self.query_one("#compose-then", Select).value
         return value if isinstance(value, Status) else None
 
+    # The three priority keys read or change the text: each waits for the keys typed before.
     def action_send(self) -> None:
+        after_typing(self, self._send)
+
+    def action_editor(self) -> None:
+        after_typing(self, self._edit)
+
+    def action_link_article(self) -> None:
+        after_typing(self, self._pick_article)
+
+    def _send(self) -> None:
+        if not self.is_current:  # a second ctrl+s queued behind the first
+            return
         if not self.text.strip():
             self.notify(f"the {self.kind} is empty", severity="warning")
             return
         self.dismiss(Draft(self.text, self._then()))
 
-    def action_editor(self) -> None:
+    def _edit(self) -> None:
+        if not self.is_current:
+            return
         edited = edit_externally(self.app, self.text)
         if edited is not None:
             area = self.query_one(TextArea)
@@ -228,8 +256,8 @@ class ComposeScreen(ModalScreen[Draft | None]):
             area.move_cursor(area.document.end)
             area.focus()
 
-    def action_link_article(self) -> None:
-        if self.context is not None:
+    def _pick_article(self) -> None:
+        if self.context is not None and self.is_current:
             title = Text(f"Link an article into this {self.kind}")
             self.app.push_screen(ArticlePickScreen(self.context, title), self.insert_article)
 
@@ -457,6 +485,13 @@ class EscalateScreen(ModalScreen[Escalation | None]):
         self.action_send()
 
     def action_send(self) -> None:
+        # priority: ctrl+s escalates from the list too; the reason is read once the field
+        # has taken every key typed before it (`after_typing`).
+        after_typing(self, self._send)
+
+    def _send(self) -> None:
+        if not self.is_current:  # a second ctrl+s queued behind the first
+            return
         reason = self.query_one("#escalate-reason", Input).value.strip()
         index = self.query_one("#escalate-to", OptionList).highlighted
         if index is None or not self.targets:
