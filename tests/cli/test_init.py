@@ -339,6 +339,7 @@ UNREACHABLE = "postgresql://helpdesk:s3cret@127.0.0.1:1/desk"
         ("report", "run", "--all-due"),  # even with no report due
         ("report", "run", "--all-due", "--dir", "{reports}"),
         ("mail", "fetch", "--mbox", "{mbox}"),
+        ("mail", "fetch", "--mbox", "{mbox}", "--dry-run"),
     ],
 )
 def test_an_unreachable_database_is_one_line_and_exit_75_for_every_command(

@@ -155,6 +155,7 @@ def fetch(
     try:
         store = rt.store()
         source = _source(rt, maildir, mbox, imap, folder, move_to)
+        rt.reach_database()  # an empty mailbox (or a dry run) still says the database is gone
         run = functools.partial(
             fetching.fetch,
             store,
