@@ -94,6 +94,8 @@ def test_init_on_a_fresh_home_sets_up_a_working_desk(cli: Run, home: Path) -> No
     assert rules.read_text() == starter_rules()
     assert database.exists()
     assert f"{config} (written)" in out and f"{rules} (written)" in out
+    # The config names the database, with any password in it: its owner's alone.
+    assert config.stat().st_mode & 0o777 == 0o600
     assert "created at schema revision" in out
     assert f"{OS_LOGIN} registered as admin" in out
     assert active_rules_version(f"sqlite:///{database}") == 1
@@ -127,8 +129,11 @@ def test_init_force_rewrites_the_starters_and_applies_them(cli: Run, home: Path)
     rules.write_text('[desk]\nname = "Edited"\nticket_prefix = "IT"\n')
     ok(cli("init"))
     assert "Edited" in rules.read_text()  # kept without --force
+    config = home / ".config" / "helpdesk" / "config.toml"
+    config.chmod(0o644)
     out = ok(cli("init", "--force")).stdout
     assert f"{rules} (overwritten)" in out
+    assert config.stat().st_mode & 0o777 == 0o600
     assert rules.read_text() == starter_rules()
 
 

@@ -79,12 +79,18 @@ def _init_settings(rt: Runtime) -> Settings:
     return rt.settings
 
 
-def _write(path: Path, text: str, force: bool) -> str:
+def _write(path: Path, text: str, force: bool, *, private: bool = False) -> str:
+    """Write a starter file unless it exists (or `force`); `private`: readable by its owner
+    only (the config holds the database URL, with any password in it)."""
     if path.exists() and not force:
         return "kept"
     existed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+    if private:  # an existing file keeps its mode on open: --force makes it private too
+        os.chmod(path, 0o600)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
     return "overwritten" if existed else "written"
 
 
@@ -150,7 +156,7 @@ def init(
     if demo and not keep_rules:
         rules_text = demo_rules(rules_text)
     document = parse_rules(rules_text, source)
-    config_state = _write(settings.config_path, starter_config(url), force)
+    config_state = _write(settings.config_path, starter_config(url), force, private=True)
     rules_state = _write(settings.rules_path, rules_text, force)
     say(f"config    {settings.config_path} ({config_state})")
     say(f"rules     {settings.rules_path} ({rules_state})")
