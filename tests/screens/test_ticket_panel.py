@@ -41,15 +41,20 @@ def overlaps(a: object, b: object) -> bool:
     return bool(ra.area and rb.area and ra.overlaps(rb))
 
 
-def add_article(desk: Desk, title: str, body: str) -> int:
+def add_article(
+    desk: Desk,
+    title: str,
+    body: str,
+    *,
+    visibility: Visibility = Visibility.PUBLIC,
+    status: ArticleStatus = ArticleStatus.PUBLISHED,
+) -> int:
     with desk.store.write() as session:
         article = kb.add_article(
             session,
             NOW,
             desk.agent,
-            kb.ArticleDraft(
-                title, body, visibility=Visibility.PUBLIC, status=ArticleStatus.PUBLISHED
-            ),
+            kb.ArticleDraft(title, body, visibility=visibility, status=status),
         )
         return article.id
 
@@ -326,6 +331,128 @@ async def test_link_an_article_into_the_reply(desk_store: Desk) -> None:
         assert (
             messages[-1].kind is MessageKind.REPLY and "Open settings, reset." in messages[-1].body
         )
+
+
+async def search_articles(pilot: object, query: str) -> list[str]:
+    """Type `query` in the article picker, wait for its search; the rows it shows."""
+    await pilot.press(*query)  # type: ignore[attr-defined]
+    await pilot.pause(0.4)  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    rows = pilot.app.screen.query_one("#link-list", OptionList)  # type: ignore[attr-defined]
+    return [str(rows.get_option_at_index(i).prompt) for i in range(rows.option_count)]
+
+
+async def test_an_internal_article_goes_into_a_reply_only_when_confirmed(desk_store: Desk) -> None:
+    article = add_article(
+        desk_store,
+        "VPN [b]admin[/b] password",
+        "The admin password is hunter2.",
+        visibility=Visibility.INTERNAL,
+    )
+    key = make_ticket(desk_store, "VPN broken", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("r", *"Hello,")
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, ArticlePickScreen)
+        assert "internal and draft ones ask first" in str(
+            picker.query_one("#link-hint", Static).render()
+        )
+        rows = await search_articles(pilot, "vpn password")
+        assert rows[0].endswith("  internal")
+        await pilot.press("enter")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)  # asked, nothing pasted yet
+        question = str(confirm.query_one("#confirm-question", Label).render())
+        assert f"Article {article}, VPN [b]admin[/b] password, is internal" in question
+        assert "goes to the customer" in question
+        await pilot.press("enter")  # the default answer: don't
+        await settle(pilot)
+        assert app.screen is picker  # pick another, or escape
+        await pilot.press("escape")
+        assert app.screen is compose and compose.query_one(TextArea).text == "Hello,"
+
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        await search_articles(pilot, "vpn password")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is compose
+        assert "hunter2" in compose.query_one(TextArea).text
+        assert not any("fit for the customer" in text for _, text in app.notices)
+
+        # `l` on the ticket asks the same, for a draft too.
+        await pilot.press("escape", "d")
+        await settle(pilot)
+        assert app.screen is screen
+        draft = add_article(
+            desk_store, "Printer trick", "Kick the tray.", status=ArticleStatus.DRAFT
+        )
+        await pilot.press("l")
+        await settle(pilot)
+        await search_articles(pilot, "printer trick")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#confirm-question", Label).render())
+        assert f"Article {draft}, Printer trick, is a draft" in question
+        await pilot.press("n", "escape")
+        await settle(pilot)
+        assert app.screen is screen and "reply" not in screen.drafts
+
+        # A suggestion picked in the side panel asks the same.
+        screen.query_one(SidePanel).post_message(SidePanel.Picked("article", str(article)))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and "reply" not in screen.drafts
+    with fresh(desk_store, key) as (_ticket, messages):
+        assert [m.kind for m in messages] == [MessageKind.CUSTOMER]  # nothing sent
+
+
+async def test_any_article_goes_into_an_internal_note(desk_store: Desk) -> None:
+    add_article(
+        desk_store,
+        "VPN admin password",
+        "The admin password is hunter2.",
+        visibility=Visibility.INTERNAL,
+        status=ArticleStatus.DRAFT,
+    )
+    key = make_ticket(desk_store, "VPN broken", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("n")
+        compose = app.screen
+        assert isinstance(compose, ComposeScreen)
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, ArticlePickScreen)
+        assert str(picker.query_one("#link-hint", Static).render()) == (
+            "enter puts the article into the note"
+        )
+        rows = await search_articles(pilot, "vpn password")
+        assert rows[0].endswith("  internal draft")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is compose  # no question: only agents read a note
+        assert "hunter2" in compose.query_one(TextArea).text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+    with fresh(desk_store, key) as (_ticket, messages):
+        assert messages[-1].kind is MessageKind.NOTE and "hunter2" in messages[-1].body
 
 
 async def test_draft_an_article_from_a_resolved_ticket(desk_store: Desk) -> None:

@@ -60,7 +60,7 @@ from tui_helpdesk.screens.ticket_links import (
     ArticlePickScreen,
     MergeScreen,
     article_snippet,
-    article_warning,
+    ask_before_the_customer_sees,
     merge_question,
 )
 from tui_helpdesk.screens.ticket_panel import MessageBox, SidePanel, header_text
@@ -371,7 +371,9 @@ class TicketScreen(TicketLayout):
 
     def action_link_article(self) -> None:
         self.app.push_screen(
-            ArticlePickScreen(self.context, self._title("Link an article into the reply to")),
+            ArticlePickScreen(
+                self.context, self._title("Link an article into the reply to"), kind="reply"
+            ),
             self._link_article,
         )
 
@@ -392,19 +394,17 @@ class TicketScreen(TicketLayout):
 
     def on_ticket_screen_article_read(self, message: ArticleRead) -> None:
         if self.is_current and self.check_action("link_article", ()):
-            self._link_article(message.article)
+            ask_before_the_customer_sees(self.app, message.article, self._link_article)
 
     def _link_article(self, article: ArticleView | None) -> None:
-        """The article into the reply draft, and the reply editor open on it."""
+        """The article into the reply draft, and the reply editor open on it (an internal or
+        draft one only after the agent said yes: `ask_before_the_customer_sees`)."""
         if article is None or self.detail is None:
             return
         draft = self.drafts.get("reply", Draft(""))
         text = f"{draft.text.rstrip()}\n\n" if draft.text.strip() else ""
         self.drafts["reply"] = Draft(text + article_snippet(article), draft.status, send=False)
         self._open_editor("reply")
-        warning = article_warning(article)
-        if warning:
-            self.notify(warning, severity="warning", markup=False)
 
     def _pick(
         self,

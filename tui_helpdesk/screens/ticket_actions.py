@@ -52,7 +52,6 @@ from tui_helpdesk.screens.ticket_editor import (  # re-exported: the editor's on
 from tui_helpdesk.screens.ticket_links import (
     ArticlePickScreen,
     article_snippet,
-    article_warning,
 )
 from tui_helpdesk.services.console_actions import Choice, EscalationChoices, parse_tags
 from tui_helpdesk.services.errors import ValidationError
@@ -259,18 +258,18 @@ class ComposeScreen(ModalScreen[Draft | None]):
     def _pick_article(self) -> None:
         if self.context is not None and self.is_current:
             title = Text(f"Link an article into this {self.kind}")
-            self.app.push_screen(ArticlePickScreen(self.context, title), self.insert_article)
+            self.app.push_screen(
+                ArticlePickScreen(self.context, title, kind=self.kind), self.insert_article
+            )
 
     def insert_article(self, article: ArticleView | None) -> None:
-        """Put the article's text in at the cursor (the agent trims it before sending)."""
+        """Put the article's text in at the cursor (the agent trims it before sending). In a
+        reply, the picker has asked first about an internal or draft article."""
         if article is None:
             return
         area = self.query_one(TextArea)
         area.insert(article_snippet(article))
         area.focus()
-        warning = article_warning(article)
-        if warning:
-            self.notify(warning, severity="warning", markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "link_article":

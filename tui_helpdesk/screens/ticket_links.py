@@ -2,7 +2,9 @@
 to put into the reply (`ArticlePickScreen`, searching the knowledge base as you type) and
 which ticket to merge this one into (`MergeScreen`, the requester's other open tickets or any
 key typed; `merge_question` asks again when the target is another customer's). Also
-`article_snippet`, the text an article puts into a reply.
+`article_snippet`, the text an article puts into a reply, and `ask_before_the_customer_sees`:
+an internal or draft article goes into a public reply only once the agent has said yes to
+"its text goes to the customer" (into an internal note, any article goes as it is).
 
 `ArticlePickScreen` reads through `services.knowledge_views` in its own thread workers; the
 merge itself is written by the ticket screen. Called by `screens.ticket` and
@@ -12,14 +14,14 @@ merge itself is written by the ticket screen. Called by `screens.ticket` and
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
@@ -35,6 +37,7 @@ from tui_helpdesk.services.errors import ServiceError
 from tui_helpdesk.services.knowledge_views import ArticleView, KnowledgeResults
 from tui_helpdesk.services.ticket_panel import OtherTicket
 from tui_helpdesk.text import highlighted
+from tui_helpdesk.widgets.confirm import ConfirmScreen
 
 CSS = Path(__file__).with_name("ticket.tcss")  # the ticket screen's sheet styles its questions
 
@@ -43,7 +46,7 @@ DEBOUNCE = 0.2  # seconds of quiet typing before a search runs
 
 def article_snippet(article: ArticleView) -> str:
     """What linking an article puts into a reply: its title, number and text, for the agent
-    to trim. Internal articles are the agent's to check: the screen warns."""
+    to trim. Internal and draft articles are asked about first (`customer_question`)."""
     body = article.body.strip()
     return f'From our knowledge base, "{article.title}" (article {article.id}):\n\n{body}\n'
 
@@ -67,19 +70,53 @@ def merge_question(parties: MergeParties) -> Text:
     return question
 
 
-def article_warning(article: ArticleView) -> str | None:
-    """What to tell the agent about an article not meant for customers, if it is not."""
-    if article.status == "published" and article.visibility == "public":
+def not_for_customers(article: ArticleView) -> str | None:
+    """Why the article is not meant for customers ("internal", "a draft", "an internal
+    draft"), or None when it is published and public."""
+    internal = article.visibility != "public"
+    draft = article.status != "published"
+    if internal and draft:
+        return "an internal draft"
+    return "internal" if internal else "a draft" if draft else None
+
+
+def customer_question(article: ArticleView) -> Text | None:
+    """What to ask before an article not meant for customers goes into a public reply, or
+    None when it is meant for them. The title is appended as plain text, never markup."""
+    why = not_for_customers(article)
+    if why is None:
         return None
-    return (
-        f"article {article.id} is {article.status}, {article.visibility}: check the text is "
-        "fit for the customer"
+    question = Text(f"Article {article.id}, ")
+    question.append(article.title, style="bold")
+    question.append(", is ")
+    question.append(why, style="bold")
+    question.append(": its text goes to the customer with this reply.\n\nPaste it anyway?")
+    return question
+
+
+def ask_before_the_customer_sees(
+    app: App[object], article: ArticleView, then: Callable[[ArticleView], object]
+) -> None:
+    """`then(article)` at once for a public, published article; for any other, only once the
+    agent has said yes (`enter` alone says no: nothing is pasted)."""
+    question = customer_question(article)
+    if question is None:
+        then(article)
+        return
+
+    def answered(yes: bool | None) -> None:  # returns nothing: `then` may be a `dismiss`
+        if yes:
+            then(article)
+
+    app.push_screen(
+        ConfirmScreen(question, title="Not a public article", yes="Paste", no="Don't"), answered
     )
 
 
 class ArticlePickScreen(ModalScreen[ArticleView | None]):
     """Search the knowledge base as you type; `enter` on a hit links it (dismissed with the
-    article, read in full), `escape` cancels."""
+    article, read in full), `escape` cancels. Into a `kind="reply"` (public), an internal or
+    draft article (marked in the list) is asked about first; no keeps the picker open."""
 
     CSS_PATH = CSS
     AUTO_FOCUS = "#link-query"
@@ -96,11 +133,14 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
         article: ArticleView | None
         error: str | None
 
-    def __init__(self, context: ConsoleContext, title: Text, query: str = "") -> None:
+    def __init__(
+        self, context: ConsoleContext, title: Text, query: str = "", *, kind: str = "reply"
+    ) -> None:
         super().__init__()
         self.context = context
         self.title_text = title
         self.query_text = query
+        self.kind = kind  # "reply" (the customer reads it) or "note" (agents only)
         self.ids: list[int] = []
         self._request = 0
 
@@ -109,7 +149,10 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
             box.border_title = self.title_text
             yield Input(self.query_text, placeholder="search articles", id="link-query")
             yield OptionList(id="link-list", markup=False)
-            yield Static(Text("enter links the article into the reply"), id="link-hint")
+            hint = f"enter puts the article into the {self.kind}"
+            if self.kind == "reply":
+                hint += "; internal and draft ones ask first"
+            yield Static(Text(hint), id="link-hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,7 +199,10 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
             self.notify(message.error, title="Knowledge", severity="error", markup=False)
             return
         if message.article is not None:
-            self.dismiss(message.article)
+            if self.kind == "reply":
+                ask_before_the_customer_sees(self.app, message.article, self.dismiss)
+            else:
+                self.dismiss(message.article)
             return
         if message.request != self._request or message.results is None:
             return
@@ -167,8 +213,13 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
         for hit in hits:
             text = Text(f"#{hit.id} ", style="bold", no_wrap=True, overflow="ellipsis")
             text.append_text(highlighted(hit.title.pieces, highlight="underline"))
-            if hit.draft or not hit.public:
-                text.append("  draft" if hit.draft else "  internal", style="dim italic")
+            mark = " ".join(
+                word
+                for word, shown in (("internal", not hit.public), ("draft", hit.draft))
+                if shown
+            )
+            if mark:
+                text.append(f"  {mark}", style="dim italic")
             options.add_option(Option(text))
         if not hits:
             options.add_option(Option(Text("no article matches", style="italic"), disabled=True))
