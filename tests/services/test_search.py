@@ -175,6 +175,9 @@ def test_a_category_is_a_path_or_its_own_name_and_an_unknown_one_is_said(
         _articles(kb, "vpn category:Nope")
     with pytest.raises(NotFound, match="unknown category 'Account > Network'"):
         _articles(kb, 'category:"Account > Network"')
+    # While it is being typed, a category not known yet finds nothing, without an error.
+    assert _ids(_articles(kb, "vpn category:Netw", typing=True)) == []
+    assert set(_ids(_articles(kb, "vpn category:Network", typing=True))) == vpn
     with kb.store.write() as session:
         directory.ensure_category(session, "Facilities > Network")
     with pytest.raises(ValidationError) as ambiguous:
@@ -190,6 +193,7 @@ def test_a_category_is_a_path_or_its_own_name_and_an_unknown_one_is_said(
         assert [hit.subject.plain for hit in found.hits] == ["VPN tunnel down"]
         with pytest.raises(NotFound):
             search.search_tickets(session, "vpn category:Printers")
+        assert search.search_tickets(session, "vpn category:Tech", typing=True).hits == []
 
 
 def test_accents_and_non_ascii(kb: Desk) -> None:

@@ -35,6 +35,7 @@ from tui_helpdesk.rules.search_query import (
     tokens,
 )
 from tui_helpdesk.services.directory import find_category
+from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.models import Message, Ticket
 from tui_helpdesk.store.search import (
     MARK_END,
@@ -158,12 +159,22 @@ def _match(query: SearchQuery, corrections: dict[str, list[str]]) -> Match:
     return Match(tuple(clauses), tuple(_alt(t) for t in query.negative))
 
 
-def _categories(session: Session, query: SearchQuery) -> tuple[str, ...]:
+def _categories(session: Session, query: SearchQuery, *, typing: bool) -> tuple[str, ...] | None:
     """The paths of the query's `category:` filters, each matching itself and the paths
     below it, as `ticket list --category` does; a category may also be named by its own
     name when no other has it (`category:Network`). An unknown or ambiguous one is an
-    error saying so (`NotFound`, `ValidationError`), not an empty result."""
-    return tuple(find_category(session, category).path for category in query.categories)
+    error saying so (`NotFound`, `ValidationError`), not an empty result, but while the
+    query is being typed (`typing`) it is None, for no results: `category:Net` on the way
+    to `category:Network` is not a mistake yet."""
+    paths = []
+    for category in query.categories:
+        try:
+            paths.append(find_category(session, category).path)
+        except (NotFound, ValidationError):
+            if typing:
+                return None
+            raise
+    return tuple(paths)
 
 
 def _limit(limit: int) -> int:
@@ -221,12 +232,13 @@ def search_articles(
     words (results while it is being typed). Filters alone (`tag:vpn`) list the most
     recently updated articles."""
     query = parse_query(text, typing=typing)
-    if query.is_empty:
+    categories = _categories(session, query, typing=typing)
+    if query.is_empty or categories is None:
         return SearchResult(query, [])
     where = ArticleFilter(
         tags=query.tags,
         excluded_tags=query.excluded_tags,
-        categories=_categories(session, query),
+        categories=categories,
         published_only=published_only,
         public_only=public_only,
     )
@@ -308,12 +320,13 @@ def search_tickets(
     """Tickets whose subject or one of whose messages matches `text`, best first (a match
     in the subject weighs double); filters alone list the most recently updated tickets."""
     query = parse_query(text, typing=typing)
-    if query.is_empty:
+    categories = _categories(session, query, typing=typing)
+    if query.is_empty or categories is None:
         return SearchResult(query, [])
     where = TicketFilter(
         tags=query.tags,
         excluded_tags=query.excluded_tags,
-        categories=_categories(session, query),
+        categories=categories,
         statuses=tuple(s.value for s in statuses),
     )
     backend = backend_for(session)
