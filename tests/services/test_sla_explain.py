@@ -408,3 +408,12 @@ def test_a_deadline_at_closing_time_reads_overdue_out_of_hours(office: Desk) -> 
     # An hour into the next working day, the amount is back.
     with office.store.read() as session:
         assert Countdowns(session, rome(24, 10), [row]).of(row) == ("-1h", SlaState.BREACHED)
+    # Waiting on the customer from then on: paused late, still never "-0s".
+    with office.store.write() as session:
+        tickets.change_status(session, office.agent, now, key, Status.PENDING)
+    panel = ticket_panel(office.store, key, now=now, suggestions=False)
+    header = {view.name: (view.text, view.state) for view in panel.clocks}
+    assert header["first response"] == ("paused, overdue", SlaState.BREACHED)
+    with office.store.read() as session:
+        row = TicketRow.of(session.scalars(select(Ticket).where(Ticket.key == key)).one())
+        assert Countdowns(session, now, [row]).of(row) == ("‖late", SlaState.BREACHED)

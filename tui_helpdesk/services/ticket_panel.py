@@ -128,9 +128,9 @@ def _clocks(session: Session, ticket: Ticket, now: datetime) -> tuple[ClockView,
         elif left is None:
             text, state = clock.state.value, SlaState.NONE
         elif left <= timedelta(0):
-            # Zero: the deadline fell at closing time and no working time has passed since.
-            text = f"overdue {span(-left)}" if left else "overdue (out of hours)"
-            state = SlaState.BREACHED
+            text, state = f"overdue {span(-left)}", SlaState.BREACHED
+            if not left:  # no working time since the deadline: out of hours, or paused then
+                text = "overdue (out of hours)" if clock.state is ClockState.RUNNING else "overdue"
         else:
             text = f"{span(left)} left"
             state = SlaState.AT_RISK if left <= AT_RISK_WITHIN else SlaState.OK

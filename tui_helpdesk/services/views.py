@@ -407,9 +407,12 @@ class Countdowns:
 
 
 def _paused_cell(left: timedelta) -> tuple[str, SlaState]:
-    """ "‖3h30m" kept; "‖-2h10m" already overdue (breached, as the header colours it); whole
+    """ "‖3h30m" kept; "‖-2h10m" already overdue (breached, as the header colours it; "‖late"
+    with no working time past the deadline); whole
     hours when the minutes would not fit the column ("‖-47h" for 47h44m)."""
     sign, state = ("-", SlaState.BREACHED) if left <= timedelta(0) else ("", SlaState.PAUSED)
+    if not left:  # paused once its deadline had passed out of hours: late, never "-0s"
+        return f"{PAUSED_MARK}late", state
     text = f"{PAUSED_MARK}{sign}{countdown(left)}"
     if len(text) > SLA_CELL:
         text = f"{PAUSED_MARK}{sign}{int(abs(left).total_seconds() // 3600)}h"
