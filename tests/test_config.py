@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tui_helpdesk.config import (
     ConfigError,
+    console_keymap,
     default_database_url,
     load_settings,
     save_theme,
@@ -87,23 +89,6 @@ def test_config_path_from_flag_or_environment(dirs: tuple[Path, Path], tmp_path:
         ('[database]\nuri = "x"\n', "database.uri: unknown key"),
         ('[display]\ntimezone = "Mars/Olympus"\n', "display.timezone: unknown time zone"),
         ('[display]\ncolour = "red"\n', "display.colour: unknown key"),
-        ("keymap = 1\n", "keymap: expected a table"),
-        ('[keymap]\nreply = "r"\n', "keymap.reply: no such binding (ids name the screen"),
-        ('[keymap]\n"ticket.reply" = "ctrl+r+"\n', "keymap.ticket.reply: 'ctrl+r+' is not a key"),
-        ('[keymap]\n"ticket.reply" = "ctrl+zz"\n', "keymap.ticket.reply: 'ctrl+zz' is not a key"),
-        ('[keymap]\n"ticket.reply" = "r, f99"\n', "keymap.ticket.reply: 'f99' is not a key"),
-        (
-            '[keymap]\n"queue.nonexistent" = "x"\n',
-            "keymap.queue.nonexistent: no such binding (queue's are queue.bulk, ",
-        ),
-        (
-            '[keymap]\n"queue.refresh" = 5\n',
-            "keymap.queue.refresh: expected the keys as a string (write keys like",
-        ),
-        (
-            '[keymap]\nqueue.refresh = "r"\n',
-            'keymap.queue: quote the binding id: "queue.refresh" = "keys"',
-        ),
         ('colour = "red"\n', "unknown key 'colour'"),
     ],
 )
@@ -115,6 +100,54 @@ def test_errors_name_the_file_and_the_key(dirs: tuple[Path, Path], text: str, me
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+KEYMAP_ERRORS = [
+    ("keymap = 1\n", "keymap: expected a table"),
+    ('[keymap]\nreply = "r"\n', "keymap.reply: no such binding (ids name the screen"),
+    ('[keymap]\n"ticket.reply" = "ctrl+r+"\n', "keymap.ticket.reply: 'ctrl+r+' is not a key"),
+    ('[keymap]\n"ticket.reply" = "ctrl+zz"\n', "keymap.ticket.reply: 'ctrl+zz' is not a key"),
+    ('[keymap]\n"ticket.reply" = "r, f99"\n', "keymap.ticket.reply: 'f99' is not a key"),
+    (
+        '[keymap]\n"queue.nonexistent" = "x"\n',
+        "keymap.queue.nonexistent: no such binding (queue's are queue.bulk, ",
+    ),
+    (
+        '[keymap]\n"queue.refresh" = 5\n',
+        "keymap.queue.refresh: expected the keys as a string (write keys like",
+    ),
+    (
+        '[keymap]\nqueue.refresh = "r"\n',
+        'keymap.queue: quote the binding id: "queue.refresh" = "keys"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), KEYMAP_ERRORS)
+def test_the_console_checks_the_keymap_naming_the_file_and_the_key(
+    dirs: tuple[Path, Path], text: str, message: str
+) -> None:
+    """The keymap is the console's preference: settings load whatever it says (every command
+    reads the config, cron's included), and the console refuses it as it starts."""
+    path = dirs[0] / "config.toml"
+    path.write_text(text + '[display]\ntheme = "nord"\n')
+    settings = load_settings(environ={})
+    assert settings.theme == "nord"
+    with pytest.raises(ConfigError) as caught:
+        console_keymap(settings)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_keymap_names_the_file_it_comes_from(dirs: tuple[Path, Path]) -> None:
+    user, site = dirs
+    (site / "config.toml").write_text('[keymap]\n"queue.nope" = "x"\n')
+    (user / "config.toml").write_text('[display]\ntheme = "nord"\n')
+    with pytest.raises(ConfigError, match="^" + re.escape(f"{site / 'config.toml'}: keymap.queue")):
+        console_keymap(load_settings(environ={}))
+    (user / "config.toml").write_text('[keymap]\n"queue.refresh" = "f5"\n')  # the user's wins
+    assert console_keymap(load_settings(environ={})) == {"queue.refresh": "f5"}
 
 
 def test_save_theme_keeps_the_file_and_its_comments(tmp_path: Path) -> None:

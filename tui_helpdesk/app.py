@@ -42,7 +42,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import get_current_worker
 
-from tui_helpdesk.config import ConfigError, Settings, save_theme
+from tui_helpdesk.config import ConfigError, Settings, console_keymap, save_theme
 from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.services import views
@@ -133,6 +133,8 @@ class HelpdeskApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
+        # Checked before anything opens: a bad keymap is a ConfigError naming file and key.
+        self._keymap = console_keymap(settings) if settings else {}
         self._theme_on_file: str | None = None  # the theme last saved to the config file
         self.context = ConsoleContext(
             store=store,
@@ -159,8 +161,8 @@ class HelpdeskApp(App[None]):
     def on_mount(self) -> None:
         if self._theme_warning:
             self.notify(self._theme_warning, severity="warning")
-        if self.settings and self.settings.keymap:
-            self.set_keymap(dict(self.settings.keymap))
+        if self._keymap:
+            self.set_keymap(self._keymap)
         # From now on a theme the agent picks (palette: "Change theme") is remembered.
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         # The header's names wait for the first paint: the queue's first page is read

@@ -128,7 +128,11 @@ class Settings:
     rules_path: Path
     timezone: str | None = None  # display time zone; None = the desk's
     theme: str = "textual-dark"
-    keymap: Mapping[str, str] = field(default_factory=dict)
+    # The `[keymap]` value as the file has it, unchecked: only the console uses it, and
+    # checks it as it starts (`console_keymap`), so a console preference (or a binding id a
+    # later release renamed) never stops `escalate` or `mail fetch` from cron.
+    keymap: object = field(default_factory=dict)
+    keymap_path: Path | None = None  # the file the keymap is from (default: config_path)
     mail: MailSettings = field(default_factory=MailSettings)
     database_url_source: str = "default"
 
@@ -186,13 +190,8 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
             out["theme"] = value
         else:
             raise ConfigError(f"{path}: display.{key}: unknown key (expected timezone, theme)")
-    keymap = data.get("keymap", {})
-    if not isinstance(keymap, dict):
-        raise ConfigError(f'{path}: keymap: expected a table of binding id = "keys"')
-    for binding, keys in keymap.items():
-        _check_binding(path, binding, keys)
-    if keymap:
-        out["keymap"] = dict(keymap)
+    if "keymap" in data:  # checked by the console alone: `console_keymap`
+        out["keymap"], out["keymap_path"] = data["keymap"], path
     mail = data.get("mail", {})
     if not isinstance(mail, dict):
         raise ConfigError(f"{path}: mail: expected a table")
@@ -251,6 +250,20 @@ STARTER_CONFIG_HEADER = """\
 # Desk-wide policy (SLA, escalation, routing) is in rules.toml, applied with
 # `helpdesk rules apply`.  Precedence: flags > environment > this file > /etc/xdg/helpdesk.
 """
+
+
+def console_keymap(settings: Settings) -> dict[str, str]:
+    """The `[keymap]` of `settings`, checked, for the console to apply as it starts: a
+    `ConfigError` naming the file and the key for an id no screen declares or keys no
+    keyboard sends. Commands other than the console never call this: the keymap is the
+    console's preference, and a typo in it must not stop cron's commands."""
+    path = settings.keymap_path or settings.config_path
+    keymap = settings.keymap
+    if not isinstance(keymap, Mapping):
+        raise ConfigError(f'{path}: keymap: expected a table of binding id = "keys"')
+    for binding, keys in keymap.items():
+        _check_binding(path, binding, keys)
+    return dict(keymap)
 
 
 def _check_binding(path: Path, binding: str, keys: object) -> None:

@@ -207,6 +207,32 @@ def test_no_command_opens_the_console_as_the_acting_agent(
     assert "mallory" in line and opened == [(desk_url, "tester")]
 
 
+def test_a_bad_keymap_stops_the_console_alone(
+    cli: Run, desk_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keymap is the console's preference: a binding id no screen has (a typo, or one a
+    later release renamed) leaves cron's commands working, and the console refuses to open
+    with a line naming the file and the key."""
+    app = pytest.importorskip("tui_helpdesk.app")
+    opened: list[str] = []
+    monkeypatch.setattr(app, "run", lambda settings, login, store: opened.append(login))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{desk_url}"\n[keymap]\n"queue.nonexistent" = "x"\n')
+    for args in (
+        ("escalate", "--dry-run"),
+        ("escalate",),
+        ("report", "run", "--all-due", "--json"),
+        ("ticket", "list", "--json"),
+    ):
+        ok(cli("--config", config, *args))
+    line = one_line_error(cli("--config", config), 2)
+    assert line.startswith(f"helpdesk: {config}: keymap.queue.nonexistent: no such binding")
+    assert opened == []
+    config.write_text(f'[database]\nurl = "{desk_url}"\n[keymap]\n"queue.refresh" = "f9"\n')
+    ok(cli("--config", config))
+    assert opened == ["tester"]
+
+
 def test_xlsx_is_not_written_to_a_terminal(desk_url: str) -> None:
     """A binary export to stdout is refused when stdout is a terminal (exit 2, one line);
     to a pipe it is written."""

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from tui_helpdesk.config import ENV_AGENT, ConfigError
+from tui_helpdesk.config import ENV_AGENT, ConfigError, console_keymap
 from tui_helpdesk.services.errors import ServiceError
 
 from . import params
@@ -141,7 +141,9 @@ def root(
 
 
 def _open_console(runtime: Runtime) -> None:
-    """Check the database and the agent here, where errors are one line, then hand over."""
+    """Check the keymap, the database and the agent here, where errors are one line, then
+    hand over. The keymap is the console's alone: no other command checks it."""
+    console_keymap(runtime.settings)  # a ConfigError naming the file and the key: exit 2
     store = runtime.store()
     with store.read() as session:
         login = runtime.actor(session).login
