@@ -6,19 +6,21 @@ check that owns it must name that ticket."""
 
 from __future__ import annotations
 
+import hashlib
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests.cli.conftest import Run, ok, one_line_error
 from tests.conftest import NOW
 from tui_helpdesk.domain import Status
 from tui_helpdesk.services.checks import run_checks
 from tui_helpdesk.store.engine import Store
-from tui_helpdesk.store.models import Counter, Ticket
+from tui_helpdesk.store.models import Counter, RuleSet, Ticket
 
 SLA_RULES = """
 [desk]
@@ -195,3 +197,91 @@ def test_each_sla_invariant_is_checked(sla_desk: Run, db_url: str) -> None:
     result = sla_desk("db", "check")
     assert "FAILED sla:paused: 1 row breaks" in result.stdout and "HD-3" in result.stdout
     assert "1 consistency check failed" in one_line_error(result, 1)
+
+
+# A version applied before the stricter checks of a rules file: minutes after hours of 60 or
+# more, a segment no organization can have, tags no ticket can carry.
+OLD_RULES = """
+[desk]
+ticket_prefix = "HD"
+phone_region = "IT"
+
+[calendars.always]
+timezone = "UTC"
+always_open = true
+
+[[sla]]
+name = "gold"
+calendar = "always"
+where = { segment = ["Gold"] }
+first_response = { urgent = "15m", high = "30m", normal = "1h", low = "2h" }
+resolution     = { urgent = "4h",  high = "8h",  normal = "16h", low = "40h" }
+
+[[sla]]
+name = "standard"
+calendar = "always"
+first_response = { urgent = "1h", high = "2h", normal = "1h90m", low = "8h" }
+resolution     = { urgent = "8h", high = "16h", normal = "40h", low = "80h" }
+
+[[escalation]]
+name = "nobody"
+on = "customer_request"
+where = { tag = ["needs owner!", "VIP Caller"] }
+actions = ["tag:needs owner!", "set_priority:high"]
+
+[[route]]
+name = "all"
+set = { tags = ["Needs Owner", "no way!"] }
+"""
+
+
+def _store_as_old_code_did(db_url: str, text: str) -> None:
+    """The version `desk.apply_rules` stored before today's checks: the raw TOML document."""
+    store = Store(db_url)
+    with store.write() as session:
+        session.execute(update(RuleSet).values(active=False))
+        version = session.scalar(select(func.max(RuleSet.version))) or 0
+        session.add(
+            RuleSet(
+                version=version + 1,
+                document=tomllib.loads(text),
+                source=text,
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+                applied_by="admin",
+                applied_at=NOW,
+                active=True,
+            )
+        )
+    store.dispose()
+
+
+def test_an_active_version_todays_checks_refuse_is_read_as_applied(
+    hd: Run, db_url: str, tmp_path: Path
+) -> None:
+    _store_as_old_code_did(db_url, OLD_RULES)
+    ok(hd("ticket", "create", "-s", "Still works", "-r", "a@acme.example"))
+    store = Store(db_url)
+    with store.read() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == 1)).one()
+        # Gold matches no organization; "1h90m" is read as before: 2h30m.
+        assert ticket.sla_policy == "standard"
+        assert ticket.first_response_target == 150 * 60
+        assert ticket.tags == ["needs-owner"]  # the route's tag no ticket can carry is dropped
+    store.dispose()
+    failures = _failures(hd)
+    assert set(failures) == {"rules:active"}
+    examples = failures["rules:active"]
+    assert any('sla[0].where.segment[0]: unknown segment "Gold"' in line for line in examples)
+    assert any("sla[1].first_response.normal: minutes after hours" in line for line in examples)
+    result = hd("db", "check")
+    assert result.exit_code == 1
+    assert "FAILED rules:active" in result.stdout
+    assert "helpdesk rules apply FILE" in result.stdout
+    # The same file is still refused when it is checked or applied.
+    rules = tmp_path / "old.toml"
+    rules.write_text(OLD_RULES)
+    for command in ("check", "apply"):
+        refused = hd("rules", command, rules, as_="admin")
+        assert refused.exit_code == 2
+        assert "minutes after hours run from 0 to 59" in refused.stderr
+        assert 'unknown segment "Gold"' in refused.stderr

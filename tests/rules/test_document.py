@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from datetime import timedelta
 
 import pytest
 
+from tui_helpdesk.domain import Priority
 from tui_helpdesk.rules.document import (
     DeskSettings,
     RulesError,
     parse_rules,
     rules_from_document,
+    stored_problems,
 )
+from tui_helpdesk.rules.escalation import AddTag, AtDuration, SetPriority
 
 
 def test_empty_document_gives_defaults() -> None:
@@ -207,3 +212,57 @@ def test_policies_none_of_which_takes_every_ticket_are_a_warning() -> None:
     for last in (catch_all, catch_all + every_priority):
         assert parse_rules(calendar + premium + _TARGETS + last + _TARGETS).warnings == ()
     assert parse_rules(calendar).warnings == ()  # no SLA policies: a desk without SLAs
+
+
+# Applied before rules files were checked for these: a segment no organization can have,
+# minutes after hours of 60 or more, tags no ticket can carry.
+_APPLIED_BEFORE = """
+[calendars.always]
+timezone = "UTC"
+always_open = true
+
+[[sla]]
+name = "gold"
+calendar = "always"
+where = { segment = ["Gold"], tag = ["VIP Caller", "needs owner!"] }
+first_response = { urgent = "1h", high = "1h", normal = "1h90m", low = "1h" }
+resolution = { urgent = "8h", high = "8h", normal = "8h", low = "8h" }
+
+[[escalation]]
+name = "idle"
+on = "idle"
+at = "2h75m"
+actions = ["tag:needs owner!", "tag:Waiting On Us", "set_priority:high"]
+
+[[route]]
+name = "all"
+set = { tags = ["Needs Owner", "no way!"] }
+"""
+
+
+def test_a_stored_version_is_read_as_it_was_applied() -> None:
+    data = tomllib.loads(_APPLIED_BEFORE)
+    rules = rules_from_document(data)
+    (gold,) = rules.sla
+    assert gold.where.segment == frozenset({"Gold"})  # matches no organization
+    assert gold.where.tag == frozenset({"vip-caller"})
+    assert gold.first_response[Priority.NORMAL] == timedelta(hours=2, minutes=30)
+    (idle,) = rules.escalations
+    assert idle.at == AtDuration(timedelta(hours=3, minutes=15))
+    assert idle.actions == (AddTag("waiting-on-us"), SetPriority(Priority.HIGH))
+    assert rules.routes[0].set.tags == ("needs-owner",)
+    # A rules file with the same text is refused, and so is the stored version when checked.
+    with pytest.raises(RulesError) as info:
+        parse_rules(_APPLIED_BEFORE, "r.toml")
+    problems = stored_problems(data, "version 3")
+    assert [error.removeprefix("r.toml: ") for error in info.value.errors] == [
+        problem.removeprefix("version 3: ") for problem in problems
+    ]
+    assert [problem.split(": ")[1] for problem in problems] == [
+        "sla[0].where.segment[0]",  # a where table's first error only
+        "sla[0].first_response.normal",
+        "escalation[0].at",
+        "escalation[0].actions[0]",
+        "route[0].set.tags[1]",
+    ]
+    assert stored_problems(parse_rules("[desk]\n").data) == [] and stored_problems(None) == []

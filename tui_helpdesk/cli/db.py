@@ -352,7 +352,7 @@ def check(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         for result in failed:
             examples = f" (e.g. {', '.join(result.examples)})" if result.examples else ""
             say(
-                f"FAILED {result.name}: {counted(result.violations, 'row')} "
+                f"FAILED {result.name}: {counted(result.violations, result.noun)} "
                 f"{'breaks' if result.violations == 1 else 'break'} "
                 f'"{result.description}"{examples}'
             )

@@ -156,14 +156,16 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def parse_duration(text: Any, key: str) -> timedelta:
+def parse_duration(text: Any, key: str, *, strict: bool = True) -> timedelta:
     """An SLA or escalation duration: minutes and hours only ("90m", "36h", "1h30m"); minutes
-    after hours are under 60 ("1h90m" is a slip for "1h30m" or "2h30m" as often as not)."""
+    after hours are under 60 ("1h90m" is a slip for "1h30m" or "2h30m" as often as not).
+    `strict=False` reads a stored version as it was applied, before that check: "1h90m" is
+    2h30m."""
     match = _DURATION.fullmatch(text) if isinstance(text, str) else None
     if match is None or not any(match.groups()):
         raise CalendarError(f"{key}: use minutes or hours, got {_show(text)}")
     hours, minutes = (int(group or 0) for group in match.groups())
-    if match.group(1) is not None and minutes >= 60:
+    if strict and match.group(1) is not None and minutes >= 60:
         total = hours * 60 + minutes
         exact = f"{total // 60}h{total % 60}m" if total % 60 else f"{total // 60}h"
         raise CalendarError(

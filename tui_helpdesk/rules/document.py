@@ -219,7 +219,10 @@ def _warnings(source: str, rules: Rules) -> list[str]:
     return []
 
 
-def _parse_sections(source: str, data: Mapping[str, Any]) -> Rules:
+def _parse_sections(source: str, data: Mapping[str, Any], *, strict: bool = True) -> Rules:
+    """The rules of a document. `strict=False` reads a version stored by an older release as
+    it was applied: the checks added since for rules files (minutes after hours under 60, a
+    segment organizations can have, tags tickets can carry) are left to `stored_problems`."""
     errors: list[str] = []
     for key in data:
         if key not in KNOWN_SECTIONS:
@@ -242,9 +245,9 @@ def _parse_sections(source: str, data: Mapping[str, Any]) -> Rules:
         calendars=calendars,
         # A policy naming a calendar whose table has an error of its own is not told that
         # the calendar is unknown: the calendar's error says what is wrong.
-        sla=parse_policies(data.get("sla", []), tables.keys(), found),
-        escalations=parse_escalations(data.get("escalation", []), found),
-        routes=parse_routes(data.get("route", []), found),
+        sla=parse_policies(data.get("sla", []), tables.keys(), found, strict=strict),
+        escalations=parse_escalations(data.get("escalation", []), found, strict=strict),
+        routes=parse_routes(data.get("route", []), found, strict=strict),
     )
     errors += [f"{source}: {error}" for error in found]
     if errors:
@@ -253,8 +256,24 @@ def _parse_sections(source: str, data: Mapping[str, Any]) -> Rules:
 
 
 def rules_from_document(data: Mapping[str, Any] | None, source: str = "active rules") -> Rules:
-    """The parsed rules of a stored (already validated) document; empty rules when none is
-    active. Services call it on the active version's `document`."""
+    """The parsed rules of a stored (already validated) document, read as it was applied:
+    a version applied before today's checks of rules files still works (see
+    `_parse_sections`); empty rules when none is active. Services call it on the active
+    version's `document`."""
     if not data:
         return Rules()
-    return _parse_sections(source, data)
+    return _parse_sections(source, data, strict=False)
+
+
+def stored_problems(data: Mapping[str, Any] | None, source: str = "active rules") -> list[str]:
+    """What the checks of a rules file (`parse_rules`) refuse in a stored document, each
+    `<source>: <key path>: <reason>`; none for a document they accept or for no document.
+    `helpdesk db check` reports them: the version keeps working as it was applied, until a
+    corrected file is applied."""
+    if not data:
+        return []
+    try:
+        _parse_sections(source, data)
+    except RulesError as error:
+        return error.errors
+    return []

@@ -43,8 +43,8 @@ from tui_helpdesk.rules.sla import (
     expect_text,
     parse_array,
     parse_priority,
-    parse_tag,
     parse_where,
+    read_tag,
     show,
 )
 
@@ -220,7 +220,9 @@ _ARGUMENT_EXAMPLE = {
 }
 
 
-def parse_action(value: Any, path: str) -> Action:
+def parse_action(value: Any, path: str, *, strict: bool = True) -> Action | None:
+    """One action of a rule. None only when `strict=False` (a stored version, applied before
+    tags were checked) and it adds a tag no ticket can carry: the rule goes without it."""
     if not isinstance(value, str) or not value.strip():
         raise RuleError(f'{path}: expected an action like "notify:assignee", got {show(value)}')
     verb, colon, argument = value.strip().partition(":")
@@ -242,7 +244,8 @@ def parse_action(value: Any, path: str) -> Action:
     if verb == "assign":
         return Assign(argument)
     if verb == "tag":
-        return AddTag(parse_tag(argument, path))
+        tag = read_tag(argument, path, strict=strict)
+        return AddTag(tag) if tag is not None else None
     if verb == "note":
         return AddNote(argument)
     if argument in {target.value for target in NotifyTarget}:
@@ -265,8 +268,9 @@ class EscalationRule:
     actions: tuple[Action, ...]
 
 
-def parse_escalation(index: int, table: Any) -> EscalationRule:
-    """Validate `escalation[index]`, naming every bad key of it."""
+def parse_escalation(index: int, table: Any, *, strict: bool = True) -> EscalationRule:
+    """Validate `escalation[index]`, naming every bad key of it. `strict=False` reads a
+    stored version as it was applied (see `parse_where` and `parse_action`)."""
     path = f"escalation[{index}]"
     table = expect_table(table, path)
     checks = KeyChecks()
@@ -280,16 +284,16 @@ def parse_escalation(index: int, table: Any) -> EscalationRule:
         else None
     )
     on = checks.take(partial(_parse_on, table["on"], f"{path}.on")) if "on" in table else None
-    at = checks.take(partial(_parse_at, on, table.get("at"), f"{path}.at")) if on else None
+    at = checks.take(partial(_parse_at, on, table.get("at"), f"{path}.at", strict)) if on else None
     where: Where | None = Where()
     if "where" in table:
-        where = checks.take(partial(parse_where, table["where"], f"{path}.where"))
+        where = checks.take(partial(parse_where, table["where"], f"{path}.where", strict=strict))
     actions: list[Action | None] = []
     if "actions" in table:
         actions_path = f"{path}.actions"
         items = checks.take(partial(expect_list, table["actions"], actions_path)) or ()
         actions = [
-            checks.take(partial(parse_action, item, f"{actions_path}[{i}]"))
+            checks.take(partial(parse_action, item, f"{actions_path}[{i}]", strict=strict))
             for i, item in enumerate(items)
         ]
     checks.done()
@@ -307,7 +311,7 @@ def _parse_on(value: Any, path: str) -> Trigger:
         raise RuleError(f"{path}: expected {names}, got {show(value)}") from None
 
 
-def _parse_at(on: Trigger, value: Any, path: str) -> At | None:
+def _parse_at(on: Trigger, value: Any, path: str, strict: bool) -> At | None:
     if on is Trigger.CUSTOMER_REQUEST:
         if value is not None:
             raise RuleError(f'{path}: on = "customer_request" takes no at (it fires on request)')
@@ -332,7 +336,7 @@ def _parse_at(on: Trigger, value: Any, path: str) -> At | None:
         at = AtBreach()
     else:
         try:
-            duration = parse_duration(text, path)
+            duration = parse_duration(text, path, strict=strict)
         except CalendarError as error:
             if _HOURS_AND_MINUTES.fullmatch(text):  # a duration, with a slip in its minutes
                 raise RuleError(str(error)) from None
@@ -356,6 +360,8 @@ def _parse_at(on: Trigger, value: Any, path: str) -> At | None:
     return at
 
 
-def parse_escalations(items: Any, errors: list[str]) -> tuple[EscalationRule, ...]:
+def parse_escalations(
+    items: Any, errors: list[str], *, strict: bool = True
+) -> tuple[EscalationRule, ...]:
     """Validate the whole `[[escalation]]` array (see `parse_array`); names are unique."""
-    return parse_array(items, "escalation", parse_escalation, errors)
+    return parse_array(items, "escalation", partial(parse_escalation, strict=strict), errors)

@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 from tui_helpdesk.domain import Channel, Priority
@@ -57,7 +58,7 @@ from tui_helpdesk.rules.sla import (
     normalise_category,
     parse_array,
     parse_priority,
-    parse_tag,
+    read_tag,
     show,
 )
 
@@ -140,7 +141,9 @@ class RouteDecision(NamedTuple):
     changes: RouteSet
 
 
-def parse_route(index: int, table: Any) -> Route:
+def parse_route(index: int, table: Any, *, strict: bool = True) -> Route:
+    """Validate `route[index]`; `strict=False` reads a stored version as it was applied
+    (tags no ticket can carry, refused since, are left out of its `set`)."""
     path = f"route[{index}]"
     table = expect_table(table, path)
     check_keys(table, ROUTE_KEYS, path)
@@ -149,7 +152,9 @@ def parse_route(index: int, table: Any) -> Route:
             raise RuleError(f"{path}.{key}: missing")
     name = expect_text(table["name"], f"{path}.name")
     where = _parse_route_where(table["where"], f"{path}.where") if "where" in table else None
-    return Route(name=name, where=where or RouteWhere(), set=_parse_route_set(table["set"], path))
+    return Route(
+        name=name, where=where or RouteWhere(), set=_parse_route_set(table["set"], path, strict)
+    )
 
 
 def _parse_route_where(value: Any, path: str) -> RouteWhere:
@@ -196,20 +201,19 @@ def _parse_channel(value: str, path: str) -> Channel:
         raise RuleError(f"{path}: unknown channel {show(value)} (expected {names})") from None
 
 
-def _parse_route_set(value: Any, route_path: str) -> RouteSet:
+def _parse_route_set(value: Any, route_path: str, strict: bool) -> RouteSet:
     path = f"{route_path}.set"
     table = expect_table(value, path)
     check_keys(table, ROUTE_SET_KEYS, path)
     if not table:
         raise RuleError(f"{path}: expected at least one of {', '.join(ROUTE_SET_KEYS)}")
-    tags = tuple(
-        dict.fromkeys(
-            parse_tag(tag, f"{path}.tags[{i}]")
-            for i, tag in enumerate(expect_list(table["tags"], f"{path}.tags"))
+    read = (
+        read_tag(tag, f"{path}.tags[{i}]", strict=strict)
+        for i, tag in enumerate(
+            expect_list(table["tags"], f"{path}.tags") if "tags" in table else ()
         )
-        if "tags" in table
-        else ()
     )
+    tags = tuple(dict.fromkeys(tag for tag in read if tag is not None))
     skills = _texts(table, "skills", path)
     return RouteSet(
         category=normalise_category(table["category"], f"{path}.category")
@@ -232,9 +236,9 @@ def _texts(table: Any, key: str, path: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(expect_text(t, f"{path}.{key}[{i}]") for i, t in enumerate(items)))
 
 
-def parse_routes(items: Any, errors: list[str]) -> tuple[Route, ...]:
+def parse_routes(items: Any, errors: list[str], *, strict: bool = True) -> tuple[Route, ...]:
     """Validate the whole `[[route]]` array (see `parse_array`); route names are unique."""
-    return parse_array(items, "route", parse_route, errors)
+    return parse_array(items, "route", partial(parse_route, strict=strict), errors)
 
 
 def classify(routes: Iterable[Route], facts: MessageFacts) -> list[RouteDecision]:

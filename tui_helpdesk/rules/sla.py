@@ -115,6 +115,19 @@ def parse_tag(value: Any, key: str) -> str:
         raise RuleError(f"{key}: {show(value)} can never be a ticket's tag: {TAG_RULE}") from None
 
 
+def read_tag(value: Any, key: str, *, strict: bool = True) -> str | None:
+    """`parse_tag`, or for a stored version (`strict=False`, applied before tags were
+    checked) the tag as tickets store it and None for text no ticket's tag can be: the
+    caller drops it, for nothing could ever carry or match it."""
+    if strict:
+        return parse_tag(value, key)
+    text = expect_text(value, key)  # no text at all was refused before too
+    try:
+        return normalise_tag(text)
+    except InvalidTag:
+        return None
+
+
 def parse_priority(value: Any, key: str) -> Priority:
     try:
         return Priority(value)
@@ -224,8 +237,10 @@ def _category_under(category: str | None, allowed: Iterable[str]) -> str | None:
     return None
 
 
-def parse_where(value: Any, path: str) -> Where:
-    """Validate a `where` table (of an SLA policy or an escalation rule)."""
+def parse_where(value: Any, path: str, *, strict: bool = True) -> Where:
+    """Validate a `where` table (of an SLA policy or an escalation rule). `strict=False`
+    reads a stored version as it was applied: any segment (one no organization has matches
+    none), and tags no ticket can carry left out (so they match none)."""
     table = expect_table(value, path)
     check_keys(table, WHERE_KEYS, path)
     fields: dict[str, Any] = {}
@@ -233,13 +248,15 @@ def parse_where(value: Any, path: str) -> Where:
         key_path = f"{path}.{key}"
         values = expect_list(items, key_path)
         parsed = [
-            _parse_where_value(key, item, f"{key_path}[{i}]") for i, item in enumerate(values)
+            _parse_where_value(key, item, f"{key_path}[{i}]", strict)
+            for i, item in enumerate(values)
         ]
+        parsed = [item for item in parsed if item is not None]  # tags read_tag dropped
         fields[key] = tuple(dict.fromkeys(parsed)) if key == "category" else frozenset(parsed)
     return Where(**fields)
 
 
-def _parse_where_value(key: str, value: Any, path: str) -> Any:
+def _parse_where_value(key: str, value: Any, path: str, strict: bool) -> Any:
     if key == "priority":
         return parse_priority(value, path)
     if key == "channel":
@@ -261,12 +278,11 @@ def _parse_where_value(key: str, value: Any, path: str) -> Any:
     if key == "category":
         return normalise_category(value, path)
     if key == "tag":
-        return parse_tag(value, path)
-    if key == "segment":
-        if value not in SEGMENTS:
-            names = ", ".join(SEGMENTS)
-            raise RuleError(f"{path}: unknown segment {show(value)} (expected {names})")
-        return value
+        return read_tag(value, path, strict=strict)
+    # A stored version's unknown segment is kept: no organization has it, so it matches none.
+    if key == "segment" and strict and value not in SEGMENTS:
+        names = ", ".join(SEGMENTS)
+        raise RuleError(f"{path}: unknown segment {show(value)} (expected {names})")
     return expect_text(value, path)
 
 
@@ -286,9 +302,11 @@ class SlaPolicy:
         return self.first_response[priority], self.resolution[priority]
 
 
-def parse_sla(index: int, table: Any, calendars: Iterable[str]) -> SlaPolicy:
+def parse_sla(
+    index: int, table: Any, calendars: Iterable[str], *, strict: bool = True
+) -> SlaPolicy:
     """Validate `sla[index]`, naming every bad key; `calendars` are the names of the
-    document's calendars."""
+    document's calendars. `strict=False` reads a stored version (see `parse_where`)."""
     path = f"sla[{index}]"
     table = expect_table(table, path)
     checks = KeyChecks()
@@ -315,9 +333,9 @@ def parse_sla(index: int, table: Any, calendars: Iterable[str]) -> SlaPolicy:
     calendar = checks.take(calendar_name) if "calendar" in table else None
     where: Where | None = Where()
     if "where" in table:
-        where = checks.take(partial(parse_where, table["where"], f"{path}.where"))
+        where = checks.take(partial(parse_where, table["where"], f"{path}.where", strict=strict))
     targets = {
-        key: checks.take(partial(_parse_targets, table[key], f"{path}.{key}"))
+        key: checks.take(partial(_parse_targets, table[key], f"{path}.{key}", strict))
         for key in ("first_response", "resolution")
         if key in table
     }
@@ -334,7 +352,7 @@ def parse_sla(index: int, table: Any, calendars: Iterable[str]) -> SlaPolicy:
     )
 
 
-def _parse_targets(value: Any, path: str) -> dict[Priority, timedelta]:
+def _parse_targets(value: Any, path: str, strict: bool) -> dict[Priority, timedelta]:
     table = expect_table(value, path)
     names = ", ".join(Priority)
     checks = KeyChecks()
@@ -347,7 +365,7 @@ def _parse_targets(value: Any, path: str) -> dict[Priority, timedelta]:
         if priority.value not in table:
             checks.fail(f"{key}: missing (every priority needs a target: {names})")
             continue
-        duration = checks.take(partial(parse_duration, table[priority.value], key))
+        duration = checks.take(partial(parse_duration, table[priority.value], key, strict=strict))
         if duration is None:
             continue
         if not duration:
@@ -358,12 +376,14 @@ def _parse_targets(value: Any, path: str) -> dict[Priority, timedelta]:
 
 
 def parse_policies(
-    items: Any, calendars: Iterable[str], errors: list[str]
+    items: Any, calendars: Iterable[str], errors: list[str], *, strict: bool = True
 ) -> tuple[SlaPolicy, ...]:
     """Validate the whole `[[sla]]` array (see `parse_array`); policy names are unique.
     `calendars` are the names of the document's calendar tables."""
     names = tuple(calendars)
-    return parse_array(items, "sla", lambda index, table: parse_sla(index, table, names), errors)
+    return parse_array(
+        items, "sla", lambda index, table: parse_sla(index, table, names, strict=strict), errors
+    )
 
 
 class _Named(Protocol):
