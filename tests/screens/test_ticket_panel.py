@@ -11,6 +11,7 @@ from sqlalchemy import select
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import Button, Label, OptionList, Static, TabbedContent, TextArea
 
 from tests.conftest import NOW, Desk
@@ -365,6 +366,13 @@ async def test_link_an_article_into_the_reply(desk_store: Desk) -> None:
         )
 
 
+def shown_lines(widget: Widget) -> list[str]:
+    """The lines of text a widget draws, as on the screen (blank ones left out)."""
+    width, height = widget.outer_size
+    lines = (strip.text.strip() for strip in widget.render_lines(Region(0, 0, width, height)))
+    return [line for line in lines if line]
+
+
 async def search_articles(pilot: object, query: str) -> list[str]:
     """Type `query` in the article picker, wait for its search; the rows it shows."""
     await pilot.press(*query)  # type: ignore[attr-defined]
@@ -404,6 +412,12 @@ async def test_an_internal_article_goes_into_a_reply_only_when_confirmed(desk_st
         question = str(confirm.query_one("#confirm-question", Label).render())
         assert f"Article {article}, VPN [b]admin[/b] password, is internal" in question
         assert "goes to the customer" in question
+        # wrapped inside its box (not cut at the box's edge): every word is on the screen
+        label = confirm.query_one("#confirm-question", Label)
+        assert label.region.right <= confirm.query_one("#confirm-box").content_region.right
+        assert " ".join(shown_lines(label)).endswith(
+            "goes to the customer with this reply. Paste it anyway?"
+        )
         await pilot.press("enter")  # the default answer: don't
         await settle(pilot)
         assert app.screen is picker  # pick another, or escape

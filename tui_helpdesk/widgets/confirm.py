@@ -2,8 +2,8 @@
 is dismissed with True (`y`, or the yes button) or False (`n`, `escape`, or the other).
 
 The question is a `rich.text.Text` (built by the caller from plain strings, so names in it
-are never read as markup). Used by the ticket screen before merging into another customer's
-ticket.
+are never read as markup), wrapped to the box. Used by the ticket screen before merging into
+another customer's ticket and before an internal or draft article goes into a public reply.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class ConfirmScreen(ModalScreen[bool]):
         border: thick $warning;
         border-title-align: left;
         background: $surface;
+    }
+    ConfirmScreen #confirm-question {
+        width: 100%;  /* a Label is as wide as its longest line: wrap it inside the box */
     }
     ConfirmScreen #confirm-buttons {
         height: auto;
