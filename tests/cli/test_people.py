@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import update
+
 from tests.cli.conftest import Run, ok, one_line_error
+from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import RuleSet
 
 
 def test_agents_and_groups(hd: Run) -> None:
@@ -398,3 +402,24 @@ def test_skip_bad_imports_the_good_rows_and_exits_3(hd: Run, tmp_path: Path) -> 
     assert "<stdin>:2: organization 'Acme' already exists" in result.stderr
     clean = hd("org", "import", "-", "--skip-bad", input="name\nInitech\n")
     assert (clean.exit_code, clean.stderr) == (0, "")
+
+
+def test_a_contract_named_before_any_rules_are_applied_is_kept_with_a_warning(
+    hd: Run, db_url: str
+) -> None:
+    store = Store(db_url)
+    with store.write() as session:  # a desk no rules were applied to yet
+        session.execute(update(RuleSet).values(active=False))
+    store.dispose()
+    added = ok(hd("org", "add", "Globex", "--sla-policy", "gold"))
+    assert added.stdout == "organization Globex added\n"
+    assert added.stderr.startswith(
+        "warning: no rules are applied yet, so SLA policy 'gold' is unchecked"
+    )
+    orgs = "name,sla_policy\nInitech,gold\nUmbrella,gold\nHooli,platinum\nVandelay,\n"
+    imported = ok(hd("org", "import", "-", input=orgs))
+    assert imported.stdout == "imported 4 organizations from <stdin>\n"
+    warnings = imported.stderr.splitlines()
+    assert len(warnings) == 2  # one for each policy named, not one a row
+    assert "SLA policy 'gold' is unchecked" in warnings[0]
+    assert "SLA policy 'platinum' is unchecked" in warnings[1]

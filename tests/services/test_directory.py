@@ -248,7 +248,12 @@ def test_an_organization_contract_names_a_policy_of_the_active_rules(desk_store:
 def test_before_any_rules_a_contract_is_kept_with_a_warning(store: Store) -> None:
     draft = directory.OrganizationDraft("New Co4", sla_policy="gold")
     with store.write() as session:
-        org = directory.add_organization(session, NOW, draft)
-        assert org.sla_policy == "gold"
-        warning = directory.check_sla_policy(session, "gold")
-    assert warning is not None and "no rules are applied yet" in warning
+        added = directory.create_organization(session, NOW, draft)
+        assert added.organization.sla_policy == "gold"
+    (warning,) = added.warnings
+    assert "no rules are applied yet, so SLA policy 'gold' is unchecked" in warning
+    # An import says it once for each policy of the rows it added, not once a row.
+    text = "name,sla_policy\nNew Co5,gold\nNew Co6,gold\nNew Co4,silver\nNew Co7,\n"
+    with store.write() as session:
+        result = imports.import_organizations(session, NOW, text, source="o.csv", skip_bad=True)
+    assert result.created == 3 and result.warnings == (warning,)  # New Co4 exists: no silver

@@ -101,6 +101,8 @@ def _import(
         result = run(session, rt.now, text, source=source, skip_bad=skip_bad)
     skipped = f", {result.skipped} already known" if result.skipped else ""
     say(f"imported {result.created} {noun} from {source}{skipped}")
+    for warning in result.warnings:
+        hint(f"warning: {warning}")
     if result.errors:
         rows = "row" if result.failed == 1 else "rows"
         error("\n".join([f"{result.failed} bad {rows} in {source} skipped", *result.errors]))
@@ -260,9 +262,9 @@ def org_add(
         notes=notes,
     )
     with rt.store().write() as session:
-        doc = serialize.organization_doc(directory.add_organization(session, rt.now, draft))
-        warning = directory.check_sla_policy(session, doc["sla_policy"])
-    if warning:
+        added = directory.create_organization(session, rt.now, draft)
+        doc = serialize.organization_doc(added.organization)
+    for warning in added.warnings:
         hint(f"warning: {warning}")
     if json_out:
         print_json(doc)

@@ -265,7 +265,25 @@ def _clean_domain(domain: str) -> str:
     return domain
 
 
+@dataclass(frozen=True)
+class AddedOrganization:
+    """An organization just added, and what its caller should tell the user about it."""
+
+    organization: Organization
+    warnings: tuple[str, ...] = ()
+
+
 def add_organization(session: Session, now: datetime, draft: OrganizationDraft) -> Organization:
+    """`create_organization` for callers with no one to show its warnings to."""
+    return create_organization(session, now, draft).organization
+
+
+def create_organization(
+    session: Session, now: datetime, draft: OrganizationDraft
+) -> AddedOrganization:
+    """Add an organization. Its warnings are for the user: `org add` and the organization
+    import show them (a contract named before any rules are applied, see
+    `check_sla_policy`)."""
     name = draft.name.strip()
     if not name:
         raise ValidationError("an organization needs a name")
@@ -275,7 +293,7 @@ def add_organization(session: Session, now: datetime, draft: OrganizationDraft) 
     if segment not in SEGMENTS:
         raise ValidationError(f"segment must be one of {', '.join(SEGMENTS)}, got {segment!r}")
     sla_policy = (draft.sla_policy or "").strip() or None
-    check_sla_policy(session, sla_policy)
+    warning = check_sla_policy(session, sla_policy)
     domains = sorted({_clean_domain(d) for d in draft.domains if d.strip()})
     for domain in domains:
         owner = organization_for_domain(session, domain)
@@ -292,7 +310,7 @@ def add_organization(session: Session, now: datetime, draft: OrganizationDraft) 
     org.domain_rows = [OrganizationDomain(domain=d) for d in domains]
     session.add(org)
     session.flush()
-    return org
+    return AddedOrganization(org, (warning,) if warning else ())
 
 
 def list_organizations(session: Session, limit: int | None = None) -> list[Organization]:

@@ -22,7 +22,7 @@ import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,6 +71,7 @@ class ImportResult:
     skipped: int  # rows left out on purpose (none yet: every row is created or refused)
     lines: int  # physical lines read, header included
     errors: tuple[str, ...] = ()  # bad rows left out (`skip_bad`), as `<source>:<line>: why`
+    warnings: tuple[str, ...] = ()  # about rows imported, each once, for the user to read
 
     @property
     def failed(self) -> int:
@@ -275,6 +276,7 @@ def import_organizations(
     """Organizations from CSV: name,domains,segment,sla_policy,region,notes (domains split on
     `;` or `|`)."""
     rows, lines = _read_rows(text, source, ORGANIZATION_COLUMNS, [("name",)])
+    warnings: list[str] = []  # of the rows added (a row that fails raises before it returns)
 
     def keys(row: Row) -> list[tuple[str, str]]:
         name = row.get("name", "")
@@ -283,7 +285,7 @@ def import_organizations(
         return found + [("domain", d) for d in sorted(domains)]
 
     def add(row: Row) -> object:
-        return directory.add_organization(
+        added = directory.create_organization(
             session,
             now,
             directory.OrganizationDraft(
@@ -295,8 +297,11 @@ def import_organizations(
                 notes=_optional(row.get("notes")),
             ),
         )
+        warnings.extend(added.warnings)
+        return added.organization
 
-    return _run(session, source, rows, lines, keys, add, skip_bad)
+    result = _run(session, source, rows, lines, keys, add, skip_bad)
+    return replace(result, warnings=tuple(dict.fromkeys(warnings)))
 
 
 # --- contacts -----------------------------------------------------------------------------
