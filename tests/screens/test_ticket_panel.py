@@ -433,7 +433,9 @@ async def test_an_internal_article_goes_into_a_reply_only_when_confirmed(desk_st
         await pilot.press("y")
         await settle(pilot)
         assert app.screen is compose
-        assert "hunter2" in compose.query_one(TextArea).text
+        pasted = compose.query_one(TextArea).text  # after what was typed, a paragraph of its own
+        assert pasted.startswith('Hello,\n\nFrom our knowledge base, "VPN [b]admin[/b] password"')
+        assert "hunter2" in pasted
         assert not any("fit for the customer" in text for _, text in app.notices)
 
         # `l` on the ticket asks the same, for a draft too.

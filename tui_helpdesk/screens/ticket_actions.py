@@ -268,7 +268,9 @@ class ComposeScreen(ModalScreen[Draft | None]):
         if article is None:
             return
         area = self.query_one(TextArea)
-        area.insert(article_snippet(article))
+        row, column = area.cursor_location
+        typed_before = area.document.get_line(row)[:column].strip()
+        area.insert(("\n\n" if typed_before else "") + article_snippet(article))  # own paragraph
         area.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
