@@ -369,3 +369,27 @@ def test_adding_a_phone_only_contact_twice_is_refused(desk_store: Desk) -> None:
         directory.add_contact(
             session, NOW, directory.ContactDraft(" carla blu", phone="02 98765432"), "IT"
         )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Carla Blu", " carla   BLU ", True),
+        ("Jürgen Straße", "JÜRGEN STRASSE", True),  # casefold, not lower
+        ("Carla Blu", "Carla Bluu", False),
+    ],
+)
+def test_one_name_rule_for_phone_only_contacts(
+    desk_store: Desk, a: str, b: str, same: bool
+) -> None:
+    """The import's duplicate rows and add_contact's refusal tell people apart alike."""
+    assert (directory.name_key(a) == directory.name_key(b)) is same
+    text = f"name,phone\n{a},02 9876 5432\n{b},+39 02 98765432\n"
+    with desk_store.store.write() as session:
+        in_file = imports.import_contacts(session, NOW, text, source="c.csv", skip_bad=True)
+    assert in_file.created == (1 if same else 2)
+    with desk_store.store.write() as session:
+        in_desk = imports.import_contacts(
+            session, NOW, f"name,phone\n{b},0298765432\n", source="d.csv", skip_bad=True
+        )
+    assert in_desk.created == 0  # b is kept already, or as a's twin

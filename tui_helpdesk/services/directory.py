@@ -434,9 +434,11 @@ class ContactDraft:
     phones: Sequence[str] = ()
 
 
-def _same_name(a: str, b: str) -> bool:
-    """Whether two names are the same for a person: case and spacing aside."""
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+def name_key(name: str) -> str:
+    """A person's name as contacts known only by a phone are told apart by: case and spacing
+    aside. The same name at the same number is the same person, for `add_contact` (against
+    the contacts kept) and for the contact import (against the rows before)."""
+    return " ".join(name.split()).casefold()
 
 
 def _refuse_phone_twin(session: Session, name: str, phones: Sequence[str]) -> None:
@@ -445,7 +447,7 @@ def _refuse_phone_twin(session: Session, name: str, phones: Sequence[str]) -> No
     a shared number under another name (a switchboard, a family line) is someone else."""
     for phone in phones:
         for other in contacts_with_phone(session, phone, limit=None):
-            if _same_name(other.name, name):
+            if name_key(other.name) == name_key(name):
                 raise ValidationError(
                     f"a contact named {name!r} with phone {phone!r} already exists: "
                     f"{contact_label(other)}"

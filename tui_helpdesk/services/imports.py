@@ -328,13 +328,13 @@ def import_contacts(
             with suppress(InvalidIdentity):  # add_contact says what is wrong with it
                 found.append(("email", normalise_email(address)))
         if not row.get("email") and not _items(row.get("emails")):
-            # Known by phone only: the same name (case and spacing aside) at the same
-            # number is the same person, as add_contact rules for contacts already kept.
+            # Known by phone only: the same name at the same number is the same person
+            # (`directory.name_key`), as add_contact rules for contacts already kept.
             for number in [row.get("phone", ""), *_items(row.get("phones"))]:
                 with suppress(ServiceError):
                     phone = directory.clean_phone(number, region)
                     if phone:
-                        name = " ".join((row.get("name") or phone).split()).casefold()
+                        name = directory.name_key(row.get("name") or phone)
                         found.append(("contact", f"{name}, {phone}"))
         return list(dict.fromkeys(found))
 
