@@ -33,20 +33,18 @@ from typing import Any
 
 from tui_helpdesk.domain import Priority
 from tui_helpdesk.rules.calendar import CalendarError, parse_duration
-from tui_helpdesk.rules.sla import (
+from tui_helpdesk.rules.parsing import (
     KeyChecks,
     RuleError,
-    Where,
     check_keys,
     expect_list,
     expect_table,
     expect_text,
     parse_array,
-    parse_priority,
-    parse_where,
-    read_tag,
     show,
 )
+from tui_helpdesk.rules.sla import Where, parse_priority, parse_where
+from tui_helpdesk.rules.tags import read_tag
 
 _HOURS_AND_MINUTES = re.compile(r"\d+h\d+m", re.ASCII)
 ESCALATION_KEYS = ("name", "on", "at", "where", "actions")

@@ -49,18 +49,17 @@ from typing import Any, NamedTuple
 
 from tui_helpdesk.domain import Channel, Priority
 from tui_helpdesk.rules.escalation import EMAIL
-from tui_helpdesk.rules.sla import (
+from tui_helpdesk.rules.parsing import (
     RuleError,
     check_keys,
     expect_list,
     expect_table,
     expect_text,
-    normalise_category,
     parse_array,
-    parse_priority,
-    read_tag,
     show,
 )
+from tui_helpdesk.rules.sla import normalise_category, parse_priority
+from tui_helpdesk.rules.tags import read_tag
 
 ROUTE_KEYS = ("name", "where", "set")
 ROUTE_WHERE_KEYS = (

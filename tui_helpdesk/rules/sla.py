@@ -6,126 +6,37 @@ the ticket facts they match on (`TicketFacts`). `select_policy` picks the first 
 `where` matches, top to bottom, and says why in words an agent can read. The SLA clock services
 call it when a ticket changes; `document.parse_rules` calls the parsers. No clock, no I/O.
 
-Errors are `RuleError`s whose message starts at the key path (`sla[1].calendar: ...`);
-`document.parse_rules` prefixes the file name.
+Errors are `RuleError`s (`rules.parsing`) whose message starts at the key path
+(`sla[1].calendar: ...`); `document.parse_rules` prefixes the file name.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from tui_helpdesk.domain import SEGMENTS, Channel, Priority, Status
-from tui_helpdesk.rules.calendar import CalendarError, parse_duration
-from tui_helpdesk.rules.tags import TAG_RULE, InvalidTag, normalise_tag
+from tui_helpdesk.rules.calendar import parse_duration
+from tui_helpdesk.rules.parsing import (
+    KeyChecks,
+    RuleError,
+    check_keys,
+    expect_list,
+    expect_table,
+    expect_text,
+    parse_array,
+    show,
+)
+from tui_helpdesk.rules.tags import read_tag
 
 SLA_KEYS = ("name", "calendar", "where", "first_response", "resolution")
 WHERE_KEYS = ("priority", "segment", "group", "level", "category", "channel", "status", "tag")
 LEVELS = (1, 2, 3)
 PRIORITY_NAMES = tuple(priority.value for priority in Priority)
 CATEGORY_SEPARATOR = ">"
-
-
-class RuleError(ValueError):
-    """An invalid SLA policy, escalation or route; the message is `<key path>: <reason>`."""
-
-
-class RuleErrors(RuleError):
-    """Several problems of one table, each `<key path>: <reason>` in `messages`."""
-
-    def __init__(self, messages: Sequence[str]) -> None:
-        self.messages = list(messages)
-        super().__init__("; ".join(self.messages))
-
-
-def messages_of(error: Exception) -> list[str]:
-    """The one-line messages of a rule error (several for `RuleErrors`)."""
-    if isinstance(error, RuleErrors):
-        return error.messages
-    return [" ".join(str(error).split())]
-
-
-T = TypeVar("T")
-
-
-class KeyChecks:
-    """Checks a table's keys one by one, so that one run names every bad key of it:
-    `take` runs a parser and keeps its error, `done` raises them all as `RuleErrors`."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def fail(self, message: str) -> None:
-        self.messages.append(message)
-
-    def take(self, parse: Callable[[], T]) -> T | None:
-        try:
-            return parse()
-        except (RuleError, CalendarError) as error:
-            self.messages.extend(messages_of(error))
-            return None
-
-    def done(self) -> None:
-        if self.messages:
-            raise RuleErrors(self.messages)
-
-
-def show(value: Any) -> str:
-    """A value as the admin wrote it: strings in double quotes, like TOML."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)
-
-
-def expect_table(value: Any, key: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise RuleError(f"{key}: expected a table, got {show(value)}")
-    return value
-
-
-def expect_text(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise RuleError(f"{key}: expected a non-empty string, got {show(value)}")
-    return value.strip()
-
-
-def expect_list(value: Any, key: str) -> Sequence[Any]:
-    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
-        raise RuleError(f"{key}: expected a non-empty list, got {show(value)}")
-    return value
-
-
-def check_keys(table: Mapping[str, Any], known: Sequence[str], path: str) -> None:
-    for key in table:
-        if key not in known:
-            raise RuleError(f"{path}.{key}: unknown key (expected one of {', '.join(known)})")
-
-
-def parse_tag(value: Any, key: str) -> str:
-    """A tag a rule names, as tickets store it ("Needs Owner" is "needs-owner"); text no
-    ticket's tag can be is an error, for a rule waiting on it would never fire."""
-    text = expect_text(value, key)
-    try:
-        return normalise_tag(text)
-    except InvalidTag:
-        raise RuleError(f"{key}: {show(value)} can never be a ticket's tag: {TAG_RULE}") from None
-
-
-def read_tag(value: Any, key: str, *, strict: bool = True) -> str | None:
-    """`parse_tag`, or for a stored version (`strict=False`, applied before tags were
-    checked) the tag as tickets store it and None for text no ticket's tag can be: the
-    caller drops it, for nothing could ever carry or match it."""
-    if strict:
-        return parse_tag(value, key)
-    text = expect_text(value, key)  # no text at all was refused before too
-    try:
-        return normalise_tag(text)
-    except InvalidTag:
-        return None
 
 
 def parse_priority(value: Any, key: str) -> Priority:
@@ -384,43 +295,6 @@ def parse_policies(
     return parse_array(
         items, "sla", lambda index, table: parse_sla(index, table, names, strict=strict), errors
     )
-
-
-class _Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-N = TypeVar("N", bound=_Named)
-
-
-def parse_array(
-    items: Any, section: str, parse_one: Callable[[int, Any], N], errors: list[str]
-) -> tuple[N, ...]:
-    """Validate each table of an array of tables (`[[sla]]`, `[[escalation]]`, `[[route]]`)
-    on its own, so one run reports a problem in each: a table's first error goes to `errors`
-    (one line, from its key path on) and the table is left out. Names are unique among the
-    tables that parsed."""
-    if not isinstance(items, Sequence) or isinstance(items, str):
-        errors.append(f"{section}: expected an array of tables ([[{section}]])")
-        return ()
-    parsed: list[N] = []
-    seen: dict[str, int] = {}
-    for index, table in enumerate(items):
-        try:
-            item = parse_one(index, table)
-        except (RuleError, CalendarError) as error:
-            errors.extend(messages_of(error))
-            continue
-        if item.name in seen:
-            errors.append(
-                f"{section}[{index}].name: duplicate name {show(item.name)} "
-                f"(already used by {section}[{seen[item.name]}])"
-            )
-            continue
-        seen[item.name] = index
-        parsed.append(item)
-    return tuple(parsed)
 
 
 def select_policy(

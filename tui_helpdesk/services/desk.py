@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from tui_helpdesk.rules.document import DeskSettings, RulesDocument
 from tui_helpdesk.rules.escalation import Assign, MoveToGroup
-from tui_helpdesk.rules.sla import category_parts, normalise_category, show
+from tui_helpdesk.rules.parsing import show
+from tui_helpdesk.rules.sla import category_parts, normalise_category
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import PermissionDenied, ValidationError
 from tui_helpdesk.services.sla import RULES_KEY, active_rules
