@@ -369,6 +369,31 @@ def test_an_unreachable_database_is_one_line_and_exit_75_for_every_command(
     assert "sqlalche.me" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ticket", "list"),
+        ("escalate",),
+        ("report", "run", "--all-due"),
+        ("mail", "fetch", "--mbox", "{mbox}", "--dry-run"),
+    ],
+)
+def test_a_file_that_is_not_a_database_is_exit_1_not_75(
+    cli: Run, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Exit 75 is for what may pass (cron tries again): a database file SQLite cannot read
+    as one stays so on the next run, and is exit 1 with the same one line."""
+    mbox = tmp_path / "in.mbox"
+    mbox.write_text("")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the desk's phone numbers, not its database\n" * 100)
+    args = [a.format(mbox=mbox) for a in command]
+    line = one_line_error(cli("--db", f"sqlite:///{notes}", *args), 1)
+    assert (
+        line == f"helpdesk: cannot open the database at sqlite:///{notes}: file is not a database"
+    )
+
+
 def test_config_errors_exit_2_naming_the_file(cli: Run, home: Path, tmp_path: Path) -> None:
     config = home / ".config" / "helpdesk" / "config.toml"
     config.parent.mkdir(parents=True)

@@ -6,15 +6,20 @@ import csv
 import io
 import json
 import re
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from tests.cli.conftest import Run, ok, one_line_error
 from tests.conftest import Desk
 from tests.reports.history import FROM, NOW, T4_SUBJECT, TO, History, craft
+from tui_helpdesk.reports.schedule import Definition
+from tui_helpdesk.services import reports
 from tui_helpdesk.store.models import Outbox, ReportRun
 
 PERIOD = ("--from", FROM, "--to", TO)
@@ -285,6 +290,55 @@ def test_scheduled_mail_names_the_rows_of_its_report(
         (mail,) = s.scalars(select(Outbox).where(Outbox.kind == "report"))
         assert mail.body.splitlines()[0] == "Report: weekly-agents (agents, by agent)"
         assert "by day" not in mail.body
+
+
+@pytest.mark.parametrize(
+    ("driver_error", "code"),
+    [
+        (sqlite3.OperationalError("database is locked"), 75),  # cron tries again
+        (sqlite3.OperationalError("attempt to write a readonly database"), 1),
+    ],
+)
+def test_a_database_lost_mid_run_still_prints_what_was_queued(
+    hd: Run,
+    history: History,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    driver_error: sqlite3.OperationalError,
+    code: int,
+) -> None:
+    """The first report is queued, then the database fails: the run stops (every other
+    report would fail the same way), and --json still lists the one queued, then the one
+    that failed; the exit code says whether trying again later may help."""
+    folder = tmp_path / "reports"
+    for name in ("a-weekly", "b-weekly", "c-weekly"):
+        _definition(
+            folder,
+            name,
+            'kind = "sla"\nperiod = "last-week"\nformat = "csv"\nrecipients = ["l@d.example"]\n',
+        )
+    real = reports.run_scheduled
+
+    def run_scheduled(session: Session, definition: Definition, at: datetime) -> object:
+        if definition.name != "a-weekly":
+            raise OperationalError("INSERT INTO report_runs ...", None, driver_error)
+        return real(session, definition, at)
+
+    monkeypatch.setattr(reports, "run_scheduled", run_scheduled)
+    run = ("report", "run", "--all-due", "--dir", folder, "--now", NOW.isoformat())
+    result = hd(*run, "--json")
+    line = one_line_error(result, code)
+    assert line == f"helpdesk: database error: {driver_error}"
+    runs = result.json()["runs"]
+    assert [(r["name"], r.get("sent")) for r in runs] == [("a-weekly", True), ("b-weekly", None)]
+    assert runs[1]["error"] == f"database error: {driver_error}"
+    monkeypatch.setattr(reports, "run_scheduled", real)
+    later = ok(hd(*run, "--json")).json()["runs"]  # the database is back: the rest go
+    assert [(r["name"], r["sent"]) for r in later] == [
+        ("a-weekly", False),
+        ("b-weekly", True),
+        ("c-weekly", True),
+    ]
 
 
 def test_a_bad_definition_names_file_and_key(hd: Run, desk_store: Desk, tmp_path: Path) -> None:

@@ -381,12 +381,17 @@ def run(
     rt.reach_database()  # with nothing due, cron still hears of a database it cannot reach
     docs: list[dict[str, Any]] = []
     failed = 0
+    stopped: CliError | None = None
     for definition in chosen:
         try:
             with rt.store().write() as session:
                 outcome = reports.run_scheduled(session, definition, at)
-        except OperationalError:
-            raise  # the database is gone: every other report would fail the same way
+        except OperationalError as exc:
+            # The database is gone or refuses writes: every other report would fail the
+            # same way. What was queued before stays queued, and is printed below.
+            stopped = rt.database_error(exc)
+            docs.append({"name": definition.name, "error": str(stopped)})
+            break
         except Exception as exc:  # one bad definition must not stop the others
             failed += 1
             error(f"{definition.name}: {exc}")
@@ -406,5 +411,7 @@ def run(
             say(f"{outcome.name}  {outcome.period.label}  {verb}")
     if json_out:
         print_json({"runs": docs})
+    if stopped is not None:
+        raise stopped  # one line on stderr; exit 75 when the next run may get through
     if failed:
         raise typer.Exit(EX_SOME_FAILED)

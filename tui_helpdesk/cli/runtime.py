@@ -8,7 +8,8 @@ database errors are explained in one line afterwards), and the clock is read onc
 A database error reaches the user in one place, `database_error()` (main() asks it for any
 command's error; `unreachable()` for the commands that open the database themselves): one
 line naming the database URL as the user gave it, password masked, and the exit code the
-README documents: 75 (try again later) when the database cannot be reached or was busy.
+README documents: 75 (try again later) when the database cannot be reached or was busy
+(`temporary` tells from the driver's error), 1 for an error the next run would meet again.
 
 Services and the store are imported where they are first used, not here: every command
 imports this module, and a command should pay only for the services it calls.
@@ -59,6 +60,35 @@ def db_reason(exc: DBAPIError) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+# PostgreSQL SQLSTATEs worth trying again: the server shutting down or starting up, or out of
+# connections (class 08, connection exceptions, is matched by its prefix).
+_PG_TEMPORARY = frozenset({"57P01", "57P02", "57P03", "53300"})
+# SQLite's primary result codes worth trying again: SQLITE_BUSY and SQLITE_LOCKED ("database
+# is locked"), SQLITE_CANTOPEN ("unable to open database file": a mount not there yet).
+_SQLITE_TEMPORARY = frozenset({5, 6, 14})
+_SQLITE_TEMPORARY_TEXT = ("database is locked", "database table is locked", "unable to open")
+
+
+def temporary(exc: DBAPIError) -> bool:
+    """Whether the driver's error is one cron should retry (exit 75): PostgreSQL could not be
+    reached or dropped the connection (no SQLSTATE, class 08, 57P01-57P03, 53300), SQLite was
+    busy, locked or could not open its file. Anything else (no such table, a read-only file,
+    a file that is not a database, a disk I/O error) stays wrong on the next run: exit 1."""
+    orig = exc.orig
+    if orig is None:
+        return False
+    if type(orig).__module__.split(".")[0] == "psycopg":
+        state = getattr(orig, "sqlstate", None)
+        if state is None:  # no answer from a server: refused, timed out, cut off
+            return isinstance(exc, OperationalError)
+        return state.startswith("08") or state in _PG_TEMPORARY
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_TEMPORARY
+    text = str(orig).lower()
+    return isinstance(exc, OperationalError) and any(t in text for t in _SQLITE_TEMPORARY_TEXT)
+
+
 def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
     """A Store on `url`, or a one-line `CliError` (exit 2) for a URL that cannot be used."""
     from tui_helpdesk.store.engine import Store
@@ -80,10 +110,11 @@ def open_store(url: str, info: dict[str, Any] | None = None) -> Store:
 
 
 def unreachable(url: str, exc: DBAPIError) -> CliError:
-    """The error of a database that cannot be reached, for every command alike: one line
+    """The error of a database that cannot be opened, for every command alike: one line
     naming `url` as the user gave it (never the driver's spelling, never a password), exit
-    75 as for any temporary failure (README "Cron": try again later)."""
-    return CliError(f"cannot open the database at {safe_url(url)}: {db_reason(exc)}", EX_TEMPFAIL)
+    75 when that may pass (README "Cron": try again later), else 1 (`temporary`)."""
+    code = EX_TEMPFAIL if temporary(exc) else 1
+    return CliError(f"cannot open the database at {safe_url(url)}: {db_reason(exc)}", code)
 
 
 def current_revision(store: Store, url: str) -> str | None:
@@ -153,8 +184,8 @@ class Runtime:
     def database_error(self, exc: DBAPIError) -> CliError:
         """A database error as the one-line `CliError` every command gives: the database
         cannot be reached (exit 75), has no desk or an old schema (exit 1), or failed in a
-        way worth trying again, busy or cut off (an OperationalError: exit 75), or else
-        failed (exit 1). The database is asked again to tell which."""
+        way worth trying again, busy or cut off (`temporary`: exit 75), or else failed (exit
+        1). The database is asked again to tell which."""
         from tui_helpdesk.store import migrate  # alembic is slow to import: only when needed
 
         url = self.settings.database_url  # as the user gave it, not the driver's spelling
@@ -174,8 +205,8 @@ class Runtime:
                 f"the database at {safe_url(url)} is at schema revision {revision}, "
                 f"this helpdesk needs {head}: run `helpdesk db upgrade`"
             )
-        temporary = isinstance(exc, OperationalError)
-        return CliError(f"database error: {db_reason(exc)}", EX_TEMPFAIL if temporary else 1)
+        code = EX_TEMPFAIL if temporary(exc) else 1
+        return CliError(f"database error: {db_reason(exc)}", code)
 
     def explain(self, exc: DBAPIError) -> str:
         """`database_error` as a line of text (for a warning that goes on)."""
