@@ -28,9 +28,7 @@ from tui_helpdesk.rules.identity import (
     normalise_phone,
 )
 from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.desk import active_rule_set
 from tui_helpdesk.services.errors import NotFound, ValidationError
-from tui_helpdesk.services.sla import active_rules
 from tui_helpdesk.store.models import (
     Agent,
     AgentSkill,
@@ -246,6 +244,11 @@ def check_sla_policy(session: Session, name: str | None) -> str | None:
     applied every name is kept, and the warning to show comes back."""
     if name is None:
         return None
+    # Here, not at the top: the directory serves every command (`ticket list` looks up an
+    # agent or a category) and the rules' modules cost a start-up that only this needs.
+    from tui_helpdesk.services.desk import active_rule_set
+    from tui_helpdesk.services.sla import active_rules
+
     policies = [policy.name for policy in active_rules(session).sla]
     if name in policies:
         return None
