@@ -126,6 +126,40 @@ def test_automatic_headers(headers: str, reason: str | None) -> None:
     assert postmaster.automatic == "sent by postmaster"
 
 
+# A bounce as some MTAs (qmail, old sendmail) write it: From a bare MAILER-DAEMON, no
+# domain, and none of the headers that mark automatic mail.
+BARE_MAILER_DAEMON = (
+    b"Return-Path: <bounces@mx.example>\r\n"
+    b"Received: from mx.example by desk.example; Tue, 27 Oct 2026 09:12:03 +0100\r\n"
+    b"Date: Tue, 27 Oct 2026 09:12:02 +0100\r\n"
+    b"From: MAILER-DAEMON\r\n"
+    b"To: support@desk.example\r\n"
+    b"Subject: failure notice\r\n"
+    b"Message-ID: <bounce-7731@mx.example>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/mixed; boundary="b1"\r\n'
+    b"\r\n"
+    b"--b1\r\n"
+    b"Content-Type: text/plain; charset=us-ascii\r\n"
+    b"\r\n"
+    b"Hi. This is the qmail-send program at mx.example.\r\n"
+    b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+    b"--b1\r\n"
+    b"Content-Type: message/rfc822\r\n"
+    b"\r\n"
+    b"From: support@desk.example\r\nTo: gone@customer.example\r\nSubject: [HD-4] re\r\n"
+    b"\r\nYour ticket was answered.\r\n"
+    b"--b1--\r\n"
+)
+
+
+@pytest.mark.parametrize("sender", [b"MAILER-DAEMON", b"Mailer-Daemon <MAILER-DAEMON>"])
+def test_a_bare_mailer_daemon_is_automatic(sender: bytes) -> None:
+    mail = parse_mail(BARE_MAILER_DAEMON.replace(b"From: MAILER-DAEMON", b"From: " + sender))
+    assert mail.automatic == "sent by mailer-daemon"
+    assert mail.sender is None  # no address to answer
+
+
 def test_bounce_carries_the_returned_message_id() -> None:
     bounce = parsed("bounce_dsn.eml")
     assert bounce.related == ("<20261123120000.999.ack.hd-3@desk.example>",)

@@ -308,3 +308,19 @@ def test_a_session_factorys_mail_info_is_loaded_once(desk_store: Desk, tmp_path:
     acks = _outbox(desk_store, "ack")
     assert [a.body for a in acks] == ["Yes.\n", "Yes.\n"]
     assert all(a.message_id.endswith("@desk.example>") for a in acks)
+
+
+@pytest.mark.parametrize(
+    ("address", "robot"),
+    [
+        ("MAILER-DAEMON@mx.example", "mailer-daemon"),
+        ("MAILER-DAEMON", "mailer-daemon"),  # bounces often name no domain
+        ("<postmaster>", "postmaster"),
+        ("carla@customer.example", None),
+        ("carla", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_robot_senders(address: str | None, robot: str | None) -> None:
+    assert outgoing.robot_sender(address) == robot

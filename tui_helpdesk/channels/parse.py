@@ -133,7 +133,9 @@ def automatic_reason(msg: Message, sender: str | None) -> str | None:
     return_path = _header(msg, "Return-Path")
     if return_path is not None and return_path.strip() in ("", "<>"):
         return "empty Return-Path (a bounce)"
-    robot = robot_sender(sender)
+    # The From as written when it has no domain (a bare `MAILER-DAEMON`): not a sender to
+    # answer, so `_sender` drops it, but it says who sent the mail.
+    robot = robot_sender(sender or email.utils.parseaddr(_header(msg, "From") or "")[1])
     if robot is not None:
         return f"sent by {robot}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):

@@ -215,10 +215,11 @@ AUTOMATIC = {"X-Auto-Response-Suppress": "All"}  # and Outlook's auto-replies st
 
 def robot_sender(address: str | None) -> str | None:
     """The robot behind `address` (its local part: "mailer-daemon", "postmaster"), or None.
-    Mail from one is automatic (`channels.parse`); nothing automatic is sent to one."""
-    if not address or "@" not in address:
+    Mail from one is automatic (`channels.parse`); nothing automatic is sent to one. Bounces
+    often come from a bare `MAILER-DAEMON`, with no domain: the whole name is the local part."""
+    if not address:
         return None
-    local = address.strip().strip("<>").split("@", 1)[0].lower()
+    local = address.strip().strip("<>").split("@", 1)[0].strip().lower()
     return local if local in ROBOT_LOCALS else None
 
 
