@@ -46,6 +46,26 @@ def test_show_json_is_the_report_document(hd: Run, history: History) -> None:
     assert figures["backlog"] == 2
 
 
+@pytest.mark.parametrize(
+    ("kind", "by", "rows_by"),
+    [
+        ("volume", "week", "week"),
+        ("sla", "agent", "agent"),
+        ("agents", "day", "agent"),  # an agents report's rows are agents, whatever was asked
+        ("customers", "day", "organization"),
+        ("categories", "week", "category"),
+        ("summary", "day", None),  # figures only
+    ],
+)
+def test_show_json_says_what_its_rows_stand_for(
+    hd: Run, history: History, kind: str, by: str, rows_by: str | None
+) -> None:
+    """`grouping` is what was asked (kept for scripts that read it); `rows_by` is what a row
+    of the report stands for, as the headings say it ("by agent")."""
+    doc = ok(hd("report", "show", kind, *PERIOD, "--by", by, "--json")).json()
+    assert (doc["grouping"], doc["rows_by"]) == (by, rows_by)
+
+
 def test_show_prints_tables(hd: Run, history: History) -> None:
     out = ok(hd("report", "show", "sla", *PERIOD, "--by", "week")).stdout
     assert "first responses in time" in out  # figures in words; --json keeps the keys

@@ -34,24 +34,33 @@ class Kind(enum.StrEnum):
 # The reports whose rows are split as asked (`--by`, a definition's `grouping`, the console's
 # `g`); every other report's rows are split by its own dimension, whatever was asked.
 GROUPED = frozenset({Kind.VOLUME, Kind.RESPONSE, Kind.SLA})
-_OWN_ROWS = {
-    Kind.SUMMARY: "",  # key figures only
-    Kind.CUSTOMERS: "by organization",
-    Kind.CATEGORIES: "by category",
-    Kind.ESCALATIONS: "by rule",
-    Kind.AGENTS: "by agent",
-    Kind.CSAT: "by score",
-    Kind.TICKETS: "one row per ticket",
+_OWN_ROWS: dict[Kind, str | None] = {
+    Kind.SUMMARY: None,  # key figures only
+    Kind.CUSTOMERS: "organization",
+    Kind.CATEGORIES: "category",
+    Kind.ESCALATIONS: "rule",
+    Kind.AGENTS: "agent",
+    Kind.CSAT: "score",
+    Kind.TICKETS: "ticket",
 }
 
 
+def rows_key(kind: Kind, grouping: Grouping) -> str | None:
+    """What each row of a `kind` report (its main table, what an export writes) stands for:
+    the grouping asked ("week", "category") for the grouped kinds, the report's own split
+    for the others ("agent" for `agents`, whatever `grouping` is), None for the summary
+    (figures only). `rows_by` of the JSON document, where `grouping` is what was asked."""
+    return grouping.value if kind in GROUPED else _OWN_ROWS[kind]
+
+
 def rows_by(kind: Kind, grouping: Grouping) -> str:
-    """How the rows of a `kind` report (its main table, what an export writes) are split, in
-    words for headings: "by week", "by category" for the grouped kinds, the report's own
-    split for the others ("by agent" for `agents`, whatever `grouping` is), "" for the
-    summary. The one wording of `helpdesk report show`, the console's charts and the
-    scheduled mail."""
-    return f"by {grouping.value}" if kind in GROUPED else _OWN_ROWS[kind]
+    """`rows_key` in words for headings: "by week", "by agent", "one row per ticket", ""
+    for the summary. The one wording of `helpdesk report show`, the console's charts and
+    the scheduled mail."""
+    key = rows_key(kind, grouping)
+    if key is None:
+        return ""
+    return "one row per ticket" if kind is Kind.TICKETS else f"by {key}"
 
 
 @dataclass(frozen=True)
@@ -224,7 +233,8 @@ class Report:
         return {
             "kind": self.kind.value,
             "period": self.scope.period.doc(),
-            "grouping": self.scope.grouping.value,
+            "grouping": self.scope.grouping.value,  # as asked (kept for compatibility)
+            "rows_by": rows_key(self.kind, self.scope.grouping),  # what a row stands for
             "filters": self.scope.filter.doc(),
             "figures": [
                 {
