@@ -1,6 +1,7 @@
 """What --status takes wherever tickets are listed or searched (`ticket list`, `ticket
-search`): one definition of the words, the option and how they are read. A module of its own
-so that commands without it (cron's `escalate`) do not import the domain's statuses."""
+search`): the option, and how its words are read (`services.statuses`, the one definition the
+console's `status:` filter reads too). A module of its own so that commands without it (cron's
+`escalate`) do not import the domain's statuses."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from typing import Any
 import typer
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, Status
-
-from .runtime import CliError
-
-STATUS_WORDS = ", ".join([*(s.value for s in Status), "active", "all"])
+from tui_helpdesk.services import statuses
+from tui_helpdesk.services.statuses import STATUS_WORDS
 
 
 def status_option(default: str) -> Any:
@@ -29,19 +28,9 @@ def parse_statuses(
     values: list[str] | None, default: tuple[Status, ...] = ACTIVE_STATUSES
 ) -> tuple[Status, ...]:
     """--status values (repeatable or comma-separated): statuses, `active` (not resolved
-    or closed) or `all`, which is the empty tuple (no filter); `default` when none given."""
-    words = [w.strip().lower() for v in values or [] for w in v.split(",") if w.strip()]
-    if not words:
+    or closed) or `all`, which is the empty tuple (no filter); `default` when none given.
+    An unknown word is a `ValidationError` (exit 2) naming it."""
+    chosen = statuses.parse_statuses(values or [])
+    if not chosen:
         return default
-    if "all" in words:
-        return ()
-    out: list[Status] = []
-    for word in words:
-        if word == "active":
-            out.extend(ACTIVE_STATUSES)
-            continue
-        try:
-            out.append(Status(word))
-        except ValueError:
-            raise CliError(f"unknown status {word!r} (expected {STATUS_WORDS})", 2) from None
-    return tuple(dict.fromkeys(out))
+    return () if chosen == statuses.ALL_STATUSES else chosen

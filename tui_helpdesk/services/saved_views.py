@@ -7,8 +7,10 @@ field speaks the same language, so a filter tried there can be saved as it is:
     status:open,pending priority:urgent,high group:L1 assignee:me org:Acme
     category:"Hardware > Printers" tag:vip channel:email vpn drops
 
-Words without a key are looked for in the subject and the requester's name or email. The
-file is one `[[view]]` table per view with the same keys (lists for status and priority):
+`status:` takes what `helpdesk ticket list --status` takes (`services.statuses`): statuses,
+`active` (the default) or `all`. Words without a key are looked for in the subject and the
+requester's name or email. The file is one `[[view]]` table per view with the same keys
+(lists for status and priority):
 
     [[view]]
     name = "Acme urgent"
@@ -38,6 +40,8 @@ import tomli_w
 from tui_helpdesk.domain import ACTIVE_STATUSES, Channel, Priority, Status
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.services.queue import TicketFilter
+from tui_helpdesk.services.statuses import STATUS_WORDS, UnknownStatus, status_words
+from tui_helpdesk.services.statuses import parse_statuses as _parse_statuses
 
 FILE_NAME = "views.toml"
 MAX_VIEWS = 20
@@ -72,7 +76,7 @@ _TOML_KEYS = {
 class ViewFilter:
     """What a saved view (or the `/` field) asks for. Empty fields ask for nothing."""
 
-    statuses: tuple[Status, ...] = ()  # none given: the active statuses
+    statuses: tuple[Status, ...] = ()  # none given: the active statuses (`status:all`: all six)
     priorities: tuple[Priority, ...] = ()
     group: str | None = None
     assignee: str | None = None  # a login, "me" or "none"
@@ -137,13 +141,23 @@ def _enum_values(kind: type[Any], raw: str, key: str) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _statuses(raw: str, key: str) -> tuple[Status, ...]:
+    """`status:` as --status reads it: statuses, `active` or `all` (`services.statuses`)."""
+    try:
+        return _parse_statuses(raw.replace(" ", ","))
+    except UnknownStatus as exc:
+        raise ValidationError(
+            f"{key}: unknown value {exc.word!r} (one of {STATUS_WORDS})"
+        ) from None
+
+
 def _set(values: dict[str, Any], key: str, raw: str) -> None:
     name = KEYS[key]
     raw = raw.strip()
     if not raw:
         raise ValidationError(f"{key}: needs a value")
     if name == "statuses":
-        values[name] = _enum_values(Status, raw, key)
+        values[name] = _statuses(raw, key)
     elif name == "priorities":
         values[name] = _enum_values(Priority, raw, key)
     elif name == "channel":
@@ -179,7 +193,7 @@ def format_filter(flt: ViewFilter) -> str:
         out.append(f"{key}:{shlex.quote(value) if (' ' in value or not value) else value}")
 
     if flt.statuses:
-        put("status", ",".join(s.value for s in flt.statuses))
+        put("status", ",".join(status_words(flt.statuses)))
     if flt.priorities:
         put("priority", ",".join(p.value for p in flt.priorities))
     for key in ("group", "assignee", "organization", "category", "tag"):
@@ -219,8 +233,10 @@ def _entry(table: Any, where: str) -> SavedView:
             if not all(isinstance(v, str) for v in items):
                 raise ValidationError(f"{where}.{key}: expected a list of strings")
             try:
-                values[field] = _enum_values(
-                    Status if field == "statuses" else Priority, ",".join(items), key
+                values[field] = (
+                    _statuses(",".join(items), key)
+                    if field == "statuses"
+                    else _enum_values(Priority, ",".join(items), key)
                 )
             except ValidationError as exc:
                 raise ValidationError(f"{where}.{exc}") from None
@@ -270,7 +286,9 @@ def _table(view: SavedView) -> dict[str, Any]:
         value = getattr(view.filter, field)
         if not value:
             continue
-        if field in ("statuses", "priorities"):
+        if field == "statuses":
+            table[key] = status_words(value)
+        elif field == "priorities":
             table[key] = [v.value for v in value]
         elif field == "channel":
             table[key] = value.value
