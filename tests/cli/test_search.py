@@ -85,6 +85,9 @@ def test_list_and_search_take_the_same_statuses(hd: Run, command: tuple[str, ...
     assert keys("active") == keys("new", "open") == []
     line = one_line_error(hd(*command, "--status", "sleeping"), 2)
     assert "unknown status 'sleeping'" in line and "active, all" in line
+    # `-s` is ticket create's subject: --status has no short option, in list and search.
+    line = one_line_error(hd(*command, "-s", "resolved"), 2)
+    assert "No such option: -s" in line, line
 
 
 def test_kb_suggest(hd: Run) -> None:

@@ -15,10 +15,11 @@ from tui_helpdesk.services.statuses import STATUS_WORDS
 
 
 def status_option(default: str) -> Any:
-    """The --status option of a command listing tickets; `default` says what none means."""
+    """The --status option of a command listing tickets; `default` says what none means.
+    No short option: `-s` is the subject of `ticket create`, and one letter should not mean
+    two things in the same noun."""
     return typer.Option(
         "--status",
-        "-s",
         metavar="STATUS",
         help=f"Repeatable or comma-separated: {STATUS_WORDS}. Default: {default}.",
     )
