@@ -23,6 +23,7 @@ from tui_helpdesk.services.mail_intake import Intake, IntakeOptions
 from tui_helpdesk.store.models import (
     Attachment,
     Contact,
+    Counter,
     InboundMail,
     Message,
     Outbox,
@@ -317,6 +318,21 @@ def test_reply_to_a_pending_ticket_opens_it(desk_store: Desk, take: Take) -> Non
     got = take(_reply(1))
     assert got.detail["status"] == {"before": "pending", "after": "open"}
     assert status_of(desk_store, "HD-1") == "open"
+
+
+def test_a_reply_threads_to_its_ticket_when_numbers_differ_from_ids(
+    desk_store: Desk, take: Take
+) -> None:
+    """Numbers and row ids part ways on any desk whose counter moved (a dry run that rolled
+    back, an import): the reply belongs to the ticket it answers, not to the ticket whose
+    number is that ticket's id."""
+    with desk_store.store.write() as session:
+        session.execute(update(Counter).values(value=Counter.value + 1000))
+    take("gmail_new.eml")
+    set_status(desk_store, "HD-1001", Status.OPEN, Status.PENDING)
+    got = take(_reply(1))
+    assert (got.decision, got.ticket) == ("threaded", "HD-1001")
+    assert status_of(desk_store, "HD-1001") == "open"
 
 
 def test_reply_to_a_resolved_ticket_reopens_it(desk_store: Desk, take: Take) -> None:

@@ -375,7 +375,7 @@ def _to_ticket(
         session,
         actor,
         now,
-        target.id,
+        target.key,  # a reference is a ticket's number, never its row id
         contact,
         _body(mail),
         channel=Channel.EMAIL,
