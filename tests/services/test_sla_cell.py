@@ -20,7 +20,7 @@ from tui_helpdesk.services.views import SLA_CELL, SlaState, _paused_cell
         (timedelta(hours=-2, minutes=-10), "‖-2h10m", SlaState.BREACHED),
         (timedelta(hours=-47, minutes=-44), "‖-47h", SlaState.BREACHED),  # minutes dropped
         (timedelta(hours=-1234), "‖-1234h", SlaState.BREACHED),
-        (timedelta(0), "‖-0s", SlaState.BREACHED),  # as the header: "overdue 0s"
+        (timedelta(0), "‖late", SlaState.BREACHED),  # as the header: "paused, overdue"
     ],
 )
 def test_paused_cell(left: timedelta, shown: str, state: SlaState) -> None:
