@@ -107,7 +107,18 @@ def test_importing_the_cli_leaves_textual_out() -> None:
 HEAVY = ("textual", "rich", "alembic", "pydantic", "phonenumbers", "holidays")
 OTHER_COMMANDS = tuple(
     f"tui_helpdesk.cli.{name}"
-    for name in ("output", "clocks", "search", "kb", "people", "report", "rules", "db", "mail")
+    for name in (
+        "output",
+        "clocks",
+        "search",
+        "kb",
+        "people",
+        "report",
+        "rules",
+        "db",
+        "mail",
+        "auto_close",
+    )
 )
 OTHER_SERVICES = (
     *(
@@ -152,6 +163,13 @@ def test_scripted_commands_leave_heavy_modules_out(desk_url: str) -> None:
         "tui_helpdesk.domain",
     )
     assert _loaded(escalated, HEAVY + OTHER_COMMANDS + OTHER_SERVICES + not_for_cron) == []
+
+    # The other cron job, nothing resolved: one Core probe too, nor escalation's modules.
+    closing = imported("--db", desk_url, "auto-close", "--now", "2020-01-01T00:00:00Z")
+    assert "tui_helpdesk.services.auto_close" in closing
+    others = tuple(m for m in OTHER_COMMANDS if not m.endswith(".auto_close"))
+    not_escalation = ("tui_helpdesk.cli.escalate", "tui_helpdesk.services.escalation")
+    assert _loaded(closing, HEAVY + others + OTHER_SERVICES + not_for_cron + not_escalation) == []
 
 
 def test_settings_parse_toml_only_when_there_is_a_config_file(desk_url: str, home: Path) -> None:

@@ -39,7 +39,7 @@ def test_show_json_is_the_report_document(hd: Run, history: History) -> None:
         "end": "2026-10-30T23:00:00Z",
     }
     assert doc["tables"]["volume"] == [
-        {"key": "2026-W43", "created": 3, "resolved": 2, "closed": 0, "reopened": 1},
+        {"key": "2026-W43", "created": 3, "resolved": 2, "closed": 1, "reopened": 1},
         {"key": "2026-W44", "created": 1, "resolved": 1, "closed": 0, "reopened": 0},
     ]
     figures = {f["name"]: f["value"] for f in doc["figures"]}

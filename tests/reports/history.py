@@ -11,7 +11,8 @@ report's `now` is Friday 2026-10-30 11:30Z.
      created Thu 22 08:00Z (10:00 CEST); bob replies 09:30Z; resolved Fri 23 14:00Z.
      first response: wall 5400, working 5400 (in time)
      resolution: wall 30h = 108000; working Thu 10-17 + Fri 9-16 = 14h = 50400 (in time)
-     answers the survey Sat 24 10:00Z: 4, comment "=cmd|' /C calc'!A0" (a formula)
+     answers the survey Sat 24 10:00Z: 4, comment "=cmd|' /C calc'!A0" (a formula), which
+     confirms the resolution: T1 closes then
   T2 Billing, normal, L1, bob, zed@globex (no organization)
      created Fri 23 13:00Z (15:00 CEST); bob replies Tue 27 09:00Z (10:00 CET), pending;
      zed writes Wed 28 09:00Z (back to open); bob replies and resolves Wed 28 12:00Z.

@@ -539,7 +539,9 @@ def test_answer_to_our_survey_records_the_score(desk_store: Desk, take: Take) ->
     assert (got.decision, got.ticket, got.detail["survey"]["score"]) == ("survey-answer", "HD-1", 5)
     with desk_store.store.read() as session:
         ticket = tickets.get_ticket(session, "HD-1")
-        assert (ticket.csat_score, ticket.status) == (5, Status.RESOLVED)
+        # A good score confirms the resolution: the ticket closes, and `mail explain` says so.
+        assert (ticket.csat_score, ticket.status) == (5, Status.CLOSED)
+    assert got.detail["survey"] == {"score": 5, "reopened": False, "closed": True}
 
 
 def test_a_complaint_answering_a_long_closed_survey_opens_a_follow_up(

@@ -44,18 +44,19 @@ def test_the_period_is_the_desks_local_days(desk_store: Desk, history: History) 
 def test_volume_by_week(desk_store: Desk, history: History) -> None:
     report = build(desk_store, Kind.VOLUME)
     #                      created resolved closed reopened
-    assert rows(report) == {"2026-W43": [3, 2, 0, 1], "2026-W44": [1, 1, 0, 0]}
+    # T1's survey answer (a 4) confirmed its resolution: it closed on Sat 24.
+    assert rows(report) == {"2026-W43": [3, 2, 1, 1], "2026-W44": [1, 1, 0, 0]}
     figures = {f.name: f.value for f in report.figures}
-    assert figures == {"created": 4, "resolved": 3, "closed": 0, "reopened": 1, "backlog": 2}
+    assert figures == {"created": 4, "resolved": 3, "closed": 1, "reopened": 1, "backlog": 2}
     assert rows(report, "channels") == {"email": [4, 100.0]}
 
 
 def test_volume_by_organization_and_filter(desk_store: Desk, history: History) -> None:
     report = build(desk_store, Kind.VOLUME, Grouping.ORGANIZATION)
-    assert rows(report) == {"Acme": [3, 2, 0, 1], "(none)": [1, 1, 0, 0]}
+    assert rows(report) == {"Acme": [3, 2, 1, 1], "(none)": [1, 1, 0, 0]}
     # T3 was escalated to L2: the current group counts.
     l1 = build(desk_store, Kind.VOLUME, Grouping.WEEK, ReportFilter(group="L1"))
-    assert rows(l1) == {"2026-W43": [2, 1, 0, 0], "2026-W44": [1, 1, 0, 0]}
+    assert rows(l1) == {"2026-W43": [2, 1, 1, 0], "2026-W44": [1, 1, 0, 0]}
 
 
 def test_response_times_by_segment(desk_store: Desk, history: History) -> None:

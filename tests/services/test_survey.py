@@ -75,7 +75,8 @@ def test_a_score_lands_on_the_ticket(desk_store: Desk, make_ticket: MakeTicket, 
     reply = _answer(desk_store, key, "4 - quick and friendly\n\n> How did we do? 1-5")
     assert (reply.score, reply.reopened, reply.ticket.key) == (4, False, key)
     seen = look(key)
-    assert seen.status == "resolved" and seen.version == before.version + 1
+    # A good score is the customer's confirmation: the ticket closes (one change, one version).
+    assert seen.status == "closed" and seen.version == before.version + 1 and reply.closed
     assert seen.doc["csat"] == 4
     assert ("customer_message", "mail", "csat_score", None, "4") in seen.events or (
         "csat",
@@ -104,6 +105,32 @@ def test_a_second_answer_replaces_the_score(
     seen = look(key)
     assert seen.doc["csat"] == 5
     assert [e[3:] for e in seen.events if e[2] == "csat_score"] == [(None, "2"), ("2", "5")]
+
+
+def test_a_good_score_closes_the_resolved_ticket_audited(
+    desk_store: Desk, make_ticket: MakeTicket, look: Look
+) -> None:
+    key = _resolved(desk_store, make_ticket)
+    reply = _answer(desk_store, key, "5 thanks, all good now")
+    assert (reply.score, reply.reopened, reply.closed) == (5, False, True)
+    seen = look(key)
+    assert seen.status == "closed" and seen.doc["closed_at"] is not None
+    assert ("status", "mail", "status", "resolved", "closed") in seen.events
+    with desk_store.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        rules = [e.rule for e in tickets.ticket_events(session, ticket) if e.new == "closed"]
+        assert rules == ["survey: the customer confirmed (score 5)"]
+
+
+@pytest.mark.parametrize("text", ["3", "2 - slow", "5 but it is not working"])
+def test_a_middling_score_or_a_complaint_does_not_close(
+    desk_store: Desk, make_ticket: MakeTicket, look: Look, text: str
+) -> None:
+    key = _resolved(desk_store, make_ticket)
+    reply = _answer(desk_store, key, text)
+    assert not reply.closed
+    assert look(key).status == ("open" if reply.reopened else "resolved")
+    assert "closed" not in {e[4] for e in look(key).events}
 
 
 @pytest.mark.parametrize("text", ["1, still broken", "what do you mean resolved?"])

@@ -77,6 +77,7 @@ _COMMANDS: dict[str, Loader] = {
     "init": from_module(".db", "init"),
     "rules": from_module(".rules", "app"),
     "escalate": from_module(".escalate", "escalate"),
+    "auto-close": from_module(".auto_close", "close_resolved"),
     "db": from_module(".db", "app"),
     "kb": from_module(".kb", "app"),
     "mail": _mail,

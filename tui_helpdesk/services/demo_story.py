@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tui_helpdesk.domain import Channel, Priority, Status
-from tui_helpdesk.services import demo_mail, tickets
+from tui_helpdesk.services import auto_close, demo_mail, survey, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.demo_data import (
     ACKNOWLEDGEMENTS,
@@ -290,7 +290,9 @@ class Script:
         def run(at: datetime) -> object:
             return demo_mail.survey_answer(s, at, get_ticket(s, self.ref), contact, text)
 
-        return self.step(self.later(20, 2 * 24 * 60, agent=False), self.status, run)
+        # A good score (the demo's answers make no complaint) confirms: the ticket closes.
+        status = Status.CLOSED if score >= survey.CONFIRMS else self.status
+        return self.step(self.later(20, 2 * 24 * 60, agent=False), status, run)
 
     def escalate(self, group: str) -> bool:
         login = self.rng.choice(self.d.members[group])
@@ -402,8 +404,8 @@ class Script:
 
     def aftercare(self, words: dict[str, str]) -> None:
         """After resolution: sometimes the customer says it is still broken (reopens), then
-        the desk closes the ticket after its auto-close delay; rarely an agent reopens a
-        closed ticket within the reopen window."""
+        the customer's good survey score closes the ticket, or the desk closes it after its
+        auto-close delay; rarely an agent reopens a closed ticket within the reopen window."""
         rng, s, d = self.rng, self.d.s, self.d
         if rng.random() < 0.08:
             if not self.customer_says(rng.choice(STILL_BROKEN)):
@@ -414,14 +416,16 @@ class Script:
                 return
         if not self.answer_survey():
             return
-        delay = timedelta(days=d.desk.auto_close_days, minutes=rng.uniform(5, 12 * 60))
-        system = Actor.system()
-        if not self.step(
-            self.t + delay,
-            Status.CLOSED,
-            lambda at: tickets.change_status(s, system, at, self.ref, Status.CLOSED),
-        ):
-            return
+        if self.status is Status.RESOLVED:  # not confirmed: the cron job closes it later
+            days = d.desk.auto_close_days
+            delay = timedelta(days=days, minutes=rng.uniform(5, 12 * 60))
+
+            def close(at: datetime) -> object:
+                ticket = get_ticket(s, self.ref, for_update=True)
+                return auto_close.close_ticket(s, ticket, at, auto_close.reason(days))
+
+            if not self.step(self.t + delay, Status.CLOSED, close):
+                return
         # Within the reopen window (at most 3 days plus a weekend later).
         if (
             d.desk.reopen_window_days >= 7

@@ -364,7 +364,11 @@ def _to_ticket(
     survey = _survey_service() if thread.outbox_kind == "survey" and not automatic else None
     if survey is not None:
         answer = survey(session, actor, now, target, contact, _body(mail), _headers(mail))
-        detail["survey"] = {"score": answer.score, "reopened": answer.reopened}
+        detail["survey"] = {
+            "score": answer.score,
+            "reopened": answer.reopened,
+            "closed": answer.closed,
+        }
         if answer.follow_up_of is not None:
             detail["follow_up_of"] = answer.follow_up_of.key
         if mail.attachments:

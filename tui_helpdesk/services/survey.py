@@ -6,6 +6,8 @@ own words, not in the quoted survey) and optional words: the score and the words
 ticket (`csat_score`, `csat_comment`, `csat_at`), which the reports read. An answer saying
 the problem persists, or one without a score, is a customer message like any other: it
 reopens the ticket through `tickets.add_customer_message` (one implementation of reopening).
+A good score (4 or 5) with no complaint is the customer's confirmation: a resolved ticket
+closes at once (otherwise `services.auto_close` closes it after `[desk] auto_close_days`).
 
 The survey itself is queued by `services.outgoing.queue_survey` when a ticket is resolved.
 """
@@ -18,14 +20,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import Channel, EventKind, MessageKind
+from tui_helpdesk.domain import Channel, EventKind, MessageKind, Status
 from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.ticket_core import record, save, touch
-from tui_helpdesk.services.tickets import MailHeaders, add_customer_message
+from tui_helpdesk.services.ticket_core import _set_status, record, save, touch
+from tui_helpdesk.services.tickets import MailHeaders, _check_transition, add_customer_message
 from tui_helpdesk.store.models import Contact, Message, Ticket
 from tui_helpdesk.text import clean
 
 MAX_COMMENT = 2000
+CONFIRMS = 4  # a score from this up, with no complaint, confirms the resolution
 
 # Answers that say the fix did not hold. Checked before the score: "1, still broken" is a
 # reopen, not a rating of a solved problem.
@@ -69,6 +72,7 @@ class SurveyReply:
     reopened: bool
     message: Message
     follow_up_of: Ticket | None = None  # the closed ticket, when a follow-up took the answer
+    closed: bool = False  # a good score closed the resolved ticket (the customer confirmed)
 
 
 def own_words(text: str) -> str:
@@ -114,7 +118,9 @@ def take_survey_reply(
     """Store a customer's answer to the survey of `ticket`.
 
     A score (and no word of the problem persisting) is recorded on the ticket with the
-    answer kept as a customer message in the thread; the ticket stays resolved or closed.
+    answer kept as a customer message in the thread; a good score (`CONFIRMS` or more)
+    closes a resolved ticket, audited as the customer's confirmation; a lower one leaves it
+    resolved (or closed).
     Otherwise the answer reopens the ticket as any customer reply does (a closed ticket past
     the reopen window gets a linked follow-up ticket instead)."""
     answer = read_answer(text)
@@ -152,6 +158,19 @@ def take_survey_reply(
         new=answer.score,
         detail={"from": author.email or author.phone, "comment": answer.comment, "survey": True},
     )
+    confirmed = answer.score >= CONFIRMS and ticket.status is Status.RESOLVED
+    if confirmed:
+        # A good score without a word of the problem persisting is the confirmation the
+        # resolved ticket waited for: it closes now, not after the auto-close delay.
+        _check_transition(ticket, Status.CLOSED)
+        _set_status(
+            session,
+            ticket,
+            actor,
+            now,
+            Status.CLOSED,
+            rule=f"survey: the customer confirmed (score {answer.score})",
+        )
     touch(session, ticket, actor, now)
     save(session, ticket)
-    return SurveyReply(ticket, answer.score, False, message)
+    return SurveyReply(ticket, answer.score, False, message, closed=confirmed)
