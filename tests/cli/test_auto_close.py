@@ -13,6 +13,7 @@ from tests.cli.conftest import Run, imported, ok, one_line_error
 from tests.conftest import NOW, Desk
 from tui_helpdesk.domain import Status
 from tui_helpdesk.services import auto_close, tickets
+from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.store.locks import job_lock
 from tui_helpdesk.store.models import Ticket
 
@@ -113,12 +114,12 @@ def test_a_failed_ticket_exits_3(
 
     def close(session: Session, ticket: Ticket, now: datetime, rule: str) -> None:
         if ticket.key == failing:
-            raise RuntimeError("disk full")
+            raise ValidationError("kept open by hand")
         real(session, ticket, now, rule)
 
     monkeypatch.setattr(auto_close, "close_ticket", close)
     result = cli("--db", db_url, "auto-close", "--now", SIX_DAYS)
     assert result.exit_code == 3
-    assert result.stderr == f"helpdesk: auto-close: {failing}: failed: disk full\n"
+    assert result.stderr == f"helpdesk: auto-close: {failing}: failed: kept open by hand\n"
     assert result.stdout.splitlines()[-1].startswith("auto-close: closed 1 ticket ")
     assert (_status(desk_store, failing), _status(desk_store, fine)) == ("resolved", "closed")

@@ -13,6 +13,7 @@ from tests.services.conftest import Look, MakeTicket
 from tui_helpdesk.domain import Status
 from tui_helpdesk.services import auto_close, tickets
 from tui_helpdesk.services.desk import desk_settings
+from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.store.models import Ticket
 
 DAY = timedelta(days=1)
@@ -130,10 +131,10 @@ def test_a_failing_ticket_is_counted_and_the_rest_close(
     def close(session: Session, ticket: Ticket, now: datetime, rule: str) -> None:
         real(session, ticket, now, rule)
         if ticket.key == broken:
-            raise RuntimeError("disk full")
+            raise ValidationError("kept open by hand")
 
     monkeypatch.setattr(auto_close, "close_ticket", close)
     result = auto_close.close_resolved(desk_store.store, NOW + 6 * DAY)
     assert [line.ticket for line in result.closed] == [first, last]
-    assert result.failed == [(broken, "disk full")]
+    assert result.failed == [(broken, "kept open by hand")]
     assert [look(k).status for k in (first, broken, last)] == ["closed", "resolved", "closed"]

@@ -132,6 +132,7 @@ def _batch(
     """One batch in its own transaction: (cursor after it, tickets read, tickets closed),
     or None when nothing more is old enough."""
     from tui_helpdesk.services.desk import desk_settings
+    from tui_helpdesk.services.errors import ServiceError
 
     with store.write() as session:
         days = desk_settings(session).auto_close_days
@@ -149,8 +150,8 @@ def _batch(
             try:
                 with session.begin_nested():
                     close_ticket(session, ticket, now, reason(days))
-            except Exception as exc:  # counted and reported; the rest of the batch goes on
-                result.failed.append((key, str(exc) or type(exc).__name__))
+            except ServiceError as exc:  # counted and reported; the rest of the batch goes on
+                result.failed.append((key, str(exc)))
                 continue
             lines.append(ClosedLine(key, resolved_at))
         if dry_run:
