@@ -9,7 +9,6 @@ again), 2 bad arguments.
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -18,12 +17,11 @@ from tui_helpdesk.services import auto_close
 from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.locks import LockHeld, job_lock
 
-from .common import EX_SOME_FAILED, EX_TEMPFAIL, JsonFlag, instant, runtime
+from .common import EX_SOME_FAILED, EX_TEMPFAIL, JsonFlag, RunNow, run_instant, runtime
 from .plain import counted, print_json, say
 from .runtime import CliError
 
 LOCK_NAME = "auto-close"
-FUTURE_SLACK = timedelta(minutes=1)  # as `escalate`: cron hosts' clocks may differ a little
 
 
 def _line(line: auto_close.ClosedLine) -> str:
@@ -35,15 +33,7 @@ def close_resolved(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would close; change nothing.")
     ] = False,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            "--now",
-            metavar="ISO",
-            help="Evaluate as of this instant (default: now; UTC unless it has an offset; "
-            "a future instant only with --dry-run).",
-        ),
-    ] = None,
+    now: RunNow = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Close the resolved tickets nobody objected to in time.
@@ -51,12 +41,7 @@ def close_resolved(
     A ticket still resolved [desk] auto_close_days days after its last resolution closes.
     Run it from cron: one line per ticket closed, nothing when none was due."""
     rt = runtime(ctx)
-    at = instant(now, "--now") if now else rt.now
-    if at > rt.now + FUTURE_SLACK and not dry_run:
-        # A real run stamps its closes with --now: a future one would write future history.
-        raise typer.BadParameter(
-            f"{iso(at)} is in the future; look ahead with --dry-run", param_hint="--now"
-        )
+    at = run_instant(rt, now, dry_run=dry_run)
 
     def printer(line: auto_close.ClosedLine) -> None:
         say(_line(line))

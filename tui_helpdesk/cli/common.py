@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +26,17 @@ ExpectedVersion = Annotated[
         help="Refuse the change if the ticket is no longer at version N (someone else changed it).",
     ),
 ]
+# The batch commands' instant (`escalate`, `auto-close`): see `run_instant`.
+RunNow = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        metavar="ISO",
+        help="Evaluate as of this instant (default: now; UTC unless it has an offset; "
+        "a future instant only with --dry-run).",
+    ),
+]
+FUTURE_SLACK = timedelta(minutes=1)  # clocks of cron hosts and the database may differ a little
 Body = Annotated[str | None, typer.Option("--body", metavar="TEXT", help="The message text.")]
 BodyFile = Annotated[
     str | None,
@@ -75,3 +86,16 @@ def instant(text: str, option: str) -> datetime:
             2,
         ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def run_instant(rt: Runtime, now: str | None, *, dry_run: bool) -> datetime:
+    """A batch run's instant: `--now`, else now. A real run stamps its changes with it, so a
+    future one would write future history: only a dry run may look ahead."""
+    at = instant(now, "--now") if now else rt.now
+    if at > rt.now + FUTURE_SLACK and not dry_run:
+        from tui_helpdesk.services.serialize import iso
+
+        raise typer.BadParameter(
+            f"{iso(at)} is in the future; look ahead with --dry-run", param_hint="--now"
+        )
+    return at

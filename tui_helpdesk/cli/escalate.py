@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -18,12 +17,20 @@ from tui_helpdesk.services import escalation, serialize
 from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.locks import LockHeld, job_lock
 
-from .common import EX_SOME_FAILED, EX_TEMPFAIL, ExpectedVersion, JsonFlag, Number, instant, runtime
+from .common import (
+    EX_SOME_FAILED,
+    EX_TEMPFAIL,
+    ExpectedVersion,
+    JsonFlag,
+    Number,
+    RunNow,
+    run_instant,
+    runtime,
+)
 from .plain import counted, print_json, say
 from .runtime import CliError
 
 LOCK_NAME = "escalate"
-FUTURE_SLACK = timedelta(minutes=1)  # clocks of cron hosts and the database may differ a little
 
 
 def _line(action: escalation.ActionLine) -> str:
@@ -51,15 +58,7 @@ def escalate(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what is due; change nothing.")
     ] = False,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            "--now",
-            metavar="ISO",
-            help="Evaluate as of this instant (default: now; UTC unless it has an offset; "
-            "a future instant only with --dry-run).",
-        ),
-    ] = None,
+    now: RunNow = None,
     rule: Annotated[
         str | None, typer.Option("--rule", metavar="NAME", help="Only this escalation rule.")
     ] = None,
@@ -69,12 +68,7 @@ def escalate(
 
     Run it from cron: one line per action, nothing when nothing was due."""
     rt = runtime(ctx)
-    at = instant(now, "--now") if now else rt.now
-    if at > rt.now + FUTURE_SLACK and not dry_run:
-        # A real run stamps its changes with --now: a future one would write future history.
-        raise typer.BadParameter(
-            f"{iso(at)} is in the future; look ahead with --dry-run", param_hint="--now"
-        )
+    at = run_instant(rt, now, dry_run=dry_run)
     # Cron mails what was printed: a line per action taken, none for an action that found
     # nothing to do (no assignee to notify, already that priority); `--json` lists them all.
     taken = 0
