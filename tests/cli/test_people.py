@@ -34,6 +34,7 @@ def test_agents_and_groups(hd: Run) -> None:
             "--capacity",
             "12",
             "--json",
+            as_="admin",
         )
     ).json()
     assert doc == {
@@ -48,7 +49,7 @@ def test_agents_and_groups(hd: Run) -> None:
         "languages": ["en"],
         "groups": ["L2"],
     }
-    assert ok(hd("agent", "add", "eve")).stdout == "agent eve added (agent)\n"
+    assert ok(hd("agent", "add", "eve", as_="admin")).stdout == "agent eve added (agent)\n"
     logins = [a["login"] for a in ok(hd("agent", "list", "--json")).json()["agents"]]
     assert logins == ["admin", "bob", "cleo", "dana", "eve"]
     assert "Dana Scully" in ok(hd("agent", "list")).stdout
@@ -69,6 +70,7 @@ def test_agents_and_groups(hd: Run) -> None:
             "--member",
             "eve",
             "--json",
+            as_="admin",
         )
     ).json()
     assert group == {
@@ -79,7 +81,7 @@ def test_agents_and_groups(hd: Run) -> None:
         "email": "l3@desk.example",
         "members": ["dana", "eve"],
     }
-    ok(hd("group", "add", "Billing Team", "--next-level", "L3"))
+    ok(hd("group", "add", "Billing Team", "--next-level", "L3", as_="admin"))
     groups = ok(hd("group", "list", "--json")).json()["groups"]
     assert [(g["name"], g["level"]) for g in groups] == [
         ("L1", 1),
@@ -88,10 +90,12 @@ def test_agents_and_groups(hd: Run) -> None:
         ("Billing Team", None),
     ]
 
-    assert "already exists" in one_line_error(hd("agent", "add", "dana"), 2)
-    assert "unknown group" in one_line_error(hd("agent", "add", "fox", "--group", "L9"), 1)
-    one_line_error(hd("agent", "add", "fox", "--role", "boss"), 2)
-    one_line_error(hd("group", "add", "L4", "--level", "4"), 2)
+    assert "already exists" in one_line_error(hd("agent", "add", "dana", as_="admin"), 2)
+    assert "unknown group" in one_line_error(
+        hd("agent", "add", "fox", "--group", "L9", as_="admin"), 1
+    )
+    one_line_error(hd("agent", "add", "fox", "--role", "boss", as_="admin"), 2)
+    one_line_error(hd("group", "add", "L4", "--level", "4", as_="admin"), 2)
 
 
 def test_organizations_contacts_and_categories(hd: Run) -> None:
@@ -109,6 +113,7 @@ def test_organizations_contacts_and_categories(hd: Run) -> None:
             "--region",
             "EU",
             "--json",
+            as_="admin",
         )
     ).json()
     assert org["domains"] == ["globex.example", "globex.test"]
@@ -131,6 +136,7 @@ def test_organizations_contacts_and_categories(hd: Run) -> None:
             "06 1234 5678",
             "--vip",
             "--json",
+            as_="admin",
         )
     ).json()
     assert contact["email"] == "hank@globex.example"
@@ -170,7 +176,10 @@ def test_imports_from_a_file_and_from_stdin(hd: Run, tmp_path: Path) -> None:
         "hugo,Hugo Boss,,supervisor,L1|L2,\n",
         encoding="utf-8",
     )
-    assert ok(hd("agent", "import", agents)).stdout == f"imported 2 agents from {agents}\n"
+    assert (
+        ok(hd("agent", "import", agents, as_="admin")).stdout
+        == f"imported 2 agents from {agents}\n"
+    )
     listed = {a["login"]: a for a in ok(hd("agent", "list", "--json")).json()["agents"]}
     assert listed["gina"]["skills"] == ["network", "printers"]
     assert listed["hugo"]["groups"] == ["L1", "L2"]
@@ -423,3 +432,44 @@ def test_a_contract_named_before_any_rules_are_applied_is_kept_with_a_warning(
     assert len(warnings) == 2  # one for each policy named, not one a row
     assert "SLA policy 'gold' is unchecked" in warnings[0]
     assert "SLA policy 'platinum' is unchecked" in warnings[1]
+
+
+def test_only_an_admin_adds_agents_and_groups(hd: Run, tmp_path: Path) -> None:
+    # The same refusal, in the same words, as `rules apply` by an agent; exit 1, nothing added.
+    line = one_line_error(hd("agent", "add", "mallory", "--role", "admin"), 1)
+    assert line == "helpdesk: bob is not an admin: only admins add agents"
+    line = one_line_error(hd("group", "add", "Shadow"), 1)
+    assert line == "helpdesk: bob is not an admin: only admins add groups"
+    agents = tmp_path / "agents.csv"
+    agents.write_text("login,name,role\nmallory,Mallory,admin\n", encoding="utf-8")
+    line = one_line_error(hd("agent", "import", agents), 1)
+    assert line == "helpdesk: bob is not an admin: only admins import agents"
+    logins = [a["login"] for a in ok(hd("agent", "list", "--json")).json()["agents"]]
+    assert "mallory" not in logins
+    assert "Shadow" not in [g["name"] for g in ok(hd("group", "list", "--json")).json()["groups"]]
+
+    # Agents do add customers: contacts and organizations.
+    ok(hd("org", "add", "Roadrunner Inc", "--domain", "roadrunner.example"))
+    ok(hd("contact", "add", "--email", "wile@roadrunner.example"))
+    ok(hd("agent", "add", "mallory", as_="admin"))
+
+
+def test_an_admin_deactivates_and_activates_an_agent(hd: Run) -> None:
+    line = one_line_error(hd("agent", "deactivate", "cleo"), 1)
+    assert line == "helpdesk: bob is not an admin: only admins activate or deactivate agents"
+
+    assert ok(hd("agent", "deactivate", "cleo", as_="admin")).stdout == "agent cleo deactivated\n"
+    again = ok(hd("agent", "deactivate", "cleo", as_="admin")).stdout
+    assert again == "agent cleo was already deactivated\n"
+    listed = {a["login"]: a for a in ok(hd("agent", "list", "--json")).json()["agents"]}
+    assert listed["cleo"]["active"] is False
+    assert one_line_error(hd("ticket", "list", as_="cleo"), 1) == (
+        "helpdesk: agent 'cleo' is deactivated"
+    )
+    assert "cannot deactivate themselves" in one_line_error(
+        hd("agent", "deactivate", "admin", as_="admin"), 2
+    )
+    assert "unknown agent" in one_line_error(hd("agent", "activate", "zed", as_="admin"), 1)
+
+    assert ok(hd("agent", "activate", "cleo", as_="admin")).stdout == "agent cleo activated\n"
+    ok(hd("ticket", "list", as_="cleo"))

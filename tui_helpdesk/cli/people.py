@@ -26,6 +26,7 @@ from tui_helpdesk.services import (
     queue,
     serialize,
 )
+from tui_helpdesk.services.context import require_admin
 
 from .common import EX_SOME_FAILED, JsonFlag, read_text, runtime
 from .output import (
@@ -92,12 +93,19 @@ HistoryAfter = Annotated[
 
 
 def _import(
-    ctx: typer.Context, file: str, noun: str, run: Callable[..., Any], skip_bad: bool
+    ctx: typer.Context,
+    file: str,
+    noun: str,
+    run: Callable[..., Any],
+    skip_bad: bool,
+    admin_only: bool = False,
 ) -> None:
     rt = runtime(ctx)
     text = read_text(file, "CSV file")
     source = "<stdin>" if file == "-" else file
     with rt.store().write() as session:
+        if admin_only:
+            require_admin(rt.actor(session), f"import {noun}")
         result = run(session, rt.now, text, source=source, skip_bad=skip_bad)
     skipped = f", {result.skipped} already known" if result.skipped else ""
     say(f"imported {result.created} {noun} from {source}{skipped}")
@@ -147,6 +155,7 @@ def agent_add(
         capacity=capacity,
     )
     with rt.store().write() as session:
+        require_admin(rt.actor(session), "add agents")
         doc = serialize.agent_doc(directory.add_agent(session, rt.now, draft))
     if json_out:
         print_json(doc)
@@ -170,7 +179,34 @@ def agent_import(ctx: typer.Context, file: ImportFile, skip_bad: SkipBad = False
     """Import agents from a CSV file.
 
     Columns: login, name, email, role, groups, skills, ..."""
-    _import(ctx, file, "agents", imports.import_agents, skip_bad)
+    _import(ctx, file, "agents", imports.import_agents, skip_bad, admin_only=True)
+
+
+def _set_active(ctx: typer.Context, login: str, active: bool) -> None:
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        changed = directory.set_agent_active(session, rt.actor(session), login, active)
+    state = "activated" if active else "deactivated"
+    say(f"agent {login} {state}" if changed else f"agent {login} was already {state}")
+
+
+@agent_app.command("deactivate")
+def agent_deactivate(
+    ctx: typer.Context, login: Annotated[str, typer.Argument(metavar="LOGIN")]
+) -> None:
+    """Deactivate an agent (admins only).
+
+    They can no longer act, get no new assignments and no notifications; their tickets stay
+    theirs until reassigned."""
+    _set_active(ctx, login, False)
+
+
+@agent_app.command("activate")
+def agent_activate(
+    ctx: typer.Context, login: Annotated[str, typer.Argument(metavar="LOGIN")]
+) -> None:
+    """Activate a deactivated agent again (admins only)."""
+    _set_active(ctx, login, True)
 
 
 # --- groups -------------------------------------------------------------------------------
@@ -206,6 +242,7 @@ def group_add(
         members=member or (),
     )
     with rt.store().write() as session:
+        require_admin(rt.actor(session), "add groups")
         doc = serialize.group_doc(directory.add_group(session, rt.now, draft))
     if json_out:
         print_json(doc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui_helpdesk.domain import Role
+from tui_helpdesk.services.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,11 @@ class Actor:
     @classmethod
     def system(cls, label: str = "system") -> Actor:
         return cls(login=label)
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Refuse an agent who is not an admin: `what` is the admin's job ("apply rules", "add
+    agents"). The desk itself (rules, intake, cron) is not refused. The one check for every
+    admin-only operation, so they all refuse in the same words."""
+    if actor.is_agent and not actor.is_admin:
+        raise PermissionDenied(f"{actor.login} is not an admin: only admins {what}")

@@ -19,8 +19,8 @@ from tui_helpdesk.rules.document import DeskSettings, RulesDocument
 from tui_helpdesk.rules.escalation import Assign, MoveToGroup
 from tui_helpdesk.rules.parsing import show
 from tui_helpdesk.rules.sla import category_parts, normalise_category
-from tui_helpdesk.services.context import Actor
-from tui_helpdesk.services.errors import PermissionDenied, ValidationError
+from tui_helpdesk.services.context import Actor, require_admin
+from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.services.sla import RULES_KEY, active_rules
 from tui_helpdesk.store.models import Agent, Category, Group, Organization, RuleSet
 
@@ -202,8 +202,7 @@ def apply_rules(
     The names the rules use are checked first (`check_rule_names`; its warnings are the
     caller's to show). `check_names=False` is for a caller that checks them later in the same
     transaction: `init --demo` applies the rules before it creates the demo's groups."""
-    if actor.is_agent and not actor.is_admin:
-        raise PermissionDenied(f"{actor.login} is not an admin: only admins apply rules")
+    require_admin(actor, "apply rules")
     if check_names:
         check_rule_names(session, document, source)
     current = active_rule_set(session)

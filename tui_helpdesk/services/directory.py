@@ -27,7 +27,7 @@ from tui_helpdesk.rules.identity import (
     normalise_email,
     normalise_phone,
 )
-from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.context import Actor, require_admin
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.models import (
     Agent,
@@ -113,6 +113,21 @@ def add_agent(session: Session, now: datetime, draft: AgentDraft) -> Agent:
     session.flush()
     session.refresh(agent)
     return agent
+
+
+def set_agent_active(session: Session, actor: Actor, login: str, active: bool) -> bool:
+    """Activate or deactivate an agent (an admin's job). An inactive agent cannot act, gets
+    no new assignments (`services.assignment`) and no notifications (`services.notify`); their
+    tickets stay theirs. Returns whether anything changed."""
+    require_admin(actor, "activate or deactivate agents")
+    agent = get_agent(session, login)
+    if agent.active == active:
+        return False
+    if not active and agent.id == actor.agent_id:
+        raise ValidationError(f"{login} cannot deactivate themselves: ask another admin")
+    agent.active = active
+    session.flush()
+    return True
 
 
 def list_agents(session: Session) -> list[Agent]:
