@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.cli.conftest import OS_LOGIN, Run, ok, one_line_error
 from tests.conftest import NOW
 from tui_helpdesk.cli.db import starter_rules
-from tui_helpdesk.domain import OutboxState
+from tui_helpdesk.domain import OutboxState, Role
 from tui_helpdesk.services import desk, directory
 from tui_helpdesk.services.demo_mail import SEND_EVERY
 from tui_helpdesk.store.engine import Store
@@ -116,7 +116,8 @@ def test_init_on_a_fresh_home_sets_up_a_working_desk(cli: Run, home: Path) -> No
     again = ok(cli("init")).stdout
     assert "(kept)" in again and "already at schema revision" in again
     assert f"{OS_LOGIN} already registered (admin)" in again
-    assert f"desk rules version 1 active (change them with `helpdesk rules apply {rules}`)" in again
+    active = f"desk rules version 1 active (applied by {OS_LOGIN})"
+    assert f"{active}; change them with `helpdesk rules apply {rules}`" in again
     assert (config.read_text(), rules.read_text()) == before
     assert len(ok(cli("agent", "list", "--json")).json()["agents"]) == 1
     assert active_rules_version(f"sqlite:///{database}") == 1
@@ -402,3 +403,46 @@ def test_config_errors_exit_2_naming_the_file(cli: Run, home: Path, tmp_path: Pa
     assert str(config) in line and "database.url" in line
     line = one_line_error(cli("--config", tmp_path / "nope.toml", "ticket", "list"), 2)
     assert "nope.toml" in line
+
+
+def test_init_by_an_agent_joining_a_desk_with_rules_writes_no_starter_rules(
+    cli: Run, db_url: str, home: Path
+) -> None:
+    """An agent joining a team desk: init writes their config, not a starter rules file that
+    `rules apply` would put over the team's rules, and says where the desk's rules are."""
+    store = Store(db_url)
+    with store.write() as session:
+        directory.add_agent(session, NOW, directory.AgentDraft("boss", "Boss", role=Role.ADMIN))
+        directory.add_agent(session, NOW, directory.AgentDraft("ann", "Ann Lee"))
+    store.dispose()
+    rules = home / ".config" / "helpdesk" / "rules.toml"
+    boss = home / "boss-rules.toml"
+    boss.write_text(starter_rules())
+    ok(cli("--db", db_url, "--as", "boss", "rules", "apply", boss))
+
+    out = ok(cli("--db", db_url, "--as", "ann", "init")).stdout
+    assert not rules.exists()
+    assert f"rules     {rules} (not written: the desk has active rules)" in out
+    assert (
+        "desk rules version 1 active (applied by boss); an admin can export them with "
+        "`helpdesk rules show > rules.toml`" in out
+    )
+    assert "rules apply" not in out
+    assert active_rules_version(db_url) == 1
+
+
+def test_init_registers_an_admin_only_on_a_desk_without_agents(cli: Run, db_url: str) -> None:
+    store = Store(db_url)
+    with store.write() as session:
+        directory.add_agent(session, NOW, directory.AgentDraft("ann", "Ann Lee"))
+    store.dispose()
+    line = one_line_error(cli("--db", db_url, "--as", "mallory", "init"), 1)
+    assert line == (
+        "helpdesk: mallory is not an agent of this desk: ask an admin to run "
+        "`helpdesk agent add mallory`, then run `helpdesk init` again"
+    )
+    logins = [
+        a["login"]
+        for a in ok(cli("--db", db_url, "--as", "ann", "agent", "list", "--json")).json()["agents"]
+    ]
+    assert logins == ["ann"]

@@ -1,8 +1,10 @@
 """`helpdesk init` and `helpdesk db upgrade|current`: setting up a desk and its schema.
 
 `init` is safe to run again: it writes the starter config and rules files only where none
-exist (or with --force), brings the database to the current schema, registers the person
-running it as an admin, and applies the rules file into a desk that has no active rules yet
+exist (or with --force; no starter rules file into a desk that has active rules), brings the
+database to the current schema, registers the person running it as the first admin of a desk
+with no agents (anyone else must be an agent already), and applies the rules file into a desk
+that has no active rules yet
 (before `--demo` seeds the demo, so the demo's tickets have SLA clocks from the start). A
 fresh demo's queued mail then goes out as the desk's cron would have sent it, to nowhere
 (`services.demo_mail`), so its replies read "sent", not "queued" for good.
@@ -157,9 +159,7 @@ def init(
         rules_text = demo_rules(rules_text)
     document = parse_rules(rules_text, source)
     config_state = _write(settings.config_path, starter_config(url), force, private=True)
-    rules_state = _write(settings.rules_path, rules_text, force)
     say(f"config    {settings.config_path} ({config_state})")
-    say(f"rules     {settings.rules_path} ({rules_state})")
 
     store = open_store(url)
     try:
@@ -170,8 +170,18 @@ def init(
         with store.write() as session:
             agent = _ensure_admin(session, rt, login)
         say(f"agent     {agent}")
+        with store.read() as session:
+            desk_has_rules = desk.active_rule_set(session) is not None
+        if desk_has_rules and not force and not keep_rules:
+            # A starter file would only invite `rules apply` over the team's rules.
+            rules_state = "not written: the desk has active rules"
+        else:
+            rules_state = _write(settings.rules_path, rules_text, force)
+        say(f"rules     {settings.rules_path} ({rules_state})")
         with store.write() as session:
-            applied = _apply_rules(session, rt, login, document, source, force, demo)
+            applied = _apply_rules(
+                session, rt, login, document, source, force, demo, have_file=keep_rules
+            )
             seeded = _seed_demo(session, rt.now, seed, login) if demo else None
             if applied.names_pending:
                 # The demo has created its groups and agents by now; a failure here rolls
@@ -224,18 +234,26 @@ def _apply_rules(
     source: str,
     force: bool,
     demo: bool,
+    *,
+    have_file: bool = True,
 ) -> _Applied:
     """Apply the rules file as the first version, unless the desk already has active rules
-    (or --force). Before a demo is seeded, so its tickets get SLA clocks from the start; the
-    names the rules use are then checked once the demo has created its groups."""
+    (or --force): then say who applied them, and how to change them (an admin with a rules
+    file of their own) or get them (`rules show`). Before a demo is seeded, so its tickets
+    get SLA clocks from the start; the names the rules use are then checked once the demo has
+    created its groups."""
     again = f"after editing it, apply it again with {_apply_command(source)}"
     active = desk.active_rule_set(session)
-    if active is not None and not force:
-        return _Applied(
-            f"desk rules version {active.version} active (change them with "
-            f"{_apply_command(source)})"
-        )
     actor = directory.actor_for(session, login)
+    if active is not None and not force:
+        how = (
+            f"change them with {_apply_command(source)}"
+            if actor.is_admin and have_file
+            else "an admin can export them with `helpdesk rules show > rules.toml`"
+        )
+        return _Applied(
+            f"desk rules version {active.version} active (applied by {active.applied_by}); {how}"
+        )
     if active is None and not force and not actor.is_admin:
         return _Applied(
             f"not applied: {login} is not an admin (an admin can run {_apply_command(source)})"
@@ -277,10 +295,16 @@ def _seed_demo(session: Session, now: datetime, seed: int, login: str) -> _Seede
 
 
 def _ensure_admin(session: Session, rt: Runtime, login: str) -> str:
-    """Register `login` as an admin unless it is an agent already; describe what happened."""
+    """Register `login` as the first admin of a desk with no agents yet; describe what
+    happened. On a desk with agents, an unknown login is refused: only an admin adds agents."""
     try:
         agent = directory.get_agent(session, login)
     except NotFound:
+        if directory.list_agents(session):
+            raise NotFound(
+                f"{login} is not an agent of this desk: ask an admin to run "
+                f"`helpdesk agent add {login}`, then run `helpdesk init` again"
+            ) from None
         directory.add_agent(
             session, rt.now, directory.AgentDraft(login, full_name(login), role=Role.ADMIN)
         )
