@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.channels.dropping_imap import dropping_imap
 from tests.channels.imap_server import ImapServer
 from tui_helpdesk.channels.mailboxes import (
     ImapSource,
@@ -155,3 +156,23 @@ def test_unreachable_imap_server_is_temporary() -> None:
     with pytest.raises(MailboxUnavailable, match="cannot reach") as caught:
         ImapSource(parse_imap_url("imaps://u@127.0.0.1:1"), "pw")
     assert caught.value.exit_code == 75
+
+
+@pytest.mark.parametrize("drop_on", ["LOGIN", "SELECT", "SEARCH", "FETCH", "STORE"])
+def test_a_connection_lost_in_the_session_is_temporary(
+    trust_imap: ImapServer, drop_on: str
+) -> None:
+    """A server that closes the connection at any step of the fetch (the client sees
+    `IMAP4.abort: socket error: EOF`) is a one-line MailboxUnavailable naming the mailbox."""
+    key = trust_imap.root / "key.pem"
+    with dropping_imap(trust_imap.cert, key, drop_on) as server:
+        with pytest.raises(MailboxUnavailable) as caught:
+            source = ImapSource(parse_imap_url(server.url()), "pw-not-shown")
+            for item in source.items():
+                source.done(item)
+        assert server.seen[-1] == drop_on
+    message = str(caught.value)
+    assert caught.value.exit_code == 75
+    assert f"helpdesk@localhost:{server.port}/INBOX" in message
+    assert "connection lost" in message or "cannot reach" in message
+    assert "pw-not-shown" not in message and "\n" not in message

@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from tests.channels.dropping_imap import dropping_imap
 from tests.channels.imap_server import ImapServer, imap_server, trust_imap
 from tests.cli.conftest import Result, Run, ok, one_line_error
 from tests.conftest import Desk
@@ -316,6 +317,23 @@ def test_unreachable_imap_server_exits_75(
         "--config", config, "--db", db_url, "mail", "fetch", "--imap", f"imaps://u@127.0.0.1:{free_port()}"
     )  # fmt: skip
     assert "cannot reach the IMAP server" in one_line_error(result, 75)
+
+
+@pytest.mark.parametrize("drop_on", ["SELECT", "FETCH"])
+def test_imap_connection_lost_mid_fetch_exits_75_in_one_line(
+    desk_store: Desk, db_url: str, cli: Run, trust_imap: ImapServer, tmp_path: Path, drop_on: str
+) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret-not-shown\n")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[mail]\npassword_file = "{secret}"\n')
+    before = count(desk_store.store, Ticket)
+    with dropping_imap(trust_imap.cert, trust_imap.root / "key.pem", drop_on) as server:
+        result = cli("--config", config, "--db", db_url, "mail", "fetch", "--imap", server.url())
+    line = one_line_error(result, 75)
+    assert f"helpdesk@localhost:{server.port}/INBOX: connection lost" in line
+    assert "s3cret" not in result.stderr + result.stdout
+    assert count(desk_store.store, Ticket) == before
 
 
 # --- delivered by a real SMTP server -----------------------------------------------------

@@ -16,6 +16,8 @@ reading a reported duplicate instead of a second ticket.
   (which never sets \\Seen); done = \\Seen added, or the mail moved to a folder (MOVE; else
   COPY, then \\Seen \\Deleted and UID EXPUNGE where the server has UIDPLUS). The folder is
   the desk's: mail a person opens there in a mail client first is seen, and not taken.
+  A connection cut, timed out or broken at any step (login, select, search, fetch, flag,
+  move) is `MailboxUnavailable` (exit 75): nothing more is marked, cron tries again.
 
 Used by `channels.fetch`; the CLI builds the source from its options and the settings.
 """
@@ -207,14 +209,20 @@ class ImapSource:
         self.client = self._connect()
         try:
             self.client.login(address.user, password)
+        except (OSError, imaplib.IMAP4.abort) as exc:  # abort first: it is an IMAP4.error
+            self._drop()
+            raise self._lost(exc) from None
         except imaplib.IMAP4.error as exc:
             self._drop()
             raise MailboxError(f"{self.label}: login refused: {_text(exc)}") from None
-        except OSError as exc:
-            self._drop()
-            raise MailboxUnavailable(f"{self.label}: connection lost: {exc}") from None
         self.capabilities = self._capabilities()
-        status, detail = self.client.select(_quote(address.folder))
+        try:
+            status, detail = self.client.select(_quote(address.folder))
+        except (OSError, imaplib.IMAP4.abort) as exc:
+            self._drop()
+            raise self._lost(exc) from None
+        except imaplib.IMAP4.error as exc:
+            status, detail = "NO", exc
         if status != "OK":
             self._drop()
             raise MailboxError(f"{self.label}: cannot open the folder: {_text(detail)}")
@@ -239,9 +247,9 @@ class ImapSource:
                 )
             client.starttls(ssl_context=context)
             return client
-        except ssl.SSLError as exc:
+        except ssl.SSLCertVerificationError as exc:  # the next run would be refused too
             raise MailboxError(f"TLS with the IMAP server at {where} failed: {exc}") from None
-        except OSError as exc:  # refused, unreachable, timed out
+        except (OSError, imaplib.IMAP4.abort) as exc:  # refused, unreachable, timed out, cut off
             raise MailboxUnavailable(f"cannot reach the IMAP server at {where}: {exc}") from None
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"the IMAP server at {where} refused: {_text(exc)}") from None
@@ -255,6 +263,12 @@ class ImapSource:
         words = b" ".join(d for d in data if isinstance(d, bytes)).decode("ascii", "replace")
         return set(words.upper().split()) if status == "OK" else set(self.client.capabilities)
 
+    def _lost(self, exc: BaseException) -> MailboxUnavailable:
+        """The server went away mid-session (cut off, timed out, TLS broken): one line naming
+        the mailbox, never the password; the mail stays on the server for the next run."""
+        reason = (_text(exc) or type(exc).__name__).splitlines()[0][:200]
+        return MailboxUnavailable(f"{self.label}: connection lost: {reason}")
+
     def _drop(self) -> None:
         with contextlib.suppress(Exception):
             self.client.shutdown()
@@ -263,7 +277,7 @@ class ImapSource:
         try:
             status, data = self.client.uid(*args)
         except (OSError, imaplib.IMAP4.abort) as exc:
-            raise MailboxUnavailable(f"{self.label}: connection lost: {exc}") from None
+            raise self._lost(exc) from None
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"{self.label}: UID {args[0]} failed: {_text(exc)}") from None
         if status != "OK":
