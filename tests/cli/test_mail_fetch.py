@@ -383,3 +383,128 @@ def test_mail_through_smtp_and_our_acknowledgement_looping_back(
     result = ok(mail("fetch", "--maildir", maildir))
     assert f"-  ignored  {ack_id}" in result.stdout
     assert (count(store, Ticket), count(store, Message), count(store, Outbox)) == before
+
+
+# --- attachments taken in, shown and written back ---------------------------------------
+
+
+def test_attachments_taken_in_are_shown_and_written(
+    desk_store: Desk,
+    mail: Run,
+    cli: Run,
+    db_url: str,
+    maildir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "Anna <anna@acme.example>"
+    message["To"] = DESK
+    message["Subject"] = "crash dump"
+    message["Message-ID"] = "<attach-1@acme.example>"
+    message.set_content("see attached")
+    payload = bytes(range(256)) * 2
+    hostile = "[red]evil\x1b[31m.bin"
+    message.add_attachment(payload, "application", "octet-stream", filename=hostile)
+    (maildir / "new" / "attach.1").write_bytes(message.as_bytes())
+    deliver(maildir, "oversized_attachment.eml")  # app.ini kept, the dump over the 4 KB limit
+    fetched = ok(mail("fetch", "--maildir", maildir, "--json")).json()["mails"]
+    keys = {m["message_id"]: m["ticket"] for m in fetched}
+    binary_ticket = keys["<attach-1@acme.example>"]
+    logs_ticket = next(k for m, k in keys.items() if m != "<attach-1@acme.example>")
+
+    def helpdesk(*args: object) -> Result:
+        return cli("--db", db_url, "--as", "bob", "ticket", *args)
+
+    doc = ok(helpdesk("show", binary_ticket, "--json")).json()
+    first = doc["messages"][0]
+    [attachment] = first["attachments"]
+    assert set(attachment) == {"id", "message_id", "filename", "content_type", "size", "stored"}
+    assert attachment["message_id"] == first["id"]
+    assert (attachment["content_type"], attachment["size"]) == ("application/octet-stream", 512)
+    assert "\x1b" not in attachment["filename"] and attachment["stored"] is True
+    logs = ok(helpdesk("show", logs_ticket, "--json")).json()["messages"][0]["attachments"]
+    assert [(a["filename"], a["stored"]) for a in logs] == [
+        ("app.ini", True),
+        ("coré dump.bin", False),
+    ]
+
+    shown = ok(helpdesk("show", binary_ticket)).stdout
+    assert f"attachment {attachment['id']}: " in shown and "512 B" in shown
+    assert "\x1b" not in shown and "[red]evil" in shown  # inert: never markup
+    assert "not kept: over the size limit" in ok(helpdesk("show", logs_ticket)).stdout
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    written = ok(helpdesk("attachment", binary_ticket, attachment["id"]))
+    [name] = [p.name for p in out.iterdir()]
+    assert "/" not in name and "\\" not in name and not name.startswith(".")
+    assert "\x1b" not in name and (out / name).read_bytes() == payload
+    assert "512 bytes written" in written.stderr
+    again = one_line_error(helpdesk("attachment", binary_ticket, attachment["id"]), 1)
+    assert "--force" in again and (out / name).read_bytes() == payload
+    (out / name).write_bytes(b"old")
+    ok(helpdesk("attachment", binary_ticket, attachment["id"], "--force"))
+    assert (out / name).read_bytes() == payload
+    chosen = tmp_path / "chosen.bin"
+    ok(helpdesk("attachment", binary_ticket, attachment["id"], "--out", chosen))
+    assert chosen.read_bytes() == payload
+
+    ini = logs[0]["id"]
+    assert ok(helpdesk("attachment", logs_ticket, ini, "--out", "-")).stdout.startswith("[server]")
+    assert "over the size limit" in one_line_error(
+        helpdesk("attachment", logs_ticket, logs[1]["id"]), 1
+    )
+    assert "has no attachment" in one_line_error(
+        helpdesk("attachment", logs_ticket, attachment["id"]), 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "_.._etc_passwd"),
+        ("..\\win.ini", "_win.ini"),
+        (".bashrc", "bashrc"),
+        ("a\x1b[31mb\x00c.txt", "abc.txt"),
+        ("..", "attachment-7"),
+        ("", "attachment-7"),
+    ],
+)
+def test_default_attachment_file_name_is_safe(stored: str, expected: str) -> None:
+    from tui_helpdesk.cli.ticket import safe_file_name
+
+    assert safe_file_name(stored, 7) == expected
+
+
+def test_an_attachment_is_not_written_to_a_terminal(tmp_path: Path) -> None:
+    """`--out -` on a terminal is refused before anything is read (exit 2, one line), as a
+    binary report export is: an attachment's bytes could be control sequences."""
+    import os
+    import pty
+
+    helpdesk = Path(sys.executable).with_name("helpdesk")
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [
+                str(helpdesk),
+                *("--db", f"sqlite:///{tmp_path / 'none.db'}", "--as", "bob"),
+                *("ticket", "attachment", "HD-1", "1", "--out", "-"),
+            ],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("helpdesk: ") and "write it to a file" in lines[-1]
+    assert "Traceback" not in done.stderr

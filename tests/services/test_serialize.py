@@ -92,8 +92,8 @@ def test_documents(desk_store: Desk, make_ticket: MakeTicket) -> None:
         json.dumps(doc)  # plain data only
 
         messages = [message_doc(m) for m in tickets.ticket_messages(session, ticket)]
-        keys = {"id", "kind", "public", "author", "channel", "created_at", "body"}
-        assert all(set(m) == keys for m in messages)
+        keys = {"id", "kind", "public", "author", "channel", "created_at", "body", "attachments"}
+        assert all(set(m) == keys and m["attachments"] == [] for m in messages)
         customer, reply, note = messages
         assert customer["author"] == {
             "type": "contact",

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from tui_helpdesk.services.context import Actor
     from tui_helpdesk.services.errors import Conflict
-    from tui_helpdesk.store.models import Message, Ticket
+    from tui_helpdesk.store.models import Attachment, Message, Ticket
 
 
 app = typer.Typer(
@@ -250,9 +250,110 @@ def show_(ctx: typer.Context, number: Number, json_out: JsonFlag = False) -> Non
             doc["events"] = [serialize.event_doc(e) for e in events]
             print_json(doc)
             return
-        from .output import show, ticket_view
+        from rich.text import Text
 
-        show(*ticket_view(ticket, messages, events, rt.display_zone(session)))
+        from .output import event_table, message_block, show, ticket_header
+
+        zone = rt.display_zone(session)
+        parts: list[Any] = [ticket_header(ticket, zone), Text("")]
+        for message in messages:
+            parts.append(message_block(message, zone))
+            parts += [_attachment_line(a) for a in message.attachments]
+        if events:
+            parts += [Text(""), event_table(events, zone)]
+        show(*parts)
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _attachment_line(attachment: Attachment) -> Any:
+    """`attachment 12: report.pdf (application/pdf, 1.2 KB)`, the customer's name inert."""
+    from .output import inert
+
+    kept = "" if attachment.content is not None else ", not kept: over the size limit"
+    return inert(
+        f"attachment {attachment.id}: {attachment.filename} "
+        f"({attachment.content_type}, {_size(attachment.size)}{kept})",
+        style="dim",
+    )
+
+
+def safe_file_name(name: str, attachment_id: int) -> str:
+    """A file name for the current directory from the customer's: control characters and
+    path separators gone, no leading dot (no `..`, no hidden file); else `attachment-ID`."""
+    from tui_helpdesk.text import clean
+
+    cleaned = clean(name, single_line=True).replace("/", "_").replace("\\", "_")
+    cleaned = cleaned.replace("\x00", "").strip().lstrip(".").strip()
+    return cleaned[:200] or f"attachment-{attachment_id}"
+
+
+@app.command("attachment")
+def attachment_(
+    ctx: typer.Context,
+    number: Number,
+    attachment_id: Annotated[int, typer.Argument(help="The attachment's id (ticket show).")],
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", "-o", help="File to write, or - for stdout (a pipe).", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write one of a ticket's attachments to a file.
+
+    By default the file is named after the attachment (made safe) in the current directory;
+    `--out -` writes to stdout, only when it is a pipe. An existing file is kept unless
+    `--force`."""
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from tui_helpdesk.services import tickets
+    from tui_helpdesk.store.models import Attachment, Message
+
+    if out == "-" and sys.stdout.isatty():
+        raise typer.BadParameter(
+            "an attachment is a file: write it to a file (--out FILE) or a pipe",
+            param_hint="--out",
+        )
+    rt = runtime(ctx)
+    with rt.store().read() as session:
+        rt.actor(session)
+        ticket = tickets.get_ticket(session, number)
+        found = session.scalar(
+            select(Attachment)
+            .join(Message, Attachment.message_id == Message.id)
+            .where(Message.ticket_id == ticket.id, Attachment.id == attachment_id)
+        )
+        if found is None:
+            raise CliError(f"{ticket.key} has no attachment {attachment_id}")
+        if found.content is None:
+            raise CliError(
+                f"attachment {attachment_id} was over the size limit: only its name was kept"
+            )
+        content, name = found.content, found.filename
+    if out == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(out).expanduser() if out else Path(safe_file_name(name, attachment_id))
+    try:
+        with path.open("wb" if force else "xb") as stream:
+            stream.write(content)
+    except FileExistsError:
+        raise CliError(f"{path} exists: add --force to overwrite it") from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}") from None
+    sys.stderr.write(f"{len(content)} bytes written to {path}\n")
 
 
 # --- conversation -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # serialize is imported by services that customers imports; `
     from tui_helpdesk.services.customers import CallerMatch, MergePlan
     from tui_helpdesk.store.models import (
         Agent,
+        Attachment,
         Contact,
         Group,
         Message,
@@ -103,6 +104,23 @@ def message_doc(message: Message) -> dict[str, Any]:
         "channel": message.channel.value if message.channel else None,
         "created_at": iso(message.created_at),
         "body": message.body,
+        "attachments": [attachment_doc(a) for a in message.attachments],
+    }
+
+
+def attachment_doc(attachment: Attachment) -> dict[str, Any]:
+    """One stored attachment, without its bytes (`helpdesk ticket attachment` writes those).
+    The file name is the customer's: cleaned of control characters. `stored` is false for
+    one over the size limit, of which only the name, type and size were kept."""
+    from tui_helpdesk.text import clean
+
+    return {
+        "id": attachment.id,
+        "message_id": attachment.message_id,
+        "filename": clean(attachment.filename, single_line=True),
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "stored": attachment.content is not None,
     }
 
 
