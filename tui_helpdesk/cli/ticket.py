@@ -315,10 +315,7 @@ def attachment_(
     import sys
     from pathlib import Path
 
-    from sqlalchemy import select
-
     from tui_helpdesk.services import tickets
-    from tui_helpdesk.store.models import Attachment, Message
 
     if out == "-" and sys.stdout.isatty():
         raise typer.BadParameter(
@@ -328,18 +325,8 @@ def attachment_(
     rt = runtime(ctx)
     with rt.store().read() as session:
         rt.actor(session)
-        ticket = tickets.get_ticket(session, number)
-        found = session.scalar(
-            select(Attachment)
-            .join(Message, Attachment.message_id == Message.id)
-            .where(Message.ticket_id == ticket.id, Attachment.id == attachment_id)
-        )
-        if found is None:
-            raise CliError(f"{ticket.key} has no attachment {attachment_id}")
-        if found.content is None:
-            raise CliError(
-                f"attachment {attachment_id} was over the size limit: only its name was kept"
-            )
+        found = tickets.ticket_attachment(session, number, attachment_id)
+        assert found.content is not None
         content, name = found.content, found.filename
     if out == "-":
         sys.stdout.buffer.write(content)

@@ -39,7 +39,12 @@ from tui_helpdesk.services.directory import (
     get_organization,
     organization_for_domain,
 )
-from tui_helpdesk.services.errors import InvalidTransition, ValidationError
+from tui_helpdesk.services.errors import (
+    InvalidTransition,
+    NotFound,
+    ServiceError,
+    ValidationError,
+)
 from tui_helpdesk.services.notify import notify_assigned
 from tui_helpdesk.services.outgoing import acknowledge, queue_reply, queue_survey
 from tui_helpdesk.services.routing import decision_detail, route_new_ticket
@@ -70,6 +75,7 @@ from tui_helpdesk.services.ticket_core import (
     touch,
 )
 from tui_helpdesk.store.models import (
+    Attachment,
     Contact,
     Group,
     Message,
@@ -101,6 +107,7 @@ __all__ = [
     "reply",
     "resolve_requester",
     "save",
+    "ticket_attachment",
     "ticket_events",
     "ticket_messages",
 ]
@@ -683,3 +690,22 @@ def reopen(
     touch(session, ticket, actor, now)
     save(session, ticket)
     return ticket
+
+
+def ticket_attachment(session: Session, ref: str | int, attachment_id: int) -> Attachment:
+    """One of a ticket's attachments, with its content: `NotFound` when no message of the
+    ticket has one of that id, and an error when only its name was kept (it was over the
+    size limit when the mail came in)."""
+    ticket = get_ticket(session, ref)
+    found = session.scalar(
+        select(Attachment)
+        .join(Message, Attachment.message_id == Message.id)
+        .where(Message.ticket_id == ticket.id, Attachment.id == attachment_id)
+    )
+    if found is None:
+        raise NotFound(f"{ticket.key} has no attachment {attachment_id}")
+    if found.content is None:
+        raise ServiceError(
+            f"attachment {attachment_id} was over the size limit: only its name was kept"
+        )
+    return found
