@@ -99,3 +99,10 @@ def run_instant(rt: Runtime, now: str | None, *, dry_run: bool) -> datetime:
             f"{iso(at)} is in the future; look ahead with --dry-run", param_hint="--now"
         )
     return at
+
+
+def refuse_terminal(out: str | None, message: str) -> None:
+    """`--out -` while stdout is a terminal: a usage error saying `message` (binary bytes
+    would scramble it); a pipe or a file is fine."""
+    if out == "-" and sys.stdout.isatty():
+        raise typer.BadParameter(message, param_hint="--out")

@@ -39,7 +39,7 @@ from tui_helpdesk.reports.sql import ReportFilter
 from tui_helpdesk.services import reports
 from tui_helpdesk.text import short_duration
 
-from .common import EX_SOME_FAILED, JsonFlag, instant, runtime
+from .common import EX_SOME_FAILED, JsonFlag, instant, refuse_terminal, runtime
 from .output import error, inert, print_json, say, show
 from .plain import counted
 from .runtime import CliError
@@ -277,10 +277,9 @@ def export(
 
     For `tickets`: every ticket created in the period. Formats: CSV, JSON, JSON lines,
     XLSX, Markdown."""
-    if out == "-" and fmt is Format.XLSX and sys.stdout.isatty():
-        raise typer.BadParameter(
-            "XLSX is a binary file: write it to a file (--out report.xlsx) or a pipe",
-            param_hint="--out",
+    if fmt is Format.XLSX:
+        refuse_terminal(
+            out, "XLSX is a binary file: write it to a file (--out report.xlsx) or a pipe"
         )
     rt = runtime(ctx)
     flt = _filter(group, agent, category, priority, channel, org, segment)

@@ -27,6 +27,7 @@ from .common import (
     JsonFlag,
     Number,
     read_body,
+    refuse_terminal,
     runtime,
 )
 from .lazy import from_module, lazy_group
@@ -317,11 +318,7 @@ def attachment_(
 
     from tui_helpdesk.services import tickets
 
-    if out == "-" and sys.stdout.isatty():
-        raise typer.BadParameter(
-            "an attachment is a file: write it to a file (--out FILE) or a pipe",
-            param_hint="--out",
-        )
+    refuse_terminal(out, "an attachment is a file: write it to a file (--out FILE) or a pipe")
     rt = runtime(ctx)
     with rt.store().read() as session:
         rt.actor(session)
