@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from tui_helpdesk import heap
 from tui_helpdesk.config import ENV_AGENT, ConfigError, console_keymap
 from tui_helpdesk.services.errors import ServiceError
 
@@ -179,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `helpdesk` with `argv` (default: the process arguments); returns the exit code."""
     command = _command()
     token = _current.set(None)
+    if argv is None:  # the `helpdesk` program itself, not a caller running it in-process
+        heap.own_process()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = command.main(args=args, prog_name=PROG, standalone_mode=False)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, column, select, table, tuple_
 
+from tui_helpdesk import heap
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.types import UTCDateTime
@@ -202,7 +203,9 @@ def _batch(
 ) -> tuple[tuple[datetime, int], int, BatchDone] | None:
     """One batch in its own transaction: (cursor after it, tickets read, what it did), or
     None when nothing more is due."""
-    with store.write() as session:
+    from tui_helpdesk.services.escalation_apply import escalate_page
+
+    with heap.batch(), store.write() as session:
         if only is not None:
             _check_rule(session, only)
         page = _candidates(session, now, after, limit)
@@ -211,8 +214,6 @@ def _batch(
         last = page[-1]
         assert last.next_escalation_at is not None
         cursor = (last.next_escalation_at, last.id)
-        from tui_helpdesk.services.escalation_apply import escalate_page
-
         done = BatchDone()
         escalate_page(session, page, now, only, done, careful=careful)
         if dry_run:
