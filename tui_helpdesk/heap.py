@@ -15,8 +15,9 @@ modules and mappings, alive until it exits anyway.
 Within a batch the run's own objects are many and alive until the batch ends (a session's
 tickets and rows, a page of export lines), so collections in it walk them again and again
 and free next to nothing: `batch()` holds the collector off for one batch and collects what
-the batch made once after it, when the batch has let it go. A batch is bounded (a transaction of a few hundred
-tickets, a page of rows), and so is what waits for that one collection.
+the batch made once after it, when the batch has let it go. A batch is bounded (a
+transaction of a few hundred tickets, a stream of rows), and so is what waits for that one
+collection.
 
 It acts only in a process that `helpdesk` owns (`own_process`, called by the command's entry
 point): a program that imports the services, a test run among them, keeps its collector as
