@@ -409,18 +409,42 @@ def outbox_kinds(desk: Desk, key: str) -> list[tuple[str, list[str]]]:
 @pytest.mark.parametrize(
     ("sender", "headers"),
     [
-        ("mailer-daemon@juniperlegal.example", {"Auto_Submitted": "auto-replied"}),
-        ("anna.rossi@acme.example", {"Auto_Submitted": "auto-replied"}),  # a person's OOO
+        ("mailer-daemon@juniperlegal.example", {"Auto_Submitted": "auto-generated"}),
+        ("monitor@acme.example", {"Auto_Submitted": "auto-generated"}),  # an alert
         ("postmaster@acme.example", {}),  # a robot by its address alone
     ],
 )
 def test_a_ticket_from_automatic_mail_gets_no_survey(
     desk_store: Desk, take: Take, sender: str, headers: dict[str, str]
 ) -> None:
-    got = take(mail(sender, "Out of office", "I am away.", message_id="<ooo@x.example>", **headers))
+    got = take(
+        mail(sender, "Disk full", "Volume /srv at 98%.", message_id="<a@x.example>", **headers)
+    )
     assert got.decision == "new-ticket" and got.detail["automatic"]
     set_status(desk_store, got.ticket or "", Status.OPEN, Status.RESOLVED)
     assert outbox_kinds(desk_store, got.ticket or "") == []  # no acknowledgement, no survey
+
+
+@pytest.mark.parametrize(
+    ("sender", "headers"),
+    [
+        ("anna.rossi@acme.example", {"Auto_Submitted": "auto-replied"}),  # RFC 3834
+        ("anna.rossi@acme.example", {"X_Autoreply": "yes"}),  # a vacation responder's own
+        ("mailer-daemon@juniperlegal.example", {"X_Failed_Recipients": "x@y.example"}),
+        ("someone.new@elsewhere.example", {"Return_Path": "<>"}),  # a bounce
+    ],
+)
+def test_an_automatic_answer_matching_no_ticket_opens_none(
+    desk_store: Desk, take: Take, sender: str, headers: dict[str, str]
+) -> None:
+    contacts_before = count(desk_store, Contact)
+    got = take(mail(sender, "Out of office", "I am away.", message_id="<ooo@x.example>", **headers))
+    assert (got.decision, got.ticket) == ("ignored", None)
+    assert "matching no ticket" in got.detail["reason"] and got.detail["automatic"]
+    assert count(desk_store, Ticket) == 0 and count(desk_store, Outbox) == 0
+    assert count(desk_store, Contact) == contacts_before  # no contact made for it either
+    again = take(mail(sender, "Out of office", "I am away.", message_id="<ooo@x.example>"))
+    assert again.decision == "duplicate"  # kept: taken once, explainable
 
 
 def test_a_person_mailing_in_gets_acknowledgement_and_survey(desk_store: Desk, take: Take) -> None:

@@ -120,6 +120,26 @@ def _date(msg: Message) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Automatic mail that answers another mail (RFC 3834's auto-replied, the vacation
+# responders' own headers, bounces and delivery reports), as against automatic mail that
+# says something of its own (a monitoring alert, a list post): what is left of it when it
+# matches no ticket is no request.
+_ANSWER_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Failed-Recipients")
+
+
+def answers_a_mail(msg: Message) -> bool:
+    """Whether this mail is an automatic answer to another mail (out of office, bounce)."""
+    auto = (_header(msg, "Auto-Submitted") or "").split(";")[0].strip().lower()
+    if auto == "auto-replied":
+        return True
+    return_path = _header(msg, "Return-Path")
+    if return_path is not None and return_path.strip() in ("", "<>"):
+        return True
+    if msg.get_content_type() == "multipart/report":
+        return True
+    return any(_header(msg, name) is not None for name in _ANSWER_HEADERS)
+
+
 def automatic_reason(msg: Message, sender: str | None) -> str | None:
     """Why this mail is automatic (never answered, never reopens a ticket), or None."""
     auto = _header(msg, "Auto-Submitted")
@@ -333,6 +353,7 @@ def parse_mail(raw: bytes, attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT) -> 
         related=tuple(dict.fromkeys(parts.related)),
         ticket_keys=keys,
         automatic=automatic_reason(msg, sender),
+        answers_a_mail=answers_a_mail(msg),
         attachments=tuple(parts.files),
         quote_start=quote_start(body),
         notes=tuple(parts.notes),

@@ -69,6 +69,7 @@ class IncomingMail:
     related: tuple[str, ...] = ()  # the original's Message-ID a bounce returns
     ticket_keys: tuple[str, ...] = ()  # [HD-1042] tags in the subject, upper case
     automatic: str | None = None  # why the mail is automatic (a header), or None
+    answers_a_mail: bool = False  # an automatic answer to another mail (out of office, bounce)
     attachments: tuple[IncomingAttachment, ...] = ()
     quote_start: int | None = None  # where quoted earlier mail begins in `body`
     notes: tuple[str, ...] = ()  # what parsing had to repair
@@ -286,6 +287,11 @@ def _decide(
         )
         if refused:
             detail["tag_refused"] = refused
+    if thread is None and mail.answers_a_mail:
+        # An out-of-office or a bounce answering a mail of no ticket of ours: nobody asked
+        # for anything. The mail is kept (`mail explain`); no ticket, no new contact.
+        detail["reason"] = f"an automatic answer ({mail.automatic}) matching no ticket"
+        return "ignored", None
     if known is not None:
         reason = threading.rate_limited(
             threading.recent_from(session, known, now), mail.automatic is not None
