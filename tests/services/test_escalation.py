@@ -106,6 +106,20 @@ def ruled(desk_store: Desk) -> Desk:
     return desk_store
 
 
+def test_an_assignee_who_leads_the_group_gets_one_notification_per_rule(ruled: Desk) -> None:
+    _create(ruled, priority=Priority.HIGH, group="L1", assignee="admin")  # admin leads L1
+    before = _count(ruled.store, Outbox)
+    warned = _run(ruled.store, NOW + timedelta(minutes=100))
+    assert [(a.action, a.after) for a in warned.actions] == [
+        ("notify:assignee", "admin@desk.example"),
+        ("notify:group_lead", None),  # the same person, told once already
+    ]
+    with ruled.store.read() as session:
+        notified = select(Outbox.to_addrs).where(Outbox.kind == "notify").order_by(Outbox.id)
+        assert [list(to) for to in session.scalars(notified)][-1] == ["admin@desk.example"]
+    assert _count(ruled.store, Outbox) == before + 1
+
+
 def test_warning_then_breach_fire_once_each(ruled: Desk) -> None:
     key = _create(ruled, priority=Priority.HIGH, group="L1", assignee="bob")
     store = ruled.store

@@ -60,9 +60,10 @@ SYSTEM = Actor.system("escalation")
 # --- one action -----------------------------------------------------------------------------
 
 
-def _change_of(ticket: Ticket, action: Action) -> tuple[str | None, str | None]:
+def _change_of(ticket: Ticket, action: Action, notified: set[str]) -> tuple[str | None, str | None]:
     """(before, after) of what `action` would change on the ticket as it is; `after` is None
-    when there is nothing to do (already so, no next level, nobody to notify)."""
+    when there is nothing to do (already so, no next level, nobody to notify who was not
+    notified already: `notified`)."""
     if isinstance(action, RaisePriority | SetPriority):
         wanted = action.priority if isinstance(action, SetPriority) else ticket.priority.raised()
         before = ticket.priority.value
@@ -85,7 +86,7 @@ def _change_of(ticket: Ticket, action: Action) -> tuple[str | None, str | None]:
         return None, (action.tag if action.tag not in ticket.tags else None)
     if isinstance(action, AddNote):
         return None, action.text
-    return None, ", ".join(recipients(ticket, action.to)) or None
+    return None, ", ".join(a for a in recipients(ticket, action.to) if a not in notified) or None
 
 
 def _apply_action(
@@ -96,11 +97,14 @@ def _apply_action(
     action: Action,
     rule: str | None,
     reason: str,
+    notified: set[str],
 ) -> ActionLine:
     """Apply one rule action to a loaded, locked ticket through the same ticket services the
     console and the CLI use (their cores, without the per-change load and save: the caller
-    marks and saves the ticket once after all its actions). Returns what changed."""
-    before, after = _change_of(ticket, action)
+    marks and saves the ticket once after all its actions). Returns what changed.
+    `notified`: the addresses this firing has notified so far (one mail each: the assignee
+    may lead the group too); those the action notifies are added."""
+    before, after = _change_of(ticket, action, notified)
     line = ActionLine(ticket.key, rule, str(action), before, after)
     if after is None:
         return line
@@ -118,6 +122,7 @@ def _apply_action(
     else:
         what = f"rule {rule}" if rule else "escalated by an agent"
         to = after.split(", ")
+        notified.update(to)
         notify(
             session,
             ticket,
@@ -193,8 +198,11 @@ def _run_actions(
     remember_fired(session, ticket, rule.name)
     names = [str(action) for action in rule.actions]
     lines: list[ActionLine] = []
+    notified: set[str] = set()
     for action in rule.actions:
-        lines.append(_apply_action(session, ticket, actor, now, action, rule.name, reason))
+        lines.append(
+            _apply_action(session, ticket, actor, now, action, rule.name, reason, notified)
+        )
     if any(not isinstance(action, Notify) for action in rule.actions):
         ticket.escalation_level = (ticket.escalation_level or 0) + 1
     record(
@@ -399,10 +407,10 @@ def escalate_by_hand(
         )
     )
     if move is not None:
-        lines.append(_apply_action(session, ticket, actor, now, move, None, why))
-        lines.append(
-            _apply_action(session, ticket, actor, now, Notify(NotifyTarget.GROUP_LEAD), None, why)
-        )
+        notified: set[str] = set()
+        lines.append(_apply_action(session, ticket, actor, now, move, None, why, notified))
+        lead = Notify(NotifyTarget.GROUP_LEAD)
+        lines.append(_apply_action(session, ticket, actor, now, lead, None, why, notified))
     ticket.escalation_level = (ticket.escalation_level or 0) + 1
     if customer_request:
         ticket.customer_escalation = True
