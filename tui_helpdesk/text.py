@@ -94,3 +94,21 @@ def short_duration(delta: timedelta) -> str:
     if days < 14:
         return f"{days}d{hours}h" if hours else f"{days}d"
     return f"{days // 7}w"
+
+
+def file_size(size: int) -> str:
+    """A size in bytes as people read it: "512 B", "12.0 KB", "3.4 MB"."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def safe_file_name(name: str, attachment_id: int) -> str:
+    """A file name for a directory of the agent's from a customer's attachment name: control
+    sequences and path separators gone, no leading dot (no `..`, no hidden file), so it
+    names a file in that directory and nowhere else; else `attachment-ID`."""
+    cleaned = clean(name, single_line=True).replace("/", "_").replace("\\", "_")
+    cleaned = cleaned.strip().lstrip(".").strip()
+    return cleaned[:200] or f"attachment-{attachment_id}"

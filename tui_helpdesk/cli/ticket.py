@@ -19,6 +19,7 @@ import typer
 
 from tui_helpdesk.domain import Channel, Priority, Status
 from tui_helpdesk.services import queue, serialize
+from tui_helpdesk.text import file_size, safe_file_name  # the console names files alike
 
 from .common import (
     Body,
@@ -265,14 +266,6 @@ def show_(ctx: typer.Context, number: Number, json_out: JsonFlag = False) -> Non
         show(*parts)
 
 
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    if n < 1024 * 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n / 1024 / 1024:.1f} MB"
-
-
 def _attachment_line(attachment: Attachment) -> Any:
     """`attachment 12: report.pdf (application/pdf, 1.2 KB)`, the customer's name inert."""
     from .output import inert
@@ -280,19 +273,9 @@ def _attachment_line(attachment: Attachment) -> Any:
     kept = "" if attachment.content is not None else ", not kept: over the size limit"
     return inert(
         f"attachment {attachment.id}: {attachment.filename} "
-        f"({attachment.content_type}, {_size(attachment.size)}{kept})",
+        f"({attachment.content_type}, {file_size(attachment.size)}{kept})",
         style="dim",
     )
-
-
-def safe_file_name(name: str, attachment_id: int) -> str:
-    """A file name for the current directory from the customer's: control characters and
-    path separators gone, no leading dot (no `..`, no hidden file); else `attachment-ID`."""
-    from tui_helpdesk.text import clean
-
-    cleaned = clean(name, single_line=True).replace("/", "_").replace("\\", "_")
-    cleaned = cleaned.replace("\x00", "").strip().lstrip(".").strip()
-    return cleaned[:200] or f"attachment-{attachment_id}"
 
 
 @app.command("attachment")
