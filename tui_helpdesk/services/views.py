@@ -47,6 +47,7 @@ from tui_helpdesk.services.saved_views import SavedView, ViewFilter, parse_filte
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.models import (
     Agent,
+    Attachment,
     Category,
     Contact,
     Message,
@@ -54,7 +55,7 @@ from tui_helpdesk.store.models import (
     TicketEvent,
     TicketTag,
 )
-from tui_helpdesk.text import clean, span
+from tui_helpdesk.text import clean, file_size, span
 
 if TYPE_CHECKING:
     from tui_helpdesk.reports.model import Drill
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AT_RISK_WITHIN",
     "MAX_PAGE",
+    "AttachmentView",
     "Countdowns",
     "Cursor",
     "DatabaseUnavailable",
@@ -565,12 +567,29 @@ def profile(store: Store, login: str, timezone: str | None = None) -> Profile:
 
 
 @dataclass(frozen=True)
+class AttachmentView:
+    """What the conversation shows of a file a message came with: never its content (the
+    ticket screen reads that only to save it, `services.attachments`)."""
+
+    id: int
+    filename: str  # the customer's name for it, cleaned
+    content_type: str
+    size: int  # bytes
+    kept: bool  # False: over the size limit when the mail came in, only its name was kept
+
+    @property
+    def size_text(self) -> str:
+        return file_size(self.size)
+
+
+@dataclass(frozen=True)
 class MessageView:
     kind: MessageKind
     author: str
     at: str  # in the display time zone
     body: str
     delivery: str | None = None  # a public reply's mail: queued, sent, failed
+    attachments: tuple[AttachmentView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -706,8 +725,10 @@ def _thread_query() -> Select[Any]:
         Contact.id == Message.author_contact_id
     )
     agent = select(_first_of(Agent.name, Agent.login)).where(Agent.id == Message.author_agent_id)
+    has_attachments = select(Attachment.id).where(Attachment.message_id == Message.id).exists()
     return (
         select(
+            Message.id,
             Message.kind,
             Message.created_at,
             Message.body,
@@ -716,10 +737,49 @@ def _thread_query() -> Select[Any]:
             agent.scalar_subquery().label("agent"),
             Message.author_contact_id,
             contact.scalar_subquery().label("contact"),
+            has_attachments.label("has_attachments"),
         )
         .where(Message.ticket_id == bindparam("ticket_id"))
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(bindparam("limit"))
+    )
+
+
+def _attachments(
+    session: Session, messages: list[Row[Any]]
+) -> dict[int, tuple[AttachmentView, ...]]:
+    """The attachments of the messages shown, by message: their names, types and sizes (never
+    their content) in one statement, none when no message shown has any."""
+    ids = [m.id for m in messages if m.has_attachments]
+    if not ids:
+        return {}
+    found: dict[int, list[AttachmentView]] = {}
+    for row in session.execute(_attachments_query(), {"ids": ids}):
+        found.setdefault(row.message_id, []).append(
+            AttachmentView(
+                id=row.id,
+                filename=clean(row.filename, single_line=True),
+                content_type=clean(row.content_type, single_line=True),
+                size=row.size,
+                kept=bool(row.kept),
+            )
+        )
+    return {message: tuple(views) for message, views in found.items()}
+
+
+@functools.cache
+def _attachments_query() -> Select[Any]:
+    return (
+        select(
+            Attachment.message_id,
+            Attachment.id,
+            Attachment.filename,
+            Attachment.content_type,
+            Attachment.size,
+            Attachment.content.is_not(None).label("kept"),
+        )
+        .where(Attachment.message_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Attachment.message_id, Attachment.id)
     )
 
 
@@ -732,11 +792,13 @@ def ticket_detail(
     timezone: str | None = None,
 ) -> TicketDetail:
     """The header and conversation of one ticket, oldest message first: three statements
-    (the header, the thread, the active rules' version check)."""
+    (the header, the thread, the active rules' version check), and a fourth when messages
+    shown have attachments (what each is, `AttachmentView`)."""
     with _reading(store) as session:
         ticket, header = _header(session, ref, login)
         zone = _zone(timezone, header.viewer_zone, desk_settings(session).timezone)
         messages, hidden = _thread(session, ticket.id)
+        attachments = _attachments(session, messages)
         sla, state = Countdowns(session, now).of(ticket)  # the panel's clocks, until they come
 
         def local(value: datetime) -> str:
@@ -775,6 +837,7 @@ def ticket_detail(
                     local(m.created_at),
                     clean(m.body),
                     m.delivery_state.value if m.delivery_state else None,
+                    attachments.get(m.id, ()),
                 )
                 for m in messages
             ),
