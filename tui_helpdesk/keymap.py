@@ -50,6 +50,7 @@ BINDING_IDS = frozenset(
         # a ticket and the dialogs it opens
         "ticket.assign",
         "ticket.assign_me",
+        "ticket.attachment",
         "ticket.back",
         "ticket.category",
         "ticket.down",

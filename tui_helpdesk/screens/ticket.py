@@ -3,7 +3,8 @@ the side panel, and what an agent does to it (reply, note, assign, status, prior
 category, tags, escalate, reopen, merge, link an article, draft an article).
 
 The layout (tabs, side panel, the thread a page at a time) is `screens.ticket_layout`; the
-panel and the history load in their own workers (`screens.ticket_panel`).
+panel and the history load in their own workers (`screens.ticket_panel`). Saving one of the
+ticket's attachments to a file (`S`) is `screens.ticket_attachments`.
 
 Live: on `DeskChanged` the ticket is read again (keeping the agent's place in the thread,
 following the newest message if the agent was there) and, if someone else changed it, a
@@ -55,7 +56,7 @@ from tui_helpdesk.screens.ticket_actions import (
     applies,
     edit_externally,
 )
-from tui_helpdesk.screens.ticket_layout import TicketLayout
+from tui_helpdesk.screens.ticket_attachments import TicketAttachments
 from tui_helpdesk.screens.ticket_links import (
     ArticlePickScreen,
     MergeScreen,
@@ -84,7 +85,7 @@ __all__ = ["MessageBox", "TicketScreen", "header_text"]
 ActionCall = Callable[..., ActionResult]  # a console action with everything but `now` bound
 
 
-class TicketScreen(TicketLayout):
+class TicketScreen(TicketAttachments):
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {TicketCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", show=False, id="ticket.back"),
@@ -95,6 +96,14 @@ class TicketScreen(TicketLayout):
         Binding("s", "status", "Status", id="ticket.status"),
         Binding("e", "escalate", "Escalate", id="ticket.escalate"),
         Binding("o", "reopen", "Reopen", id="ticket.reopen"),
+        # Only on a ticket with files kept (`check_action`): then in the footer too.
+        Binding(
+            "S",
+            "save_attachment",
+            "Save file",
+            tooltip="Save an attachment",
+            id="ticket.attachment",
+        ),
         Binding("i", "toggle_panel", "Info", show=False, tooltip="Side panel", id="ticket.panel"),
         # Less used: in the help panel and the palette, not the footer (80 columns).
         Binding("p", "priority", "Priority", show=False, id="ticket.priority"),
@@ -238,6 +247,8 @@ class TicketScreen(TicketLayout):
         if action == "back":
             # Leaving mid-write would drop its answer (and a draft refused by a conflict).
             return None if self.busy else True
+        if action == "save_attachment":
+            return self.can_save_attachment()  # a read: open while a write runs
         if action not in WRITES:
             return True
         if self.detail is None:

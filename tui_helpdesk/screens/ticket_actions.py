@@ -523,6 +523,7 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Merge into…", "merge", "Move this conversation into another ticket and close this one"),
     ("Link knowledge article", "link_article", "Put an article into a reply"),
     ("Draft knowledge article", "draft_article", "An internal draft from this resolved ticket"),
+    ("Save attachment", "save_attachment", "Write a file the conversation came with to disk"),
     ("Side panel", "toggle_panel", "Requester, organization, SLA, suggestions"),
     ("History", "history", "The ticket's audit trail, with the rules behind changes"),
     ("Refresh ticket", "refresh", "Load the ticket again"),
@@ -530,7 +531,12 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
 
 
 # The actions that change the ticket: hidden when they do not apply, disabled while one runs.
-WRITES = frozenset(action for _, action, _ in PALETTE) - {"refresh", "toggle_panel", "history"}
+WRITES = frozenset(action for _, action, _ in PALETTE) - {
+    "refresh",
+    "toggle_panel",
+    "history",
+    "save_attachment",
+}
 
 
 def applies(action: str, status: Status, mine: bool) -> bool:

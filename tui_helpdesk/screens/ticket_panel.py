@@ -5,7 +5,8 @@ thread, the side panel and the history tab.
   panel has loaded them), level, group, assignee, requester, tags.
 - `MessageBox`: one message; customer messages, public replies, internal notes and system
   messages have their own class, and a public reply shows its delivery (queued/sent/failed)
-  when the mail service recorded one.
+  when the mail service recorded one. Files the message came with are listed under its
+  body (`attachments_text`: name, type, size).
 - `SidePanel`: requester (email, phone), organization (segment, SLA contract), the SLA
   clocks, the requester's other open tickets, suggested articles and similar resolved
   tickets. Loads itself in a thread worker (`load`), posts `SidePanel.Loaded` (the screen
@@ -127,11 +128,30 @@ def header_text(detail: TicketDetail, panel: PanelView | None = None) -> Text:
     return text
 
 
+def attachments_text(attachments: tuple[views.AttachmentView, ...]) -> Text:
+    """One line per file: "crash.log  text/plain  12.0 KB"; the customer's name appended as
+    a plain string (cleaned by the view), never markup."""
+    text = Text()
+    for index, attachment in enumerate(attachments):
+        if index:
+            text.append("\n")
+        text.append(attachment.filename, style="bold")
+        text.append(f"  {attachment.content_type}  {attachment.size_text}", style="dim")
+        if not attachment.kept:
+            text.append("  not kept: over the size limit", style="dim italic")
+    return text
+
+
 class MessageBox(Static):
-    """One message of the thread; the body is plain text, never markup."""
+    """One message of the thread, its attachments under it; the body is plain text, never
+    markup."""
 
     def __init__(self, message: views.MessageView) -> None:
-        super().__init__(Text(message.body or "(empty)"), classes=f"message -{message.kind.value}")
+        body = Text(message.body or "(empty)")
+        if message.attachments:
+            body.append("\n\n")
+            body.append_text(attachments_text(message.attachments))
+        super().__init__(body, classes=f"message -{message.kind.value}")
         self.kind = message.kind
         title = Text(f"{message.author} · {KIND_LABELS[message.kind]}")
         # Set by the outgoing mail service on public replies; absent from older views.

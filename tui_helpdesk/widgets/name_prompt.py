@@ -1,4 +1,5 @@
-"""Ask for one short line (the name of a saved view): enter takes it, escape cancels."""
+"""Ask for one line (the name of a saved view, where to save an attachment): enter takes
+it, escape cancels."""
 
 from __future__ import annotations
 
@@ -29,11 +30,14 @@ class NamePrompt(ModalScreen[str | None]):
         Binding("escape", "dismiss", "Cancel", id="prompt.cancel"),
     ]
 
-    def __init__(self, title: str, value: str = "", max_length: int = 40) -> None:
+    def __init__(
+        self, title: str, value: str = "", max_length: int = 40, *, squeeze: bool = True
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
         self.max_length = max_length
+        self.squeeze = squeeze  # runs of spaces made one (a name); False keeps them (a path)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box") as box:
@@ -43,6 +47,6 @@ class NamePrompt(ModalScreen[str | None]):
 
     @on(Input.Submitted, "#prompt-input")
     def _take(self, event: Input.Submitted) -> None:
-        text = " ".join(event.value.split())
+        text = " ".join(event.value.split()) if self.squeeze else event.value.strip()
         if text:
             self.dismiss(text)
