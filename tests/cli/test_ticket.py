@@ -371,8 +371,6 @@ def test_stale_expected_version_names_who_changed_the_ticket(hd: Run) -> None:
     ok(hd("ticket", "priority", "HD-1", "high", "--expected-version", seen, as_="admin"))
 
     for args in (
-        ("reply", "HD-1", "--body", "On it"),
-        ("note", "HD-1", "--body", "hmm"),
         ("status", "HD-1", "pending"),
         ("priority", "HD-1", "low"),
         ("assign", "HD-1", "me"),
@@ -394,7 +392,16 @@ def test_stale_expected_version_names_who_changed_the_ticket(hd: Run) -> None:
         0,
     )
     current = after["version"]
-    ok(hd("ticket", "status", "HD-1", "pending", "--expected-version", current))
+    # A reply or note is written against the conversation: a priority change since the
+    # version seen lets it through, a status change refuses it.
+    ok(hd("ticket", "note", "HD-1", "--body", "hmm", "--expected-version", seen))
+    ok(hd("ticket", "status", "HD-1", "pending", "--expected-version", current + 1))
+    line = one_line_error(
+        hd("ticket", "reply", "HD-1", "--body", "On it", "--expected-version", current + 1), 1
+    )
+    assert re.search(r": \d{4}-\d\d-\d\d \d\d:\d\d bob: status new → pending", line), line
+    messages = ok(hd("ticket", "show", "HD-1", "--json")).json()["messages"]
+    assert [m["kind"] for m in messages] == ["note"]
 
 
 def test_unknown_acting_agent_is_refused(

@@ -226,9 +226,9 @@ async def test_conflict_names_the_change_and_keeps_the_draft(desk_store: Desk) -
         screen = await open_ticket(pilot, app, key)
         shown = screen.detail.version if screen.detail else None
         await pilot.press("r", *"My answer")
-        # Someone else changes the ticket between load and save.
+        # Someone else changes the ticket's status between load and save.
         with desk_store.store.write() as session:
-            tickets.change_priority(session, desk_store.admin, NOW, key, Priority.URGENT)
+            tickets.change_status(session, desk_store.admin, NOW, key, Status.ON_HOLD)
         await pilot.press("ctrl+s")
         await settle(pilot)
 
@@ -236,8 +236,8 @@ async def test_conflict_names_the_change_and_keeps_the_draft(desk_store: Desk) -
             "warning",
             "Your reply was not sent (the ticket changed meanwhile); it is back in the editor.",
         ) in app.notices
-        # The ticket was reloaded (the new priority shows) and the draft is given back.
-        assert screen.detail is not None and screen.detail.priority == "urgent"
+        # The ticket was reloaded (the new status shows) and the draft is given back.
+        assert screen.detail is not None and screen.detail.status == "on hold"
         assert screen.detail.version != shown
         compose = app.screen
         assert isinstance(compose, ComposeScreen)
@@ -245,7 +245,7 @@ async def test_conflict_names_the_change_and_keeps_the_draft(desk_store: Desk) -
         # Who changed what, above the text.
         notice = str(compose.query_one("#compose-notice", Static).render())
         assert notice.startswith(f"Not sent: {key} was changed since you opened it")
-        assert "09:30 admin: priority normal → urgent" in notice
+        assert "09:30 admin: status open → on hold" in notice
         with fresh(desk_store, key) as (_ticket, messages):
             assert [m.kind for m in messages] == [MessageKind.CUSTOMER]  # nothing written
 
@@ -255,7 +255,32 @@ async def test_conflict_names_the_change_and_keeps_the_draft(desk_store: Desk) -
 
     with fresh(desk_store, key) as (ticket, messages):
         assert messages[-1].kind is MessageKind.REPLY and messages[-1].body == "My answer"
-        assert ticket.priority is Priority.URGENT  # the other change stands
+        assert ticket.status is Status.ON_HOLD  # the other change stands
+
+
+async def test_a_reply_goes_out_over_changes_to_the_tickets_fields(desk_store: Desk) -> None:
+    """What a reply is written against is the conversation and the status: another agent
+    raising the priority, tagging the ticket or an automation's note meanwhile do not
+    send it back (a colleague's note or reply would: test_collisions)."""
+    key = make_ticket(desk_store, "Slow VPN", assignee="bob")
+    app = make_app(desk_store, live=False)  # the changes reach it only on save
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("r", *"My answer")
+        with desk_store.store.write() as session:
+            tickets.change_priority(session, desk_store.admin, NOW, key, Priority.URGENT)
+        with desk_store.store.write() as session:
+            tickets.change_tags(session, desk_store.admin, NOW, key, add=["vip"])
+        with desk_store.store.write() as session:
+            tickets.add_note(session, desk_store.admin, NOW, key, "Warned the lead", rule="warn")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and screen.drafts == {}
+        assert ("information", "reply sent") in app.notices
+        assert screen.detail is not None and screen.detail.priority == "urgent"  # reloaded
+    with fresh(desk_store, key) as (ticket, messages):
+        assert [(m.kind, m.body) for m in messages[-1:]] == [(MessageKind.REPLY, "My answer")]
+        assert (ticket.priority, ticket.tags) == (Priority.URGENT, ["vip"])
 
 
 async def test_after_a_conflict_the_draft_can_wait_while_the_agent_reads(

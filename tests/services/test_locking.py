@@ -35,8 +35,6 @@ def second_store(desk_store: Desk) -> Iterator[Store]:
 
 def _stale_calls(cleo: Actor) -> dict[str, Callable[[Session, str, int], object]]:
     return {
-        "reply": lambda s, k, v: tickets.reply(s, cleo, LATER, k, "hi", expected_version=v),
-        "note": lambda s, k, v: tickets.add_note(s, cleo, LATER, k, "n", expected_version=v),
         "status": lambda s, k, v: tickets.change_status(
             s, cleo, LATER, k, Status.PENDING, expected_version=v
         ),
@@ -78,6 +76,71 @@ def test_stale_version_names_who_and_writes_nothing(
         with desk_store.store.write() as session:
             call(session, key, 2)
         assert look(key).version == 3
+
+
+def _message_calls(
+    cleo: Actor,
+) -> dict[str, Callable[[Session, str, int, int | None], object]]:
+    return {
+        "reply": lambda s, k, v, seen: tickets.reply(
+            s, cleo, LATER, k, "hi", expected_version=v, seen_event=seen
+        ),
+        "note": lambda s, k, v, seen: tickets.add_note(
+            s, cleo, LATER, k, "n", expected_version=v, seen_event=seen
+        ),
+    }
+
+
+def _newest_event(desk: Desk, key: str) -> int:
+    with desk.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        return max(e.id for e in tickets.ticket_events(session, ticket))
+
+
+@pytest.mark.parametrize("by_event", [False, True], ids=["by-version", "by-event"])
+def test_a_message_is_refused_only_when_the_conversation_or_the_status_moved(
+    desk_store: Desk, make_ticket: MakeTicket, look: Look, by_event: bool
+) -> None:
+    """A reply or note is written against the conversation shown: another save of the
+    ticket's fields, an escalation's move or an automation's note meanwhile lets it through
+    (known by the newest event shown, or by the version alone, as the CLI knows it); a
+    newer message, a colleague's note or a status change refuses it, naming that change."""
+    admin = desk_store.admin
+    quiet: dict[str, Callable[[Session, str], object]] = {
+        "priority": lambda s, k: tickets.change_priority(s, admin, NOW, k, Priority.URGENT),
+        "tags": lambda s, k: tickets.change_tags(s, admin, NOW, k, add=["vip"]),
+        "group": lambda s, k: tickets.assign(s, admin, NOW, k, group="L2"),
+        "rule note": lambda s, k: tickets.add_note(s, admin, NOW, k, "fyi", rule="warn"),
+    }
+    moving: dict[str, Callable[[Session, str], object]] = {
+        "status": lambda s, k: tickets.change_status(s, admin, NOW, k, Status.ON_HOLD),
+        "reply": lambda s, k: tickets.reply(s, admin, NOW, k, "Done already"),
+        "note": lambda s, k: tickets.add_note(s, admin, NOW, k, "I am calling them"),
+        "customer": lambda s, k: tickets.add_customer_message(
+            s, admin, NOW, k, tickets.get_ticket(s, k).requester, "Any news?"
+        ),
+    }
+    with desk_store.store.read() as session:
+        cleo = actor_for(session, "cleo")
+    for name, call in _message_calls(cleo).items():
+        for what, change in {**quiet, **moving}.items():
+            key = make_ticket(f"{name} after {what}")
+            seen = _newest_event(desk_store, key) if by_event else None
+            with desk_store.store.write() as session:
+                change(session, key)
+            # Two saves missed when the first was quiet: the second decides.
+            with desk_store.store.write() as session:
+                tickets.change_priority(session, admin, NOW, key, Priority.HIGH)
+            before = look(key)
+            if what in quiet:
+                with desk_store.store.write() as session:
+                    call(session, key, 1, seen)
+                assert look(key).version == before.version + 1, (name, what)
+                continue
+            with pytest.raises(Conflict) as info, desk_store.store.write() as session:
+                call(session, key, 1, seen)
+            assert look(key) == before, (name, what)
+            assert info.value.current_version == before.version
 
 
 def test_reopen_with_stale_version(desk_store: Desk, make_ticket: MakeTicket, look: Look) -> None:

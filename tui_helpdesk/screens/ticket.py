@@ -308,10 +308,15 @@ class TicketScreen(TicketAttachments):
         if not draft.send:
             self._show_status()  # kept for later: the status line says how to go on
             return
+        # Written against the conversation shown: only a newer message, status or merge
+        # refuses it, not a change of the ticket's fields (`tickets.reply`).
+        seen = self.detail.seen_event if self.detail is not None else None
         if kind == "reply":
-            self._act("reply", act.reply, draft.text, status=draft.status, draft=kind)
+            self._act(
+                "reply", act.reply, draft.text, status=draft.status, seen_event=seen, draft=kind
+            )
         else:
-            self._act("note", act.add_note, draft.text, draft=kind)
+            self._act("note", act.add_note, draft.text, seen_event=seen, draft=kind)
 
     def action_assign_me(self) -> None:
         self._act("assign", act.assign_to_me)

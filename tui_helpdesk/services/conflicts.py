@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tui_helpdesk.domain import EventKind, Status
 from tui_helpdesk.services.errors import Conflict
 from tui_helpdesk.services.history_text import describe_event
+from tui_helpdesk.services.ticket_core import saves_of
 from tui_helpdesk.store.models import Ticket, TicketEvent
 from tui_helpdesk.text import clean
 
@@ -82,17 +83,12 @@ def said(event: TicketEvent) -> str:
 
 
 def _saves(events: list[TicketEvent]) -> list[Change]:
-    """One change per save: the events one actor wrote at one instant, oldest first."""
-    grouped: list[tuple[str, datetime, list[TicketEvent]]] = []
-    for event in events:
-        if grouped and grouped[-1][:2] == (event.actor, event.at):
-            grouped[-1][2].append(event)
-        else:
-            grouped.append((event.actor, event.at, [event]))
+    """One change per save (`ticket_core.saves_of`), oldest first."""
     changes = []
-    for actor, at, group in grouped:
+    for group in saves_of(events):
         shown = [clean(said(e), single_line=True) for e in group if e.kind not in _SKIPPED]
-        changes.append(Change(at, clean(actor, single_line=True), tuple(shown or ["updated it"])))
+        actor = clean(group[0].actor, single_line=True)
+        changes.append(Change(group[0].at, actor, tuple(shown or ["updated it"])))
     return changes
 
 

@@ -156,12 +156,22 @@ def reply(
     *,
     expected_version: int,
     now: datetime,
+    seen_event: int | None = None,
     status: Status | None = None,
 ) -> ActionResult:
-    """Send a public reply; `status` then moves the ticket on (e.g. to pending)."""
+    """Send a public reply; `status` then moves the ticket on (e.g. to pending). Refused
+    only if the conversation or the status moved since the ticket shown (`seen_event`: its
+    newest audit event), not for another change of its fields."""
     with writing(store, login) as (session, actor):
         tickets.reply(
-            session, actor, now, ref, body, expected_version=expected_version, status=status
+            session,
+            actor,
+            now,
+            ref,
+            body,
+            expected_version=expected_version,
+            seen_event=seen_event,
+            status=status,
         )
         ticket = tickets.get_ticket(session, ref)  # the one the reply loaded (identity map)
         then = f", now {status_label(ticket.status)}" if status is not None else ""
@@ -169,11 +179,26 @@ def reply(
 
 
 def add_note(
-    store: Store, login: str, ref: str, body: str, *, expected_version: int, now: datetime
+    store: Store,
+    login: str,
+    ref: str,
+    body: str,
+    *,
+    expected_version: int,
+    now: datetime,
+    seen_event: int | None = None,
 ) -> ActionResult:
-    """Add an internal note (never shown to the customer)."""
+    """Add an internal note (never shown to the customer); refused as a reply is."""
     with writing(store, login) as (session, actor):
-        tickets.add_note(session, actor, now, ref, body, expected_version=expected_version)
+        tickets.add_note(
+            session,
+            actor,
+            now,
+            ref,
+            body,
+            expected_version=expected_version,
+            seen_event=seen_event,
+        )
         ticket = tickets.get_ticket(session, ref)
         return ActionResult(ticket.key, ticket.version, "note added")
 

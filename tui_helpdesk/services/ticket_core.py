@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, select, update
+from sqlalchemy import Table, and_, bindparam, exists, inspect, or_, select, update
 from sqlalchemy.orm import MANYTOONE, Session, SessionTransaction
 from sqlalchemy.orm.attributes import NO_VALUE, flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -155,6 +155,86 @@ def _forget_lazy_loads(session: Session, ticket: Ticket) -> None:
 def _load_for_change(session: Session, ref: str | int, expected_version: int | None) -> Ticket:
     ticket = get_ticket(session, ref, for_update=True)
     if expected_version is not None and ticket.version != expected_version:
+        raise _conflict(session, ticket, expected_version)
+    return ticket
+
+
+def saves_of(events: Iterable[TicketEvent]) -> list[list[TicketEvent]]:
+    """The events in the order given, grouped by save: a save moves the version once and
+    writes its events at one instant, by one actor."""
+    saves: list[list[TicketEvent]] = []
+    for event in events:
+        if saves and (saves[-1][0].actor, saves[-1][0].at) == (event.actor, event.at):
+            saves[-1].append(event)
+        else:
+            saves.append([event])
+    return saves
+
+
+# What a reply or note is written against: the conversation and the state of the ticket.
+_CONVERSATION = (
+    EventKind.REPLY,
+    EventKind.CUSTOMER_MESSAGE,
+    EventKind.STATUS,
+    EventKind.REOPENED,
+    EventKind.MERGED,
+    EventKind.MERGED_FROM,
+)
+_MISSED_SAVES_READ = 12  # by version alone, more missed saves than this refuse a message
+
+
+def conversation_moved(
+    session: Session,
+    ticket_id: int,
+    expected_version: int,
+    current_version: int,
+    *,
+    seen_event: int | None = None,
+) -> bool:
+    """Whether the saves made since the author's load (after `seen_event` when known, else
+    the newest `current - expected`) touched the conversation or the status: a message, a
+    colleague's note, a status change or a merge. A change of priority, tags, assignee,
+    group or category, an escalation or an automation's note did not. Undecided is moved."""
+    if seen_event is None:
+        missed = current_version - expected_version
+        if not 0 < missed <= _MISSED_SAVES_READ:
+            return True
+        limit = missed * 8
+        newest = session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(TicketEvent.id.desc())
+            .limit(limit)
+        ).all()
+        saves = saves_of(newest)  # newest first
+        if len(saves) < missed or (len(saves) == missed and len(newest) == limit):
+            return True  # the oldest missed save may not have been read whole
+        seen_event = min(e.id for e in saves[missed - 1]) - 1
+    moved = exists().where(
+        TicketEvent.ticket_id == ticket_id,
+        TicketEvent.id > seen_event,
+        or_(
+            TicketEvent.kind.in_(_CONVERSATION),
+            and_(TicketEvent.kind == EventKind.NOTE, TicketEvent.rule.is_(None)),
+        ),
+    )
+    return bool(session.scalar(select(moved)))
+
+
+def _load_for_message(
+    session: Session, ref: str | int, expected_version: int | None, seen_event: int | None
+) -> Ticket:
+    """`_load_for_change` for a reply or a note: refused only when the conversation or the
+    status moved since the author's load (`conversation_moved`), not when someone
+    changed the ticket's fields or an escalation notified someone meanwhile."""
+    ticket = get_ticket(session, ref, for_update=True)
+    if (
+        expected_version is not None
+        and ticket.version != expected_version
+        and conversation_moved(
+            session, ticket.id, expected_version, ticket.version, seen_event=seen_event
+        )
+    ):
         raise _conflict(session, ticket, expected_version)
     return ticket
 

@@ -63,6 +63,7 @@ from tui_helpdesk.services.ticket_core import (
     _group_for_assignee,
     _is_member,
     _load_for_change,
+    _load_for_message,
     _set_status,
     get_ticket,
     hold,
@@ -373,11 +374,14 @@ def reply(
     body: str,
     *,
     expected_version: int | None = None,
+    seen_event: int | None = None,
     status: Status | None = None,
 ) -> Message:
     """A public reply to the customer. The first one stamps the first response; a reply to a
-    new ticket opens it; `status` then moves it on (e.g. to pending)."""
-    ticket = _load_for_change(session, ref, expected_version)
+    new ticket opens it; `status` then moves it on (e.g. to pending). Against a version that
+    moved on it is refused only if the conversation or the status moved (`seen_event`: the
+    newest audit event the author was shown, when known; `ticket_core._load_for_message`)."""
+    ticket = _load_for_message(session, ref, expected_version, seen_event)
     _ensure_open_for_messages(ticket)
     text = _clean_body(body)
     if status is not None and status is not ticket.status:
@@ -425,11 +429,12 @@ def add_note(
     body: str,
     *,
     expected_version: int | None = None,
+    seen_event: int | None = None,
     rule: str | None = None,
 ) -> Message:
     """An internal note: never shown to the customer, never a first response. `rule` names
-    the automation that wrote it, if any."""
-    ticket = _load_for_change(session, ref, expected_version)
+    the automation that wrote it, if any. Refused as a reply is (`reply`)."""
+    ticket = _load_for_message(session, ref, expected_version, seen_event)
     if ticket.merged_into_id is not None:
         _ensure_open_for_messages(ticket)
     message = write_note(session, ticket, actor, now, body, rule=rule)
