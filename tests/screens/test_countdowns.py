@@ -17,6 +17,7 @@ from tests.screens.test_ticket_actions import open_ticket
 from tui_helpdesk.domain import Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.screens.queue import QueueScreen
+from tui_helpdesk.screens.ticket import MessageBox
 from tui_helpdesk.services import desk, tickets
 from tui_helpdesk.services.views import SlaState
 
@@ -104,6 +105,28 @@ async def test_the_queue_counts_down_in_the_headers_working_time(
         app.screen._countdowns_due()
         await settle(pilot)
         assert column(table_of(app), "sla") == ["-12h", "3h"]
+        assert app.notices == []
+
+
+async def test_the_open_ticket_counts_down_each_minute_and_keeps_its_place(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """Left open, the ticket's header moves on with the clock (its working time and the
+    age of its last update), without a notice and without redrawing the thread."""
+    _late, soon = _office_desk(desk_store)
+    now = [FRIDAY_LATE]
+    app = RecordingApp(desk_store.store, "bob", clock=lambda: now[0], live=False)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_ticket(pilot, app, soon)
+        assert "first response 3h30m left" in _header(app)
+        assert "(30m ago)" in _header(app)
+        boxes = list(screen.query(MessageBox))
+        now[0] = FRIDAY_LATE + timedelta(minutes=10)
+        screen._countdowns_due()
+        await settle(pilot)
+        assert "first response 3h20m left" in _header(app)
+        assert "(40m ago)" in _header(app)
+        assert list(screen.query(MessageBox)) == boxes  # the same widgets: not redrawn
         assert app.notices == []
 
 

@@ -15,6 +15,10 @@ from textual.message import Message
 
 from tui_helpdesk.services.views import Store
 
+# How often a screen showing SLA countdowns and ages reads them again (they are working time
+# on each ticket's calendar, not something the UI can count down by itself).
+COUNTDOWN_REFRESH = 60.0
+
 
 @dataclass(frozen=True)
 class ConsoleContext:

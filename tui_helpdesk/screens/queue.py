@@ -38,7 +38,7 @@ from textual.timer import Timer
 from textual.widgets import Header, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
+from tui_helpdesk.screens.context import COUNTDOWN_REFRESH, ConsoleContext, DeskChanged
 from tui_helpdesk.services import saved_views, views
 from tui_helpdesk.services.errors import ServiceError, ValidationError
 from tui_helpdesk.services.saved_views import SavedView
@@ -58,7 +58,6 @@ FILTER_PLACEHOLDER = (
 )
 # The SLA countdowns are working time at the instant the rows were read (`views.Countdowns`):
 # read again this often while nothing else reloads them, so they never lag by more.
-COUNTDOWN_REFRESH = 60.0
 # The table shows its loading indicator only for a load that has taken this long: a page
 # that comes sooner (the usual case) would have the indicator mounted, styled and
 # removed again before the rows could be painted, and only flicker.

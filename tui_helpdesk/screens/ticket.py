@@ -43,7 +43,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_helpdesk.domain import Priority, Status
-from tui_helpdesk.screens.context import ConsoleContext, DeskChanged
+from tui_helpdesk.screens.context import COUNTDOWN_REFRESH, ConsoleContext, DeskChanged
 from tui_helpdesk.screens.ticket_actions import (
     WRITES,
     ComposeScreen,
@@ -167,8 +167,18 @@ class TicketScreen(TicketAttachments):
         self._layout(self.size.width)
         self.label_tabs()
         self._load(self.key)
+        self.set_interval(COUNTDOWN_REFRESH, self._countdowns_due)
 
     # --- live refresh ----------------------------------------------------------------
+
+    def _countdowns_due(self) -> None:
+        """A minute on: the header's clocks (the panel's, in working time) and its "updated
+        … ago" read again from the workers, as a live reload: if nobody changed the ticket,
+        the header alone is redrawn."""
+        if self.is_current and self.detail is not None and self.busy is None:
+            self._live = True
+            self._load(self.key)
+            self.query_one(SidePanel).load(self.key)
 
     def on_desk_changed(self, _message: DeskChanged) -> None:
         """Someone committed: read the ticket again, unless this screen's own write is in
@@ -214,8 +224,15 @@ class TicketScreen(TicketAttachments):
         before, live, self._live = self.detail, self._live, False
         thread = self.query_one("#thread", VerticalScroll)
         if live and before is not None:
-            if replace(before, updated="") == replace(message.detail, updated=""):
-                return  # a change elsewhere on the desk (or only time passing): no redraw
+            if replace(before, updated="", sla="") == replace(message.detail, updated="", sla=""):
+                # A change elsewhere on the desk, or only time passing: the clocks and the
+                # age in the header move on; the thread and panel stay as they are.
+                if message.detail != before:
+                    self.detail = message.detail
+                    self.query_one("#ticket-header", Static).update(
+                        header_text(message.detail, self.panel)
+                    )
+                return
             self._change = views.describe_changes(before, message.detail)
         # Keep the agent's place, unless they were following the newest message.
         keep = thread.scroll_y if live and thread.scroll_y < thread.max_scroll_y else None
