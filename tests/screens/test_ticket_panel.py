@@ -249,6 +249,14 @@ async def test_history_scrolls_to_its_newest_row_when_rows_wrap(
             assert last.text.rstrip().endswith("bob  status: open -> pending")
             assert pane.max_scroll_y > 0 and pane.scroll_y == pane.max_scroll_y
             assert text.region.bottom == pane.content_region.bottom
+        # The thread's keys move the history while it is shown.
+        assert screen.focused is pane
+        top, bottom = 0, pane.max_scroll_y
+        for key, at in (("g", top), ("j", top + 1), ("G", bottom), ("k", bottom - 1)):
+            await pilot.press(key)
+            await pilot.wait_for_scheduled_animations()
+            assert pane.scroll_y == at, key
+        assert screen.query_one(TabbedContent).active == "tab-history"
 
 
 async def test_merge_into_a_ticket_of_the_requester(desk_store: Desk) -> None:

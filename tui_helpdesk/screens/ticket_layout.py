@@ -167,14 +167,19 @@ class TicketLayout(Screen[None]):
             self.query_one(HistoryPane).load(self.key)
 
     def action_scroll(self, where: str) -> None:
-        thread = self.query_one("#thread", VerticalScroll)
-        if where == "home" and self._unmounted:
-            self._mount_older()
+        """j/k/g/G: the conversation, or the history when that tab is shown."""
+        shown: VerticalScroll
+        if self.query_one(TabbedContent).active == "tab-history":
+            shown = self.query_one(HistoryPane)
+        else:
+            shown = self.query_one("#thread", VerticalScroll)
+            if where == "home" and self._unmounted:
+                self._mount_older()
         {
-            "down": thread.scroll_down,
-            "up": thread.scroll_up,
-            "home": thread.scroll_home,
-            "end": thread.scroll_end,
+            "down": shown.scroll_down,
+            "up": shown.scroll_up,
+            "home": shown.scroll_home,
+            "end": shown.scroll_end,
         }[where]()
 
     def _show_older(self) -> None:

@@ -381,3 +381,5 @@ class HistoryPane(VerticalScroll):
         self.history = message.history
         self.query_one("#history-text", Static).update(history_text(message.history))
         self.scroll_end(animate=False)
+        if self.screen.focused is None:
+            self.focus()  # asked for by the tab while loading, which takes no focus
