@@ -60,6 +60,9 @@ def test_a_healthy_desk_passes(hd: Run) -> None:
     names = {c["name"] for c in doc["checks"]}
     assert {"counter:ticket", "ticket:resolved_at"} | SLA_CHECKS <= names
     assert any(n.startswith("fk:tickets.") for n in names)
+    said = ok(hd("db", "check")).stdout
+    assert said == f"{len(names)} of {len(names)} checks passed\n"
+    assert ok(hd("db", "check", "--quiet")).stdout == ""  # cron mails nothing
 
 
 def test_broken_invariants_are_found(hd: Run, db_url: str) -> None:
@@ -82,6 +85,8 @@ def test_broken_invariants_are_found(hd: Run, db_url: str) -> None:
     assert "FAILED sla:due: 1 row breaks" in result.stdout
     line = one_line_error(result, 1)
     assert "3 consistency checks failed" in line
+    quiet = hd("db", "check", "--quiet")  # as cron runs it: the same account
+    assert (quiet.exit_code, quiet.stdout) == (1, result.stdout)
 
 
 def test_a_contract_the_active_rules_lack_is_found(hd: Run, tmp_path: Path) -> None:

@@ -351,6 +351,8 @@ def test_usage_errors_exit_2_with_one_line(hd: Run) -> None:
 
     line = one_line_error(hd("ticket", "priority", "HD-1", "asap"), 2)
     assert "asap" in line and "urgent" in line and "helpdesk ticket priority --help" in line
+    line = one_line_error(hd("ticket", "priority", "HD-1"), 2)  # a choice left out
+    assert line.startswith("helpdesk: Missing argument 'PRIORITY'. Choose from: low, normal,")
     one_line_error(hd("ticket", "status", "HD-1", "done"), 2)
     one_line_error(hd("ticket", "show", "not-a-number"), 2)
     one_line_error(hd("ticket", "frobnicate"), 2)

@@ -205,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         # Typer's converter passes pydantic's wording on: "Value error, 'x' is not one of".
         message = message.replace("Value error, ", "")
+        # One line: click lists a choice's values one a line ("Choose from:\n  low,\n ...").
+        message = " ".join(message.split())
         error(message.rstrip(".") + _usage_hint(exc))
         return int(getattr(exc, "exit_code", 2))
     except DBAPIError as exc:

@@ -345,7 +345,13 @@ def current(ctx: typer.Context) -> None:
 
 
 @app.command()
-def check(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+def check(
+    ctx: typer.Context,
+    json_out: JsonFlag = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Print nothing when every check passes (cron).")
+    ] = False,
+) -> None:
     """Check the database's consistency.
 
     Foreign keys, counters, ticket and SLA fields.
@@ -380,6 +386,7 @@ def check(ctx: typer.Context, json_out: JsonFlag = False) -> None:
                 f"{'breaks' if result.violations == 1 else 'break'} "
                 f'"{result.description}"{examples}'
             )
-        say(f"{len(results) - len(failed)} of {len(results)} checks passed")
+        if failed or not quiet:
+            say(f"{len(results) - len(failed)} of {len(results)} checks passed")
     if failed:
         raise CliError(f"{counted(len(failed), 'consistency check')} failed", 1)
