@@ -533,6 +533,9 @@ async def test_escalate_to_another_group(desk_store: Desk) -> None:
         targets = app.screen.query_one("#escalate-to", OptionList)
         rows = [str(targets.get_option_at_index(i).prompt) for i in range(targets.option_count)]
         assert rows == ["up one level, to L2", "to Network"]  # not its own group, L2 once
+        # The reason field has the focus; the choice still shows, in bold (no colours needed).
+        highlighted = targets.get_component_rich_style("option-list--option-highlighted")
+        assert not targets.has_focus and highlighted.bold
         await pilot.press("down", *"cabling", "enter")
         await settle(pilot)
         assert ("information", "escalated to Network") in app.notices
