@@ -53,14 +53,14 @@ def test_escalate_prints_actions_and_summary_then_nothing(
     assert warned == [
         "HD-1  warn-first-response  notify:assignee  -> bob@desk.example",
         "HD-1  warn-first-response  notify:group_lead  -> admin@desk.example",
-        "escalate: escalated 1 ticket with 2 actions; 0 SLA breaches recorded; 0 failed; "
+        "escalate: escalated 1 ticket with 2 actions; 0 new SLA breaches recorded; 0 failed; "
         "as of 2026-11-23T11:10:00Z",
     ]
     breached = ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout.splitlines()
     assert breached[0] == "HD-1  first-response-missed  raise_priority  high -> urgent"
     # Four actions fired; the one with nothing to do is neither printed nor counted.
     assert len(breached) == 4 and "nothing to do" not in "\n".join(breached)
-    assert breached[-1].startswith("escalate: escalated 1 ticket with 3 actions; 1 SLA breach ")
+    assert breached[-1].startswith("escalate: escalated 1 ticket with 3 actions; 1 new SLA breach ")
     assert ok(cli("--db", db_url, "escalate", "--now", LATER)).stdout == ""
 
 
@@ -90,7 +90,7 @@ def test_escalate_prints_no_line_for_an_action_with_nothing_to_do(
     warned = ok(cli("--db", db_url, "escalate", "--now", WARNED)).stdout.splitlines()
     assert warned == [
         "HD-1  warn-first-response  notify:group_lead  -> admin@desk.example",
-        "escalate: escalated 1 ticket with 1 action; 0 SLA breaches recorded; 0 failed; "
+        "escalate: escalated 1 ticket with 1 action; 0 new SLA breaches recorded; 0 failed; "
         "as of 2026-11-23T11:10:00Z",
     ]
     dry = ok(cli("--db", db_url, "escalate", "--dry-run", "--now", LATER)).stdout.splitlines()

@@ -112,9 +112,12 @@ def escalate(
         )
     elif taken or result.breaches or result.failed:
         verb = "would escalate" if dry_run else "escalated"
+        # New to the ledger: a breach a change already recorded (a priority raised past
+        # its target) is not counted again when its rule fires.
+        breaches = counted(result.breaches, "new SLA breach", "new SLA breaches")
         say(
             f"escalate: {verb} {counted(result.escalated, 'ticket')} with "
-            f"{counted(taken, 'action')}; {counted(result.breaches, 'SLA breach', 'SLA breaches')} "
+            f"{counted(taken, 'action')}; {breaches} "
             f"{'due' if dry_run else 'recorded'}; "
             f"{len(result.failed)} failed; as of {iso(at)}"
         )
