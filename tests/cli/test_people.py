@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 
@@ -473,3 +475,95 @@ def test_an_admin_deactivates_and_activates_an_agent(hd: Run) -> None:
 
     assert ok(hd("agent", "activate", "cleo", as_="admin")).stdout == "agent cleo activated\n"
     ok(hd("ticket", "list", as_="cleo"))
+
+
+TWO_POLICIES = """
+[desk]
+ticket_prefix = "HD"
+phone_region = "IT"
+
+[calendars.always]
+timezone = "UTC"
+always_open = true
+
+[[sla]]
+name = "premium"
+calendar = "always"
+where = { segment = ["premium"] }
+first_response = { urgent = "15m", high = "30m", normal = "1h", low = "2h" }
+resolution     = { urgent = "4h",  high = "8h",  normal = "16h", low = "40h" }
+
+[[sla]]
+name = "standard"
+calendar = "always"
+first_response = { urgent = "1h", high = "2h", normal = "4h", low = "8h" }
+resolution     = { urgent = "8h", high = "16h", normal = "36h", low = "72h" }
+"""
+
+
+def test_org_edit_and_a_new_contract_moves_the_clocks_of_its_active_tickets(
+    hd: Run, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(TWO_POLICIES)
+    ok(hd("rules", "apply", rules, as_="admin"))
+    ok(hd("org", "add", "Globex", "--domain", "globex.example"))
+
+    def create(requester: str) -> dict[str, Any]:
+        made = ok(hd("ticket", "create", "-s", "Down", "-r", requester, "--json")).json()
+        return ok(hd("ticket", "show", made["number"], "--json")).json()
+
+    waiting, done, other = (
+        create("hank@globex.example"),
+        create("ida@globex.example"),
+        create("i@acme.example"),
+    )
+    assert (waiting["sla_policy"], other["sla_policy"]) == ("standard", "premium")
+    ok(hd("ticket", "reply", done["number"], "--body", "Fixed", "--status", "resolved"))
+    done = ok(hd("ticket", "show", done["number"], "--json")).json()
+
+    # Anyone may keep an organization's domains and notes; its contract is an admin's.
+    line = one_line_error(hd("org", "edit", "Globex", "--segment", "premium"), 1)
+    assert line == (
+        "helpdesk: bob is not an admin: only admins change an organization's segment or contract"
+    )
+    said = ok(hd("org", "edit", "Globex", "--add-domain", "Globex.test", "--notes", "Key"))
+    assert said.stdout == "organization Globex changed: domain +globex.test; notes changed\n"
+    one_line_error(hd("org", "edit", "Globex", "--remove-domain", "nope.example"), 2)
+    one_line_error(hd("org", "edit", "Globex", "--name", "acme"), 2)  # taken
+    one_line_error(hd("org", "edit", "Globex", "--add-domain", "acme.example"), 2)
+    one_line_error(hd("org", "edit", "Globex", "--segment", "gold", as_="admin"), 2)
+    one_line_error(hd("org", "edit", "Nobody Inc", "--notes", "x"), 1)
+
+    edited = ok(hd("org", "edit", "Globex", "--segment", "premium", "--json", as_="admin"))
+    doc = edited.json()
+    assert (doc["segment"], doc["domains"], doc["notes"]) == (
+        "premium",
+        ["globex.example", "globex.test"],
+        "Key",
+    )
+    assert (doc["changes"], doc["retargeted"]) == (["segment standard → premium"], 1)
+
+    # The active ticket runs on the premium policy now: 1h for a first response, not 4h,
+    # the time already used kept; its ledger says why. The resolved one and the other
+    # organization's are left as they were.
+    after = ok(hd("ticket", "show", waiting["number"], "--json")).json()
+    assert (after["sla_policy"], after["version"]) == ("premium", waiting["version"] + 1)
+    moved = datetime.fromisoformat(waiting["first_response_due_at"]) - datetime.fromisoformat(
+        after["first_response_due_at"]
+    )
+    assert timedelta(hours=2, minutes=55) < moved <= timedelta(hours=3)
+    reasons = [
+        (e["field"], e["new"], e["detail"]["reason"])
+        for e in after["events"]
+        if e["kind"] == "sla" and e["at"] == after["updated_at"]
+    ]
+    assert ("first_response", "retarget", "policy standard -> premium") in reasons
+    for before in (done, other):
+        assert ok(hd("ticket", "show", before["number"], "--json")).json() == before
+
+    again = ok(hd("org", "edit", "Globex", "--segment", "premium", as_="admin"))
+    assert again.stdout == "organization Globex unchanged\n"
+    ok(hd("org", "edit", "Globex", "--sla-policy", "standard", as_="admin"))  # a contract
+    after = ok(hd("ticket", "show", waiting["number"], "--json")).json()
+    assert after["sla_policy"] == "standard"

@@ -92,6 +92,10 @@ HistoryAfter = Annotated[
 ]
 
 
+def _many(help_text: str) -> Any:
+    return typer.Option(metavar="VALUE", help=help_text + " Repeatable.")
+
+
 def _import(
     ctx: typer.Context,
     file: str,
@@ -309,6 +313,63 @@ def org_add(
         say(f"organization {doc['name']} added")
 
 
+@org_app.command("edit")
+def org_edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    rename: Annotated[str | None, typer.Option("--name", metavar="NEW", help="Rename it.")] = None,
+    segment: Annotated[
+        str | None,
+        typer.Option("--segment", help=f"One of {', '.join(directory.SEGMENTS)} (admins)."),
+    ] = None,
+    sla_policy: Annotated[
+        str | None,
+        typer.Option(
+            "--sla-policy",
+            metavar="NAME",
+            help='Its contract, a policy of the active rules; "" for none (admins).',
+        ),
+    ] = None,
+    add_domain: Annotated[list[str] | None, _many("Add an email domain.")] = None,
+    remove_domain: Annotated[list[str] | None, _many("Remove an email domain.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help='"" to clear.')] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help='"" to clear.')] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Change an organization: name, domains, region, notes, segment or contract.
+
+    A new segment or contract moves the SLA clocks of its active tickets at once (the
+    working time used stays used; each ticket's ledger says why). JSON: the organization,
+    with "changes" and "retargeted" (tickets whose clocks moved)."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        edited = directory.edit_organization(
+            session,
+            rt.actor(session),
+            rt.now,
+            name,
+            rename=rename,
+            segment=segment,
+            sla_policy=sla_policy,
+            region=region,
+            notes=notes,
+            add_domains=add_domain or (),
+            remove_domains=remove_domain or (),
+        )
+        doc = serialize.organization_doc(edited.organization)
+    for warning in edited.warnings:
+        hint(f"warning: {warning}")
+    if json_out:
+        print_json({**doc, "changes": list(edited.changes), "retargeted": edited.retargeted})
+        return
+    if not edited.changes:
+        say(f"organization {doc['name']} unchanged")
+        return
+    say(f"organization {doc['name']} changed: {'; '.join(edited.changes)}")
+    if edited.retargeted:
+        say(f"SLA clocks moved on {edited.retargeted} active tickets of {doc['name']}")
+
+
 @org_app.command("list")
 def org_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """List organizations. JSON: {"organizations": [...]}."""
@@ -415,10 +476,6 @@ def contact_add(
         print_json(doc)
     else:
         say(f"contact {doc['name']} added (#{doc['id']})")
-
-
-def _many(help_text: str) -> Any:
-    return typer.Option(metavar="VALUE", help=help_text + " Repeatable.")
 
 
 @contact_app.command("edit")

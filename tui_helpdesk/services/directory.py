@@ -331,6 +331,96 @@ def create_organization(
     return AddedOrganization(org, (warning,) if warning else ())
 
 
+@dataclass(frozen=True)
+class EditedOrganization:
+    """An organization just changed: what changed ("segment standard → premium"), how many
+    active tickets' SLA clocks moved with it, and warnings for the user."""
+
+    organization: Organization
+    changes: tuple[str, ...]
+    retargeted: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+def edit_organization(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    name: str,
+    *,
+    rename: str | None = None,
+    segment: str | None = None,
+    sla_policy: str | None = None,
+    region: str | None = None,
+    notes: str | None = None,
+    add_domains: Sequence[str] = (),
+    remove_domains: Sequence[str] = (),
+) -> EditedOrganization:
+    """Change an organization. None leaves a field as it is; an empty string clears the
+    contract (`sla_policy`), region and notes. A domain another organization owns is
+    refused, naming it. Its segment and contract decide its tickets' SLA policy: changing
+    them is an admin's job, and the clocks of its active tickets follow at once
+    (`ticket_changes.resync_organization`: new targets, kept working time, in the ledger)."""
+    org = get_organization(session, name)
+    changes: list[str] = []
+    warnings: list[str] = []
+    new_segment = segment.strip().lower() if segment is not None else org.segment
+    if new_segment not in SEGMENTS:
+        raise ValidationError(f"segment must be one of {', '.join(SEGMENTS)}, got {segment!r}")
+    new_policy = (sla_policy.strip() or None) if sla_policy is not None else org.sla_policy
+    contract = (new_segment, new_policy) != (org.segment, org.sla_policy)
+    if contract:
+        require_admin(actor, "change an organization's segment or contract")
+        if new_policy != org.sla_policy:
+            warning = check_sla_policy(session, new_policy)
+            warnings += [warning] if warning else []
+    if rename is not None and rename.strip() != org.name:
+        wanted = rename.strip()
+        if not wanted:
+            raise ValidationError("an organization needs a name")
+        taken = session.scalar(
+            select(Organization.id).where(
+                func.lower(Organization.name) == wanted.lower(), Organization.id != org.id
+            )
+        )
+        if taken:
+            raise ValidationError(f"organization {wanted!r} already exists")
+        changes.append(f"name {org.name} → {wanted}")
+        org.name = wanted
+    removing = {_clean_domain(d) for d in remove_domains if d.strip()}
+    unknown = sorted(removing - set(org.domains))
+    if unknown:
+        raise ValidationError(f"{org.name} has no domain {unknown[0]!r}")
+    adding = sorted({_clean_domain(d) for d in add_domains if d.strip()} - set(org.domains))
+    for domain in adding:
+        owner = organization_for_domain(session, domain)
+        if owner is not None:
+            raise ValidationError(f"domain {domain!r} already belongs to {owner.name!r}")
+    if removing or adding:
+        org.domain_rows = [r for r in org.domain_rows if r.domain not in removing] + [
+            OrganizationDomain(domain=d) for d in adding
+        ]
+        changes += [f"domain +{d}" for d in adding] + [f"domain -{d}" for d in sorted(removing)]
+    for field_name, value in (("region", region), ("notes", notes)):
+        if value is not None and (value.strip() or None) != getattr(org, field_name):
+            setattr(org, field_name, value.strip() or None)
+            changes.append(f"{field_name} changed")
+    if new_segment != org.segment:
+        changes.append(f"segment {org.segment} → {new_segment}")
+        org.segment = new_segment
+    if new_policy != org.sla_policy:
+        changes.append(f"contract {org.sla_policy or 'none'} → {new_policy or 'none'}")
+        org.sla_policy = new_policy
+    session.flush()
+    retargeted = 0
+    if contract:
+        # Here, not at the top: the ticket services and the rules are this change's alone.
+        from tui_helpdesk.services.ticket_changes import resync_organization
+
+        retargeted = resync_organization(session, actor, now, org.id)
+    return EditedOrganization(org, tuple(changes), retargeted, tuple(warnings))
+
+
 def list_organizations(session: Session, limit: int | None = None) -> list[Organization]:
     query = (
         select(Organization)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import EventKind, MessageKind, Priority, Status
+from tui_helpdesk.domain import ACTIVE_STATUSES, EventKind, MessageKind, Priority, Status
 from tui_helpdesk.services.assignment import RULE as ASSIGN_RULE
 from tui_helpdesk.services.assignment import assigns_automatically, needed_skills, pick_assignee
 from tui_helpdesk.services.context import Actor
@@ -22,6 +22,7 @@ from tui_helpdesk.services.directory import (
 )
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
 from tui_helpdesk.services.notify import notify_assigned
+from tui_helpdesk.services.sla import FIRED_KEY, prime_fired, record_ledger, update_clocks
 from tui_helpdesk.services.ticket_core import (
     _conflict,
     _group_for_assignee,
@@ -29,9 +30,11 @@ from tui_helpdesk.services.ticket_core import (
     _load_for_change,
     _set_status,
     get_ticket,
+    mark_changed,
     normalise_tags,
     record,
     save,
+    save_many,
     touch,
 )
 from tui_helpdesk.store.models import (
@@ -39,6 +42,54 @@ from tui_helpdesk.store.models import (
     Ticket,
     TicketTag,
 )
+
+# --- an organization's tickets ------------------------------------------------------------
+
+RESYNC_BATCH = 500
+
+
+def resync_organization(session: Session, actor: Actor, now: datetime, org_id: int) -> int:
+    """Bring the clocks and escalation timers of an organization's active tickets up to date
+    after its segment or contract changed (`directory.edit_organization`): each ticket whose
+    clocks moved (another policy, new targets) gets the ledger's account of the step and a
+    new version, as any change does; the others are left as they are. Locked and written a
+    batch at a time, in the caller's transaction. Returns how many tickets changed."""
+    changed_count = 0
+    after = 0
+    try:
+        while True:
+            page = list(
+                session.scalars(
+                    select(Ticket)
+                    .where(
+                        Ticket.organization_id == org_id,
+                        Ticket.status.in_(ACTIVE_STATUSES),
+                        Ticket.id > after,
+                    )
+                    .order_by(Ticket.id)
+                    .limit(RESYNC_BATCH)
+                    .with_for_update(of=Ticket)
+                )
+            )
+            if not page:
+                break
+            after = page[-1].id
+            prime_fired(session, page)
+            changed = []
+            for ticket in page:
+                sla, entries = update_clocks(session, ticket, now)
+                if entries or session.is_modified(ticket):
+                    record_ledger(session, ticket, actor, now, entries, sla)
+                    mark_changed(ticket, actor, now)
+                    changed.append(ticket)
+            save_many(session, changed)
+            changed_count += len(changed)
+            if len(page) < RESYNC_BATCH:
+                break
+    finally:
+        session.info.pop(FIRED_KEY, None)  # the cache of this job's pages only
+    return changed_count
+
 
 # --- assignment and classification --------------------------------------------------------
 

@@ -412,6 +412,11 @@ def touch(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> None
     Every change calls it last, before `save`. The row is always rewritten, so its version
     moves on even when only child rows (tags, messages) changed."""
     sync_sla(session, ticket, actor, now)
+    mark_changed(ticket, actor, now)
+
+
+def mark_changed(ticket: Ticket, actor: Actor, now: datetime) -> None:
+    """Who changed the ticket last and when; the row is rewritten (its version moves on)."""
     ticket.updated_at = now
     ticket.updated_by_id = actor.agent_id
     flag_modified(ticket, "updated_at")
