@@ -100,6 +100,48 @@ def test_agents_and_groups(hd: Run) -> None:
     one_line_error(hd("group", "add", "L4", "--level", "4", as_="admin"), 2)
 
 
+def test_group_edit_members_lead_and_next_level(hd: Run) -> None:
+    line = one_line_error(hd("group", "edit", "L1", "--add-member", "cleo"), 1)
+    assert line == "helpdesk: bob is not an admin: only admins change groups"
+    ok(hd("ticket", "create", "-s", "Mine", "-r", "i@acme.example", "--assign", "me"))
+    edited = hd(
+        "group",
+        "edit",
+        "L1",
+        "--add-member",
+        "cleo",
+        "--remove-member",
+        "bob",
+        "--lead",
+        "cleo",
+        "--email",
+        "L1@Desk.example",
+        "--json",
+        as_="admin",
+    )
+    assert ok(edited).json() == {
+        "name": "L1",
+        "level": 1,
+        "next_level": "L2",
+        "lead": "cleo",
+        "email": "l1@desk.example",
+        "members": ["admin", "cleo"],
+        "changes": ["lead admin → cleo", "email changed", "-bob", "+cleo"],
+    }
+    # Bob left L1 and keeps the ticket he had there.
+    mine = ok(hd("ticket", "show", "HD-1", "--json")).json()
+    assert (mine["assignee"], mine["group"]) == ("bob", "L1")
+    # A next level that leads back is refused; "" clears.
+    line = one_line_error(hd("group", "edit", "L2", "--next-level", "L1", as_="admin"), 2)
+    assert line == "helpdesk: L2 cannot escalate to L1: it leads back to it"
+    one_line_error(hd("group", "edit", "L1", "--remove-member", "bob", as_="admin"), 2)
+    one_line_error(hd("group", "edit", "L1", "--add-member", "nobody", as_="admin"), 1)
+    said = ok(hd("group", "edit", "L1", "--next-level", "", "--lead", "", as_="admin"))
+    assert said.stdout == "group L1 changed: next level L2 → none, lead cleo → none\n"
+    said = ok(hd("group", "edit", "L1", "--add-member", "cleo", as_="admin"))
+    assert said.stdout == "group L1 unchanged\n"
+
+
 def test_organizations_contacts_and_categories(hd: Run) -> None:
     org = ok(
         hd(

@@ -254,6 +254,50 @@ def group_add(
         say(f"group {doc['name']} added")
 
 
+@group_app.command("edit")
+def group_edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    add_member: Annotated[list[str] | None, _many("Add an agent (a login).")] = None,
+    remove_member: Annotated[list[str] | None, _many("Remove an agent (a login).")] = None,
+    lead: Annotated[
+        str | None, typer.Option("--lead", metavar="LOGIN", help='"" for none.')
+    ] = None,
+    next_level: Annotated[
+        str | None,
+        typer.Option(
+            "--next-level", metavar="GROUP", help='Where escalation goes next; "" for none.'
+        ),
+    ] = None,
+    email: Annotated[str | None, typer.Option("--email", help='"" to clear.')] = None,
+    description: Annotated[str | None, typer.Option("--description", help='"" to clear.')] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Change a group (admins): members, lead, next level, address, description.
+
+    An agent who leaves keeps the group's tickets assigned to them."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        group, changes = directory.edit_group(
+            session,
+            rt.actor(session),
+            name,
+            next_level=next_level,
+            lead=lead,
+            email=email,
+            description=description,
+            add_members=add_member or (),
+            remove_members=remove_member or (),
+        )
+        doc = serialize.group_doc(group)
+    if json_out:
+        print_json({**doc, "changes": list(changes)})
+    elif changes:
+        say(f"group {doc['name']} changed: {', '.join(changes)}")
+    else:
+        say(f"group {doc['name']} unchanged")
+
+
 @group_app.command("list")
 def group_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """List groups. JSON: {"groups": [...]}."""

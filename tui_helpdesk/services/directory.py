@@ -208,6 +208,67 @@ def add_group(session: Session, now: datetime, draft: GroupDraft) -> Group:
     return group
 
 
+def edit_group(
+    session: Session,
+    actor: Actor,
+    name: str,
+    *,
+    next_level: str | None = None,
+    lead: str | None = None,
+    email: str | None = None,
+    description: str | None = None,
+    add_members: Sequence[str] = (),
+    remove_members: Sequence[str] = (),
+) -> tuple[Group, tuple[str, ...]]:
+    """Change a group (admins): its members, lead, next level (where `level_up` sends its
+    tickets), address and description; None leaves a field as it is, an empty string clears
+    it. A next level that leads back to the group is refused. Tickets keep their assignee
+    when the assignee leaves the group. Returns the group and what changed, in words."""
+    require_admin(actor, "change groups")
+    group = get_group(session, name)
+    changes: list[str] = []
+    if next_level is not None:
+        target = get_group(session, next_level) if next_level.strip() else None
+        step = target
+        while step is not None:
+            if step is group:
+                raise ValidationError(
+                    f"{group.name} cannot escalate to {next_level.strip()}: it leads back to it"
+                )
+            step = step.next_level
+        if target is not group.next_level:
+            before = group.next_level.name if group.next_level else "none"
+            changes.append(f"next level {before} → {target.name if target else 'none'}")
+            group.next_level = target
+    if lead is not None:
+        agent = get_agent(session, lead) if lead.strip() else None
+        if agent is not group.lead:
+            before = group.lead.login if group.lead else "none"
+            changes.append(f"lead {before} → {agent.login if agent else 'none'}")
+            group.lead = agent
+    for field_name, value, clean in (
+        ("email", email, _optional_email),
+        ("description", description, lambda text: text.strip() or None),
+    ):
+        if value is not None and clean(value) != getattr(group, field_name):
+            setattr(group, field_name, clean(value))
+            changes.append(f"{field_name} changed")
+    leaving = [get_agent(session, login) for login in remove_members]
+    strangers = [a.login for a in leaving if a not in group.members]
+    if strangers:
+        raise ValidationError(f"{strangers[0]} is not a member of {group.name}")
+    for agent in leaving:
+        group.members.remove(agent)
+        changes.append(f"-{agent.login}")
+    for login in add_members:
+        agent = get_agent(session, login)
+        if agent not in group.members:
+            group.members.append(agent)
+            changes.append(f"+{agent.login}")
+    session.flush()
+    return group, tuple(changes)
+
+
 def list_groups(session: Session) -> list[Group]:
     return list(
         session.scalars(
