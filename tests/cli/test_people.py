@@ -100,6 +100,59 @@ def test_agents_and_groups(hd: Run) -> None:
     one_line_error(hd("group", "add", "L4", "--level", "4", as_="admin"), 2)
 
 
+def test_agent_edit_by_themselves_and_by_an_admin(hd: Run) -> None:
+    # Bob keeps his own name, address and zone; the rest, and other agents, are an admin's.
+    said = ok(hd("agent", "edit", "bob", "--name", " Bob  Builder ", "--timezone", "Asia/Tokyo"))
+    assert said.stdout == "agent bob changed: name changed, time zone Asia/Tokyo\n"
+    refusal = "helpdesk: bob is not an admin: only admins change other agents, roles, capacity"
+    for args in (
+        ("bob", "--capacity", "5"),
+        ("bob", "--add-skill", "vpn"),
+        ("cleo", "--name", "C"),
+    ):
+        assert one_line_error(hd("agent", "edit", *args), 1).startswith(refusal)
+    one_line_error(hd("agent", "edit", "bob", "--timezone", "Mars/Olympus"), 2)
+    doc = ok(
+        hd(
+            "agent",
+            "edit",
+            "bob",
+            "--role",
+            "supervisor",
+            "--capacity",
+            "8",
+            "--add-skill",
+            "VPN",
+            "--add-skill",
+            "printers",
+            "--language",
+            "IT",
+            "--json",
+            as_="admin",
+        )
+    ).json()
+    assert (doc["name"], doc["role"], doc["capacity"], doc["skills"], doc["languages"]) == (
+        "Bob Builder",
+        "supervisor",
+        8,
+        ["printers", "vpn"],
+        ["it"],
+    )
+    assert doc["changes"] == [
+        "role agent → supervisor",
+        "capacity 20 → 8",
+        "languages it",
+        "skill +printers",
+        "skill +vpn",
+    ]
+    said = ok(hd("agent", "edit", "bob", "--remove-skill", "vpn", as_="admin"))
+    assert said.stdout == "agent bob changed: skill -vpn\n"
+    one_line_error(hd("agent", "edit", "bob", "--remove-skill", "vpn", as_="admin"), 2)
+    # The desk keeps an admin.
+    line = one_line_error(hd("agent", "edit", "admin", "--role", "agent", as_="admin"), 2)
+    assert line == "helpdesk: admin is the desk's only admin: make another first"
+
+
 def test_group_edit_members_lead_and_next_level(hd: Run) -> None:
     line = one_line_error(hd("group", "edit", "L1", "--add-member", "cleo"), 1)
     assert line == "helpdesk: bob is not an admin: only admins change groups"

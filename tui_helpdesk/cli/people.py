@@ -167,6 +167,56 @@ def agent_add(
         say(f"agent {doc['login']} added ({doc['role']})")
 
 
+@agent_app.command("edit")
+def agent_edit(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(metavar="LOGIN")],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    email: Annotated[str | None, typer.Option("--email", help='"" to clear.')] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", metavar="ZONE", help='e.g. Europe/Rome; "" for the desk\'s.'),
+    ] = None,
+    role: Annotated[Role | None, typer.Option("--role", help="Admins only.")] = None,
+    capacity: Annotated[
+        int | None, typer.Option("--capacity", metavar="N", help="Admins only.")
+    ] = None,
+    language: Annotated[
+        list[str] | None,
+        typer.Option("--language", metavar="CODE", help="Replaces the list; repeatable."),
+    ] = None,
+    add_skill: Annotated[list[str] | None, _many("Add a skill (admins).")] = None,
+    remove_skill: Annotated[list[str] | None, _many("Remove a skill (admins).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Change an agent: name, address, time zone (anyone, of themselves), role, capacity,
+    languages, skills (admins).
+
+    Group membership: `helpdesk group edit`."""
+    rt = runtime(ctx)
+    with rt.store().write() as session:
+        agent, changes = directory.edit_agent(
+            session,
+            rt.actor(session),
+            login,
+            name=name,
+            email=email,
+            timezone=timezone,
+            role=role,
+            capacity=capacity,
+            languages=language,
+            add_skills=add_skill or (),
+            remove_skills=remove_skill or (),
+        )
+        doc = serialize.agent_doc(agent)
+    if json_out:
+        print_json({**doc, "changes": list(changes)})
+    elif changes:
+        say(f"agent {doc['login']} changed: {', '.join(changes)}")
+    else:
+        say(f"agent {doc['login']} unchanged")
+
+
 @agent_app.command("list")
 def agent_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """List agents. JSON: {"agents": [...]}."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -128,6 +129,85 @@ def set_agent_active(session: Session, actor: Actor, login: str, active: bool) -
     agent.active = active
     session.flush()
     return True
+
+
+def edit_agent(
+    session: Session,
+    actor: Actor,
+    login: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    timezone: str | None = None,
+    role: Role | None = None,
+    capacity: int | None = None,
+    languages: Sequence[str] | None = None,
+    add_skills: Sequence[str] = (),
+    remove_skills: Sequence[str] = (),
+) -> tuple[Agent, tuple[str, ...]]:
+    """Change an agent. Anyone may change their own name, address and time zone; the rest
+    (role, capacity, languages and skills, which assignment reads) and other agents are an
+    admin's job. None leaves a field as it is; an empty string clears address and zone. The
+    desk keeps at least one active admin. Returns the agent and what changed, in words."""
+    agent = get_agent(session, login)
+    admin_only = (role, capacity, languages)
+    if (
+        agent.id != actor.agent_id
+        or any(value is not None for value in admin_only)
+        or add_skills
+        or remove_skills
+    ):
+        require_admin(actor, "change other agents, roles, capacity, languages or skills")
+    changes: list[str] = []
+    if name is not None:
+        if not name.strip():
+            raise ValidationError("an agent's name cannot be empty")
+        if " ".join(name.split()) != agent.name:
+            agent.name = " ".join(name.split())
+            changes.append("name changed")
+    if email is not None and _optional_email(email) != agent.email:
+        agent.email = _optional_email(email)
+        changes.append("email changed")
+    if timezone is not None and (timezone.strip() or None) != agent.timezone:
+        zone = timezone.strip() or None
+        if zone is not None:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(f"unknown time zone {zone!r}") from None
+        agent.timezone = zone
+        changes.append(f"time zone {zone or 'the desk default'}")
+    if role is not None and role is not agent.role:
+        if agent.role is Role.ADMIN and agent.active:
+            admins = session.scalar(
+                select(func.count()).where(Agent.role == Role.ADMIN, Agent.active.is_(True))
+            )
+            if (admins or 0) <= 1:
+                raise ValidationError(f"{agent.login} is the desk's only admin: make another first")
+        changes.append(f"role {agent.role.value} → {role.value}")
+        agent.role = role
+    if capacity is not None and capacity != agent.capacity:
+        if capacity < 0:
+            raise ValidationError("capacity must be >= 0")
+        changes.append(f"capacity {agent.capacity} → {capacity}")
+        agent.capacity = capacity
+    if languages is not None:
+        wanted = [lang.strip().lower() for lang in languages if lang.strip()]
+        if wanted != agent.languages:
+            agent.languages = wanted
+            changes.append(f"languages {', '.join(wanted) or 'none'}")
+    dropping = _clean_words(remove_skills)
+    unknown = sorted(dropping - set(agent.skills))
+    if unknown:
+        raise ValidationError(f"{agent.login} has no skill {unknown[0]!r}")
+    adding = sorted(_clean_words(add_skills) - set(agent.skills))
+    if dropping or adding:
+        agent.skill_rows = [r for r in agent.skill_rows if r.skill not in dropping] + [
+            AgentSkill(skill=skill) for skill in adding
+        ]
+        changes += [f"skill +{s}" for s in adding] + [f"skill -{s}" for s in sorted(dropping)]
+    session.flush()
+    return agent, tuple(changes)
 
 
 def list_agents(session: Session) -> list[Agent]:
