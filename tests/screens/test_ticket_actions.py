@@ -31,9 +31,11 @@ from tui_helpdesk.screens.ticket_actions import (
     QuitScreen,
     TagsScreen,
     editor_command,
+    filter_choices,
     run_editor,
 )
 from tui_helpdesk.services import directory, tickets
+from tui_helpdesk.services.console_actions import Choice
 from tui_helpdesk.store.models import Escalation, Message, Ticket
 
 SIZE = (80, 24)  # the size the console must work at; the layout tests cover 120x40 too
@@ -383,6 +385,26 @@ async def test_assign_to_someone_picked_by_typing(desk_store: Desk) -> None:
     with fresh(desk_store, key) as (ticket, _):
         assert ticket.assignee is not None and ticket.assignee.login == "cleo"
         assert ticket.group is not None and ticket.group.name == "L2" and ticket.level == 2
+
+
+def test_the_picker_forgives_a_misspelt_word() -> None:
+    """Letters typed in order match first; a query whose words are each a word's start or
+    a typo away from one comes after them, fewer typos first; anything else matches none."""
+    choices = [
+        Choice("tom.becker", "tom.becker (Tom Becker)"),
+        Choice("tina.backer", "tina.backer (Tina Backer)"),
+        Choice("tomas.bec", "tomas.bec (Tomas Bec)", "moves it to L2"),
+    ]
+
+    def found(query: str) -> list[str]:
+        return [choice.value for choice, _ in filter_choices(choices, query)]
+
+    assert found("tom bekcer") == ["tom.becker"]  # two letters swapped
+    assert found("tina bcker") == ["tina.backer"]  # one left out
+    assert found("tom bec")[:2] == ["tom.becker", "tomas.bec"]  # in order: both, typo-free
+    assert found("tmo becker") == ["tom.becker"]  # "tmo": too short for a typo, in order
+    assert found("zora becker") == []
+    assert filter_choices(choices, "tom bekcer")[0][1] == ()  # no letters to underline
 
 
 async def test_picker_names_are_text_not_markup(desk_store: Desk) -> None:

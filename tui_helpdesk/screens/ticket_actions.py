@@ -41,6 +41,7 @@ from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
 from tui_helpdesk.domain import Status
+from tui_helpdesk.rules.search_query import max_edits, osa_distance
 from tui_helpdesk.rules.workflow import REOPENABLE, allowed_targets
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.screens.ticket_editor import (  # re-exported: the editor's one home
@@ -321,12 +322,39 @@ def filter_choices(
     if not query:
         return [(c, ()) for c in choices]
     search = search or FuzzySearch()
-    scored = []
+    # (0, -score) for the letters found in order; (1, typos) for a word misspelt ("tom
+    # bekcer"), after those; then in the choices' order.
+    scored: list[tuple[int, float, int, Choice, tuple[int, ...]]] = []
     for index, choice in enumerate(choices):
-        score, offsets = search.match(query, choice_row(choice))
+        row = choice_row(choice)
+        score, offsets = search.match(query, row)
         if score > 0:
-            scored.append((-score, index, choice, tuple(offsets)))
-    return [(choice, offsets) for _, _, choice, offsets in sorted(scored)]
+            scored.append((0, -score, index, choice, tuple(offsets)))
+        elif (typos := _near_words(query, row)) is not None:
+            scored.append((1, typos, index, choice, ()))
+    scored.sort(key=lambda entry: entry[:3])
+    return [(choice, offsets) for *_, choice, offsets in scored]
+
+
+def _near_words(query: str, row: str) -> int | None:
+    """How many typos the query's words have against the words of `row` (each a word's
+    start, or within the edits its length tolerates, `search_query.max_edits`), or None
+    when some word matches none."""
+    words = row.lower().replace("(", " ").replace(")", " ").split()
+    typos = 0
+    for wanted in query.lower().split():
+        if any(word.startswith(wanted) for word in words):
+            continue
+        cutoff = max_edits(wanted)
+        found = [
+            d
+            for word in words
+            if cutoff and (d := osa_distance(wanted, word[: len(wanted) + cutoff], cutoff))
+        ]
+        if not found:
+            return None
+        typos += min(found)
+    return typos
 
 
 class PickScreen(ModalScreen[Choice | None]):
