@@ -623,7 +623,7 @@ def test_org_edit_and_a_new_contract_moves_the_clocks_of_its_active_tickets(
         "helpdesk: bob is not an admin: only admins change an organization's segment or contract"
     )
     said = ok(hd("org", "edit", "Globex", "--add-domain", "Globex.test", "--notes", "Key"))
-    assert said.stdout == "organization Globex changed: domain +globex.test; notes changed\n"
+    assert said.stdout == "organization Globex changed: domain +globex.test, notes changed\n"
     one_line_error(hd("org", "edit", "Globex", "--remove-domain", "nope.example"), 2)
     one_line_error(hd("org", "edit", "Globex", "--name", "acme"), 2)  # taken
     one_line_error(hd("org", "edit", "Globex", "--add-domain", "acme.example"), 2)

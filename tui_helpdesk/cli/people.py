@@ -10,7 +10,7 @@ rows are and the command exits 3). List commands print a table, or with `--json`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -94,6 +94,19 @@ HistoryAfter = Annotated[
 
 def _many(help_text: str) -> Any:
     return typer.Option(metavar="VALUE", help=help_text + " Repeatable.")
+
+
+def _tell_edit(
+    noun: str, name: str, doc: dict[str, Any], changes: Sequence[str], json_out: bool, **more: Any
+) -> None:
+    """What an `edit` command did: one line ("group L1 changed: +cleo, lead admin → cleo",
+    or "... unchanged"), or with --json the document with its "changes" (and `more`)."""
+    if json_out:
+        print_json({**doc, "changes": list(changes), **more})
+    elif changes:
+        say(f"{noun} {name} changed: {', '.join(changes)}")
+    else:
+        say(f"{noun} {name} unchanged")
 
 
 def _import(
@@ -189,10 +202,10 @@ def agent_edit(
     remove_skill: Annotated[list[str] | None, _many("Remove a skill (admins).")] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Change an agent: name, address, time zone (anyone, of themselves), role, capacity,
-    languages, skills (admins).
+    """Change an agent's details, role or skills.
 
-    Group membership: `helpdesk group edit`."""
+    Anyone may change their own name, address and time zone; role, capacity, languages and
+    skills, and other agents, are an admin's job. Group membership: `helpdesk group edit`."""
     rt = runtime(ctx)
     with rt.store().write() as session:
         agent, changes = directory.edit_agent(
@@ -209,12 +222,7 @@ def agent_edit(
             remove_skills=remove_skill or (),
         )
         doc = serialize.agent_doc(agent)
-    if json_out:
-        print_json({**doc, "changes": list(changes)})
-    elif changes:
-        say(f"agent {doc['login']} changed: {', '.join(changes)}")
-    else:
-        say(f"agent {doc['login']} unchanged")
+    _tell_edit("agent", doc["login"], doc, changes, json_out)
 
 
 @agent_app.command("list")
@@ -323,9 +331,10 @@ def group_edit(
     description: Annotated[str | None, typer.Option("--description", help='"" to clear.')] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Change a group (admins): members, lead, next level, address, description.
+    """Change a group's members, lead or next level (admins).
 
-    An agent who leaves keeps the group's tickets assigned to them."""
+    Also its address and description. An agent who leaves keeps the group's tickets assigned
+    to them."""
     rt = runtime(ctx)
     with rt.store().write() as session:
         group, changes = directory.edit_group(
@@ -340,12 +349,7 @@ def group_edit(
             remove_members=remove_member or (),
         )
         doc = serialize.group_doc(group)
-    if json_out:
-        print_json({**doc, "changes": list(changes)})
-    elif changes:
-        say(f"group {doc['name']} changed: {', '.join(changes)}")
-    else:
-        say(f"group {doc['name']} unchanged")
+    _tell_edit("group", doc["name"], doc, changes, json_out)
 
 
 @group_app.command("list")
@@ -430,11 +434,12 @@ def org_edit(
     notes: Annotated[str | None, typer.Option("--notes", help='"" to clear.')] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Change an organization: name, domains, region, notes, segment or contract.
+    """Change an organization, its segment or its contract.
 
-    A new segment or contract moves the SLA clocks of its active tickets at once (the
-    working time used stays used; each ticket's ledger says why). JSON: the organization,
-    with "changes" and "retargeted" (tickets whose clocks moved)."""
+    Its name, domains, region and notes too. A new segment or contract (admins only) moves
+    the SLA clocks of its active tickets at once (the working time used stays used; each
+    ticket's ledger says why). JSON: the organization, with "changes" and "retargeted"
+    (tickets whose clocks moved)."""
     rt = runtime(ctx)
     with rt.store().write() as session:
         edited = directory.edit_organization(
@@ -453,14 +458,10 @@ def org_edit(
         doc = serialize.organization_doc(edited.organization)
     for warning in edited.warnings:
         hint(f"warning: {warning}")
-    if json_out:
-        print_json({**doc, "changes": list(edited.changes), "retargeted": edited.retargeted})
-        return
-    if not edited.changes:
-        say(f"organization {doc['name']} unchanged")
-        return
-    say(f"organization {doc['name']} changed: {'; '.join(edited.changes)}")
-    if edited.retargeted:
+    _tell_edit(
+        "organization", doc["name"], doc, edited.changes, json_out, retargeted=edited.retargeted
+    )
+    if edited.retargeted and not json_out:
         say(f"SLA clocks moved on {edited.retargeted} active tickets of {doc['name']}")
 
 
