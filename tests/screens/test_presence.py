@@ -98,6 +98,24 @@ async def test_another_agent_appears_types_and_goes(
         assert not [n for n in app.notices if "changed" in n[1]]  # no "ticket changed" toast
 
 
+async def test_a_colleague_typing_shows_before_the_next_heartbeat(
+    desk_store: Desk, cleo: Store, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bob's console writes its heartbeat seldom, but reads who else is there more often:
+    Cleo starting to type shows within a glance, not a heartbeat."""
+    monkeypatch.setattr(PresenceBar, "EVERY", 60.0)
+    monkeypatch.setattr(PresenceBar, "LOOK_EVERY", 0.1)
+    key = make_ticket(desk_store, "Printer on fire", assignee="bob")
+    app = RecordingApp(desk_store.store, "bob", clock=lambda: NOW, live=False)
+    async with app.run_test(size=size) as pilot:
+        await open_ticket(pilot, app, key)
+        await wait_for(pilot, lambda: [c.login for c in rows_of(desk_store, key)] == ["bob"])
+        presence.announce(cleo, key, "cleo", Activity.TYPING, NOW)
+        await wait_for(pilot, lambda: line(app) == "Also here: Cleo Expert (typing…)")
+        # A glance writes nothing: Bob's row is the one his first heartbeat wrote.
+        assert [c.activity for c in rows_of(desk_store, key, "cleo")] == [Activity.VIEWING]
+
+
 async def test_names_are_plain_text(desk_store: Desk, cleo: Store, size: tuple[int, int]) -> None:
     with desk_store.store.write() as session:
         directory.add_agent(

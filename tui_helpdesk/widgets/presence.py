@@ -12,7 +12,9 @@ note (`typed()`); it does the rest in its own thread workers, never on the UI th
   burst of typing, whatever its length;
 - when its screen is covered by another full screen (another ticket, another mode) or
   closes, or the ticket changes, the agent leaves the ticket (their row is deleted);
-- `look()` reads who else is there without writing (the screen calls it on a desk change).
+- every `LOOK_EVERY` seconds in between, and on a desk change (the screen calls it), it
+  reads who else is there without writing (`look()`): a colleague who starts typing shows
+  within that, not a heartbeat later.
 
 Writes run one at a time (a lock) and a write asked for later wins, so a slow heartbeat
 never overwrites the TYPING that followed it. Names are agent data: plain `Text`, never
@@ -80,6 +82,7 @@ class PresenceBar(Static):
 
     EVERY: ClassVar[float] = presence.HEARTBEAT.total_seconds()  # seconds between heartbeats
     TYPING_QUIET: ClassVar[float] = 4.0  # seconds after the last keystroke: typing stopped
+    LOOK_EVERY: ClassVar[float] = 2.0  # seconds between reads of who else is there
 
     @dataclass
     class Seen(Message):
@@ -99,6 +102,11 @@ class PresenceBar(Static):
 
     def on_mount(self) -> None:
         self.set_interval(self.EVERY, self.beat, name="presence-heartbeat")
+        self.set_interval(self.LOOK_EVERY, self._glance, name="presence-look")
+
+    def _glance(self) -> None:
+        if self._on_top():
+            self.look()
 
     def on_unmount(self) -> None:
         self._leave()
