@@ -565,6 +565,22 @@ async def test_escalate_to_another_group(desk_store: Desk) -> None:
         assert ticket.group is not None and ticket.group.name == "Network"
 
 
+async def test_escalate_offers_no_lower_level(desk_store: Desk) -> None:
+    """From L2 the dialog offers the teams without a level, never L1: moving a ticket down
+    is an assignment, not an escalation."""
+    with desk_store.store.write() as session:
+        directory.add_group(session, NOW, directory.GroupDraft("Network", members=["cleo"]))
+    key = make_ticket(desk_store, "Expert needed", assignee="cleo", group="L2")
+    app = make_app(desk_store, "cleo")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("e")
+        await settle(pilot)
+        targets = app.screen.query_one("#escalate-to", OptionList)
+        rows = [str(targets.get_option_at_index(i).prompt) for i in range(targets.option_count)]
+        assert rows == ["to Network"]
+
+
 @pytest.mark.parametrize("typing", ["press", "burst"])
 async def test_escalate_reads_the_reason_typed_right_before_ctrl_s(
     desk_store: Desk, typing: str

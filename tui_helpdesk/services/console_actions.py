@@ -437,12 +437,14 @@ def edit_tags(
 
 def escalation_choices(store: Store, ref: str) -> EscalationChoices:
     """Where the ticket can be escalated: one level up (if its group has a next level), or
-    any other group."""
+    any other group but a lower support level (moving down is an assignment, not an
+    escalation)."""
 
     def work(session: Session) -> EscalationChoices:
         ticket = tickets.get_ticket(session, ref)
         here = ticket.group
         up = here.next_level if here is not None else None
+        level = ticket.level
         groups = tuple(
             Choice(
                 g.name,
@@ -451,7 +453,7 @@ def escalation_choices(store: Store, ref: str) -> EscalationChoices:
             )
             for g in directory.list_groups(session)
             # Its own group is no target; the next level is offered as "up one level".
-            if g not in (here, up)
+            if g not in (here, up) and (g.level is None or level is None or g.level >= level)
         )
         return EscalationChoices(
             group=clean(here.name, single_line=True) if here else "",
