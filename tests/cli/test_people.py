@@ -188,6 +188,10 @@ def test_group_edit_members_lead_and_next_level(hd: Run) -> None:
     line = one_line_error(hd("group", "edit", "L2", "--next-level", "L1", as_="admin"), 2)
     assert line == "helpdesk: L2 cannot escalate to L1: it leads back to it"
     one_line_error(hd("group", "edit", "L1", "--remove-member", "bob", as_="admin"), 2)
+    twice = ("--remove-member", "admin", "--remove-member", "admin")
+    assert ok(hd("group", "edit", "L1", *twice, as_="admin")).stdout == (
+        "group L1 changed: -admin\n"
+    )
     one_line_error(hd("group", "edit", "L1", "--add-member", "nobody", as_="admin"), 1)
     said = ok(hd("group", "edit", "L1", "--next-level", "", "--lead", "", as_="admin"))
     assert said.stdout == "group L1 changed: next level L2 → none, lead cleo → none\n"
@@ -662,3 +666,10 @@ def test_org_edit_and_a_new_contract_moves_the_clocks_of_its_active_tickets(
     ok(hd("org", "edit", "Globex", "--sla-policy", "standard", as_="admin"))  # a contract
     after = ok(hd("ticket", "show", waiting["number"], "--json")).json()
     assert after["sla_policy"] == "standard"
+    # With a contract the segment picks no policy: its tickets' clocks stand, untouched.
+    edited = ok(hd("org", "edit", "Globex", "--segment", "standard", "--json", as_="admin"))
+    assert (edited.json()["changes"], edited.json()["retargeted"]) == (
+        ["segment premium → standard"],
+        0,
+    )
+    assert ok(hd("ticket", "show", waiting["number"], "--json")).json() == after

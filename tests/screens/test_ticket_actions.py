@@ -394,6 +394,7 @@ def test_the_picker_forgives_a_misspelt_word() -> None:
         Choice("tom.becker", "tom.becker (Tom Becker)"),
         Choice("tina.backer", "tina.backer (Tina Backer)"),
         Choice("tomas.bec", "tomas.bec (Tomas Bec)", "moves it to L2"),
+        Choice("ida.smithson", "ida.smithson (Ida Smithson)"),
     ]
 
     def found(query: str) -> list[str]:
@@ -404,6 +405,8 @@ def test_the_picker_forgives_a_misspelt_word() -> None:
     assert found("tom bec")[:2] == ["tom.becker", "tomas.bec"]  # in order: both, typo-free
     assert found("tmo becker") == ["tom.becker"]  # "tmo": too short for a typo, in order
     assert found("zora becker") == []
+    assert found("smoth") == ["ida.smithson"]  # a typo in the start of a longer word
+    assert found("tom beckr") == ["tom.becker"]
     assert filter_choices(choices, "tom bekcer")[0][1] == ()  # no letters to underline
 
 

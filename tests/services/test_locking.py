@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import NOW, Desk
 from tests.services.conftest import Look, MakeTicket
-from tui_helpdesk.domain import Priority, Status
-from tui_helpdesk.services import tickets
+from tui_helpdesk.domain import EventKind, Priority, Status
+from tui_helpdesk.services import audit, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.directory import actor_for
 from tui_helpdesk.services.errors import Conflict
@@ -119,6 +119,7 @@ def test_a_message_is_refused_only_when_the_conversation_or_the_status_moved(
         "customer": lambda s, k: tickets.add_customer_message(
             s, admin, NOW, k, tickets.get_ticket(s, k).requester, "Any news?"
         ),
+        "reply, its mail bounced": _reply_then_bounce(admin),
     }
     with desk_store.store.read() as session:
         cleo = actor_for(session, "cleo")
@@ -128,9 +129,9 @@ def test_a_message_is_refused_only_when_the_conversation_or_the_status_moved(
             seen = _newest_event(desk_store, key) if by_event else None
             with desk_store.store.write() as session:
                 change(session, key)
-            # Two saves missed when the first was quiet: the second decides.
+            # A later save, quiet: the one before it decides.
             with desk_store.store.write() as session:
-                tickets.change_priority(session, admin, NOW, key, Priority.HIGH)
+                tickets.change_priority(session, admin, LATER, key, Priority.HIGH)
             before = look(key)
             if what in quiet:
                 with desk_store.store.write() as session:
@@ -141,6 +142,27 @@ def test_a_message_is_refused_only_when_the_conversation_or_the_status_moved(
                 call(session, key, 1, seen)
             assert look(key) == before, (name, what)
             assert info.value.current_version == before.version
+
+
+def _reply_then_bounce(admin: Actor) -> Callable[[Session, str], object]:
+    """A reply, then its mail bounced: the bounce is an event beside the saves, which
+    moves no version (`ticket_core.NOT_SAVES`), and must not hide the reply before it."""
+
+    def change(session: Session, key: str) -> None:
+        tickets.reply(session, admin, NOW, key, "Done already")
+        ticket = tickets.get_ticket(session, key)
+        audit.record(
+            session,
+            ticket,
+            Actor.system("mail-delivery"),
+            NOW + timedelta(minutes=1),
+            EventKind.MAIL,
+            field="delivery",
+            new="reply mail to anna@acme.example not delivered: 550",
+            rule="mail-delivery",
+        )
+
+    return change
 
 
 def test_reopen_with_stale_version(desk_store: Desk, make_ticket: MakeTicket, look: Look) -> None:

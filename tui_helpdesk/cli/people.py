@@ -48,6 +48,7 @@ from .output import (
     show,
     ticket_table,
 )
+from .plain import counted
 
 
 def _app(help_text: str) -> typer.Typer:
@@ -462,7 +463,7 @@ def org_edit(
         "organization", doc["name"], doc, edited.changes, json_out, retargeted=edited.retargeted
     )
     if edited.retargeted and not json_out:
-        say(f"SLA clocks moved on {edited.retargeted} active tickets of {doc['name']}")
+        say(f"SLA clocks moved on {counted(edited.retargeted, 'active ticket')} of {doc['name']}")
 
 
 @org_app.command("list")

@@ -224,7 +224,8 @@ class TicketScreen(TicketAttachments):
         before, live, self._live = self.detail, self._live, False
         thread = self.query_one("#thread", VerticalScroll)
         if live and before is not None:
-            if replace(before, updated="", sla="") == replace(message.detail, updated="", sla=""):
+            aged = {"updated": "", "sla": "", "sla_state": before.sla_state}
+            if replace(before, **aged) == replace(message.detail, **aged):
                 # A change elsewhere on the desk, or only time passing: the clocks and the
                 # age in the header move on; the thread and panel stay as they are.
                 if message.detail != before:

@@ -346,10 +346,14 @@ def _near_words(query: str, row: str) -> int | None:
         if any(word.startswith(wanted) for word in words):
             continue
         cutoff = max_edits(wanted)
+        # Against the word's starts as long as the typed word, give or take the edits
+        # tolerated: "bekcer" finds "Beckerman", "smoth" "Smithson".
         found = [
             d
             for word in words
-            if cutoff and (d := osa_distance(wanted, word[: len(wanted) + cutoff], cutoff))
+            for size in range(len(wanted) - cutoff, len(wanted) + cutoff + 1)
+            if cutoff and size <= len(word)
+            if (d := osa_distance(wanted, word[:size], cutoff))
         ]
         if not found:
             return None

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from tui_helpdesk.domain import EventKind, Status
 from tui_helpdesk.services.errors import Conflict
 from tui_helpdesk.services.history_text import describe_event
-from tui_helpdesk.services.ticket_core import saves_of
+from tui_helpdesk.services.ticket_core import NOT_SAVES, saves_of
 from tui_helpdesk.store.models import Ticket, TicketEvent
 from tui_helpdesk.text import clean
 
@@ -123,7 +123,7 @@ def account(session: Session, conflict: Conflict, *, seen_event: int | None = No
     # Newest first, enough rows for the saves listed (a save writes a few events).
     newest = session.scalars(
         select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket_id)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind.not_in(NOT_SAVES))
         .order_by(TicketEvent.id.desc())
         .limit(min(missed, CONFLICT_CHANGES + 1) * 8)
     ).all()

@@ -333,7 +333,7 @@ def edit_group(
         if value is not None and clean(value) != getattr(group, field_name):
             setattr(group, field_name, clean(value))
             changes.append(f"{field_name} changed")
-    leaving = [get_agent(session, login) for login in remove_members]
+    leaving = [get_agent(session, login) for login in dict.fromkeys(remove_members)]
     strangers = [a.login for a in leaving if a not in group.members]
     if strangers:
         raise ValidationError(f"{strangers[0]} is not a member of {group.name}")

@@ -52,7 +52,8 @@ def resync_organization(session: Session, actor: Actor, now: datetime, org_id: i
     """Bring the clocks and escalation timers of an organization's active tickets up to date
     after its segment or contract changed (`directory.edit_organization`): each ticket whose
     clocks moved (another policy, new targets) gets the ledger's account of the step and a
-    new version, as any change does; the others are left as they are. Locked and written a
+    new version, as any change does, and so does one whose next escalation moved (rules
+    may name the segment); the others are left as they are. Locked and written a
     batch at a time, in the caller's transaction. Returns how many tickets changed."""
     changed_count = 0
     after = 0
@@ -77,11 +78,16 @@ def resync_organization(session: Session, actor: Actor, now: datetime, org_id: i
             prime_fired(session, page)
             changed = []
             for ticket in page:
+                timer = ticket.next_escalation_at
                 sla, entries = update_clocks(session, ticket, now)
-                if entries or session.is_modified(ticket):
+                if entries or ticket.next_escalation_at != timer:
                     record_ledger(session, ticket, actor, now, entries, sla)
                     mark_changed(ticket, actor, now)
                     changed.append(ticket)
+                else:
+                    # Its clocks stand: what else `update_clocks` caught up on is left for
+                    # the ticket's next change, not written in this admin's name.
+                    session.expunge(ticket)
             save_many(session, changed)
             changed_count += len(changed)
             if len(page) < RESYNC_BATCH:

@@ -159,9 +159,14 @@ def _load_for_change(session: Session, ref: str | int, expected_version: int | N
     return ticket
 
 
+# Events written beside the ticket's saves, which move no version: a mail that could not
+# be delivered (or was queued again), a knowledge article drafted from the ticket.
+NOT_SAVES = (EventKind.MAIL, EventKind.ARTICLE)
+
+
 def saves_of(events: Iterable[TicketEvent]) -> list[list[TicketEvent]]:
-    """The events in the order given, grouped by save: a save moves the version once and
-    writes its events at one instant, by one actor."""
+    """The events in the order given (none of `NOT_SAVES`), grouped by save: a save moves
+    the version once and writes its events at one instant, by one actor."""
     saves: list[list[TicketEvent]] = []
     for event in events:
         if saves and (saves[-1][0].actor, saves[-1][0].at) == (event.actor, event.at):
@@ -179,6 +184,7 @@ _CONVERSATION = (
     EventKind.REOPENED,
     EventKind.MERGED,
     EventKind.MERGED_FROM,
+    EventKind.CSAT,  # the customer answered the survey (maybe with a comment, or closing it)
 )
 _MISSED_SAVES_READ = 12  # by version alone, more missed saves than this refuse a message
 
@@ -193,8 +199,9 @@ def conversation_moved(
 ) -> bool:
     """Whether the saves made since the author's load (after `seen_event` when known, else
     the newest `current - expected`) touched the conversation or the status: a message, a
-    colleague's note, a status change or a merge. A change of priority, tags, assignee,
-    group or category, an escalation or an automation's note did not. Undecided is moved."""
+    note written by a person, a status change, a merge or a survey answer. A change of
+    priority, tags, assignee, group or category, an escalation or an automation's note did
+    not. Undecided is moved."""
     if seen_event is None:
         missed = current_version - expected_version
         if not 0 < missed <= _MISSED_SAVES_READ:
@@ -202,7 +209,7 @@ def conversation_moved(
         limit = missed * 8
         newest = session.scalars(
             select(TicketEvent)
-            .where(TicketEvent.ticket_id == ticket_id)
+            .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind.not_in(NOT_SAVES))
             .order_by(TicketEvent.id.desc())
             .limit(limit)
         ).all()

@@ -105,7 +105,8 @@ class PresenceBar(Static):
         self.set_interval(self.LOOK_EVERY, self._glance, name="presence-look")
 
     def _glance(self) -> None:
-        if self._on_top():
+        # Not while a read or write is under way (a slow database): glances never queue.
+        if self._on_top() and not self._lock.locked():
             self.look()
 
     def on_unmount(self) -> None:
