@@ -346,13 +346,15 @@ def _near_words(query: str, row: str) -> int | None:
         if any(word.startswith(wanted) for word in words):
             continue
         cutoff = max_edits(wanted)
-        # Against the word's starts as long as the typed word, give or take the edits
-        # tolerated: "bekcer" finds "Beckerman", "smoth" "Smithson".
+        # Against the starts, as long as the typed word give or take the edits tolerated,
+        # of the words with its first letter (people misspell the middle of a name, and a
+        # keystroke must not wait on every word of every row): "bekcer" finds "Beckerman",
+        # "smoth" "Smithson".
         found = [
             d
             for word in words
-            for size in range(len(wanted) - cutoff, len(wanted) + cutoff + 1)
-            if cutoff and size <= len(word)
+            if cutoff and word[0] == wanted[0]
+            for size in range(len(wanted) - cutoff, min(len(word), len(wanted) + cutoff) + 1)
             if (d := osa_distance(wanted, word[:size], cutoff))
         ]
         if not found:
