@@ -164,6 +164,11 @@ def test_ticket_escalate_by_hand(desk_store: Desk, db_url: str, cli: Run) -> Non
     )
     assert "no next level" in one_line_error(cli(*args, "HD-1"), 1)
     assert "already in L2" in one_line_error(cli(*args, "HD-1", "--to-group", "l2"), 1)
+    line = one_line_error(cli(*args, "HD-1", "--to-group", "L1"), 1)
+    assert line == (
+        "helpdesk: L1 is a lower support level than HD-1's (level 2): "
+        "moving it down is an assignment, not an escalation"
+    )
     asked = ok(cli(*args, "HD-1", "--customer-request", "--json")).json()
     # The request and the rule it fired (it changed the priority) are two escalations.
     assert asked["priority"] == "urgent" and asked["escalation_level"] == 3

@@ -184,9 +184,16 @@ def test_group_edit_members_lead_and_next_level(hd: Run) -> None:
     # Bob left L1 and keeps the ticket he had there.
     mine = ok(hd("ticket", "show", "HD-1", "--json")).json()
     assert (mine["assignee"], mine["group"]) == ("bob", "L1")
-    # A next level that leads back is refused; "" clears.
+    # Escalation goes up: a lower level, or a next level that leads back, is refused.
     line = one_line_error(hd("group", "edit", "L2", "--next-level", "L1", as_="admin"), 2)
-    assert line == "helpdesk: L2 cannot escalate to L1: it leads back to it"
+    assert line == "helpdesk: L2's next level must be a higher level than 2: L1 is level 1"
+    ok(hd("group", "add", "Network", as_="admin"))
+    ok(hd("group", "add", "Security", "--next-level", "Network", as_="admin"))
+    line = one_line_error(
+        hd("group", "edit", "Network", "--next-level", "Security", as_="admin"), 2
+    )
+    assert line == "helpdesk: Network cannot escalate to Security: it leads back to it"
+    # "" clears.
     one_line_error(hd("group", "edit", "L1", "--remove-member", "bob", as_="admin"), 2)
     twice = ("--remove-member", "admin", "--remove-member", "admin")
     assert ok(hd("group", "edit", "L1", *twice, as_="admin")).stdout == (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.conftest import Desk
 from tests.reports.history import FROM, NOW, TO, at, craft
 from tui_helpdesk.reports.model import Kind
-from tui_helpdesk.services import escalation, reports
+from tui_helpdesk.services import directory, escalation, reports
 
 
 def test_a_ticket_escalated_twice_counts_once_in_the_period_it_was_created(
@@ -14,10 +14,11 @@ def test_a_ticket_escalated_twice_counts_once_in_the_period_it_was_created(
 ) -> None:
     history = craft(desk_store)
     with desk_store.store.write() as s:
-        # T3 (created in the period) a second time; T5 (created in the previous period)
-        # escalated during this one.
+        directory.add_group(s, at(21, 8), directory.GroupDraft("Network"))
+        # T3 (created in the period) a second time, to a team; T5 (created in the previous
+        # period) escalated during this one.
         escalation.escalate_ticket(
-            s, desk_store.agent, at(21, 9), history.t3, to_group="L1", reason="again"
+            s, desk_store.agent, at(21, 9), history.t3, to_group="Network", reason="again"
         )
         escalation.escalate_ticket(
             s, desk_store.agent, at(21, 10), history.t5, to_group="L2", reason="old"

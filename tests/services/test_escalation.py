@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tests.conftest import NOW, Desk, statements
 from tui_helpdesk.domain import Priority, Status
 from tui_helpdesk.rules.document import parse_rules
-from tui_helpdesk.services import desk, escalation, tickets
+from tui_helpdesk.services import desk, directory, escalation, tickets
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
 from tui_helpdesk.services.ticket_core import save_many
 from tui_helpdesk.store.engine import Store
@@ -321,10 +321,15 @@ def test_manual_level_up_and_functional_move(ruled: Desk) -> None:
     )
     with ruled.store.write() as session, pytest.raises(InvalidTransition, match="no next level"):
         escalation.escalate_ticket(session, ruled.agent, NOW, key)
-    with ruled.store.write() as session:
+    # Functional: to a team; never down a level (that is an assignment).
+    with ruled.store.write() as session, pytest.raises(InvalidTransition, match="lower support"):
         escalation.escalate_ticket(session, ruled.agent, NOW, key, to_group="L1")
+    with ruled.store.write() as session:
+        directory.add_group(session, NOW, directory.GroupDraft("Network"))
+    with ruled.store.write() as session:
+        escalation.escalate_ticket(session, ruled.agent, NOW, key, to_group="Network")
     ticket = _ticket(ruled.store, key)
-    assert (ticket.group.name, ticket.escalation_level) == ("L1", 2)
+    assert (ticket.group.name, ticket.escalation_level) == ("Network", 2)
     with ruled.store.read() as session:
         rows = session.scalars(select(Escalation).order_by(Escalation.id)).all()
         seen = [(r.rule, r.trigger, r.actor, r.reason) for r in rows]

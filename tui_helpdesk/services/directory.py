@@ -272,7 +272,7 @@ def add_group(session: Session, now: datetime, draft: GroupDraft) -> Group:
         created_at=now,
     )
     if draft.next_level:
-        group.next_level = get_group(session, draft.next_level)
+        group.next_level = _next_level(group, get_group(session, draft.next_level))
     if draft.lead:
         group.lead = get_agent(session, draft.lead)
     session.add(group)
@@ -286,6 +286,24 @@ def add_group(session: Session, now: datetime, draft: GroupDraft) -> Group:
     session.flush()
     session.refresh(group)
     return group
+
+
+def _next_level(group: Group, target: Group) -> Group:
+    """`target` as the group's next level, checked: escalation goes up, never to a lower
+    support level and never round to the group itself."""
+    if group.level is not None and target.level is not None and target.level <= group.level:
+        raise ValidationError(
+            f"{group.name}'s next level must be a higher level than {group.level}: "
+            f"{target.name} is level {target.level}"
+        )
+    step: Group | None = target
+    while step is not None:
+        if step is group:
+            raise ValidationError(
+                f"{group.name} cannot escalate to {target.name}: it leads back to it"
+            )
+        step = step.next_level
+    return target
 
 
 def edit_group(
@@ -308,14 +326,7 @@ def edit_group(
     group = get_group(session, name)
     changes: list[str] = []
     if next_level is not None:
-        target = get_group(session, next_level) if next_level.strip() else None
-        step = target
-        while step is not None:
-            if step is group:
-                raise ValidationError(
-                    f"{group.name} cannot escalate to {next_level.strip()}: it leads back to it"
-                )
-            step = step.next_level
+        target = _next_level(group, get_group(session, next_level)) if next_level.strip() else None
         if target is not group.next_level:
             before = group.next_level.name if group.next_level else "none"
             changes.append(f"next level {before} → {target.name if target else 'none'}")

@@ -386,6 +386,11 @@ def escalate_by_hand(
         target = get_group(session, to_group)  # the group's own spelling, or NotFound
         if ticket.group_id == target.id:
             raise InvalidTransition(f"{ticket.key} is already in {target.name}")
+        if target.level is not None and ticket.level is not None and target.level < ticket.level:
+            raise InvalidTransition(
+                f"{target.name} is a lower support level than {ticket.key}'s "
+                f"(level {ticket.level}): moving it down is an assignment, not an escalation"
+            )
         move = MoveToGroup(target.name)
     elif level_up or not customer_request:
         if ticket.group is None or ticket.group.next_level is None:
