@@ -195,6 +195,9 @@ def test_group_edit_members_lead_and_next_level(hd: Run) -> None:
     assert line == "helpdesk: Network cannot escalate to Security: it leads back to it"
     # "" clears.
     one_line_error(hd("group", "edit", "L1", "--remove-member", "bob", as_="admin"), 2)
+    # The lead stays a member while the lead; named twice, a member leaves once.
+    line = one_line_error(hd("group", "edit", "L1", "--remove-member", "cleo", as_="admin"), 2)
+    assert line == 'helpdesk: cleo leads L1: name another lead first (--lead LOGIN, or "" for none)'
     twice = ("--remove-member", "admin", "--remove-member", "admin")
     assert ok(hd("group", "edit", "L1", *twice, as_="admin")).stdout == (
         "group L1 changed: -admin\n"

@@ -320,8 +320,9 @@ def edit_group(
 ) -> tuple[Group, tuple[str, ...]]:
     """Change a group (admins): its members, lead, next level (where `level_up` sends its
     tickets), address and description; None leaves a field as it is, an empty string clears
-    it. A next level that leads back to the group is refused. Tickets keep their assignee
-    when the assignee leaves the group. Returns the group and what changed, in words."""
+    it. A lower next level, or one that leads back to the group, is refused (`_next_level`),
+    and so is the lead leaving while still the lead. Tickets keep their assignee when the
+    assignee leaves the group. Returns the group and what changed, in words."""
     require_admin(actor, "change groups")
     group = get_group(session, name)
     changes: list[str] = []
@@ -348,6 +349,11 @@ def edit_group(
     strangers = [a.login for a in leaving if a not in group.members]
     if strangers:
         raise ValidationError(f"{strangers[0]} is not a member of {group.name}")
+    if group.lead is not None and group.lead in leaving:
+        raise ValidationError(
+            f"{group.lead.login} leads {group.name}: name another lead first "
+            '(--lead LOGIN, or "" for none)'
+        )
     for agent in leaving:
         group.members.remove(agent)
         changes.append(f"-{agent.login}")
