@@ -441,6 +441,37 @@ def _clean_domain(domain: str) -> str:
     return domain
 
 
+def _free_organization_name(session: Session, name: str, owner: int | None = None) -> str:
+    """An organization's name, checked: not empty, no other organization's (in any case)."""
+    wanted = name.strip()
+    if not wanted:
+        raise ValidationError("an organization needs a name")
+    taken = select(Organization.id).where(func.lower(Organization.name) == wanted.lower())
+    if owner is not None:
+        taken = taken.where(Organization.id != owner)
+    if session.scalar(taken):
+        raise ValidationError(f"organization {wanted!r} already exists")
+    return wanted
+
+
+def _segment(text: str) -> str:
+    segment = text.strip().lower() or "standard"
+    if segment not in SEGMENTS:
+        raise ValidationError(f"segment must be one of {', '.join(SEGMENTS)}, got {segment!r}")
+    return segment
+
+
+def _free_domains(session: Session, domains: Iterable[str]) -> list[str]:
+    """Email domains to give an organization, cleaned and sorted; one another organization
+    owns is refused, naming it."""
+    cleaned = sorted({_clean_domain(d) for d in domains if d.strip()})
+    for domain in cleaned:
+        owner = organization_for_domain(session, domain)
+        if owner is not None:
+            raise ValidationError(f"domain {domain!r} already belongs to {owner.name!r}")
+    return cleaned
+
+
 @dataclass(frozen=True)
 class AddedOrganization:
     """An organization just added, and what its caller should tell the user about it."""
@@ -460,21 +491,11 @@ def create_organization(
     """Add an organization. Its warnings are for the user: `org add` and the organization
     import show them (a contract named before any rules are applied, see
     `check_sla_policy`)."""
-    name = draft.name.strip()
-    if not name:
-        raise ValidationError("an organization needs a name")
-    if session.scalar(select(Organization.id).where(func.lower(Organization.name) == name.lower())):
-        raise ValidationError(f"organization {name!r} already exists")
-    segment = draft.segment.strip().lower() or "standard"
-    if segment not in SEGMENTS:
-        raise ValidationError(f"segment must be one of {', '.join(SEGMENTS)}, got {segment!r}")
+    name = _free_organization_name(session, draft.name)
+    segment = _segment(draft.segment or "standard")
     sla_policy = (draft.sla_policy or "").strip() or None
     warning = check_sla_policy(session, sla_policy)
-    domains = sorted({_clean_domain(d) for d in draft.domains if d.strip()})
-    for domain in domains:
-        owner = organization_for_domain(session, domain)
-        if owner is not None:
-            raise ValidationError(f"domain {domain!r} already belongs to {owner.name!r}")
+    domains = _free_domains(session, draft.domains)
     org = Organization(
         name=name,
         segment=segment,
@@ -522,9 +543,7 @@ def edit_organization(
     org = get_organization(session, name)
     changes: list[str] = []
     warnings: list[str] = []
-    new_segment = segment.strip().lower() if segment is not None else org.segment
-    if new_segment not in SEGMENTS:
-        raise ValidationError(f"segment must be one of {', '.join(SEGMENTS)}, got {segment!r}")
+    new_segment = _segment(segment) if segment is not None else org.segment
     new_policy = (sla_policy.strip() or None) if sla_policy is not None else org.sla_policy
     contract = (new_segment, new_policy) != (org.segment, org.sla_policy)
     if contract:
@@ -533,27 +552,17 @@ def edit_organization(
             warning = check_sla_policy(session, new_policy)
             warnings += [warning] if warning else []
     if rename is not None and rename.strip() != org.name:
-        wanted = rename.strip()
-        if not wanted:
-            raise ValidationError("an organization needs a name")
-        taken = session.scalar(
-            select(Organization.id).where(
-                func.lower(Organization.name) == wanted.lower(), Organization.id != org.id
-            )
-        )
-        if taken:
-            raise ValidationError(f"organization {wanted!r} already exists")
+        wanted = _free_organization_name(session, rename, org.id)
         changes.append(f"name {org.name} → {wanted}")
         org.name = wanted
     removing = {_clean_domain(d) for d in remove_domains if d.strip()}
     unknown = sorted(removing - set(org.domains))
     if unknown:
         raise ValidationError(f"{org.name} has no domain {unknown[0]!r}")
-    adding = sorted({_clean_domain(d) for d in add_domains if d.strip()} - set(org.domains))
-    for domain in adding:
-        owner = organization_for_domain(session, domain)
-        if owner is not None:
-            raise ValidationError(f"domain {domain!r} already belongs to {owner.name!r}")
+    known = set(org.domains)
+    adding = _free_domains(
+        session, (d for d in add_domains if d.strip() and _clean_domain(d) not in known)
+    )
     if removing or adding:
         org.domain_rows = [r for r in org.domain_rows if r.domain not in removing] + [
             OrganizationDomain(domain=d) for d in adding
