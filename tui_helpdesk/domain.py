@@ -28,6 +28,12 @@ class Status(enum.StrEnum):
 ACTIVE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_active)
 
 
+def lower_level(level: int | None, than: int | None) -> bool:
+    """Whether a support level is below another: moving a ticket there is no escalation.
+    A group without a level (a functional team) is below none and none is below it."""
+    return level is not None and than is not None and level < than
+
+
 class Priority(enum.StrEnum):
     LOW = "low"
     NORMAL = "normal"

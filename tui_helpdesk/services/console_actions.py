@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import Priority, Status
+from tui_helpdesk.domain import Priority, Status, lower_level
 from tui_helpdesk.rules.workflow import allowed_targets
 from tui_helpdesk.services import conflicts, directory, escalation, tickets
 from tui_helpdesk.services.context import Actor
@@ -453,7 +453,7 @@ def escalation_choices(store: Store, ref: str) -> EscalationChoices:
             )
             for g in directory.list_groups(session)
             # Its own group is no target; the next level is offered as "up one level".
-            if g not in (here, up) and (g.level is None or level is None or g.level >= level)
+            if g not in (here, up) and not lower_level(g.level, level)
         )
         return EscalationChoices(
             group=clean(here.name, single_line=True) if here else "",

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.domain import EventKind, Priority
+from tui_helpdesk.domain import EventKind, Priority, lower_level
 from tui_helpdesk.rules.clock import ClockName, LedgerEntry, Sla, mark_breached
 from tui_helpdesk.rules.document import Rules
 from tui_helpdesk.rules.escalation import (
@@ -386,7 +386,7 @@ def escalate_by_hand(
         target = get_group(session, to_group)  # the group's own spelling, or NotFound
         if ticket.group_id == target.id:
             raise InvalidTransition(f"{ticket.key} is already in {target.name}")
-        if target.level is not None and ticket.level is not None and target.level < ticket.level:
+        if lower_level(target.level, ticket.level):
             raise InvalidTransition(
                 f"{target.name} is a lower support level than {ticket.key}'s "
                 f"(level {ticket.level}): moving it down is an assignment, not an escalation"
