@@ -326,8 +326,9 @@ class TicketScreen(TicketAttachments):
         if not draft.send:
             self._show_status()  # kept for later: the status line says how to go on
             return
-        # Written against the conversation shown: only a newer message, status or merge
-        # refuses it, not a change of the ticket's fields (`tickets.reply`).
+        # Written against the conversation shown (its newest event): refused only if the
+        # conversation or the status moved since, not for a change of the ticket's fields
+        # (`ticket_core.conversation_moved`).
         seen = self.detail.seen_event if self.detail is not None else None
         if kind == "reply":
             self._act(
