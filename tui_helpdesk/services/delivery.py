@@ -289,6 +289,10 @@ def deliver_outbox(
                 _release(store, now, [c.row.id for c in batch[done:]])
                 run.stopped, run.stopped_temporary = str(down), down.temporary
                 break
+            if len(batch) < size:
+                # A short claim took every row due at `now` that no other sender holds:
+                # asking again would find none (a retry this run set is due later).
+                break
     return run
 
 
