@@ -14,11 +14,12 @@ from textual.widgets import Static
 from tests.conftest import Desk
 from tests.screens.conftest import SIZES, RecordingApp, column, make_ticket, settle, table_of
 from tests.screens.test_ticket_actions import open_ticket
-from tui_helpdesk.domain import Status
+from tui_helpdesk.domain import ArticleStatus, Status, Visibility
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.screens.queue import QueueScreen
 from tui_helpdesk.screens.ticket import MessageBox
-from tui_helpdesk.services import desk, tickets
+from tui_helpdesk.screens.ticket_panel import SidePanel
+from tui_helpdesk.services import desk, kb, tickets
 from tui_helpdesk.services.views import SlaState
 
 pytestmark = pytest.mark.parametrize("size", SIZES)
@@ -127,6 +128,43 @@ async def test_the_open_ticket_counts_down_each_minute_and_keeps_its_place(
         assert "first response 3h20m left" in _header(app)
         assert "(40m ago)" in _header(app)
         assert list(screen.query(MessageBox)) == boxes  # the same widgets: not redrawn
+        assert app.notices == []
+
+
+async def test_the_minute_refresh_keeps_the_panels_suggestions(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """The minute's refresh reads the panel's clocks again, not its suggestions: an article
+    written meanwhile shows once the ticket is read again (ctrl+r, or someone's change)."""
+    _late, soon = _office_desk(desk_store)
+    now = [FRIDAY_LATE]
+    app = RecordingApp(desk_store.store, "bob", clock=lambda: now[0], live=False)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_ticket(pilot, app, soon)
+        panel = screen.query_one(SidePanel)
+        assert panel.panel is not None and panel.panel.articles == ()
+        with desk_store.store.write() as session:
+            kb.add_article(
+                session,
+                FRIDAY_LATE,
+                desk_store.agent,
+                kb.ArticleDraft(
+                    "Friday evening",
+                    "What to do on a Friday evening.",
+                    visibility=Visibility.PUBLIC,
+                    status=ArticleStatus.PUBLISHED,
+                ),
+            )
+        now[0] = FRIDAY_LATE + timedelta(minutes=10)
+        screen._countdowns_due()
+        await settle(pilot)
+        assert "first response 3h20m left" in _header(app)
+        clocks = [clock.text for clock in panel.panel.clocks]
+        assert clocks == ["3h20m left", "15h20m left"], clocks  # the panel's clocks moved on
+        assert panel.panel.articles == ()  # not searched again
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert [a.title.plain for a in panel.panel.articles] == ["Friday evening"]
         assert app.notices == []
 
 

@@ -178,7 +178,7 @@ class TicketScreen(TicketAttachments):
         if self.is_current and self.detail is not None and self.busy is None:
             self._live = True
             self._load(self.key)
-            self.query_one(SidePanel).load(self.key)
+            self.query_one(SidePanel).load(self.key, clocks_only=True)
 
     def on_desk_changed(self, _message: DeskChanged) -> None:
         """Someone committed: read the ticket again, unless this screen's own write is in

@@ -21,7 +21,7 @@ markup. Used by `tui_helpdesk.screens.ticket` only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -257,49 +257,63 @@ class SidePanel(OptionList):
     class _Done(Message):
         panel: PanelView | None
         error: str | None
+        suggested: bool  # the suggestions were looked for (else the shown ones are kept)
 
     def __init__(self, context: ConsoleContext, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self.context = context
         self.panel: PanelView | None = None
+        self._suggesting = False  # a load that looks for suggestions is under way
 
-    def load(self, key: str) -> None:
+    def load(self, key: str, *, clocks_only: bool = False) -> None:
+        """Read the panel again. `clocks_only` (the minute's refresh): the suggestions shown
+        for this ticket are kept rather than searched for again, unless a full load is
+        still under way (this one replaces it, so it must do its work)."""
         if self.panel is None:
             self.loading = True
-        self._load(key)
+        keep = clocks_only and self.panel is not None and self.panel.key == key
+        suggest = not keep or self._suggesting
+        self._suggesting = suggest
+        self._load(key, suggest)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         # Measured at no width at all (squeezed out, or while hidden), rows cannot wrap.
         return 0 if width <= 0 else super().get_content_height(container, viewport, width)
 
     @work(thread=True, exclusive=True, group="ticket-panel", exit_on_error=False)
-    def _load(self, key: str) -> None:
+    def _load(self, key: str, suggest: bool) -> None:
         worker = get_current_worker()
         try:
-            found = panel_views.ticket_panel(self.context.store, key, now=self.context.now())
+            found = panel_views.ticket_panel(
+                self.context.store, key, now=self.context.now(), suggestions=suggest
+            )
         except ServiceError as exc:
             if not worker.is_cancelled:
-                self.post_message(self._Done(None, str(exc)))
+                self.post_message(self._Done(None, str(exc), suggest))
             return
         if not worker.is_cancelled:
-            self.post_message(self._Done(found, None))
+            self.post_message(self._Done(found, None, suggest))
 
     @on(_Done)
     def _loaded(self, message: _Done) -> None:
         message.stop()
         self.loading = False
+        self._suggesting = False
         if message.panel is None:
             self.notify(message.error or "", title="Side panel", severity="error", markup=False)
             return
-        self.panel = message.panel
+        panel = message.panel
+        if not message.suggested and self.panel is not None and self.panel.key == panel.key:
+            panel = replace(panel, articles=self.panel.articles, similar=self.panel.similar)
+        self.panel = panel
         highlighted_id = self.highlighted_option.id if self.highlighted_option else None
-        self.set_options(panel_options(message.panel))
+        self.set_options(panel_options(panel))
         if highlighted_id is not None:
             try:
                 self.highlighted = self.get_option_index(highlighted_id)
             except OptionDoesNotExist:  # the row is gone after the reload: keep the top
                 self.highlighted = None
-        self.post_message(self.Loaded(message.panel))
+        self.post_message(self.Loaded(panel))
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
