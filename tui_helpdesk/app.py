@@ -38,6 +38,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.message import Message
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import get_current_worker
@@ -59,6 +60,8 @@ FEW_COLOURS_THEME = "ansi-dark"  # the terminal's own 16 colours
 THEME_ALIASES = {"textual-ansi": "ansi-dark"}
 WATCH_SLICE = 0.5  # seconds the watcher blocks at a time (and so how soon it stops)
 RETRY_AFTER = 2.0  # seconds between two tries to reach a lost database
+# Toasts on screen at once: at 80x24 more would cover the editor the agent is typing in.
+MAX_TOASTS = 3
 
 
 NEW_TICKET_MODULE = "tui_helpdesk.screens.new_ticket"
@@ -301,6 +304,17 @@ class HelpdeskApp(App[None]):
             return
         if not worker.is_cancelled:
             self.post_message(self.ProfileLoaded(found))
+
+    def on_notify(self, _event: Notify) -> None:
+        """Make room for a new toast (this runs before Textual adds it): beyond
+        `MAX_TOASTS`, the oldest give way, errors last (an unsaved reply's must stay)."""
+        shown = list(self._notifications)
+        excess = len(shown) + 1 - MAX_TOASTS
+        if excess <= 0:
+            return
+        by_age = sorted(shown, key=lambda n: n.severity == "error")  # stable: oldest first
+        for old in by_age[:excess]:
+            self._unnotify(old, refresh=False)
 
     def on_helpdesk_app_profile_loaded(self, message: ProfileLoaded) -> None:
         self.profile = message.profile

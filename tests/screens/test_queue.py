@@ -20,7 +20,7 @@ from tests.screens.conftest import (
     table_of,
     wait_for,
 )
-from tui_helpdesk.app import HelpdeskApp
+from tui_helpdesk.app import MAX_TOASTS, HelpdeskApp
 from tui_helpdesk.config import Settings, load_settings
 from tui_helpdesk.domain import Status
 from tui_helpdesk.screens.queue import VIEW_ORDER, QueueScreen
@@ -439,3 +439,21 @@ async def test_an_empty_first_view_still_shows_the_keys(
         assert table_of(app).row_count == 0
         keys = footer_keys(app)
         assert {"Next view", "Filter", "Refresh", "Quit"} <= keys.keys()
+
+
+async def test_toasts_give_way_to_newer_ones_errors_last(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """At 80x24 a pile of toasts would cover the screen: at most `MAX_TOASTS` are shown,
+    the newest, and an error stays while newer notices push the others out."""
+    app = make_app(desk_store)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("reply not saved", severity="error", markup=False)
+        for n in range(1, 6):
+            app.notify(f"notice {n}", markup=False)
+        await settle(pilot)
+        shown = [str(toast.render()) for toast in app.screen.query("Toast")]
+        assert len(shown) == MAX_TOASTS == 3
+        assert ["reply not saved" in s for s in shown] == [True, False, False]
+        assert "notice 4" in shown[1] and "notice 5" in shown[2]
