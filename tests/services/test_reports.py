@@ -6,11 +6,21 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Desk
-from tests.reports.history import FORMULA, FROM, NOW, PERIOD_END, PERIOD_START, TO, History, craft
+from tests.reports.history import (
+    FORMULA,
+    FROM,
+    NOW,
+    PERIOD_END,
+    PERIOD_START,
+    TO,
+    History,
+    at,
+    craft,
+)
 from tui_helpdesk.reports.model import Drill, Kind, Report
 from tui_helpdesk.reports.periods import Grouping
 from tui_helpdesk.reports.sql import ReportFilter
-from tui_helpdesk.services import reports
+from tui_helpdesk.services import escalation, reports, tickets
 from tui_helpdesk.services.errors import ValidationError
 
 
@@ -228,3 +238,55 @@ def test_bad_periods_are_validation_errors(desk_store: Desk) -> None:
             reports.scope(s, NOW, start="2020-01-01", end="2026-01-01", grouping="day")
         with pytest.raises(ValidationError, match="unknown grouping"):
             reports.scope(s, NOW, grouping="hour")
+
+
+def test_a_recorded_breach_counts_before_the_late_answer(
+    desk_store: Desk, history: History
+) -> None:
+    """T5 was never answered: once cron records its breaches, the first response (due Tue 13
+    12:00Z) and the resolution (due Thu 15 08:00Z) count as breaches of the previous period,
+    the one their deadlines passed in, while they run on. Answered late on Fri 30, the first
+    response counts at the answer, in the report's period, and leaves the earlier one."""
+    previous = {"start": "2026-10-07", "end": "2026-10-18"}
+
+    def sla(**period: str) -> tuple[dict[str, list[object]], dict[str, object]]:
+        with desk_store.store.read() as s:
+            start, end = period.get("start", FROM), period.get("end", TO)
+            scope = reports.scope(s, NOW, start=start, end=end, grouping=Grouping.WEEK)
+            report = reports.build(s, Kind.SLA, scope)
+            return rows(report), {f.name: f.value for f in report.figures}
+
+    def customers(**period: str) -> dict[str, list[object]]:
+        with desk_store.store.read() as s:
+            scope = reports.scope(s, NOW, start=period["start"], end=period["end"])
+            return rows(reports.build(s, Kind.CUSTOMERS, scope))
+
+    assert sla(**previous)[1]["breaches"] == 0  # nothing recorded yet: overdue, not counted
+    run = escalation.run_escalations(desk_store.store, at(30, 11))
+    assert run.breaches == 2
+    table, figures = sla(**previous)
+    #                          fr: measured in_time breached pct; res: the same
+    assert table == {
+        "2026-W41": [0, 0, 0, None, 0, 0, 0, None],
+        "2026-W42": [1, 0, 1, 0.0, 1, 0, 1, 0.0],
+    }
+    assert (figures["breaches"], figures["fr_compliance_pct"]) == (2, 0.0)
+    assert customers(**previous) == {"Acme": [1, 1, 0.0, 0.0]}
+    with desk_store.store.read() as s:
+        scope = reports.scope(s, NOW, start=FROM, end=TO)
+        summary = {
+            f.name: (f.value, f.previous) for f in reports.build(s, Kind.SUMMARY, scope).figures
+        }
+    assert summary["fr_compliance_pct"] == (66.7, 0.0)
+    assert summary["res_compliance_pct"] == (100.0, 0.0)
+    # The report's own period is as the hand-computed tests have it.
+    assert sla()[0] == {
+        "2026-W43": [2, 1, 1, 50.0, 2, 2, 0, 100.0],
+        "2026-W44": [1, 1, 0, 100.0, 1, 1, 0, 100.0],
+    }
+
+    with desk_store.store.write() as s:
+        tickets.reply(s, desk_store.agent, at(30, 11, 15), history.t5, "Sorry for the wait.")
+    table, figures = sla(**previous)
+    assert table["2026-W42"] == [0, 0, 0, None, 1, 0, 1, 0.0]  # the resolution runs on
+    assert sla()[0]["2026-W44"] == [2, 1, 1, 50.0, 1, 1, 0, 100.0]

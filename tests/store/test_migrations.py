@@ -99,7 +99,7 @@ def test_upgrade_from_0001_keeps_data(store: Store) -> None:
 
     before, after = migrate.upgrade(store)
     assert (before, after) == ("0001", migrate.head_revision())
-    assert migrate.head_revision() == "0013"
+    assert migrate.head_revision() == "0014"
 
     with store.read() as session:
         ticket = tickets.get_ticket(session, "HD-7")

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from tui_helpdesk.domain import ACTIVE_STATUSES, MessageKind
+from tui_helpdesk.reports.metrics import open_breaches
 from tui_helpdesk.reports.model import Drill, Scope, Table, pct, seconds
 from tui_helpdesk.reports.periods import Period
 from tui_helpdesk.reports.sql import key_label, percentiles, working_seconds
@@ -140,9 +141,25 @@ def customers(session: Session, scope: Scope) -> tuple[Table, Table]:
         "customers",
         ["organization", "tickets", "open_now", "fr_compliance_pct", "res_compliance_pct"],
     )
+    # The open breaches of the period (`metrics.open_breaches`): decided clocks, late.
+    late_now = {
+        clock: dict(
+            session.execute(
+                select(Organization.name, func.count())
+                .select_from(Ticket)
+                .outerjoin(Organization, Organization.id == Ticket.organization_id)
+                .where(where, _in(deadline, p), still_open)
+                .group_by(Organization.name)
+            ).all()
+        )
+        for clock in ("first_response", "resolution")
+        for deadline, still_open in [open_breaches(scope, clock)]
+    }
     for name, n, open_n, fn, fl, rn, rl in rows:
         if not n and not open_n:
             continue
+        fo, ro = late_now["first_response"].get(name, 0), late_now["resolution"].get(name, 0)
+        fn, fl, rn, rl = (fn or 0) + fo, (fl or 0) + fo, (rn or 0) + ro, (rl or 0) + ro
         table.add(
             [key_label(name), int(n or 0), int(open_n or 0), pct(fn - fl, fn), pct(rn - rl, rn)],
             Drill(start=p.start, end=p.end, organization=name) if name else None,

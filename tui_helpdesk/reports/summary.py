@@ -4,7 +4,7 @@
 figures mean what they mean in the reports they summarise (see `metrics` and
 `breakdowns`): created, resolved, reopened and backlog as in the volume report; the median
 working first response and resolution as in the response report; compliance of the clocks
-met in the period as in the SLA report; the share of the period's new tickets that were
+decided in the period as in the SLA report; the share of the period's new tickets that were
 escalated as in the escalations report (`breakdowns.escalated_tickets`); the average
 satisfaction score of the answers received in the period; at risk and overdue now. Those
 reports split each figure by rows and add tables the summary does not show: here each
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tui_helpdesk.domain import EventKind
 from tui_helpdesk.reports.breakdowns import escalated_tickets
-from tui_helpdesk.reports.metrics import backlog, live_risk
+from tui_helpdesk.reports.metrics import backlog, live_risk, open_breaches
 from tui_helpdesk.reports.model import Scope, pct, seconds
 from tui_helpdesk.reports.sql import spreads, working_seconds
 from tui_helpdesk.store.models import Ticket, TicketEvent
@@ -34,7 +34,8 @@ def _in_period(column: Any, scope: Scope) -> Any:
 
 def _clock(session: Session, scope: Scope, clock: str) -> tuple[int, float | None, int, int]:
     """Tickets that reached the clock's goal in the period: how many, their median working
-    time, and of their clocks how many were met and how many of those late."""
+    time; and how many clocks were decided in the period and how many of those late (met,
+    or breached and still running: `metrics.open_breaches`)."""
     first = clock == "first_response"
     at = Ticket.first_response_at if first else Ticket.resolved_at
     state = Ticket.first_response_state if first else Ticket.resolution_state
@@ -46,11 +47,15 @@ def _clock(session: Session, scope: Scope, clock: str) -> tuple[int, float | Non
         case((met, 1)),
         case((and_(met, late.is_(True)), 1)),
     ).where(_in_period(at, scope))
+    deadline, still_open = open_breaches(scope, clock)
+    open_n = (
+        session.scalar(select(func.count()).where(_in_period(deadline, scope), still_open)) or 0
+    )
     found = spreads(session, source, (0.5,), tallies=2).get(0)
     if found is None:
-        return 0, None, 0, 0
+        return 0, None, open_n, open_n
     rows, (work, met_n, late_n) = found
-    return rows, seconds(work.percentiles[0]), met_n.count, late_n.count
+    return rows, seconds(work.percentiles[0]), met_n.count + open_n, late_n.count + open_n
 
 
 def totals(session: Session, scope: Scope) -> dict[str, Any]:

@@ -260,13 +260,20 @@ class Ticket(Base):
         Index("ix_tickets_resolution_due", "resolution_due_at"),
         Index("ix_tickets_next_escalation", "next_escalation_at", "id"),
         # Reports' "at risk now" and "overdue now": the running deadlines up to a horizon,
-        # with what they test of each (calendar, status, merged), from the index alone (0012).
+        # with what they test of each (calendar, status, merged), from the index alone (0012);
+        # and their open breaches, breached clocks running past their deadline (0014).
         partial_index(
             "ix_tickets_at_risk",
             "due_at",
             "sla_calendar",
             "status",
             "merged_into_id",
+            "first_response_state",
+            "first_response_breached",
+            "first_response_due_at",
+            "resolution_state",
+            "resolution_breached",
+            "resolution_due_at",
             where="due_at IS NOT NULL",
         ),
         # A customer's tickets; with the creation time, the customers report counts each
