@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from tests.conftest import NOW, Desk
 from tui_helpdesk.channels.parse import parse_mail
-from tui_helpdesk.domain import EventKind, Status
+from tui_helpdesk.domain import EventKind, MessageKind, Status
 from tui_helpdesk.services import mail_intake, tickets
 from tui_helpdesk.services.errors import NotFound
 from tui_helpdesk.services.mail_intake import Intake, IntakeOptions
@@ -677,3 +677,44 @@ def test_nul_bytes_and_junk_anywhere_are_stored_safely(desk_store: Desk, take: T
 def test_senders_we_cannot_store_are_recorded(take: Take, sender: str) -> None:
     got = take(mail(sender, message_id=f"<odd-{abs(hash(sender))}@x.example>"))
     assert got.decision == "unusable-sender" and got.ticket is None
+
+
+def test_an_agent_answering_a_notification_by_mail_writes_an_internal_note(
+    desk_store: Desk, take: Take
+) -> None:
+    """Bob answers the notification mail of HD-1 from his own address (case aside): his
+    words go on the ticket as his internal note, not as the customer's, and he does not
+    become a contact; the ticket stays as it was."""
+    take("gmail_new.eml")
+    set_status(desk_store, "HD-1", Status.PENDING)
+    set_outbox_id(desk_store, "HD-1", "notify", "<notify-hd1@desk.example>")
+    contacts = count(desk_store, Contact)
+    got = take(
+        mail(
+            "Bob Agent <Bob@Desk.example>",
+            "Re: [HD-1] Escalation",
+            "Looking at it; the customer's VPN log says more.",
+            message_id="<bob-answer@desk.example>",
+            in_reply_to="<notify-hd1@desk.example>",
+        )
+    )
+    assert (got.decision, got.ticket) == ("agent-note", "HD-1")
+    assert got.detail["agent"] == "bob" and got.detail["matched_by"] == "in-reply-to"
+    assert count(desk_store, Contact) == contacts
+    assert status_of(desk_store, "HD-1") == "pending"  # a customer's answer would reopen it
+    with desk_store.store.read() as session:
+        note = session.scalars(select(Message).order_by(Message.id.desc())).first()
+        assert note is not None and note.kind is MessageKind.NOTE
+        assert note.author_agent is not None and note.author_agent.login == "bob"
+        assert note.body.startswith("Looking at it")
+    # Someone else answering the same mail is not taken for the agent.
+    other = take(
+        mail(
+            "anna.rossi@acme.example",
+            "Re: [HD-1] Escalation",
+            "Any news?",
+            message_id="<anna-answer@acme.example>",
+            in_reply_to="<notify-hd1@desk.example>",
+        )
+    )
+    assert other.decision == "threaded"

@@ -8,8 +8,10 @@ a contact (created if unknown, organization by domain); threading (`mail_threadi
 ticket; a per-sender burst is rate-limited; then `tickets.create_ticket` or
 `tickets.add_customer_message` (or the survey answer service) does the ticket work, so
 classification, routing, reopening and acknowledgements follow the desk's one set of rules.
-Automatic mail is stored but never reopens a ticket nor gets an acknowledgement. The raw
-message is kept zlib-compressed.
+Automatic mail is stored but never reopens a ticket nor gets an acknowledgement. A mail
+from an agent's own address that threads to a ticket (an agent answering a notification
+by mail) is an internal note by that agent: never a customer's message, never a contact.
+The raw message is kept zlib-compressed.
 
 The parsed mail (`IncomingMail`) is built by `channels.parse`; the mailbox loop that commits
 and then marks a mail done is `channels.fetch`.
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -33,7 +35,15 @@ from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.directory import find_contact_by_identity
 from tui_helpdesk.services.errors import NotFound, ServiceError
-from tui_helpdesk.store.models import Attachment, Contact, InboundMail, Message, Outbox, Ticket
+from tui_helpdesk.store.models import (
+    Agent,
+    Attachment,
+    Contact,
+    InboundMail,
+    Message,
+    Outbox,
+    Ticket,
+)
 
 NO_SUBJECT = "(no subject)"
 RAW_LIMIT = 25 * 1024 * 1024  # a raw original kept for audit; beyond it, its headers only
@@ -292,6 +302,10 @@ def _decide(
         # for anything. The mail is kept (`mail explain`); no ticket, no new contact.
         detail["reason"] = f"an automatic answer ({mail.automatic}) matching no ticket"
         return "ignored", None
+    if thread is not None and thread.ticket_id is not None and address and not mail.automatic:
+        agent = _agent_with_address(session, address)
+        if agent is not None:
+            return _agent_note(session, now, mail, agent, thread, detail)
     if known is not None:
         reason = threading.rate_limited(
             threading.recent_from(session, known, now), mail.automatic is not None
@@ -318,6 +332,38 @@ def _decide(
     detail["matched_by"] = thread.how
     detail.update(thread.detail)
     return _to_ticket(session, actor, now, mail, contact, thread, detail)
+
+
+def _agent_with_address(session: Session, address: str) -> Agent | None:
+    return session.scalar(
+        select(Agent).where(func.lower(Agent.email) == address.lower(), Agent.active.is_(True))
+    )
+
+
+def _agent_note(
+    session: Session,
+    now: datetime,
+    mail: IncomingMail,
+    agent: Agent,
+    thread: threading.Thread,
+    detail: dict[str, Any],
+) -> tuple[str, Ticket]:
+    """An agent's mail on a ticket (a reply to a notification, say): their internal note,
+    with the mail's attachments. Internal, so nothing they wrote for colleagues reaches the
+    customer; a public answer is theirs to write."""
+    target = session.get(Ticket, thread.ticket_id)
+    assert target is not None  # found by id in this transaction
+    if target.merged_into_id is not None:  # the conversation goes on where it was merged
+        target = session.get(Ticket, target.merged_into_id) or target
+    actor = Actor(login=agent.login, agent_id=agent.id, role=agent.role, name=agent.name)
+    note = tickets.add_note(session, actor, now, target.key, _body(mail))
+    if mail.attachments:
+        detail["attachments"] = _attach(session, note, mail)
+    detail["matched_by"] = thread.how
+    detail.update(thread.detail)
+    detail["agent"] = agent.login
+    detail["reason"] = f"from agent {agent.login}: an internal note"
+    return "agent-note", target
 
 
 def _new_ticket(
