@@ -366,3 +366,19 @@ def test_a_bad_definition_names_file_and_key(hd: Run, desk_store: Desk, tmp_path
     _definition(folder, "bad", 'kind = "nope"\nrecipients = ["a@b.example"]\n')
     line = one_line_error(hd("report", "run", "bad", "--dir", folder), 2)
     assert "bad.toml: kind: 'nope' is not one of" in line
+
+
+def test_all_due_sends_the_good_definitions_past_a_broken_one(
+    hd: Run, desk_store: Desk, tmp_path: Path
+) -> None:
+    """Cron's run: a broken file is told (every problem of it) and counted, exit 3, and
+    the other definitions are queued all the same."""
+    folder = tmp_path / "reports"
+    _definition(folder, "a-bad", 'kind = "slaa"\nformat = "pdf"\nrecipients = ["l@d.example"]\n')
+    _definition(folder, "b-weekly", 'kind = "sla"\nrecipients = ["l@d.example"]\n')
+    result = hd("report", "run", "--all-due", "--dir", folder, "--now", NOW.isoformat())
+    assert result.exit_code == 3, result.stderr
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("helpdesk: ") and "a-bad.toml: kind: 'slaa'" in errors[0]
+    assert "a-bad.toml: format: 'pdf'" in errors[1]
+    assert "b-weekly" in result.stdout and "queued" in result.stdout

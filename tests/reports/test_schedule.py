@@ -64,7 +64,7 @@ def test_defaults(tmp_path: Path) -> None:
         ('recipients = ["a@b.example"]', "kind: missing"),
         ('kind = "x"\nrecipients = ["a@b.example"]', "kind: 'x' is not one of"),
         ('kind = "sla"', "recipients: expected a list"),
-        ('kind = "sla"\nrecipients = ["nobody"]', "recipients: expected a list"),
+        ('kind = "sla"\nrecipients = ["nobody"]', "recipients\\[0\\]: 'nobody' is not an email"),
         ('kind = "sla"\nrecipients = ["a@b.example"]\nformat = "pdf"', "format: 'pdf'"),
         ('kind = "sla"\nrecipients = ["a@b.example"]\ncolour = 1', "colour: unknown key"),
         ('kind = "sla"\nrecipients = ["a@b.example"]\n[filters]\nteam = "x"', "filters.team"),
@@ -80,6 +80,21 @@ def test_errors_name_the_file_and_key(tmp_path: Path, text: str, message: str) -
     with pytest.raises(DefinitionError, match=message) as caught:
         find(tmp_path, "bad")
     assert str(caught.value).startswith(str(path)) or "not valid" in str(caught.value)
+
+
+def test_every_problem_of_a_file_is_told_at_once(tmp_path: Path) -> None:
+    text = 'kind = "slaa"\nformat = "pdf"\nrecipient = "x"\nrecipients = ["a@b.example", "b"]\n'
+    path = _write(tmp_path, "typo", text)
+    with pytest.raises(DefinitionError) as caught:
+        find(tmp_path, "typo")
+    lines = str(caught.value).splitlines()
+    assert [line.removeprefix(f"{path}: ").split(":")[0] for line in lines] == [
+        "recipient",
+        "kind",
+        "recipients[1]",
+        "format",
+    ]
+    assert "'slaa' is not one of" in lines[1] and "'b' is not an email address" in lines[2]
 
 
 def test_unknown_name_lists_the_known(tmp_path: Path) -> None:

@@ -34,7 +34,14 @@ from tui_helpdesk.reports.export import Format
 from tui_helpdesk.reports.model import Figure, Kind, Report
 from tui_helpdesk.reports.model import Table as ReportTable
 from tui_helpdesk.reports.periods import Grouping, iso
-from tui_helpdesk.reports.schedule import Definition, DefinitionError, find, load_folder
+from tui_helpdesk.reports.schedule import (
+    Definition,
+    DefinitionError,
+    Unusable,
+    find,
+    load_each,
+    load_folder,
+)
 from tui_helpdesk.reports.sql import ReportFilter
 from tui_helpdesk.services import reports
 from tui_helpdesk.text import short_duration
@@ -374,7 +381,8 @@ def run(
     at = instant(now, "--now") if now else rt.now
     where = _folder(folder)
     try:
-        chosen = [find(where, name)] if name else load_folder(where)
+        # --all-due: a broken file is one failure among the runs, not the end of them all.
+        chosen = [find(where, name)] if name else load_each(where)
     except DefinitionError as exc:
         raise CliError(str(exc), 2) from None
     rt.reach_database()  # with nothing due, cron still hears of a database it cannot reach
@@ -382,6 +390,11 @@ def run(
     failed = 0
     stopped: CliError | None = None
     for definition in chosen:
+        if isinstance(definition, Unusable):
+            failed += 1
+            error(str(definition.error))
+            docs.append({"name": definition.name, "error": str(definition.error)})
+            continue
         try:
             with rt.store().write() as session:
                 outcome = reports.run_scheduled(session, definition, at)

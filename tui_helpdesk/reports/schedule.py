@@ -13,7 +13,8 @@
 
 A definition names a period phrase, not dates, so "last-week" run on any day of a week means
 that week's previous week: the run is recorded per (name, period start) and never repeats.
-Errors name the file and the key. Pure parsing: `services.reports` does the rest.
+Errors name the file and the key, every problem of a file at once. Pure parsing:
+`services.reports` does the rest.
 """
 
 from __future__ import annotations
@@ -53,56 +54,78 @@ class Definition:
     path: Path | None = None
 
 
-def _choice(path: Path, key: str, raw: Any, enum_cls: type[Any]) -> Any:
-    try:
-        return enum_cls(raw)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum_cls)
-        raise DefinitionError(f"{path}: {key}: {raw!r} is not one of {allowed}") from None
+class _Problems:
+    """The problems of one definition file, all found before any is reported."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.found: list[str] = []
 
-def _text(path: Path, key: str, raw: Any) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise DefinitionError(f"{path}: {key}: expected a non-empty string")
-    return raw.strip()
+    def add(self, key: str, reason: str) -> None:
+        self.found.append(f"{self.path}: {key}: {reason}")
+
+    def choice(self, key: str, raw: Any, enum_cls: type[Any]) -> Any:
+        try:
+            return enum_cls(raw)
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum_cls)
+            self.add(key, f"{raw!r} is not one of {allowed}")
+            return None
+
+    def text(self, key: str, raw: Any) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            self.add(key, "expected a non-empty string")
+            return ""
+        return raw.strip()
 
 
 def parse_definition(path: Path, data: dict[str, Any]) -> Definition:
+    """The definition in `data`, or a DefinitionError listing every problem, a line each."""
+    problems = _Problems(path)
     name = path.stem
     if not NAME.match(name):
         raise DefinitionError(f"{path}: the file name is not a usable report name")
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise DefinitionError(f"{path}: {unknown[0]}: unknown key")
+    for key in sorted(set(data) - _KEYS):
+        problems.add(key, f"unknown key (expected one of {', '.join(sorted(_KEYS))})")
+    kind = problems.choice("kind", data["kind"], Kind) if "kind" in data else None
     if "kind" not in data:
-        raise DefinitionError(f"{path}: kind: missing")
+        problems.add("kind", "missing")
     recipients = data.get("recipients")
-    if (
-        not isinstance(recipients, list)
-        or not recipients
-        or not all(isinstance(r, str) and "@" in r for r in recipients)
-    ):
-        raise DefinitionError(f"{path}: recipients: expected a list of email addresses")
+    if not isinstance(recipients, list) or not recipients:
+        problems.add("recipients", "expected a list of email addresses")
+        recipients = []
+    for i, address in enumerate(recipients):
+        if not isinstance(address, str) or "@" not in address:
+            problems.add(f"recipients[{i}]", f"{address!r} is not an email address")
     filters = data.get("filters", {})
     if not isinstance(filters, dict):
-        raise DefinitionError(f"{path}: filters: expected a table")
-    bad = sorted(set(filters) - _FILTERS)
-    if bad:
-        raise DefinitionError(f"{path}: filters.{bad[0]}: unknown filter")
-    values = {k: _text(path, f"filters.{k}", v) for k, v in filters.items()}
-    if "priority" in values:
-        values["priority"] = _choice(path, "filters.priority", values["priority"], Priority)
-    if "channel" in values:
-        values["channel"] = _choice(path, "filters.channel", values["channel"], Channel)
+        problems.add("filters", "expected a table")
+        filters = {}
+    for key in sorted(set(filters) - _FILTERS):
+        problems.add(
+            f"filters.{key}", f"unknown filter (expected one of {', '.join(sorted(_FILTERS))})"
+        )
+    values = {k: problems.text(f"filters.{k}", v) for k, v in filters.items() if k in _FILTERS}
+    if values.get("priority"):
+        values["priority"] = problems.choice("filters.priority", values["priority"], Priority)
+    if values.get("channel"):
+        values["channel"] = problems.choice("filters.channel", values["channel"], Channel)
     subject = data.get("subject")
+    period = problems.text("period", data.get("period", "last-week")).lower()
+    grouping = problems.choice("grouping", data.get("grouping", "day"), Grouping)
+    fmt = problems.choice("format", data.get("format", "csv"), Format)
+    if subject is not None:
+        subject = problems.text("subject", subject)
+    if problems.found:
+        raise DefinitionError("\n".join(problems.found))
     return Definition(
         name=name,
-        kind=_choice(path, "kind", data["kind"], Kind),
-        period=_text(path, "period", data.get("period", "last-week")).lower(),
-        grouping=_choice(path, "grouping", data.get("grouping", "day"), Grouping),
-        format=_choice(path, "format", data.get("format", "csv"), Format),
-        recipients=tuple(r.strip().lower() for r in recipients),
-        subject=_text(path, "subject", subject) if subject is not None else None,
+        kind=kind,
+        period=period,
+        grouping=grouping,
+        format=fmt,
+        recipients=tuple(str(r).strip().lower() for r in recipients),
+        subject=subject,
         filter=ReportFilter(**values),
         bom=bool(data.get("bom", False)),
         path=path,
@@ -120,15 +143,44 @@ def load_definition(path: Path) -> Definition:
 
 
 def load_folder(folder: Path) -> list[Definition]:
-    """Every `*.toml` definition in the folder, by name (a missing folder has none)."""
+    """Every `*.toml` definition in the folder, by name (a missing folder has none); the
+    first unusable one raises (`load_each` goes on past it)."""
+    found = load_each(folder)
+    for item in found:
+        if isinstance(item, Unusable):
+            raise item.error
+    return [d for d in found if isinstance(d, Definition)]
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """A definition file that cannot be used, and why."""
+
+    path: Path
+    error: DefinitionError
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def load_each(folder: Path) -> list[Definition | Unusable]:
+    """Every `*.toml` file in the folder, by name: its definition, or why it is unusable,
+    so one broken file does not stop the others' runs."""
     if not folder.is_dir():
         return []
-    return [load_definition(p) for p in sorted(folder.glob("*.toml"))]
+    found: list[Definition | Unusable] = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            found.append(load_definition(path))
+        except DefinitionError as exc:
+            found.append(Unusable(path, exc))
+    return found
 
 
 def find(folder: Path, name: str) -> Definition:
     path = folder / f"{name}.toml"
     if not NAME.match(name) or not path.is_file():
-        known = ", ".join(d.name for d in load_folder(folder)) or "none"
+        known = ", ".join(d.name for d in load_each(folder)) or "none"
         raise DefinitionError(f"no report {name!r} in {folder} (known: {known})")
     return load_definition(path)
