@@ -173,6 +173,13 @@ def test_ticket_escalate_by_hand(desk_store: Desk, db_url: str, cli: Run) -> Non
     # The request and the rule it fired (it changed the priority) are two escalations.
     assert asked["priority"] == "urgent" and asked["escalation_level"] == 3
     assert [a["rule"] for a in asked["escalation"]] == ["customer-asked", "customer-asked"]
+    # Asked again in the same cycle, the rule has fired already: nothing moves, and the
+    # output does not say it escalated.
+    again = ok(cli(*args, "HD-1", "--customer-request")).stdout
+    assert again.strip() == (
+        "HD-1: the customer's request is recorded, no rule acted on it; "
+        "still L2 (level 2), unassigned; escalations so far: 4"
+    )
 
 
 def test_nothing_due_leaves_the_batch_machinery_out(desk_store: Desk, db_url: str) -> None:

@@ -169,7 +169,11 @@ def ticket_escalate(
     # Where the ticket is now, in the words of `ticket show` (group, support level, owner):
     # a level-up may also have unassigned it. The escalation count is not a support level.
     level = f" (level {doc['level']})" if doc["level"] else ""
-    say(
-        f"{doc['number']}: escalated; now {doc['group'] or 'in no group'}{level}, "
-        f"{doc['assignee'] or 'unassigned'}; escalations so far: {doc['escalation_level']}"
-    )
+    where = f"{doc['group'] or 'in no group'}{level}, {doc['assignee'] or 'unassigned'}"
+    if not lines:  # the customer asked, and no rule acted on it: nothing moved
+        say(
+            f"{doc['number']}: the customer's request is recorded, no rule acted on it; "
+            f"still {where}; escalations so far: {doc['escalation_level']}"
+        )
+        return
+    say(f"{doc['number']}: escalated; now {where}; escalations so far: {doc['escalation_level']}")
