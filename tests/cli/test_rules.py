@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -51,6 +52,14 @@ def test_apply_show_history(hd: Run, tmp_path: Path) -> None:
     assert document["calendars"]["office"]["holidays"][0] == "2026-12-24"
     versions = ok(hd("rules", "history", "--json")).json()["versions"]
     assert [(v["version"], v["active"]) for v in versions] == [(2, True), (1, False)]
+    # For people, an instant to the second (JSON keeps it whole).
+    to_the_second = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    assert re.match(rf"# active rules version 2, applied by admin at {to_the_second}\n", shown)
+    lines = ok(hd("rules", "history")).stdout.splitlines()
+    assert [
+        re.match(rf"[* ] +\d+  {to_the_second}  admin  [0-9a-f]{{12}}$", x) is not None
+        for x in lines
+    ] == [True, True]
     # The new prefix numbers the next ticket.
     doc = ok(hd("ticket", "create", "-s", "Hi", "-r", "a@acme.example", "--json")).json()
     assert doc["number"].startswith("SUP-")

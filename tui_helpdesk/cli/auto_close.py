@@ -18,14 +18,14 @@ from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.locks import LockHeld, job_lock
 
 from .common import EX_SOME_FAILED, EX_TEMPFAIL, JsonFlag, RunNow, run_instant, runtime
-from .plain import counted, print_json, say
+from .plain import counted, print_json, say, stamp
 from .runtime import CliError
 
 LOCK_NAME = "auto-close"
 
 
 def _line(line: auto_close.ClosedLine) -> str:
-    return f"{line.ticket}  resolved {iso(line.resolved_at)}  resolved -> closed"
+    return f"{line.ticket}  resolved {stamp(line.resolved_at)}  resolved -> closed"
 
 
 def close_resolved(
@@ -76,7 +76,7 @@ def close_resolved(
         days = f"resolved {counted(result.days, 'day')} or more ago" if result.days else ""
         say(
             f"auto-close: {verb} {counted(len(result.closed), 'ticket')} {days}; "
-            f"{len(result.failed)} failed; as of {iso(at)}"
+            f"{len(result.failed)} failed; as of {stamp(at)}"
         )
     if result.failed:
         raise typer.Exit(EX_SOME_FAILED)

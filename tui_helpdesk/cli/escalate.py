@@ -27,7 +27,7 @@ from .common import (
     run_instant,
     runtime,
 )
-from .plain import counted, print_json, say
+from .plain import counted, print_json, say, stamp
 from .runtime import CliError
 
 LOCK_NAME = "escalate"
@@ -119,7 +119,7 @@ def escalate(
             f"escalate: {verb} {counted(result.escalated, 'ticket')} with "
             f"{counted(taken, 'action')}; {breaches} "
             f"{'due' if dry_run else 'recorded'}; "
-            f"{len(result.failed)} failed; as of {iso(at)}"
+            f"{len(result.failed)} failed; as of {stamp(at)}"
         )
     if result.failed:
         raise typer.Exit(EX_SOME_FAILED)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from tui_helpdesk.text import clean
@@ -40,3 +41,9 @@ def say(line: str) -> None:
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """`n` and the noun in the right number: "1 ticket", "2 tickets", "0 replies"."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def stamp(value: datetime | None) -> str:
+    """An instant in a line for people: ISO 8601 UTC to the second (`--json` keeps it
+    whole)."""
+    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

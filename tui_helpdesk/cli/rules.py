@@ -25,6 +25,7 @@ from tui_helpdesk.services.serialize import iso
 from .common import JsonFlag, instant, read_text, runtime
 from .output import hint, inert, print_json, say
 from .output import show as render
+from .plain import stamp
 from .runtime import CliError
 
 app = typer.Typer(
@@ -126,7 +127,7 @@ def show(ctx: typer.Context) -> None:
             active.applied_at,
             active.document,
         )
-    print(f"# active rules version {version}, applied by {applied_by} at {iso(at)}")
+    print(f"# active rules version {version}, applied by {applied_by} at {stamp(at)}")
     print(tomli_w.dumps(data), end="")
 
 
@@ -134,25 +135,25 @@ def show(ctx: typer.Context) -> None:
 def history(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The applied versions of the rules, newest first."""
     with runtime(ctx).store().read() as session:
-        rows = [
-            {
-                "version": r.version,
-                "active": r.active,
-                "applied_by": r.applied_by,
-                "applied_at": iso(r.applied_at),
-                "sha256": r.sha256,
-            }
+        history = [
+            (r.version, r.active, r.applied_by, r.applied_at, r.sha256)
             for r in desk.rule_set_history(session)
         ]
     if json_out:
+        rows = [
+            {
+                "version": version,
+                "active": active,
+                "applied_by": by,
+                "applied_at": iso(at),
+                "sha256": sha256,
+            }
+            for version, active, by, at, sha256 in history
+        ]
         print_json({"versions": rows})
         return
-    for row in rows:
-        mark = "*" if row["active"] else " "
-        say(
-            f"{mark} {row['version']:>3}  {row['applied_at']}  {row['applied_by']}  "
-            f"{row['sha256'][:12]}"
-        )
+    for version, active, by, at, sha256 in history:
+        say(f"{'*' if active else ' '} {version:>3}  {stamp(at)}  {by}  {sha256[:12]}")
 
 
 # --- test: replay a rules file over past tickets -------------------------------------------
