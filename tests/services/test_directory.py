@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import NOW, Desk
 from tui_helpdesk.rules.document import parse_rules
-from tui_helpdesk.services import desk, directory, imports
+from tui_helpdesk.services import desk, directory, imports, queue
 from tui_helpdesk.services.directory import ContactDraft
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.engine import Store
@@ -257,3 +257,30 @@ def test_before_any_rules_a_contract_is_kept_with_a_warning(store: Store) -> Non
     with store.write() as session:
         result = imports.import_organizations(session, NOW, text, source="o.csv", skip_bad=True)
     assert result.created == 3 and result.warnings == (warning,)  # New Co4 exists: no silver
+
+
+def test_an_organization_is_found_by_the_beginning_of_its_name_where_asked(
+    desk_store: Desk,
+) -> None:
+    """Filters and look-ups take the beginning of a name when one organization has it;
+    several are refused, naming them; edits and tickets need the whole name."""
+    with desk_store.store.write() as session:
+        for name in ("Globex Corporation", "Global Foods", "Glomar_Works"):
+            directory.add_organization(session, NOW, directory.OrganizationDraft(name))
+    with desk_store.store.read() as session:
+        find = directory.get_organization
+        assert find(session, "globex", beginning=True).name == "Globex Corporation"
+        assert find(session, " GLOBAL ", beginning=True).name == "Global Foods"
+        assert find(session, "glomar_", beginning=True).name == "Glomar_Works"
+        with pytest.raises(
+            NotFound,
+            match="'glo' begins several organizations' names: "
+            "Global Foods, Globex Corporation, Glomar_Works",
+        ):
+            find(session, "glo", beginning=True)
+        with pytest.raises(NotFound, match="unknown organization 'glo_'"):
+            find(session, "glo_", beginning=True)  # "_" is a letter here, not a wildcard
+        with pytest.raises(NotFound, match="unknown organization 'globex'"):
+            find(session, "globex")
+        flt = queue.TicketFilter(organization="globex")
+        assert queue.list_tickets(session, flt).tickets == []  # no error: none of theirs yet

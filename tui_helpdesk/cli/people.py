@@ -500,7 +500,7 @@ def org_show(
     rt = runtime(ctx)
     cursor = queue.Cursor.decode(after) if after else None
     with rt.store().read() as session:
-        org = directory.get_organization(session, name)
+        org = directory.get_organization(session, name, beginning=True)
         history = customer_history.organization_history(
             session, org.id, rt.now, limit=limit, after=cursor
         )

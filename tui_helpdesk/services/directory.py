@@ -30,6 +30,7 @@ from tui_helpdesk.rules.identity import (
 )
 from tui_helpdesk.services.context import Actor, require_admin
 from tui_helpdesk.services.errors import NotFound, ValidationError
+from tui_helpdesk.store.functions import like_escape
 from tui_helpdesk.store.models import (
     Agent,
     AgentSkill,
@@ -383,13 +384,31 @@ def list_groups(session: Session) -> list[Group]:
 # --- organizations ------------------------------------------------------------------------
 
 
-def get_organization(session: Session, name: str) -> Organization:
-    org = session.scalar(
-        select(Organization).where(func.lower(Organization.name) == name.strip().lower())
-    )
-    if org is None:
-        raise NotFound(f"unknown organization {name!r} (see `helpdesk org list`)")
-    return org
+ORGANIZATIONS_NAMED = 5  # listed when a beginning names several
+
+
+def get_organization(session: Session, name: str, *, beginning: bool = False) -> Organization:
+    """The organization named `name` (case aside). With `beginning` (filters and look-ups,
+    never edits), else the one organization whose name begins so ("globex" for "Globex
+    Corporation"); several are refused, naming them."""
+    wanted = name.strip().lower()
+    org = session.scalar(select(Organization).where(func.lower(Organization.name) == wanted))
+    if org is not None:
+        return org
+    if beginning and wanted:
+        alike = session.scalars(
+            select(Organization)
+            .where(func.lower(Organization.name).like(like_escape(wanted) + "%", escape="\\"))
+            .order_by(Organization.name)
+            .limit(ORGANIZATIONS_NAMED + 1)
+        ).all()
+        if len(alike) == 1:
+            return alike[0]
+        if alike:
+            names = ", ".join(o.name for o in alike[:ORGANIZATIONS_NAMED])
+            more = ", ..." if len(alike) > ORGANIZATIONS_NAMED else ""
+            raise NotFound(f"{name!r} begins several organizations' names: {names}{more}")
+    raise NotFound(f"unknown organization {name!r} (see `helpdesk org list`)")
 
 
 def organization_for_domain(session: Session, domain: str) -> Organization | None:

@@ -185,7 +185,8 @@ def _other_clauses(session: Session, flt: TicketFilter) -> list[ColumnElement[bo
     if flt.priorities:
         clauses.append(Ticket.priority.in_(flt.priorities))
     if flt.organization:
-        clauses.append(Ticket.organization_id == get_organization(session, flt.organization).id)
+        org = get_organization(session, flt.organization, beginning=True)
+        clauses.append(Ticket.organization_id == org.id)
     if flt.category:
         category = find_category(session, flt.category)  # a path, or a category's own name
         sub_ids = select(Category.id).where(

@@ -25,7 +25,8 @@ from math import prod
 from sqlalchemy import BindParameter, String, bindparam, text
 from sqlalchemy.orm import Session
 
-from tui_helpdesk.store.contact_search import MIN_PIECE, NameMatch, fuzzy_pieces, like_escape
+from tui_helpdesk.store.contact_search import MIN_PIECE, NameMatch, fuzzy_pieces
+from tui_helpdesk.store.functions import like_escape
 
 FUZZY = "fuzzy"  # the tier of names alike despite typos
 

@@ -38,6 +38,7 @@ import phonenumbers
 from sqlalchemy import ColumnElement, String, and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from tui_helpdesk.store.functions import like_escape
 from tui_helpdesk.store.models import Contact, ContactPhone, Organization
 
 MIN_PIECE = 3  # a trigram index finds nothing shorter
@@ -57,11 +58,6 @@ def _is_sqlite(session: Session) -> bool:
 def fts_phrase(value: str) -> str:
     """`value` as one FTS5 string: a phrase, whatever characters it holds."""
     return '"' + value.replace('"', '""') + '"'
-
-
-def like_escape(value: str) -> str:
-    """`value` matched literally by LIKE/ILIKE ... ESCAPE '\\'."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _fts_candidates(session: Session, match: str, limit: int) -> list[tuple[int, str]]:

@@ -1,6 +1,7 @@
-"""SQL functions the two back ends spell differently, as SQLAlchemy constructs.
+"""SQL functions the two back ends spell differently, as SQLAlchemy constructs, and the
+escaping of text matched literally by LIKE (light: the CLI's start-up imports this).
 
-Used by the services' aggregate queries (customer history, later the reports).
+Used by the services' aggregate queries (customer history, the reports) and look-ups.
 """
 
 from __future__ import annotations
@@ -33,3 +34,8 @@ def _elapsed_sqlite(element: elapsed_seconds, compiler: SQLCompiler, **kw: Any) 
 def _elapsed_postgres(element: elapsed_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+def like_escape(value: str) -> str:
+    """`value` matched literally by LIKE/ILIKE ... ESCAPE '\\'."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
