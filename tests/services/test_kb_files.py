@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import NOW, Desk
 from tests.services.conftest import MakeTicket
@@ -30,6 +31,7 @@ from tui_helpdesk.services.kb_files import (
 )
 from tui_helpdesk.services.serialize import iso
 from tui_helpdesk.store.engine import Store
+from tui_helpdesk.store.models import Article
 
 LATER = NOW + timedelta(days=1)
 
@@ -416,3 +418,38 @@ def test_missing_folder_is_a_validation_error(desk_store: Desk, tmp_path: Path) 
 def test_slug(title: str, slug: str) -> None:
     assert slugify(title) == slug
     assert file_name(7, title) == f"7-{slug}.md"
+
+
+def test_files_without_an_id_are_created_then_matched_by_title(
+    desk_store: Desk, tmp_path: Path
+) -> None:
+    """Articles written by hand have no id: the first import creates them (new ids after
+    the ones files name), importing again updates the article of the same title, and two
+    such files with one title are refused."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "password.md").write_text('+++\ntitle = "Reset a password"\n+++\nStep one.\n')
+    (folder / "42-vpn.md").write_text('+++\nid = 42\ntitle = "VPN"\n+++\nConnect.\n')
+    with desk_store.store.write() as session:
+        first = import_articles(session, NOW, desk_store.agent, folder)
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    with desk_store.store.read() as session:
+        rows = session.execute(select(Article.id, Article.title).order_by(Article.id)).all()
+    assert [(i, t) for i, t in rows] == [(42, "VPN"), (43, "Reset a password")]
+
+    (folder / "password.md").write_text('+++\ntitle = "reset a PASSWORD"\n+++\nStep two.\n')
+    with desk_store.store.write() as session:
+        again = import_articles(session, LATER, desk_store.agent, folder)
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 1)
+    with desk_store.store.read() as session:
+        article = session.get(Article, 43)
+        assert article is not None and article.body == "Step two.\n"
+    assert count_articles(desk_store.store) == 2
+
+    (folder / "password-copy.md").write_text('+++\ntitle = "Reset a Password"\n+++\nX\n')
+    with desk_store.store.write() as session, pytest.raises(ArticleImportFailed) as caught:
+        import_articles(session, LATER, desk_store.agent, folder)
+    assert caught.value.errors == [
+        f"{folder}/password.md: title: 'reset a PASSWORD' is also the title of "
+        f"{folder}/password-copy.md (neither has an id)"
+    ]

@@ -422,9 +422,15 @@ def import_(
     """Import FOLDER's *.md articles (all or nothing).
 
     Every file is checked first: one bad file and nothing is written, each bad file is
-    named on its own line. Known ids are updated, others created with their id. A category
-    the desk lacks makes its file bad (a typo is not a new category), unless
+    named on its own line. Known ids are updated, others created with their id; a file
+    without an id updates the article with its title, else is created. A category the
+    desk lacks makes its file bad (a typo is not a new category), unless
     --create-categories, which creates and lists them (a restore into an empty desk).
+
+    A file is TOML front matter between +++ lines, then the Markdown body. Keys: title
+    (required), id, category ("Accounts > Passwords"), tags (a list), visibility
+    (internal, public), status (draft, published), author (a login), source_ticket
+    ("HD-12"), helpful, not_helpful, created, updated (2026-11-20T10:00:00Z).
 
     JSON: {"created": N, "updated": N, "unchanged": N, "categories_created": [...],
     "dry_run": bool}."""

@@ -29,10 +29,15 @@ same bytes.
 Import reads every `*.md` of the folder (not sub-folders) and checks all of them before
 writing anything; any bad file fails the whole import with one line per bad file
 (`kb/12-reset.md: tags: expected a list of strings`) and nothing written. Then:
-- `id` is required; an article with that id on this desk is updated when a field differs
+- with an `id`, an article with that id on this desk is updated when a field differs
   (title, body, category, tags, visibility, status, author, source ticket), else it is
   counted unchanged; other ids are created with that id. Ids are desk-local: importing
   another desk's folder over articles of this one overwrites them by id.
+- without an `id` (articles written by hand or brought from elsewhere), the article of
+  this desk with the same title (case aside) is the one updated, so importing the folder
+  again changes nothing twice; with no such article it is created with a new id (after
+  those the files name). Two such files with one title are refused, as are two files
+  with one id.
 - the vote counts and timestamps of the file are kept when an article is created (so a
   restore is lossless); an update keeps this desk's counts (votes cast since the export
   would otherwise be lost) and stamps `updated` with `now`;
@@ -259,7 +264,7 @@ class ArticleFile:
     later)."""
 
     name: str  # as shown in messages: the folder as given, then the file name
-    id: int
+    id: int | None  # None: matched by title, else a new id
     title: str
     body: str
     category: str | None
@@ -388,7 +393,7 @@ def parse_article(name: str, content: str) -> ArticleFile:
 
     parsed = ArticleFile(
         name=name,
-        id=take("id", integer, 0, required=True),
+        id=take("id", integer),
         title=take("title", title, "", required=True),
         body=body,
         category=take("category", category),
@@ -495,7 +500,15 @@ def _resolve(
 
 def _duplicates(files: list[ArticleFile], problems: Problems) -> None:
     first: dict[int, str] = {}
+    titled: dict[str, str] = {}  # the files without an id, by title (lower case)
     for f in files:
+        if f.id is None:
+            earlier = titled.setdefault(f.title.lower(), f.name)
+            if earlier != f.name:
+                problems.setdefault(f.name, []).append(
+                    f"title: {f.title!r} is also the title of {earlier} (neither has an id)"
+                )
+            continue
         earlier = first.setdefault(f.id, f.name)
         if earlier != f.name:
             problems.setdefault(f.name, []).append(f"id: {f.id} is also the id of {earlier}")
@@ -535,12 +548,20 @@ def import_articles(
         raise ArticleImportFailed(lines, str(folder))
 
     existing: dict[int, Article] = {}
-    for chunk in _chunks(sorted(f.id for f in files)):
+    for chunk in _chunks(sorted(f.id for f in files if f.id is not None)):
         query = select(Article).where(Article.id.in_(chunk))
         if not dry_run:
             query = query.with_for_update(of=Article)
         for article in session.scalars(query):
             existing[article.id] = article
+    by_title: dict[str, Article] = {}  # for the files without an id
+    for chunk in _chunks(sorted({f.title.lower() for f in files if f.id is None})):
+        query = select(Article).where(func.lower(Article.title).in_(chunk))
+        if not dry_run:
+            query = query.with_for_update(of=Article)
+        for article in session.scalars(query.order_by(Article.id)):
+            by_title.setdefault(article.title.lower(), article)
+    fresh: list[Article] = []  # new articles without an id: added once the ids are safe
 
     created = updated = unchanged = 0
     with session.begin_nested():
@@ -558,20 +579,23 @@ def import_articles(
                 "author_id": agents[f.author] if f.author else None,
                 "source_ticket_id": tickets[f.source_ticket] if f.source_ticket else None,
             }
-            article = existing.get(f.id)
+            article = existing.get(f.id) if f.id is not None else by_title.get(f.title.lower())
             if article is None:
                 created += 1
-                if not dry_run:
-                    session.add(
-                        Article(
-                            id=f.id,
-                            helpful=f.helpful,
-                            not_helpful=f.not_helpful,
-                            created_at=f.created or now,
-                            updated_at=f.updated or f.created or now,
-                            **wanted,
-                        )
-                    )
+                new = Article(
+                    id=f.id,
+                    helpful=f.helpful,
+                    not_helpful=f.not_helpful,
+                    created_at=f.created or now,
+                    updated_at=f.updated or f.created or now,
+                    **wanted,
+                )
+                if dry_run:
+                    continue
+                if f.id is None:
+                    fresh.append(new)
+                else:
+                    session.add(new)
                 continue
             if f.category and wanted["category_id"] is None:
                 changed = True  # its category is created by this import
@@ -589,7 +613,9 @@ def import_articles(
                 article.updated_at = now
         session.flush()
         if created and not dry_run:
-            _advance_id_sequence(session)
+            _advance_id_sequence(session)  # before the new ids are drawn from it
+            session.add_all(fresh)
+            session.flush()
     return ImportResult(created, updated, unchanged, tuple(missing.values()), dry_run)
 
 
