@@ -128,6 +128,23 @@ def test_prefix_beats_fuzzy_and_typos_are_forgiven(people: Store) -> None:
     assert _found(people, "Zebedee Quux") == []
 
 
+def test_a_name_spelt_plainly_finds_the_address_that_spells_it_so(people: Store) -> None:
+    """Names written with accents or in another script are typed plainly on the phone;
+    their addresses usually spell them so: "zoe" finds Zoë by zoe.mueller@..."""
+    with people.write() as session:
+        for name, email in (
+            ("Zoë Müller", "zoe.mueller@else.example"),
+            ("大田 博", "ota.h@else.example"),
+        ):
+            directory.add_contact(session, NOW, ContactDraft(name, emails=[email]), "IT")
+    assert _found(people, "Zoe") == [("Zoë Müller", "email")]
+    assert _found(people, "zoë") == [("Zoë Müller", "name")]  # typed as written
+    assert _found(people, "ota") == [("大田 博", "email")]
+    assert _found(people, "zo") == []  # two letters start too many addresses
+    # A name found by its name is not pushed down by an address.
+    assert _found(people, "anna")[0] == ("Anna", "name")
+
+
 def test_an_organization_name_finds_its_people(people: Store) -> None:
     assert _found(people, "globex") == [
         ("John Smith", "organization"),

@@ -59,6 +59,7 @@ _fold = lru_cache(maxsize=4096)(search.fold)
 # Score bands, one per way of matching, so that sorting by score ranks the ways first.
 _EXACT = 1.0
 _EQUAL_NAME = 0.95
+MIN_EMAIL_START = 3  # letters of a plain word also looked for at the start of addresses
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,13 @@ def find_callers(
                 found.add(contact_id, phone, 0.2, "phone digits")
     else:
         value = " ".join(query.lower().split())
-        _names(found, session, value, search.fold(query), limit)
+        folded = search.fold(query)
+        _names(found, session, value, folded, limit)
+        if len(found) < limit and len(folded) >= MIN_EMAIL_START and " " not in folded:
+            # A name written with accents or another script is often spelt plainly in the
+            # address: "zoe" finds Zoë Müller by zoe.mueller@...
+            for contact_id, email in search.email_prefix_candidates(session, folded, limit):
+                found.add(contact_id, email, 0.5, "email")
         if len(found) < limit:
             _organizations(found, session, value, limit)
     ranked = sorted(found.best.items(), key=lambda item: (-item[1][0], item[1][2], item[0]))

@@ -39,7 +39,7 @@ from sqlalchemy import ColumnElement, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from tui_helpdesk.store.functions import like_escape
-from tui_helpdesk.store.models import Contact, ContactPhone, Organization
+from tui_helpdesk.store.models import Contact, ContactEmail, ContactPhone, Organization
 
 MIN_PIECE = 3  # a trigram index finds nothing shorter
 MAX_WORDS = 6  # of a query, for fuzzy matching
@@ -205,6 +205,26 @@ def phone_prefix_candidates(
         )
         found.update(((row[0], row[1]), None) for row in rows)
     return list(found)
+
+
+def email_prefix_candidates(session: Session, prefix: str, limit: int) -> list[tuple[int, str]]:
+    """(contact id, address) of addresses starting with `prefix` (lower case), an index
+    range on `contact_emails.email`, unmerged contacts only, at most `limit`: "zoe" finds
+    zoe.mueller@... whose name is written "Zoë"."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = session.execute(
+        select(ContactEmail.contact_id, ContactEmail.email)
+        .join(Contact, Contact.id == ContactEmail.contact_id)
+        .where(
+            ContactEmail.email >= prefix,
+            ContactEmail.email < end,
+            ContactEmail.email.like(like_escape(prefix) + "%", escape="\\"),
+            Contact.merged_into_id.is_(None),
+        )
+        .order_by(ContactEmail.email)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 ORG_TYPO_SIMILARITY = 0.8  # how alike a name with a typo must be ("castelo": Castello Foods)
