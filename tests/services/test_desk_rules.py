@@ -89,7 +89,10 @@ def _rule_count(store: Store) -> int:
         ),
         (
             _escalation("move:SecOps", "assign:nobody") + _route('{ group = "Nope" }'),
-            'desk.toml: escalation[0].actions[0]: no group "SecOps" (groups: L1, L2) (and 2 more)',
+            "desk.toml: 3 errors\n"
+            'desk.toml: escalation[0].actions[0]: no group "SecOps" (groups: L1, L2)\n'
+            'desk.toml: escalation[0].actions[1]: no agent "nobody" (agents: admin, bob, cleo)\n'
+            'desk.toml: route[0].set.group: no group "Nope" (groups: L1, L2)',
         ),
     ],
 )

@@ -172,15 +172,16 @@ def check_rule_names(
 
     A group, agent or category that an action or a route would need and the desk lacks is a
     `ValidationError` naming the file and key (`rules.toml: escalation[3].actions[0]: no group
-    "SecOps" (groups: L1, L2)`). Returns warnings, each `<source>: <key>: ...`, for names that
-    are harmless but probably wrong: a `where` on a group or category the desk lacks, an
-    organization's contract naming a policy the rules lack. `rules apply --dry-run` calls it
-    alone; `apply_rules` calls it too."""
+    "SecOps" (groups: L1, L2)`), every one of them, a line each. Returns warnings, each
+    `<source>: <key>: ...`, for names that are harmless but probably wrong: a `where` on a
+    group or category the desk lacks, an organization's contract naming a policy the rules
+    lack. `rules apply --dry-run` calls it alone; `apply_rules` calls it too."""
     names = _Directory.load(session)
-    errors = list(_errors(document, names))
+    errors = [f"{source}: {error}" for error in _errors(document, names)]
+    if len(errors) > 1:  # every one, as the file's own errors are told (`RulesError`)
+        errors.insert(0, f"{source}: {len(errors)} errors")
     if errors:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ValidationError(f"{source}: {errors[0]}{more}")
+        raise ValidationError("\n".join(errors))
     return [f"{source}: {warning}" for warning in _warnings(session, document, names)]
 
 
