@@ -116,3 +116,22 @@ def test_apply_warns_about_a_where_on_a_missing_group(hd: Run, tmp_path: Path) -
     applied = ok(hd("rules", "apply", path, as_="admin"))
     assert "rules version 2 applied" in applied.stdout
     assert applied.stderr.startswith(f"warning: {path}: escalation[0].where.group")
+
+
+def test_apply_says_what_it_means_for_the_tickets_on_the_desk(hd: Run, tmp_path: Path) -> None:
+    """A new prefix numbers only new tickets, and new SLA policies reach an active ticket
+    at its next change: `rules apply` says both when the desk has tickets."""
+    old = ok(hd("ticket", "create", "-s", "Before", "-r", "a@acme.example", "--json")).json()
+    path = tmp_path / "rules.toml"
+    path.write_text(RULES)
+    out = ok(hd("rules", "apply", path, as_="admin")).stdout.splitlines()
+    assert out[1:] == [
+        "note: ticket prefix HD -> SUP: tickets numbered so far keep their HD-n numbers; "
+        "new tickets are SUP-n",
+        "note: 1 active ticket keeps its SLA deadlines until its next change, when the "
+        "new policies and calendars apply",
+    ]
+    assert old["number"].startswith("HD-")
+    assert ok(hd("ticket", "show", old["number"], "--json")).json()["subject"] == "Before"
+    new = ok(hd("ticket", "create", "-s", "After", "-r", "a@acme.example", "--json")).json()
+    assert new["number"].startswith("SUP-")

@@ -102,14 +102,18 @@ def apply(
             say(f"{file}: valid ({_summary(document)}); {state} (dry run, nothing changed)")
             session.rollback()
             return
+        before = dict(active.document) if active is not None else None
         rule_set, created = desk.apply_rules(
             session, actor, rt.now, document, source=source, check_names=False
         )
+        notes = desk.apply_notes(session, before, document) if created else []
     if created:
         say(
             f"rules version {rule_set.version} applied by {rule_set.applied_by} "
             f"({_summary(document)})"
         )
+        for note in notes:
+            say(f"note: {note}")
     else:
         say(f"rules version {rule_set.version} is already this file; nothing changed")
 

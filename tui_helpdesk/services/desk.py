@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tui_helpdesk.domain import ACTIVE_STATUSES
 from tui_helpdesk.rules.document import DeskSettings, RulesDocument
 from tui_helpdesk.rules.escalation import Assign, MoveToGroup
 from tui_helpdesk.rules.parsing import show
@@ -22,7 +23,7 @@ from tui_helpdesk.rules.sla import category_parts, normalise_category
 from tui_helpdesk.services.context import Actor, require_admin
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.services.sla import RULES_KEY, active_rules
-from tui_helpdesk.store.models import Agent, Category, Group, Organization, RuleSet
+from tui_helpdesk.store.models import Agent, Category, Group, Organization, RuleSet, Ticket
 
 LISTED = 8  # names listed in a message before "..."
 
@@ -224,6 +225,35 @@ def apply_rules(
     session.flush()
     session.info.pop(RULES_KEY, None)  # the rules this transaction read are no longer active
     return rule_set, True
+
+
+def apply_notes(
+    session: Session, before: Mapping[str, Any] | None, after: RulesDocument
+) -> list[str]:
+    """What applying `after` over the version `before` (its document) means for tickets
+    already on the desk, for the one applying it: a new ticket prefix numbers only new
+    tickets; new SLA policies or calendars reach an active ticket at its next change (its
+    clocks are reconciled with the rules in force at each change, keeping the working time
+    used), not at once."""
+    if before is None:
+        return []
+    notes: list[str] = []
+    old_prefix = str(before.get("desk", {}).get("ticket_prefix", DeskSettings.ticket_prefix))
+    new_prefix = after.desk.ticket_prefix
+    if old_prefix != new_prefix and session.scalar(select(Ticket.id).limit(1)) is not None:
+        notes.append(
+            f"ticket prefix {old_prefix} -> {new_prefix}: tickets numbered so far keep "
+            f"their {old_prefix}-n numbers; new tickets are {new_prefix}-n"
+        )
+    if any(before.get(key) != after.data.get(key) for key in ("sla", "calendars")):
+        active = session.scalar(select(func.count()).where(Ticket.status.in_(ACTIVE_STATUSES)))
+        if active:
+            keep, its = ("tickets keep", "their") if active != 1 else ("ticket keeps", "its")
+            notes.append(
+                f"{active} active {keep} {its} SLA deadlines until {its} next change, when the "
+                "new policies and calendars apply"
+            )
+    return notes
 
 
 def rule_set_history(session: Session, limit: int = 50) -> list[RuleSet]:
