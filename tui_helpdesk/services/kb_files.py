@@ -582,6 +582,8 @@ def import_articles(
             article = existing.get(f.id) if f.id is not None else by_title.get(f.title.lower())
             if article is None:
                 created += 1
+                if dry_run:
+                    continue
                 new = Article(
                     id=f.id,
                     helpful=f.helpful,
@@ -590,8 +592,6 @@ def import_articles(
                     updated_at=f.updated or f.created or now,
                     **wanted,
                 )
-                if dry_run:
-                    continue
                 if f.id is None:
                     fresh.append(new)
                 else:
