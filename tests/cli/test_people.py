@@ -586,6 +586,21 @@ def test_an_admin_deactivates_and_activates_an_agent(hd: Run) -> None:
     ok(hd("ticket", "list", as_="cleo"))
 
 
+def test_deactivating_a_lead_with_tickets_says_what_is_left(hd: Run) -> None:
+    """Bob's tickets stay his and L2's lead notifications would reach nobody: the admin is
+    told both, with the command that mends each."""
+    ok(hd("group", "edit", "L2", "--lead", "bob", as_="admin"))
+    ok(hd("ticket", "create", "-s", "Printer", "-r", "a@acme.example", "--assign", "bob"))
+    done = ok(hd("agent", "deactivate", "bob", as_="admin"))
+    assert done.stdout == "agent bob deactivated\n"
+    assert done.stderr.splitlines() == [
+        "warning: bob leads L2: its lead's notifications reach nobody until "
+        "`helpdesk group edit L2 --lead LOGIN`",
+        "warning: 1 active ticket still assigned to bob: "
+        "`helpdesk ticket list --assignee bob` lists them",
+    ]
+
+
 TWO_POLICIES = """
 [desk]
 ticket_prefix = "HD"

@@ -249,8 +249,19 @@ def _set_active(ctx: typer.Context, login: str, active: bool) -> None:
     rt = runtime(ctx)
     with rt.store().write() as session:
         changed = directory.set_agent_active(session, rt.actor(session), login, active)
+        led, tickets = directory.left_behind(session, login) if not active else ([], 0)
     state = "activated" if active else "deactivated"
     say(f"agent {login} {state}" if changed else f"agent {login} was already {state}")
+    for group in led:
+        hint(
+            f"warning: {login} leads {group}: its lead's notifications reach nobody until "
+            f"`helpdesk group edit {group} --lead LOGIN`"
+        )
+    if tickets:
+        hint(
+            f"warning: {counted(tickets, 'active ticket')} still assigned to {login}: "
+            f"`helpdesk ticket list --assignee {login}` lists them"
+        )
 
 
 @agent_app.command("deactivate")

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from tui_helpdesk.domain import ACTIVE_STATUSES, Priority, Role
 from tui_helpdesk.domain import SEGMENTS as SEGMENTS  # re-exported for the CLI's help
-from tui_helpdesk.domain import Priority, Role
 from tui_helpdesk.rules.identity import (
     InvalidIdentity,
     email_domain,
@@ -41,6 +41,7 @@ from tui_helpdesk.store.models import (
     Group,
     Organization,
     OrganizationDomain,
+    Ticket,
 )
 
 # --- agents -------------------------------------------------------------------------------
@@ -130,6 +131,19 @@ def set_agent_active(session: Session, actor: Actor, login: str, active: bool) -
     agent.active = active
     session.flush()
     return True
+
+
+def left_behind(session: Session, login: str) -> tuple[list[str], int]:
+    """What an inactive agent still holds: the groups they lead (whose lead notifications
+    reach nobody) and how many active tickets are assigned to them (nobody works them)."""
+    agent = get_agent(session, login)
+    led = list(session.scalars(select(Group.name).where(Group.lead_id == agent.id)))
+    tickets = session.scalar(
+        select(func.count()).where(
+            Ticket.assignee_id == agent.id, Ticket.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    return sorted(led), tickets or 0
 
 
 def edit_agent(
