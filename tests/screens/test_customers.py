@@ -52,6 +52,7 @@ async def test_find_an_organization_and_open_a_ticket(
             session, desk_store.agent, NOW + timedelta(hours=2), done, Status.RESOLVED
         )
         tickets.get_ticket(session, first).resolution_breached = True
+        directory.get_organization(session, "Acme").notes = "Key account; renewal in March"
     app = make_app(desk_store)
     async with app.run_test(size=size) as pilot:
         screen = await open_customers(pilot, app)
@@ -66,6 +67,7 @@ async def test_find_an_organization_and_open_a_ticket(
         assert isinstance(customer, CustomerScreen) and customer.view is not None
         header = str(customer.query_one("#customer-header", Static).render())
         assert "Organization  Acme" in header
+        assert "notes Key account; renewal in March" in header  # what the account team knows
         assert "2 open · 1 breached · 3 tickets, 1 done" in header
         assert "avg resolution 2h" in header and "asks most: Mario Rossi (3)" in header
         listed = rows(app, "#customer-tickets")

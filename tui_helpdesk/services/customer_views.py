@@ -178,6 +178,8 @@ def _contact(
         facts.append(("vip", "yes"))
     if contact.language:
         facts.append(("language", _one_line(contact.language)))
+    if contact.notes:
+        facts.append(("notes", _one_line(contact.notes)))
     return CustomerView(
         kind="contact",
         id=contact.id,
@@ -208,6 +210,8 @@ def _organization(
     if org.region:
         facts.append(("region", _one_line(org.region)))
     facts.append(("contacts", str(history.contacts or 0)))
+    if org.notes:
+        facts.append(("notes", _one_line(org.notes)))
     return CustomerView(
         kind="org",
         id=org.id,
