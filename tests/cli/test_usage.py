@@ -64,3 +64,11 @@ def test_each_command_is_listed_with_a_whole_sentence_on_one_line(
         assert len(row) <= 80, row
         whole = cli(*group, name, "--help", env={"COLUMNS": "200"}).stdout
         assert " ".join(text.split()) in " ".join(whole.split()), (name, text)
+
+
+def test_shell_completion_is_the_programs_not_each_commands(cli: Run) -> None:
+    """`helpdesk --install-completion` sets it up; a command's help lists its own options."""
+    assert "--install-completion" in cli("--help").stdout
+    for command in (("escalate",), ("init",), ("db",), ("ticket", "create"), ("report",)):
+        shown = cli(*command, "--help").stdout
+        assert "Options:" in shown and "completion" not in shown, command

@@ -88,18 +88,19 @@ _COMMANDS: dict[str, Loader] = {
 
 def _load(name: str) -> Any:
     """The Click command `name` of the root, built from its module (the tests load each)."""
-    return as_command(name, _COMMANDS[name](), completion=True)
+    return as_command(name, _COMMANDS[name]())
 
 
 app = typer.Typer(
     rich_markup_mode=None,
     name=PROG,
     help="A help desk that lives in the terminal. With no command, opens the console.",
-    # `init` and `escalate` have always offered the shell-completion options
-    cls=lazy_group(_COMMANDS, completion=True),
+    cls=lazy_group(_COMMANDS),
     invoke_without_command=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # The shell-completion options are the program's (`helpdesk --install-completion`), not
+    # each command's: a command's help lists its own options only.
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -57,15 +57,15 @@ def from_module(module: str, name: str) -> Loader:
     return lambda: getattr(importlib.import_module(module, __package__), name)
 
 
-def as_command(name: str, loaded: Any, *, completion: bool = False) -> Any:
+def as_command(name: str, loaded: Any) -> Any:
     """The Click command for what a loader returned; None for a noun with no verbs yet.
-    A single command gets the shell-completion options with `completion`."""
+    The shell-completion options are the program's own (the root's), never a command's."""
     if isinstance(loaded, typer.Typer):
         if not loaded.registered_commands and not loaded.registered_groups:
             return None
         command = _noun(loaded)
     else:
-        single = typer.Typer(rich_markup_mode=None, add_completion=completion)
+        single = typer.Typer(rich_markup_mode=None, add_completion=False)
         single.command(name)(loaded)
         command = typer.main.get_command(single)
     command.name = name
@@ -105,8 +105,6 @@ def _noun(app: typer.Typer) -> Any:
         for info in app.registered_commands
         if info.callback is not None
     }
-    if app._add_completion:  # as typer.main.get_command adds them to a group
-        group.params.extend(typer.main.get_install_completion_arguments())
     return group
 
 
@@ -134,7 +132,6 @@ class LazyGroup(TyperGroup):
 
     context_class = CommandContext
     lazy: ClassVar[Mapping[str, Loader]] = {}
-    completion: ClassVar[bool] = False  # single commands offer --install-completion
     verbs: Mapping[str, Callable[[], Any]] = {}  # name -> builder, in registration order
 
     def list_commands(self, ctx: Any) -> list[str]:
@@ -151,7 +148,7 @@ class LazyGroup(TyperGroup):
             if cmd_name in self.verbs:
                 found = self.verbs[cmd_name]()
             elif cmd_name in self.lazy:
-                found = as_command(cmd_name, self.lazy[cmd_name](), completion=self.completion)
+                found = as_command(cmd_name, self.lazy[cmd_name]())
             else:
                 # A name that is no command: build every verb, so that Typer's "did you mean"
                 # (which looks at the built commands) offers them as it always did.
@@ -168,6 +165,6 @@ class LazyGroup(TyperGroup):
         return found
 
 
-def lazy_group(commands: Mapping[str, Loader], *, completion: bool = False) -> type[LazyGroup]:
+def lazy_group(commands: Mapping[str, Loader]) -> type[LazyGroup]:
     """A group class (for `typer.Typer(cls=...)`) whose `commands` load on first use."""
-    return type("LazyGroup", (LazyGroup,), {"lazy": dict(commands), "completion": completion})
+    return type("LazyGroup", (LazyGroup,), {"lazy": dict(commands)})
