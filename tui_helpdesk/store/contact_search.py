@@ -180,6 +180,13 @@ def fuzzy_candidates(session: Session, query: str, limit: int, scan: int) -> lis
     return [(row[0], row[1]) for row in rows]
 
 
+def _starting(column: Any, prefix: str) -> tuple[ColumnElement[bool], ...]:
+    """`column` starts with `prefix` (not empty), as a range of its index: exact in byte
+    order, and the LIKE keeps it exact under any collation."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return column >= prefix, column < end, column.like(like_escape(prefix) + "%", escape="\\")
+
+
 def phone_prefix_candidates(
     session: Session, prefixes: list[str], limit: int
 ) -> list[tuple[int, str]]:
@@ -189,17 +196,10 @@ def phone_prefix_candidates(
     for prefix in dict.fromkeys(prefixes):
         if len(found) >= limit:
             break
-        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         rows = session.execute(
             select(ContactPhone.contact_id, ContactPhone.phone)
             .join(Contact, Contact.id == ContactPhone.contact_id)
-            .where(
-                ContactPhone.phone >= prefix,
-                ContactPhone.phone < end,
-                # The range is exact in byte order; the LIKE keeps it exact under any collation.
-                ContactPhone.phone.like(like_escape(prefix) + "%", escape="\\"),
-                Contact.merged_into_id.is_(None),
-            )
+            .where(*_starting(ContactPhone.phone, prefix), Contact.merged_into_id.is_(None))
             .order_by(ContactPhone.phone, ContactPhone.contact_id)
             .limit(limit - len(found))
         )
@@ -211,16 +211,10 @@ def email_prefix_candidates(session: Session, prefix: str, limit: int) -> list[t
     """(contact id, address) of addresses starting with `prefix` (lower case), an index
     range on `contact_emails.email`, unmerged contacts only, at most `limit`: "zoe" finds
     zoe.mueller@... whose name is written "Zoë"."""
-    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     rows = session.execute(
         select(ContactEmail.contact_id, ContactEmail.email)
         .join(Contact, Contact.id == ContactEmail.contact_id)
-        .where(
-            ContactEmail.email >= prefix,
-            ContactEmail.email < end,
-            ContactEmail.email.like(like_escape(prefix) + "%", escape="\\"),
-            Contact.merged_into_id.is_(None),
-        )
+        .where(*_starting(ContactEmail.email, prefix), Contact.merged_into_id.is_(None))
         .order_by(ContactEmail.email)
         .limit(limit)
     )
