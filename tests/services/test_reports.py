@@ -256,6 +256,16 @@ def test_a_recorded_breach_counts_before_the_late_answer(
             report = reports.build(s, Kind.SLA, scope)
             return rows(report), {f.name: f.value for f in report.figures}
 
+    def drilled(row: str, **period: str) -> list[str]:
+        """The tickets the console lists behind the SLA table's row."""
+        with desk_store.store.read() as s:
+            start, end = period.get("start", FROM), period.get("end", TO)
+            scope = reports.scope(s, NOW, start=start, end=end, grouping=Grouping.WEEK)
+            table = reports.build(s, Kind.SLA, scope).main
+            drill = table.drills[[r[0] for r in table.rows].index(row)]
+            assert drill is not None
+            return sorted(t.key for t in reports.drill_tickets(s, drill)[0])
+
     def customers(**period: str) -> dict[str, list[object]]:
         with desk_store.store.read() as s:
             scope = reports.scope(s, NOW, start=period["start"], end=period["end"])
@@ -271,6 +281,12 @@ def test_a_recorded_breach_counts_before_the_late_answer(
         "2026-W42": [1, 0, 1, 0.0, 1, 0, 1, 0.0],
     }
     assert (figures["breaches"], figures["fr_compliance_pct"]) == (2, 0.0)
+    # The breaches' row lists T5, though neither clock is met yet.
+    assert drilled("2026-W42", **previous) == [history.t5]
+    assert drilled("2026-W41", **previous) == []
+    # The report's period: the tickets whose clocks were met in each week.
+    assert drilled("2026-W43") == sorted([history.t1, history.t3])
+    assert drilled("2026-W44") == [history.t2]
     assert customers(**previous) == {"Acme": [1, 1, 0.0, 0.0]}
     with desk_store.store.read() as s:
         scope = reports.scope(s, NOW, start=FROM, end=TO)
@@ -290,3 +306,6 @@ def test_a_recorded_breach_counts_before_the_late_answer(
     table, figures = sla(**previous)
     assert table["2026-W42"] == [0, 0, 0, None, 1, 0, 1, 0.0]  # the resolution runs on
     assert sla()[0]["2026-W44"] == [2, 1, 1, 50.0, 1, 1, 0, 100.0]
+    # T5 is listed under both: answered in W44, its resolution still breached since W42.
+    assert drilled("2026-W44") == sorted([history.t2, history.t5])
+    assert drilled("2026-W42", **previous) == [history.t5]

@@ -22,6 +22,8 @@ Every figure is one aggregate query (or a percentile query) per table: nothing l
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +34,7 @@ from sqlalchemy import (
     column,
     func,
     literal_column,
+    or_,
     select,
     true,
     values,
@@ -436,30 +439,73 @@ SLA_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class _ClockColumns:
+    """A clock's columns on the ticket: when it was met, its state, breach flag and deadline."""
+
+    at: Any
+    state: Any
+    flag: Any
+    due: Any
+
+
+def _clock_columns(clock: str) -> _ClockColumns:
+    if clock == "first_response":
+        return _ClockColumns(
+            Ticket.first_response_at,
+            Ticket.first_response_state,
+            Ticket.first_response_breached,
+            Ticket.first_response_due_at,
+        )
+    return _ClockColumns(
+        Ticket.resolved_at,
+        Ticket.resolution_state,
+        Ticket.resolution_breached,
+        Ticket.resolution_due_at,
+    )
+
+
 def open_breaches(scope: Scope, clock: str) -> tuple[ColumnElement[Any], ColumnElement[bool]]:
     """The clock's open breaches: breached (as `helpdesk escalate` records it) and running
     on, each placed at the deadline it missed, until it is met. Returns that deadline (in a
     form no index reads) and the condition: add `deadline in the period`. Such a ticket is
     overdue, so it is read from the range of running deadlines up to the period's end (or
     now, if sooner): a few tickets, not the period's clocks (`ix_tickets_at_risk`)."""
-    first = clock == "first_response"
-    due = Ticket.first_response_due_at if first else Ticket.resolution_due_at
-    state = Ticket.first_response_state if first else Ticket.resolution_state
-    flag = Ticket.first_response_breached if first else Ticket.resolution_breached
+    c = _clock_columns(clock)
     horizon = scope.period.end if scope.now is None else min(scope.now, scope.period.end)
-    return func.coalesce(due, due), and_(
-        Ticket.due_at <= horizon, state == "running", flag.is_(True)
+    return func.coalesce(c.due, c.due), and_(
+        Ticket.due_at <= horizon, c.state == "running", c.flag.is_(True)
     )
+
+
+def decided_within(clock: str, start: datetime | None, end: datetime | None) -> ColumnElement[bool]:
+    """The tickets whose clock `_compliance` counts as decided in [start, end) (a bound of
+    None: open): met in it, or breached and running on with the deadline it missed in it.
+    The SLA table's drill-down (`services.reports.drill_where`)."""
+    c = _clock_columns(clock)
+    return or_(
+        and_(c.state == "met", *within(c.at, start, end)),
+        and_(c.state == "running", c.flag.is_(True), *within(c.due, start, end)),
+    )
+
+
+def within(
+    column: ColumnElement[Any], start: datetime | None, end: datetime | None
+) -> list[ColumnElement[bool]]:
+    """`start <= column < end` as conditions, a bound of None left out."""
+    parts = []
+    if start is not None:
+        parts.append(column >= start)
+    if end is not None:
+        parts.append(column < end)
+    return parts
 
 
 def _compliance(session: Session, keyed: Keyed, clock: str) -> dict[Hashable, tuple[int, int]]:
     """Per key: (clocks decided, of them breached): met in the period, or open breaches
-    whose deadline passed in it."""
-    at = Ticket.first_response_at if clock == "first_response" else Ticket.resolved_at
-    state = Ticket.first_response_state if clock == "first_response" else Ticket.resolution_state
-    flag = (
-        Ticket.first_response_breached if clock == "first_response" else Ticket.resolution_breached
-    )
+    whose deadline passed in it (`decided_within` says the same as a condition)."""
+    c = _clock_columns(clock)
+    at, state, flag = c.at, c.state, c.flag
     rows = keyed.aggregates(
         at,
         func.count(),
@@ -497,7 +543,7 @@ def sla(session: Session, scope: Scope) -> tuple[Table, dict[str, Any]]:
                 rl,
                 pct(rn - rl, rn),
             ],
-            keyed.drill(key, "first_response_at"),
+            keyed.drill(key, "sla"),
         )
     fn, fl = (sum(v[i] for v in fr.values()) for i in (0, 1))
     rn, rl = (sum(v[i] for v in res.values()) for i in (0, 1))

@@ -85,7 +85,9 @@ class Drill:
     what it lacks: a time window on one timestamp column and a breached clock.
     `services.reports.drill_tickets` lists them; the console opens them as a queue view."""
 
-    time_field: str = "created_at"  # created_at, first_response_at, resolved_at, closed_at
+    # created_at, first_response_at, resolved_at, closed_at, csat_at; or "sla": an SLA clock
+    # decided in the window (met in it, or breached with its deadline in it and running on)
+    time_field: str = "created_at"
     start: datetime | None = None
     end: datetime | None = None
     statuses: tuple[str, ...] = ()  # empty: any status

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -237,11 +237,15 @@ def drill_where(drill: Drill) -> Any:
         segment=drill.segment,
     )
     parts = [flt.where()]
-    column = getattr(Ticket, drill.time_field)
-    if drill.start is not None:
-        parts.append(column >= drill.start)
-    if drill.end is not None:
-        parts.append(column < drill.end)
+    if drill.time_field == "sla":
+        parts.append(
+            or_(
+                metrics.decided_within("first_response", drill.start, drill.end),
+                metrics.decided_within("resolution", drill.start, drill.end),
+            )
+        )
+    else:
+        parts += metrics.within(getattr(Ticket, drill.time_field), drill.start, drill.end)
     if drill.statuses:
         parts.append(Ticket.status.in_([Status(s) for s in drill.statuses]))
     if drill.priorities:
