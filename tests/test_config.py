@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,9 +180,8 @@ def test_save_theme_refuses_a_broken_file(tmp_path: Path) -> None:
     assert path.read_text() == "[display\ntheme = 1\n"
 
 
-def test_keymap_ids_are_those_the_console_declares() -> None:
-    """`keymap.BINDING_IDS` (read by the CLI, which never imports Textual) lists exactly the
-    ids of the console's bindings: add a new binding's id there."""
+def _console_bindings() -> dict[str, list[Any]]:
+    """The bindings each console class declares itself, by the class's qualified name."""
     import importlib
     import inspect
     import pkgutil
@@ -197,14 +197,32 @@ def test_keymap_ids_are_those_the_console_declares() -> None:
         for package in (tui_helpdesk.screens, tui_helpdesk.widgets)
         for module in pkgutil.iter_modules(package.__path__)
     ]
-    declared = set()
+    found: dict[str, list[Any]] = {}
     for name in names:
         for _, cls in inspect.getmembers(importlib.import_module(name), inspect.isclass):
             if issubclass(cls, DOMNode) and cls.__module__ == name:
-                for binding in cls.__dict__.get("BINDINGS", []):
-                    if isinstance(binding, Binding) and binding.id:
-                        declared.add(binding.id)
+                own = [b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+                found[f"{name}.{cls.__name__}"] = own
+    return found
+
+
+def test_keymap_ids_are_those_the_console_declares() -> None:
+    """`keymap.BINDING_IDS` (read by the CLI, which never imports Textual) lists exactly the
+    ids of the console's bindings: add a new binding's id there."""
+    declared = {b.id for own in _console_bindings().values() for b in own if b.id}
     assert declared == BINDING_IDS
+
+
+def test_no_class_binds_one_key_to_two_actions() -> None:
+    """One key, one action per screen: the later binding would silently take the key. The
+    queue's `escape` is the one shared key, and its two actions never apply at once
+    (clearing a filter or marks first, then leaving a report's drill-down)."""
+    shared = {("tui_helpdesk.screens.queue.QueueScreen", "escape")}
+    twice = set()
+    for cls, own in _console_bindings().items():
+        keys = [k.strip() for b in own for k in b.key.split(",")]
+        twice |= {(cls, k) for k in keys if keys.count(k) > 1}
+    assert twice == shared
 
 
 @pytest.mark.parametrize(

@@ -276,6 +276,13 @@ def test_assign_status_priority_category_tag_reopen_json(hd: Run) -> None:
     assert doc["category"] == "Billing"
     doc = ok(hd("ticket", "category", "HD-1", "--none", "--json")).json()
     assert doc["category"] is None
+    doc = ok(hd("ticket", "subject", "HD-1", "  Printer  jams on floor 3", "--json")).json()
+    assert doc["subject"] == "Printer jams on floor 3"
+    assert ok(hd("ticket", "subject", "HD-1", "Printer jams")).stdout == (
+        "HD-1: subject Printer jams\n"
+    )
+    refused = one_line_error(hd("ticket", "subject", "HD-1", " "), 2)
+    assert refused == "helpdesk: a ticket needs a subject"
     doc = ok(hd("ticket", "tag", "HD-1", "+VIP", "escalated", "-billing", "--json")).json()
     assert doc["tags"] == ["escalated", "vip"]
     # A tag starting with "h" is removed, not taken for -h (help).
@@ -295,6 +302,7 @@ def test_assign_status_priority_category_tag_reopen_json(hd: Run) -> None:
     assert ("priority", "normal", "urgent") in changes
     assert ("tags", "billing", "escalated vip") in changes
     assert ("assignee", "cleo", None) in changes
+    assert ("subject", "Printer jams on floor 3", "Printer jams") in changes
 
 
 def test_reply_and_note_read_the_body_from_stdin_or_a_file(hd: Run, tmp_path) -> None:

@@ -1,6 +1,6 @@
 """Acting on a ticket from the console, through Pilot on SQLite and PostgreSQL: reply, note,
 assign (to me, to someone picked by typing part of a name), status (allowed targets only),
-priority, category, tags, escalation with a reason, a conflicting change that keeps the
+priority, category, tags, subject, escalation with a reason, a conflicting change that keeps the
 draft, and the external editor. Every action is checked in the database afterwards, read
 back in a fresh session, and on the screen."""
 
@@ -29,6 +29,7 @@ from tui_helpdesk.screens.ticket_actions import (
     EscalateScreen,
     PickScreen,
     QuitScreen,
+    SubjectScreen,
     TagsScreen,
     editor_command,
     filter_choices,
@@ -500,12 +501,12 @@ async def test_tags_are_checked_then_saved(desk_store: Desk) -> None:
         screen = await open_ticket(pilot, app, key)
         await pilot.press("t")
         assert isinstance(app.screen, TagsScreen)
-        field = app.screen.query_one("#tags-input", Input)
+        field = app.screen.query_one("#line-input", Input)
         assert field.value == "keep old"
         field.value = "keep bad!tag"
         await pilot.press("enter")
         assert isinstance(app.screen, TagsScreen)  # refused here, nothing sent
-        hint = app.screen.query_one("#tags-hint", Static)
+        hint = app.screen.query_one("#line-hint", Static)
         assert "invalid tag 'bad!tag'" in str(hint.render()) and hint.has_class("-error")
         field.value = "keep VPN remote-work"
         await pilot.press("enter")
@@ -514,6 +515,33 @@ async def test_tags_are_checked_then_saved(desk_store: Desk) -> None:
 
     with fresh(desk_store, key) as (ticket, _):
         assert ticket.tags == ["keep", "remote-work", "vpn"]
+
+
+async def test_the_subject_is_checked_then_saved(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "help pls", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("T")
+        assert isinstance(app.screen, SubjectScreen)
+        field = app.screen.query_one("#line-input", Input)
+        assert field.value == "help pls"
+        field.value = "   "
+        await pilot.press("enter")
+        assert isinstance(app.screen, SubjectScreen)  # refused here, nothing sent
+        hint = app.screen.query_one("#line-hint", Static)
+        assert "needs a subject" in str(hint.render()) and hint.has_class("-error")
+        field.value = "  VPN  drops every   hour "
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.subject == "VPN drops every hour"
+        assert "subject changed" in notices(app)
+
+    with desk_store.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        assert ticket.subject == "VPN drops every hour"
+        events = [e for e in tickets.ticket_events(session, ticket) if e.field == "subject"]
+        assert [(e.old, e.new) for e in events] == [("help pls", "VPN drops every hour")]
 
 
 # --- escalation ---------------------------------------------------------------------------

@@ -309,6 +309,19 @@ def test_ticket_search_covers_subjects_and_messages(kb: Desk, make_ticket: MakeT
     assert _tickets(kb, "billing address") == [other]
 
 
+def test_ticket_search_follows_a_new_subject(kb: Desk, make_ticket: MakeTicket) -> None:
+    key = make_ticket("help pls", body="It stopped.")
+    with kb.store.write() as session:
+        ticket = tickets.change_subject(session, kb.agent, NOW, key, " Scanner  offline ")
+        assert (ticket.subject, ticket.version) == ("Scanner offline", 2)
+        # The same subject again writes nothing.
+        assert tickets.change_subject(session, kb.agent, NOW, key, "Scanner offline").version == 2
+    assert _tickets(kb, "scanner") == [key]
+    assert _tickets(kb, "pls") == []
+    with kb.store.write() as session, pytest.raises(ValidationError, match="too long"):
+        tickets.change_subject(session, kb.agent, NOW, key, "x" * (tickets.MAX_SUBJECT + 1))
+
+
 def test_a_matched_word_inside_a_hidden_link_shows_nothing_of_it(
     kb: Desk, make_ticket: MakeTicket
 ) -> None:

@@ -571,6 +571,27 @@ def category(
     )
 
 
+@app.command()
+def subject(
+    ctx: typer.Context,
+    number: Number,
+    text: Annotated[str, typer.Argument(metavar="SUBJECT", help="The new subject, one line.")],
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Give a ticket a clearer subject (the old one stays in its history)."""
+    from tui_helpdesk.services import tickets
+
+    _change(
+        ctx,
+        json_out,
+        lambda session, actor, now: tickets.change_subject(
+            session, actor, now, number, text, expected_version=expected_version
+        ),
+        lambda t: f"{t.key}: subject {t.subject}",
+    )
+
+
 # -TAG words are tags to remove, not options; and `-h...` must not read as -h (help).
 @app.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
 def tag(

@@ -51,6 +51,7 @@ from tui_helpdesk.screens.ticket_actions import (
     EscalateScreen,
     Escalation,
     PickScreen,
+    SubjectScreen,
     TagsScreen,
     TicketCommands,
     applies,
@@ -109,6 +110,7 @@ class TicketScreen(TicketAttachments):
         Binding("p", "priority", "Priority", show=False, id="ticket.priority"),
         Binding("c", "category", "Category", show=False, id="ticket.category"),
         Binding("t", "tags", "Tags", show=False, id="ticket.tags"),
+        Binding("T", "subject", "Subject", show=False, id="ticket.subject"),
         Binding("E", "editor", "Reply in $EDITOR", show=False, id="ticket.editor"),
         Binding("h", "history", "History", show=False, id="ticket.history"),
         Binding("m", "merge", "Merge", show=False, id="ticket.merge"),
@@ -366,6 +368,12 @@ class TicketScreen(TicketAttachments):
             TagsScreen(self._title("Tags of"), shown), partial(self._tags_edited, shown)
         )
 
+    def action_subject(self) -> None:
+        assert self.detail is not None
+        self.app.push_screen(
+            SubjectScreen(self._title("Subject of"), self.detail.subject), self._subject_edited
+        )
+
     def action_reopen(self) -> None:
         self._act("reopen", act.reopen)
 
@@ -501,6 +509,10 @@ class TicketScreen(TicketAttachments):
     def _tags_edited(self, shown: tuple[str, ...], wanted: tuple[str, ...] | None) -> None:
         if wanted is not None:
             self._act("tags", act.change_tags, shown=shown, wanted=wanted)
+
+    def _subject_edited(self, subject: str | None) -> None:
+        if subject is not None:
+            self._act("subject", act.change_subject, subject)
 
     def _escalate_confirmed(self, escalation: Escalation | None) -> None:
         if escalation is not None:

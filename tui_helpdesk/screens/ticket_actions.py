@@ -9,7 +9,8 @@ around them: the ticket's command palette provider (the external editor is `tick
   `on_edit` (the ticket's presence bar: "typing…").
 - `PickScreen`: one `Choice` from a list filtered fuzzily as you type (assignee, status,
   priority, category). Names in it are untrusted text: every row is a `rich.text.Text`.
-- `TagsScreen`: the ticket's tags in one line, checked before it is dismissed.
+- `TagsScreen`, `SubjectScreen`: the ticket's tags, its subject, in one line
+  (`LineScreen`), checked before it is dismissed.
 - `EscalateScreen`: up one level or to another group, with a reason.
 - `DiscardScreen`: discard, keep for later, or keep editing, before leaving a draft.
 - `QuitScreen`: quit or stay, when quitting would lose drafts not sent (`unsent()` of the
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -54,7 +55,12 @@ from tui_helpdesk.screens.ticket_links import (
     ArticlePickScreen,
     article_snippet,
 )
-from tui_helpdesk.services.console_actions import Choice, EscalationChoices, parse_tags
+from tui_helpdesk.services.console_actions import (
+    Choice,
+    EscalationChoices,
+    normalise_subject,
+    parse_tags,
+)
 from tui_helpdesk.services.errors import ValidationError
 from tui_helpdesk.services.knowledge_views import ArticleView
 
@@ -68,6 +74,7 @@ __all__ = [
     "Escalation",
     "PickScreen",
     "QuitScreen",
+    "SubjectScreen",
     "TagsScreen",
     "TicketCommands",
     "applies",
@@ -424,42 +431,75 @@ class PickScreen(ModalScreen[Choice | None]):
         options.action_cursor_down() if where == "down" else options.action_cursor_up()
 
 
-# --- tags ---------------------------------------------------------------------------------
+# --- one line: tags, subject ---------------------------------------------------------------
 
 TAGS_HINT = "space separated: letters, digits and _ . : / -  ·  enter saves, escape cancels"
+SUBJECT_HINT = "one line  ·  enter saves, escape cancels"
+
+T = TypeVar("T")
 
 
-class TagsScreen(ModalScreen[tuple[str, ...] | None]):
-    """Edit the ticket's tags in one line; a bad tag is named here, before anything is sent."""
+class LineScreen(ModalScreen[T | None], Generic[T]):
+    """One line to edit: enter checks it (`parse`; a `ValidationError` is told under the
+    line and nothing is sent) and dismisses with what `parse` made of it."""
 
     CSS_PATH = CSS
-    AUTO_FOCUS = "#tags-input"
+    AUTO_FOCUS = "#line-input"
+    HINT = ""
+
+    def __init__(self, title: Text, value: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="line-box") as box:
+            box.border_title = self.title_text
+            yield Input(self.value, id="line-input")
+            yield Static(Text(self.HINT), id="line-hint")
+        yield Footer()
+
+    def parse(self, value: str) -> T:
+        raise NotImplementedError
+
+    @on(Input.Submitted, "#line-input")
+    def _save(self, event: Input.Submitted) -> None:
+        try:
+            parsed = self.parse(event.value)
+        except ValidationError as exc:
+            hint = self.query_one("#line-hint", Static)
+            hint.update(Text(str(exc)))
+            hint.add_class("-error")
+            return
+        self.dismiss(parsed)
+
+
+class TagsScreen(LineScreen[tuple[str, ...]]):
+    """Edit the ticket's tags in one line; a bad tag is named here, before anything is sent."""
+
+    HINT = TAGS_HINT
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Cancel", id="tags.cancel"),
     ]
 
     def __init__(self, title: Text, tags: Iterable[str]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.tags = tuple(tags)
+        super().__init__(title, " ".join(tags))
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="tags-box") as box:
-            box.border_title = self.title_text
-            yield Input(" ".join(self.tags), id="tags-input")
-            yield Static(Text(TAGS_HINT), id="tags-hint")
-        yield Footer()
+    def parse(self, value: str) -> tuple[str, ...]:
+        return parse_tags(value)
 
-    @on(Input.Submitted, "#tags-input")
-    def _save(self, event: Input.Submitted) -> None:
-        try:
-            tags = parse_tags(event.value)
-        except ValidationError as exc:
-            hint = self.query_one("#tags-hint", Static)
-            hint.update(Text(str(exc)))
-            hint.add_class("-error")
-            return
-        self.dismiss(tags)
+
+class SubjectScreen(LineScreen[str]):
+    """Edit the ticket's subject (shown cleaned: customer text); an empty or overlong one
+    is refused here."""
+
+    HINT = SUBJECT_HINT
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Cancel", id="subject.cancel"),
+    ]
+
+    def parse(self, value: str) -> str:
+        return normalise_subject(value)
 
 
 # --- escalate -----------------------------------------------------------------------------
@@ -552,6 +592,7 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Change priority", "priority", "low, normal, high, urgent"),
     ("Change category", "category", "Classify the ticket"),
     ("Edit tags", "tags", "Add or remove tags"),
+    ("Edit subject", "subject", "Give the ticket a clearer subject"),
     ("Escalate", "escalate", "Up one level or to another group, with a reason"),
     ("Reopen", "reopen", "Reopen a resolved or closed ticket"),
     ("Merge into…", "merge", "Move this conversation into another ticket and close this one"),

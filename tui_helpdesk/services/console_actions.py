@@ -54,12 +54,14 @@ __all__ = [
     "change_category",
     "change_priority",
     "change_status",
+    "change_subject",
     "change_tags",
     "edit_tags",
     "escalate",
     "escalation_choices",
     "explain_conflict",
     "merge_parties",
+    "normalise_subject",
     "parse_tags",
     "priority_choices",
     "reopen",
@@ -379,6 +381,28 @@ def change_category(
         )
         shown = clean(ticket.category.path, single_line=True) if ticket.category else "none"
         return _result(ticket, expected_version, f"category: {shown}")
+
+
+def normalise_subject(text: str) -> str:
+    """A subject as typed, as it would be stored; `ValidationError` if it cannot be. Pure:
+    the subject editor checks it before anything is sent."""
+    return tickets.normalise_subject(text)
+
+
+def change_subject(
+    store: Store,
+    login: str,
+    ref: str,
+    subject: str,
+    *,
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    with writing(store, login) as (session, actor):
+        ticket = tickets.change_subject(
+            session, actor, now, ref, subject, expected_version=expected_version
+        )
+        return _result(ticket, expected_version, "subject changed")
 
 
 def parse_tags(text: str) -> tuple[str, ...]:

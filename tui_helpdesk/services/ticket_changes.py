@@ -31,6 +31,7 @@ from tui_helpdesk.services.ticket_core import (
     _set_status,
     get_ticket,
     mark_changed,
+    normalise_subject,
     normalise_tags,
     record,
     save,
@@ -315,6 +316,28 @@ def change_category(
             old,
             new.path if new else None,
             rule,
+        )
+    return ticket
+
+
+def change_subject(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    ref: str | int,
+    subject: str,
+    *,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Give a ticket another subject (as `create_ticket` takes one: one line, not empty);
+    the search indexes follow the column. Mail already sent keeps its subject; what is sent
+    from now on has the new one."""
+    ticket = load_open_for_change(session, ref, expected_version)
+    new = normalise_subject(subject)
+    if new != ticket.subject:
+        old, ticket.subject = ticket.subject, new
+        _save_field_change(
+            session, ticket, actor, now, EventKind.SUBJECT, "subject", old, new, None
         )
     return ticket
 

@@ -468,6 +468,20 @@ def _group_for_assignee(agent: Agent, group: Group | None) -> Group | None:
     return None
 
 
+MAX_SUBJECT = 500
+
+
+def normalise_subject(subject: str) -> str:
+    """A subject as stored: one line, each run of white space one space; a
+    `ValidationError` when that leaves nothing or more than `MAX_SUBJECT` characters."""
+    subject = " ".join(subject.split())
+    if not subject:
+        raise ValidationError("a ticket needs a subject")
+    if len(subject) > MAX_SUBJECT:
+        raise ValidationError(f"subject too long ({len(subject)} > {MAX_SUBJECT} characters)")
+    return subject
+
+
 def normalise_tags(tags: Iterable[str]) -> list[str]:
     """The tags as stored, each once, sorted (the rule is `rules.tags.normalise_tag`)."""
     out: set[str] = set()

@@ -54,11 +54,13 @@ from tui_helpdesk.services.ticket_changes import (
     assign,
     change_category,
     change_priority,
+    change_subject,
     change_tags,
     merge,
 )
 from tui_helpdesk.services.ticket_changes import _Unset as _Unset
 from tui_helpdesk.services.ticket_core import (
+    MAX_SUBJECT,
     TICKET_COUNTER,
     _group_for_assignee,
     _is_member,
@@ -68,6 +70,7 @@ from tui_helpdesk.services.ticket_core import (
     get_ticket,
     hold,
     next_ticket_number,
+    normalise_subject,
     normalise_tags,
     record,
     save,
@@ -87,6 +90,7 @@ from tui_helpdesk.store.models import (
 # The lifecycle's public face: assignment, classification and merge live in
 # `ticket_changes`, the shared loading/saving/audit helpers in `ticket_core`.
 __all__ = [
+    "MAX_SUBJECT",
     "TICKET_COUNTER",
     "UNSET",
     "CustomerMessageResult",
@@ -97,11 +101,13 @@ __all__ = [
     "change_category",
     "change_priority",
     "change_status",
+    "change_subject",
     "change_tags",
     "create_ticket",
     "get_ticket",
     "merge",
     "next_ticket_number",
+    "normalise_subject",
     "normalise_tags",
     "record",
     "reopen",
@@ -112,8 +118,6 @@ __all__ = [
     "ticket_events",
     "ticket_messages",
 ]
-
-MAX_SUBJECT = 500
 
 
 # --- create -------------------------------------------------------------------------------
@@ -194,11 +198,7 @@ def resolve_requester(
 
 
 def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket) -> Ticket:
-    subject = " ".join(new.subject.split())
-    if not subject:
-        raise ValidationError("a ticket needs a subject")
-    if len(subject) > MAX_SUBJECT:
-        raise ValidationError(f"subject too long ({len(subject)} > {MAX_SUBJECT} characters)")
+    subject = normalise_subject(new.subject)
     desk = desk_settings(session)
     if new.requester_id is not None:
         requester = get_contact(session, new.requester_id)
