@@ -118,6 +118,7 @@ class EventKind(enum.StrEnum):
     LEVEL = "level"
     TAGS = "tags"
     SUBJECT = "subject"
+    REQUESTER = "requester"  # another contact asked for it; `field` organization: it moved
     REPLY = "reply"
     NOTE = "note"
     CUSTOMER_MESSAGE = "customer_message"

@@ -305,6 +305,20 @@ def test_assign_status_priority_category_tag_reopen_json(hd: Run) -> None:
     assert ("subject", "Printer jams on floor 3", "Printer jams") in changes
 
 
+def test_requester_finds_or_adds_the_contact_and_takes_their_organization(hd: Run) -> None:
+    create(hd, "-s", "Printer jams", "-r", "zed@globex.example")
+    line = ok(hd("ticket", "requester", "HD-1", "carla@acme.example", "--name", "Carla B")).stdout
+    assert line == "HD-1: requester Carla B <carla@acme.example>, Acme\n"
+    doc = ok(hd("ticket", "requester", "HD-1", "+39 02 1234 5678", "--json")).json()
+    assert_ticket_doc(doc)
+    assert (doc["requester"]["phone"], doc["organization"]) == ("+390212345678", None)
+    assert "neither an email" in one_line_error(hd("ticket", "requester", "HD-1", "carla"), 2)
+    history = ok(hd("ticket", "show", "HD-1", "--json")).json()["events"]
+    moved = [(e["field"], e["old"], e["new"]) for e in history if e["kind"] == "requester"]
+    assert [m[0] for m in moved] == ["requester", "organization", "requester", "organization"]
+    assert moved[1][1:] == (None, "Acme") and moved[3][1:] == ("Acme", None)
+
+
 def test_reply_and_note_read_the_body_from_stdin_or_a_file(hd: Run, tmp_path) -> None:
     create(hd, "-s", "Printer", "-r", "e@acme.example")
     doc = ok(

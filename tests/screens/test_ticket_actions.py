@@ -29,6 +29,7 @@ from tui_helpdesk.screens.ticket_actions import (
     EscalateScreen,
     PickScreen,
     QuitScreen,
+    RequesterScreen,
     SubjectScreen,
     TagsScreen,
     editor_command,
@@ -542,6 +543,36 @@ async def test_the_subject_is_checked_then_saved(desk_store: Desk) -> None:
         assert ticket.subject == "VPN drops every hour"
         events = [e for e in tickets.ticket_events(session, ticket) if e.field == "subject"]
         assert [(e.old, e.new) for e in events] == [("help pls", "VPN drops every hour")]
+
+
+async def test_another_requester_is_found_or_added_by_what_is_typed(desk_store: Desk) -> None:
+    key = make_ticket(desk_store, "Invoice", assignee="bob")  # Mario Rossi, of Acme
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("R")
+        assert isinstance(app.screen, RequesterScreen)
+        field = app.screen.query_one("#line-input", Input)
+        assert field.value == "mario@acme.example"
+        field.value = "Zed Zimmer <>"
+        await pilot.press("enter")
+        assert isinstance(app.screen, RequesterScreen)  # refused here, nothing sent
+        assert "email or phone" in str(app.screen.query_one("#line-hint", Static).render())
+        field.value = "Zed Zimmer"
+        await pilot.press("enter")
+        assert isinstance(app.screen, RequesterScreen)
+        hint = str(app.screen.query_one("#line-hint", Static).render())
+        assert "'Zed Zimmer' is neither an email address nor a phone number" in hint
+        field.value = " Zed Zimmer <zed@globex.example> "
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail is not None
+        assert (screen.detail.requester, screen.detail.organization) == ("Zed Zimmer", "")
+        assert "requester: Zed Zimmer" in notices(app)
+
+    with desk_store.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        assert (ticket.requester.email, ticket.organization_id) == ("zed@globex.example", None)
 
 
 # --- escalation ---------------------------------------------------------------------------

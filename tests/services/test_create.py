@@ -3,11 +3,13 @@ assignment at creation, numbering and the creation audit event (both back ends).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import NOW, Desk
-from tests.services.conftest import Look, MakeTicket
+from tests.services.conftest import Look, MakeTicket, events_of
 from tui_helpdesk.domain import Channel, EventKind, MessageKind, Priority, Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, directory, tickets
@@ -322,3 +324,83 @@ def test_no_body_no_message(desk_store: Desk, make_ticket: MakeTicket) -> None:
     key = make_ticket(body="  \n ")
     with desk_store.store.read() as session:
         assert tickets.ticket_messages(session, tickets.get_ticket(session, key)) == []
+
+
+SLA_BY_SEGMENT = """
+[desk]
+ticket_prefix = "HD"
+
+[calendars.always]
+timezone = "UTC"
+always_open = true
+
+[[sla]]
+name = "premium"
+calendar = "always"
+where = { segment = ["premium"] }
+first_response = { urgent = "15m", high = "30m", normal = "1h", low = "2h" }
+resolution = { urgent = "4h", high = "8h", normal = "16h", low = "40h" }
+
+[[sla]]
+name = "standard"
+calendar = "always"
+first_response = { urgent = "1h", high = "2h", normal = "4h", low = "8h" }
+resolution = { urgent = "8h", high = "16h", normal = "36h", low = "72h" }
+"""
+
+
+def test_another_requester_brings_their_organization_and_contract(
+    desk_store: Desk, make_ticket: MakeTicket, look: Look
+) -> None:
+    """A ticket opened for zed (no organization: the standard policy) was really asked for
+    by Acme's carla: given to her half an hour later, it is Acme's, on the premium policy,
+    its first response due an hour after creation (30 minutes of it used)."""
+    with desk_store.store.write() as session:
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(SLA_BY_SEGMENT))
+    key = make_ticket(requester="zed@globex.example")
+    later = NOW + timedelta(minutes=30)
+    with desk_store.store.write() as session:
+        ticket = tickets.get_ticket(session, key)
+        assert (ticket.sla_policy, ticket.first_response_due_at) == (
+            "standard",
+            NOW + timedelta(hours=4),
+        )
+        with pytest.raises(ValidationError, match="neither an email address nor a phone"):
+            tickets.change_requester(session, desk_store.agent, later, key, "carla")
+        with pytest.raises(ValidationError, match="email or phone"):
+            tickets.change_requester(session, desk_store.agent, later, key, " ")
+        ticket = tickets.change_requester(
+            session, desk_store.agent, later, key, "Carla@acme.example", name="Carla Bianchi"
+        )
+        assert ticket.organization is not None and ticket.organization.name == "Acme"
+        assert (ticket.requester.name, ticket.requester.email) == (
+            "Carla Bianchi",
+            "carla@acme.example",
+        )
+        assert (ticket.sla_policy, ticket.first_response_due_at) == (
+            "premium",
+            NOW + timedelta(hours=1),
+        )
+        # The same requester again changes nothing.
+        version = ticket.version
+        again = tickets.change_requester(
+            session, desk_store.agent, later, key, "carla@acme.example"
+        )
+        assert again.version == version
+    seen = look(key)
+    zed, carla = _contacts(desk_store, "zed", "carla")
+    assert events_of(seen, EventKind.REQUESTER) == [
+        ("requester", "bob", "requester", zed, carla),
+        ("requester", "bob", "organization", None, "Acme"),
+    ]
+    assert seen.doc["organization"] == "Acme"
+
+
+def _contacts(d: Desk, *local_parts: str) -> list[str]:
+    """The contacts with these addresses' local parts, as the audit trail names them."""
+    with d.store.read() as session:
+        found = [
+            session.scalars(select(Contact).where(Contact.email.startswith(part + "@"))).one()
+            for part in local_parts
+        ]
+        return [f"{c.name} (#{c.id})" for c in found]

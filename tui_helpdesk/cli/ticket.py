@@ -592,6 +592,37 @@ def subject(
     )
 
 
+@app.command()
+def requester(
+    ctx: typer.Context,
+    number: Number,
+    identity: Annotated[
+        str, typer.Argument(metavar="EMAIL|PHONE", help="Who asked: found, or added as a contact.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="The requester's name, for a new contact.")
+    ] = None,
+    expected_version: ExpectedVersion = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Make someone else the requester (the organization and SLA follow them)."""
+    from tui_helpdesk.services import tickets
+
+    def line(t: Ticket) -> str:
+        who = t.requester.email or t.requester.phone or t.requester.name
+        org = t.organization.name if t.organization else "no organization"
+        return f"{t.key}: requester {t.requester.name} <{who}>, {org}"
+
+    _change(
+        ctx,
+        json_out,
+        lambda session, actor, now: tickets.change_requester(
+            session, actor, now, number, identity, name=name, expected_version=expected_version
+        ),
+        line,
+    )
+
+
 # -TAG words are tags to remove, not options; and `-h...` must not read as -h (help).
 @app.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
 def tag(

@@ -51,6 +51,7 @@ from tui_helpdesk.screens.ticket_actions import (
     EscalateScreen,
     Escalation,
     PickScreen,
+    RequesterScreen,
     SubjectScreen,
     TagsScreen,
     TicketCommands,
@@ -111,6 +112,7 @@ class TicketScreen(TicketAttachments):
         Binding("c", "category", "Category", show=False, id="ticket.category"),
         Binding("t", "tags", "Tags", show=False, id="ticket.tags"),
         Binding("T", "subject", "Subject", show=False, id="ticket.subject"),
+        Binding("R", "requester", "Requester", show=False, id="ticket.requester"),
         Binding("E", "editor", "Reply in $EDITOR", show=False, id="ticket.editor"),
         Binding("h", "history", "History", show=False, id="ticket.history"),
         Binding("m", "merge", "Merge", show=False, id="ticket.merge"),
@@ -374,6 +376,13 @@ class TicketScreen(TicketAttachments):
             SubjectScreen(self._title("Subject of"), self.detail.subject), self._subject_edited
         )
 
+    def action_requester(self) -> None:
+        assert self.detail is not None
+        shown = self.detail.requester_email or self.detail.requester_phone
+        self.app.push_screen(
+            RequesterScreen(self._title("Requester of"), shown), self._requester_given
+        )
+
     def action_reopen(self) -> None:
         self._act("reopen", act.reopen)
 
@@ -509,6 +518,10 @@ class TicketScreen(TicketAttachments):
     def _tags_edited(self, shown: tuple[str, ...], wanted: tuple[str, ...] | None) -> None:
         if wanted is not None:
             self._act("tags", act.change_tags, shown=shown, wanted=wanted)
+
+    def _requester_given(self, given: tuple[str, str | None] | None) -> None:
+        if given is not None:
+            self._act("requester", act.change_requester, *given)
 
     def _subject_edited(self, subject: str | None) -> None:
         if subject is not None:

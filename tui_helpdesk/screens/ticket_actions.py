@@ -9,8 +9,8 @@ around them: the ticket's command palette provider (the external editor is `tick
   `on_edit` (the ticket's presence bar: "typing…").
 - `PickScreen`: one `Choice` from a list filtered fuzzily as you type (assignee, status,
   priority, category). Names in it are untrusted text: every row is a `rich.text.Text`.
-- `TagsScreen`, `SubjectScreen`: the ticket's tags, its subject, in one line
-  (`LineScreen`), checked before it is dismissed.
+- `TagsScreen`, `SubjectScreen`, `RequesterScreen`: the ticket's tags, its subject, who
+  asked for it, in one line (`LineScreen`), checked before it is dismissed.
 - `EscalateScreen`: up one level or to another group, with a reason.
 - `DiscardScreen`: discard, keep for later, or keep editing, before leaving a draft.
 - `QuitScreen`: quit or stay, when quitting would lose drafts not sent (`unsent()` of the
@@ -59,6 +59,7 @@ from tui_helpdesk.services.console_actions import (
     Choice,
     EscalationChoices,
     normalise_subject,
+    parse_requester,
     parse_tags,
 )
 from tui_helpdesk.services.errors import ValidationError
@@ -74,6 +75,7 @@ __all__ = [
     "Escalation",
     "PickScreen",
     "QuitScreen",
+    "RequesterScreen",
     "SubjectScreen",
     "TagsScreen",
     "TicketCommands",
@@ -502,6 +504,24 @@ class SubjectScreen(LineScreen[str]):
         return normalise_subject(value)
 
 
+REQUESTER_HINT = (
+    "email or phone, or Name <email or phone> for someone new  ·  enter saves, escape cancels"
+)
+
+
+class RequesterScreen(LineScreen[tuple[str, str | None]]):
+    """Who asked for the ticket: an email or phone (found, or added as a contact with the
+    name given as `Name <...>`). The ticket's organization and SLA follow them."""
+
+    HINT = REQUESTER_HINT
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Cancel", id="requester.cancel"),
+    ]
+
+    def parse(self, value: str) -> tuple[str, str | None]:
+        return parse_requester(value)
+
+
 # --- escalate -----------------------------------------------------------------------------
 
 
@@ -593,6 +613,7 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Change category", "category", "Classify the ticket"),
     ("Edit tags", "tags", "Add or remove tags"),
     ("Edit subject", "subject", "Give the ticket a clearer subject"),
+    ("Change requester", "requester", "Someone else asked: their organization and SLA follow"),
     ("Escalate", "escalate", "Up one level or to another group, with a reason"),
     ("Reopen", "reopen", "Reopen a resolved or closed ticket"),
     ("Merge into…", "merge", "Move this conversation into another ticket and close this one"),

@@ -16,6 +16,7 @@ thread workers only (never the UI thread).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ __all__ = [
     "category_choices",
     "change_category",
     "change_priority",
+    "change_requester",
     "change_status",
     "change_subject",
     "change_tags",
@@ -62,6 +64,7 @@ __all__ = [
     "explain_conflict",
     "merge_parties",
     "normalise_subject",
+    "parse_requester",
     "parse_tags",
     "priority_choices",
     "reopen",
@@ -403,6 +406,40 @@ def change_subject(
             session, actor, now, ref, subject, expected_version=expected_version
         )
         return _result(ticket, expected_version, "subject changed")
+
+
+_NAMED = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<identity>[^<>]*)>\s*$")
+
+
+def parse_requester(text: str) -> tuple[str, str | None]:
+    """What the requester editor was given: an email or phone, or `Name <email or phone>`
+    (the name is for a contact not known yet). Returns (identity, name or None); a
+    `ValidationError` for an empty line. Pure: checked before anything is sent."""
+    named = _NAMED.match(text)
+    identity, name = (named["identity"], named["name"]) if named else (text, None)
+    identity = identity.strip()
+    if not identity:
+        raise ValidationError("type the requester's email or phone (or Name <email>)")
+    tickets.check_identity(identity)
+    return identity, (name or None)
+
+
+def change_requester(
+    store: Store,
+    login: str,
+    ref: str,
+    identity: str,
+    name: str | None,
+    *,
+    expected_version: int,
+    now: datetime,
+) -> ActionResult:
+    with writing(store, login) as (session, actor):
+        ticket = tickets.change_requester(
+            session, actor, now, ref, identity, name=name, expected_version=expected_version
+        )
+        who = clean(ticket.requester.name, single_line=True)
+        return _result(ticket, expected_version, f"requester: {who}")
 
 
 def parse_tags(text: str) -> tuple[str, ...]:

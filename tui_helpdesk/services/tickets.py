@@ -31,6 +31,7 @@ from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.directory import (
     ContactDraft,
     add_contact,
+    contact_label,
     find_contact_by_identity,
     get_agent,
     get_category,
@@ -56,6 +57,7 @@ from tui_helpdesk.services.ticket_changes import (
     change_priority,
     change_subject,
     change_tags,
+    load_open_for_change,
     merge,
 )
 from tui_helpdesk.services.ticket_changes import _Unset as _Unset
@@ -100,9 +102,11 @@ __all__ = [
     "assign",
     "change_category",
     "change_priority",
+    "change_requester",
     "change_status",
     "change_subject",
     "change_tags",
+    "check_identity",
     "create_ticket",
     "get_ticket",
     "merge",
@@ -155,6 +159,15 @@ class MailHeaders:
     references: str | None = None
 
 
+def check_identity(identity: str) -> None:
+    """Refuse text that can be neither an email address nor a phone number (no "@" and no
+    digit), saying what was expected, not only that it is no phone number."""
+    if not looks_like_email(identity) and not any(ch.isdigit() for ch in identity):
+        raise ValidationError(
+            f"{identity.strip()!r} is neither an email address nor a phone number"
+        )
+
+
 def resolve_requester(
     session: Session,
     actor: Actor,
@@ -177,11 +190,7 @@ def resolve_requester(
                 f"(agent {agent.login} has no email to stand in as requester)"
             )
         identity, name = agent.email, name or agent.name
-    if not looks_like_email(identity) and not any(ch.isdigit() for ch in identity):
-        # No "@" and no digit: say what was expected, not only that it is no phone number.
-        raise ValidationError(
-            f"{identity.strip()!r} is neither an email address nor a phone number"
-        )
+    check_identity(identity)
     contact = find_contact_by_identity(session, identity, desk.phone_region)
     if contact is None:
         draft = ContactDraft(name=name, organization=organization)
@@ -333,6 +342,61 @@ def create_ticket(session: Session, actor: Actor, now: datetime, new: NewTicket)
     if assignee is not None:
         notify_assigned(session, ticket, actor, now, rule=ASSIGN_RULE if picked_why else None)
     session.flush()
+    return ticket
+
+
+# --- the requester ------------------------------------------------------------------------
+
+
+def change_requester(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    ref: str | int,
+    identity: str,
+    *,
+    name: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Make someone else the ticket's requester: the contact with this email or phone,
+    created (with `name`) if there is none, as `create_ticket` finds one. The ticket's
+    organization becomes the new requester's, and its SLA clocks follow (another
+    organization may have another contract). What was sent stays sent; replies from now on
+    go to the new requester."""
+    ticket = load_open_for_change(session, ref, expected_version)
+    if not (identity or "").strip():
+        raise ValidationError("give the new requester's email or phone")
+    desk = desk_settings(session)
+    contact = resolve_requester(session, actor, now, desk, identity, name, None)
+    if contact.id == ticket.requester_id:
+        return ticket
+    before = ticket.requester
+    record(
+        session,
+        ticket,
+        actor,
+        now,
+        EventKind.REQUESTER,
+        field="requester",
+        old=contact_label(before) if before else None,
+        new=contact_label(contact),
+    )
+    ticket.requester = contact
+    if contact.organization_id != ticket.organization_id:
+        old_org = ticket.organization.name if ticket.organization else None
+        ticket.organization = contact.organization
+        record(
+            session,
+            ticket,
+            actor,
+            now,
+            EventKind.REQUESTER,
+            field="organization",
+            old=old_org,
+            new=contact.organization.name if contact.organization else None,
+        )
+    touch(session, ticket, actor, now)  # the clocks: the organization's contract may differ
+    save(session, ticket)
     return ticket
 
 

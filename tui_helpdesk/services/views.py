@@ -854,6 +854,8 @@ _COMPARED = (
     ("group", "group"),
     ("category", "category"),
     ("subject", "subject"),
+    ("requester", "requester"),
+    ("organization", "organization"),
 )
 
 
