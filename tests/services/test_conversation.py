@@ -11,7 +11,8 @@ from sqlalchemy import select
 from tests.conftest import NOW, Desk
 from tests.services.conftest import Look, MakeTicket, events_of
 from tui_helpdesk.domain import Channel, EventKind, MessageKind, Status
-from tui_helpdesk.services import tickets
+from tui_helpdesk.rules.document import parse_rules
+from tui_helpdesk.services import desk, tickets
 from tui_helpdesk.services.context import Actor
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
 from tui_helpdesk.services.serialize import iso
@@ -48,6 +49,10 @@ def test_first_reply_opens_and_stamps_first_response(
     assert seen.events[1:] == [
         ("reply", "bob", None, None, None),
         ("first_response", "bob", None, None, LATER.isoformat()),
+        # Unassigned and in no group: bob takes it, with his group (`assign_on_reply`).
+        ("group", "bob", "group", None, "L1"),
+        ("level", "bob", "level", None, "1"),
+        ("assignee", "bob", "assignee", None, "bob"),
         ("status", "bob", "status", "new", "open"),
     ]
     with desk_store.store.write() as session:
@@ -69,13 +74,47 @@ def test_reply_with_status_pending(desk_store: Desk, make_ticket: MakeTicket, lo
         tickets.reply(session, desk_store.agent, LATER, key, "Which model?", status=Status.PENDING)
     seen = look(key)
     assert seen.status == "pending"
-    assert ("status", "bob", "status", "new", "pending") in seen.events
+    assert seen.events[-2:] == [
+        ("status", "bob", "status", "new", "open"),  # taken by replying
+        ("status", "bob", "status", "open", "pending"),
+    ]
     opened = make_ticket()
     _status(desk_store, opened, Status.OPEN)
     with desk_store.store.write() as session:
         tickets.reply(session, desk_store.agent, LATER, opened, "Fixed.", status=Status.RESOLVED)
     assert look(opened).status == "resolved"
     assert look(opened).doc["resolved_at"] == iso(LATER)
+
+
+def test_the_first_reply_to_an_unassigned_ticket_of_ones_group_takes_it(
+    desk_store: Desk, make_ticket: MakeTicket, look: Look
+) -> None:
+    """bob is in L1: replying takes an unassigned L1 ticket, audited with the setting as its
+    rule; an L2 ticket stays in L2's queue, an assigned one stays its assignee's, and a desk
+    with `assign_on_reply = false` takes nothing."""
+    ours, theirs = make_ticket(group="L1"), make_ticket(group="L2")
+    owned = make_ticket(group="L1", assignee="admin")
+    for key in (ours, theirs, owned):
+        with desk_store.store.write() as session:
+            tickets.reply(session, desk_store.agent, LATER, key, "On it.")
+    assert [look(k).doc["assignee"] for k in (ours, theirs, owned)] == ["bob", None, "admin"]
+    assert (look(theirs).doc["group"], look(theirs).status) == ("L2", "open")
+    with desk_store.store.read() as session:
+        taken = tickets.get_ticket(session, ours)
+        rules = [e.rule for e in tickets.ticket_events(session, taken) if e.field == "assignee"]
+    assert rules == [tickets.ASSIGN_ON_REPLY]
+
+    with desk_store.store.write() as session:
+        desk.apply_rules(
+            session,
+            desk_store.admin,
+            NOW,
+            parse_rules('[desk]\nticket_prefix = "HD"\nassign_on_reply = false\n'),
+        )
+    later = make_ticket(group="L1")
+    with desk_store.store.write() as session:
+        tickets.reply(session, desk_store.agent, LATER, later, "On it.")
+    assert look(later).doc["assignee"] is None
 
 
 def test_refused_reply_writes_nothing(

@@ -83,7 +83,8 @@ def test_documents(desk_store: Desk, make_ticket: MakeTicket) -> None:
             1,
         )
         assert doc["tags"] == ["b", "vpn"]
-        assert (doc["created_by"], doc["assignee"], doc["version"]) == ("bob", None, 3)
+        # bob took the ticket by replying (`assign_on_reply`).
+        assert (doc["created_by"], doc["assignee"], doc["version"]) == ("bob", "bob", 3)
         assert doc["escalation_level"] == 0
         for name in ("created_at", "updated_at", "first_response_at"):
             assert ISO_Z.match(doc[name]), (name, doc[name])
@@ -121,7 +122,7 @@ def test_documents(desk_store: Desk, make_ticket: MakeTicket) -> None:
             "actor": "bob",
             "kind": "status",
             "field": "status",
-            "old": "new",
+            "old": "open",  # opened when bob took it by replying
             "new": "pending",
             "rule": None,
             "detail": None,

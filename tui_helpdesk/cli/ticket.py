@@ -579,7 +579,7 @@ def subject(
     expected_version: ExpectedVersion = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Give a ticket a clearer subject (the old one stays in its history)."""
+    """Change a ticket's subject (the old one stays in its history)."""
     from tui_helpdesk.services import tickets
 
     _change(
@@ -605,7 +605,7 @@ def requester(
     expected_version: ExpectedVersion = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Make someone else the requester (the organization and SLA follow them)."""
+    """Give a ticket another requester, whose contract then applies."""
     from tui_helpdesk.services import tickets
 
     def line(t: Ticket) -> str:

@@ -59,6 +59,9 @@ class DeskSettings:
     # Where a new ticket goes when neither the caller, a route nor its category names a
     # group (a triage queue), so that no ticket sits in nobody's queue.
     default_group: str | None = None
+    # The first public reply to an unassigned ticket makes the replier its assignee (if the
+    # ticket's group is theirs), so that whoever answers owns the ticket and its figures.
+    assign_on_reply: bool = True
     # Mail the desk writes by itself: an acknowledgement of every new ticket (at most
     # `acknowledge_per_hour` to one sender, so two auto-responders cannot ping-pong), and a
     # satisfaction survey when a ticket is resolved.
@@ -147,7 +150,7 @@ def _desk_value(source: str, key: str, value: Any) -> Any:
         ):
             return tuple(dict.fromkeys(item.strip() for item in value))
         raise _fail(source, path, f"expected true, false or a list of group names, got {value!r}")
-    if key in ("acknowledge", "survey"):
+    if key in ("acknowledge", "survey", "assign_on_reply"):
         if not isinstance(value, bool):
             raise _fail(source, path, f"expected true or false, got {value!r}")
         return value

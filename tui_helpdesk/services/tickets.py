@@ -52,6 +52,7 @@ from tui_helpdesk.services.routing import decision_detail, route_new_ticket
 from tui_helpdesk.services.sla import record_ledger, update_clocks
 from tui_helpdesk.services.ticket_changes import (
     UNSET,
+    apply_assignment,
     assign,
     change_category,
     change_priority,
@@ -81,6 +82,7 @@ from tui_helpdesk.services.ticket_core import (
     touch,
 )
 from tui_helpdesk.store.models import (
+    Agent,
     Attachment,
     Contact,
     Group,
@@ -473,6 +475,8 @@ def reply(
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         record(session, ticket, actor, now, EventKind.FIRST_RESPONSE, new=now.isoformat())
+    if ticket.assignee_id is None:
+        _take_on_reply(session, ticket, actor, now)
     if ticket.status is Status.NEW and status is None:
         _set_status(session, ticket, actor, now, Status.OPEN)
     resolving = status is Status.RESOLVED and ticket.status is not Status.RESOLVED
@@ -483,6 +487,26 @@ def reply(
     if resolving:
         _survey(session, ticket, now)
     return message
+
+
+ASSIGN_ON_REPLY = "assign-on-reply"
+
+
+def _take_on_reply(session: Session, ticket: Ticket, actor: Actor, now: datetime) -> None:
+    """The replier takes an unassigned ticket (`[desk] assign_on_reply`), if it sits in
+    one of their groups or in none: a reply to another team's ticket leaves it in their
+    queue. Audited with the setting's name as the rule."""
+    if actor.agent_id is None:
+        return
+    with session.no_autoflush:  # the ticket is written once, by the reply's `save`
+        if not desk_settings(session).assign_on_reply:
+            return
+        agent = session.get(Agent, actor.agent_id)
+        if agent is None or not agent.active:
+            return
+        if ticket.group is not None and not _is_member(agent, ticket.group):
+            return
+        apply_assignment(session, ticket, actor, now, agent=agent.login, rule=ASSIGN_ON_REPLY)
 
 
 def add_note(
