@@ -504,6 +504,8 @@ async def test_tags_are_checked_then_saved(desk_store: Desk) -> None:
         assert isinstance(app.screen, TagsScreen)
         field = app.screen.query_one("#line-input", Input)
         assert field.value == "keep old"
+        await pilot.press("space", *"vip")  # typed after the tags, not over them
+        assert field.value == "keep old vip"
         field.value = "keep bad!tag"
         await pilot.press("enter")
         assert isinstance(app.screen, TagsScreen)  # refused here, nothing sent

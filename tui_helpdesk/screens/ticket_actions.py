@@ -457,7 +457,9 @@ class LineScreen(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         with Vertical(id="line-box") as box:
             box.border_title = self.title_text
-            yield Input(self.value, id="line-input")
+            # The cursor after the text, nothing selected: typing adds to what is there
+            # (a tag to the tags), as the hint says, instead of replacing it all.
+            yield Input(self.value, id="line-input", select_on_focus=False)
             yield Static(Text(self.HINT), id="line-hint")
         yield Footer()
 
