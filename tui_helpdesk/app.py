@@ -237,11 +237,12 @@ class HelpdeskApp(App[None]):
             screen.post_message(DeskChanged())
 
     async def action_quit(self) -> None:
-        """Quit; when that would lose drafts not sent (a screen's `unsent()`), ask first:
-        `ctrl+q` again, or the button, quits."""
+        """Quit; when that would lose text not sent (a screen's `unsent()`, the drafts kept
+        for later on any ticket), ask first: `ctrl+q` again, or the button, quits."""
         from tui_helpdesk.screens.ticket_actions import QuitScreen
 
         unsent = [what for screen in self._all_screens() for what in _unsent(screen)]
+        unsent += self.context.unsent_drafts()
         if not unsent or isinstance(self.screen, QuitScreen):
             self.exit()
             return

@@ -205,6 +205,22 @@ async def test_quitting_asks_before_losing_drafts(desk_store: Desk) -> None:
         await pilot.press("escape", "k")  # kept for later, on the ticket screen
         await pilot.pause()
         assert app.screen is screen
+        # Kept after the ticket is left: back on it, the draft is there to go on with.
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen
+        again = await open_ticket(pilot, app, key)
+        assert again is not screen
+        assert str(again.query_one("#ticket-status", Static).render()) == (
+            "draft kept: r reply to continue"
+        )
+        await pilot.press("r")
+        assert isinstance(app.screen, ComposeScreen)
+        assert app.screen.query_one(TextArea).text == "half a thought"
+        await pilot.press("escape", "k")
+        await pilot.pause()
+        await pilot.press("escape")  # quitting from the queue still asks
+        await pilot.pause()
         await pilot.press("ctrl+q")
         question = str(app.screen.query_one(Label).render())
         assert question == f"Not sent, and lost if you quit: reply on {key}."

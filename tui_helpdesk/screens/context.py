@@ -7,9 +7,10 @@ Built once by the App and passed down to screens as a constructor argument.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from textual.message import Message
 
@@ -28,9 +29,22 @@ class ConsoleContext:
     timezone: str | None = None  # the personal display zone from the config, if any
     clock: Callable[[], datetime] | None = None  # for tests; None = the system clock
     views_file: Path | None = None  # the agent's saved queue views (None: not kept)
+    # Replies and notes kept for later (`ticket_editor.Draft`), by ticket key, then kind:
+    # the console's, not a ticket screen's, so they wait for the agent to come back to the
+    # ticket, and quitting asks about all of them.
+    drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(UTC)
+
+    def unsent_drafts(self) -> list[str]:
+        """The drafts kept and not sent, as quitting names them: "reply on HD-12"."""
+        return [
+            f"{kind} on {key}"
+            for key, kept in self.drafts.items()
+            for kind, draft in kept.items()
+            if draft.text.strip()
+        ]
 
 
 class DeskChanged(Message):

@@ -161,7 +161,9 @@ class TicketScreen(TicketAttachments):
 
     def __init__(self, context: ConsoleContext, key: str) -> None:
         super().__init__(context, key)
-        self.drafts: dict[str, Draft] = {}  # kept until sent, through conflicts and failures
+        # Kept until sent, through conflicts and failures, and after the screen is left: once
+        # the ticket is loaded, these are the console's drafts of it (`_adopt_drafts`).
+        self.drafts: dict[str, Draft] = {}
         self.busy: str | None = None  # the action being written, if any
         self._give_back: tuple[str, str] | None = None  # (draft kind, why) after the reload
         self._live = False  # the load under way was asked for by a desk change
@@ -239,6 +241,8 @@ class TicketScreen(TicketAttachments):
                     )
                 return
             self._change = views.describe_changes(before, message.detail)
+        if before is None:
+            self._adopt_drafts(message.detail.key)
         # Keep the agent's place, unless they were following the newest message.
         keep = thread.scroll_y if live and thread.scroll_y < thread.max_scroll_y else None
         self.show_ticket(message.detail, keep)
@@ -288,9 +292,12 @@ class TicketScreen(TicketAttachments):
         title.append(self.detail.subject)  # customer text: appended, never markup
         return title
 
-    def unsent(self) -> list[str]:
-        """What quitting now would lose: the drafts kept on this ticket, not yet saved."""
-        return [f"{kind} on {self.key}" for kind, d in self.drafts.items() if d.text.strip()]
+    def _adopt_drafts(self, key: str) -> None:
+        """The drafts the console keeps for this ticket (by its key, however it was opened):
+        kept from an earlier visit, and from now on kept there."""
+        kept = self.context.drafts.setdefault(key, {})
+        kept.update(self.drafts)
+        self.drafts = kept
 
     def action_reply(self) -> None:
         self._open_editor("reply")
