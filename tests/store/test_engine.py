@@ -54,6 +54,24 @@ def test_sqlite_file_directory_is_created(tmp_path: Path) -> None:
         store.dispose()
 
 
+def test_a_new_sqlite_desk_is_its_owners_alone(tmp_path: Path) -> None:
+    """A new file (and its write-ahead log) is readable by its owner only, whatever the
+    umask; an existing file keeps the mode it was given."""
+    store = Store(f"sqlite:///{tmp_path}/desk.db")
+    try:
+        with store.write() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+        assert modes == {"desk.db": 0o600, "desk.db-wal": 0o600, "desk.db-shm": 0o600}
+    finally:
+        store.dispose()
+    shared = tmp_path / "shared.db"
+    shared.touch(mode=0o660)
+    shared.chmod(0o660)
+    Store(f"sqlite:///{shared}").dispose()
+    assert shared.stat().st_mode & 0o777 == 0o660
+
+
 def test_postgres_url_goes_through_psycopg() -> None:
     assert normalise_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
     assert normalise_url("postgres://u:p@h/d") == "postgresql+psycopg://u:p@h/d"

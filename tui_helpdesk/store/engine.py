@@ -7,7 +7,7 @@ psycopg 3. Callers own their units of work: `with factory.begin() as session: ..
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _prepare_sqlite_file(Path(parsed.database).expanduser())
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -49,6 +49,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # the hstore type (one more round trip and type lookup in every process).
     kwargs.setdefault("use_native_hstore", False)
     return create_engine(url, **kwargs)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """The file's directory made; a new file made readable by its owner alone (whoever can
+    open it can act as anyone on the desk). SQLite gives its `-wal` and `-shm` files the
+    mode of the database file. An existing file keeps the mode its admin gave it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        path.touch(mode=0o600, exist_ok=False)
 
 
 def _configure_sqlite(engine: Engine) -> None:
