@@ -275,6 +275,9 @@ async def test_merge_into_a_ticket_of_the_requester(desk_store: Desk) -> None:
         assert ("information", f"{key} merged into {target}") in app.notices
         assert screen.detail is not None and screen.detail.status == "closed"
         assert screen.check_action("merge", ()) is False  # closed now
+        # Merged: nothing is offered (a note or a reopening would be refused: the
+        # conversation goes on in the target), though a closed ticket takes both.
+        assert [a for a in ("note", "reopen") if screen.check_action(a, ())] == []
     with fresh(desk_store, target) as (ticket, messages):
         assert "Same again." in [m.body for m in messages]
     with fresh(desk_store, key) as (ticket, _):

@@ -279,6 +279,8 @@ class TicketScreen(TicketAttachments):
             return True
         if self.detail is None:
             return None  # not loaded yet: shown where it would be, not usable
+        if self.detail.merged_into:
+            return False  # its conversation goes on in the ticket it was merged into
         status = act.status_of(self.detail.status)
         if not applies(action, status, self.detail.assignee == self.context.login):
             return False
