@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import Button, Label, OptionList, Static, TabbedContent, TextArea
+from textual.widgets import Button, Input, Label, OptionList, Static, TabbedContent, TextArea
 
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import SIZES, make_app, make_ticket, settle
@@ -284,6 +284,27 @@ async def test_merge_into_a_ticket_of_the_requester(desk_store: Desk) -> None:
         assert ticket.merged_into_id is not None and ticket.status is Status.CLOSED
 
 
+async def test_a_refused_merge_target_is_asked_again_with_what_was_typed(
+    desk_store: Desk,
+) -> None:
+    target = make_ticket(desk_store, "The original", assignee="bob")
+    key = make_ticket(desk_store, "The duplicate", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("m", *"HD-9999", "enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, MergeScreen)  # not left: the next keys still go here
+        assert dialog.query_one("#merge-target", Input).value == "HD-9999"
+        hint = dialog.query_one("#merge-hint", Static)
+        assert "no ticket HD-9999" in str(hint.render()) and hint.has_class("-error")
+        await pilot.press(*["backspace"] * 4, *target.split("-")[1], "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert ("information", f"{key} merged into {target}") in app.notices
+
+
 def _ticket_of(desk: Desk, subject: str, email: str, name: str) -> str:
     with desk.store.write() as session:
         ticket = tickets.create_ticket(
@@ -331,17 +352,6 @@ async def test_merge_into_another_customers_ticket_asks_first(desk_store: Desk) 
         assert ("information", f"{key} merged into {other}") in app.notices
     with fresh(desk_store, other) as (_, messages):
         assert "Same again." in [m.body for m in messages]
-
-
-async def test_merge_into_an_unknown_ticket_is_a_notification(desk_store: Desk) -> None:
-    key = make_ticket(desk_store, "Lonely", assignee="bob")
-    app = make_app(desk_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_ticket(pilot, app, key)
-        await pilot.press("m", *"HD-999", "enter")
-        await settle(pilot)
-        assert app.screen is screen and app.is_running
-        assert ("error", "no ticket HD-999") in app.notices
 
 
 async def test_link_an_article_into_the_reply(desk_store: Desk) -> None:

@@ -143,6 +143,11 @@ class TicketScreen(TicketAttachments):
         parties: MergeParties
 
     @dataclass
+    class MergeRefused(Message):
+        target: str  # as typed
+        error: str
+
+    @dataclass
     class ArticleRead(Message):
         article: ArticleView
 
@@ -396,9 +401,12 @@ class TicketScreen(TicketAttachments):
         self._act("reopen", act.reopen)
 
     def action_merge(self) -> None:
+        self._ask_merge()
+
+    def _ask_merge(self, typed: str = "", error: str | None = None) -> None:
         candidates = self.panel.other_open if self.panel is not None else ()
         self.app.push_screen(
-            MergeScreen(self._title("Merge"), candidates),
+            MergeScreen(self._title("Merge"), candidates, typed, error),
             lambda key: self._check_merge(key) if key else None,
         )
 
@@ -408,10 +416,18 @@ class TicketScreen(TicketAttachments):
         try:
             parties = act.merge_parties(self.context.store, self.key, target)
         except ServiceError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.MergeRefused(target, str(exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.MergeChecked(parties))
+
+    def on_ticket_screen_merge_refused(self, message: MergeRefused) -> None:
+        """A target that is no ticket, or one that cannot take the merge: asked again, with
+        what was typed and why."""
+        if self.is_current:
+            self._ask_merge(message.target, message.error)
+        else:
+            self.notify(message.error, title=self.key, severity="error", markup=False)
 
     def on_ticket_screen_merge_checked(self, message: MergeChecked) -> None:
         parties = message.parties

@@ -253,7 +253,8 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
 
 class MergeScreen(ModalScreen[str | None]):
     """Merge into which ticket: type its key, or pick one of the requester's other open
-    tickets; dismissed with the key, or None."""
+    tickets; dismissed with the key, or None. Asked again after a refused target, with
+    what was typed and why (`typed`, `error`)."""
 
     CSS_PATH = CSS
     AUTO_FOCUS = "#merge-target"
@@ -263,19 +264,34 @@ class MergeScreen(ModalScreen[str | None]):
         Binding("up", "move('up')", "Up", show=False, id="merge.up"),
     ]
 
-    def __init__(self, title: Text, candidates: Iterable[OtherTicket]) -> None:
+    def __init__(
+        self,
+        title: Text,
+        candidates: Iterable[OtherTicket],
+        typed: str = "",
+        error: str | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.candidates = tuple(candidates)
+        self.typed = typed
+        self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical(id="merge-box") as box:
             box.border_title = self.title_text
-            yield Static(
-                Text("Its conversation moves to the target; this ticket is closed."),
+            hint = Static(
+                Text(self.error or "Its conversation moves to the target; this ticket is closed."),
                 id="merge-hint",
             )
-            yield Input(placeholder="ticket to merge into, e.g. HD-12", id="merge-target")
+            hint.set_class(self.error is not None, "-error")
+            yield hint
+            yield Input(
+                self.typed,
+                placeholder="ticket to merge into, e.g. HD-12",
+                id="merge-target",
+                select_on_focus=False,
+            )
             options = [
                 Option(
                     Text.assemble((f"{t.key} ", "bold"), (f"{t.status} · ", "dim"), t.subject),
