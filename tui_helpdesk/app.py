@@ -81,7 +81,9 @@ class HelpdeskApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("question_mark", "toggle_help", "Help", id="app.help"),
-        Binding("f1", "switch_mode('queue')", "Queue", id="app.mode.queue"),
+        # The queue's list, also from a ticket opened over it (`action_queue`). Out of the
+        # footer, as f4 and f5 are: the ticket screen's own keys fill it at 80 columns.
+        Binding("f1", "queue", "Queue", show=False, id="app.mode.queue"),
         Binding(
             "f2",
             "switch_mode('knowledge')",
@@ -348,6 +350,8 @@ class HelpdeskApp(App[None]):
         if action == "switch_mode":
             # The key of the mode you are in hides, and so do modes this console lacks.
             return parameters[0] != self.current_mode and parameters[0] in self._modes
+        if action == "queue":
+            return self.current_mode != "queue" or not isinstance(self.screen, QueueScreen)
         if action == "new_ticket":
             return not _is_new_ticket_form(self.screen)  # one form at a time
         return True
@@ -364,6 +368,26 @@ class HelpdeskApp(App[None]):
 
         self.push_screen(TicketScreen(self.context, ref))
 
+    def action_queue(self) -> None:
+        """The queue's list: from another mode, and from the tickets opened over it."""
+        self._to_queue_list()
+
+    def _to_queue_list(self) -> bool:
+        """Bring the queue's list to the front, leaving the ticket screens opened over it
+        (they lose nothing: their drafts are the console's). A ticket still saving, a form
+        or a dialog is not left: the agent is told, and False returned."""
+        from tui_helpdesk.screens.ticket import TicketScreen
+
+        if self.current_mode != "queue":
+            self.switch_mode("queue")
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, QueueScreen):
+            screen = self.screen
+            if not isinstance(screen, TicketScreen) or screen.busy is not None:
+                self.notify("finish or leave what is open first (escape)", severity="warning")
+                return False
+            self.pop_screen()
+        return True
+
     def show_queue_view(self, name: str) -> None:
         """The queue in view `name` (a `View` value or a saved view's), from anywhere."""
 
@@ -371,11 +395,8 @@ class HelpdeskApp(App[None]):
             if isinstance(self.screen, QueueScreen):
                 self.screen.action_show_view(name)
 
-        if self.current_mode != "queue":
-            self.switch_mode("queue")
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, QueueScreen):
-            self.pop_screen()
-        self.call_after_refresh(show)
+        if self._to_queue_list():
+            self.call_after_refresh(show)
 
     def on_reports_screen_drill_down(self, message: Message) -> None:
         """Enter on a report's bar: its tickets as a queue view (until another is chosen)."""

@@ -378,6 +378,36 @@ async def test_modes_of_the_other_screens(desk_store: Desk, size: tuple[int, int
         assert isinstance(app.screen, QueueScreen)
 
 
+async def test_f1_brings_the_queue_list_back_from_the_tickets_opened_over_it(
+    desk_store: Desk, size: tuple[int, int]
+) -> None:
+    """f1 from a ticket (or two, opened one over the other) is the queue's list; a form
+    with typed text is not thrown away for it."""
+    from tui_helpdesk.screens.new_ticket import NewTicketScreen
+    from tui_helpdesk.screens.ticket import TicketScreen
+
+    first = make_ticket(desk_store, "First", assignee="bob")
+    second = make_ticket(desk_store, "Second", assignee="bob")
+    app = make_app(desk_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for key in (first, second):
+            app.action_open_ticket(key)
+            await settle(pilot)
+            assert isinstance(app.screen, TicketScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen) and len(app.screen_stack) == 1
+        assert app.check_action("queue", ()) is False  # the list is in front already
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)
+        assert any("finish or leave" in text for _, text in app.notices)
+
+
 async def test_a_theme_picked_in_the_console_is_remembered(
     desk_store: Desk, size: tuple[int, int], tmp_path: Path
 ) -> None:
