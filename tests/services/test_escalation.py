@@ -11,7 +11,7 @@ from sqlalchemy import MetaData, func, inspect, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from tests.conftest import NOW, Desk, statements
-from tui_helpdesk.domain import Priority, Status
+from tui_helpdesk.domain import MessageKind, Priority, Status
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, directory, escalation, tickets
 from tui_helpdesk.services.errors import InvalidTransition, ValidationError
@@ -337,6 +337,15 @@ def test_manual_level_up_and_functional_move(ruled: Desk) -> None:
         (None, "manual", "bob", "needs an expert"),
         (None, "manual", "bob", "by hand"),
     ]
+    # The reason given is an internal note where the ticket arrives; none without one.
+    with ruled.store.read() as session:
+        ticket = tickets.get_ticket(session, key)
+        notes = [
+            (m.author_agent.login if m.author_agent else None, m.body)
+            for m in tickets.ticket_messages(session, ticket)
+            if m.kind is MessageKind.NOTE
+        ]
+    assert notes == [("bob", "Escalated to L2: needs an expert")]
 
 
 def test_customer_request_fires_its_rules_once_per_cycle(ruled: Desk) -> None:

@@ -419,6 +419,12 @@ def escalate_by_hand(
     ticket.escalation_level = (ticket.escalation_level or 0) + 1
     if customer_request:
         ticket.customer_escalation = True
+    if (reason or "").strip():
+        # Where the ticket arrives, the reason is read in the conversation, not only in
+        # the history and the lead's mail.
+        to = f" to {ticket.group.name}" if move is not None and ticket.group else ""
+        asked = " at the customer's request" if customer_request else ""
+        tickets.write_note(session, ticket, actor, now, f"Escalated{to}{asked}: {why}")
     record(
         session,
         ticket,
