@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from textual.widget import Widget
+from textual.widgets import Static
 
 from tests.conftest import NOW, Desk
 from tests.screens.conftest import (
@@ -333,6 +334,18 @@ async def test_a_bad_filter_is_a_notice_and_no_stale_rows(
         assert errors[-1] == "priority: unknown value 'asap' (one of low, normal, high, urgent)"
         assert all(error.startswith("priority: ") for error in errors), errors
         assert keys_shown(app) == []
+        # Said over the empty list too, not only in a passing notice.
+        screen = app.screen
+        assert screen.has_class("-empty")
+        said = str(screen.query_one("#queue-empty", Static).render())
+        assert said.startswith("Nothing shown: priority: unknown value 'asap'")
+        await pilot.press("slash", *"priority:high", "enter")  # the old filter selected
+        await settle(pilot)
+        said = str(screen.query_one("#queue-empty", Static).render())
+        assert said.startswith("No ticket in My open matches “priority:high”")
+        await pilot.press("escape")  # the filter cleared: the ticket is back, the line gone
+        await settle(pilot)
+        assert len(keys_shown(app)) == 1 and not screen.has_class("-empty")
 
 
 async def test_a_report_drill_down_opens_as_a_view(desk_store: Desk, size: tuple[int, int]) -> None:

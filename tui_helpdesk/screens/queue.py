@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -35,7 +36,7 @@ from textual.command import Provider
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Header, Input
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_helpdesk.screens.context import COUNTDOWN_REFRESH, ConsoleContext, DeskChanged
@@ -163,6 +164,9 @@ class QueueScreen(Screen[None]):
         yield ViewTabs(VIEW_ORDER, id="queue-bar")
         # The filter field (`/`) is mounted when first asked for: hidden until then, it
         # would only be built and styled before the first rows for nothing.
+        # Says why the list is empty (nothing in the view, nothing matching the filter, a
+        # filter the desk refused), where a passing notice would be missed.
+        yield Static(id="queue-empty")
         yield TicketTable(
             load_margin=max(1, min(10, self.context.page_size // 2)),
             hidden=self._hidden_columns(),
@@ -322,6 +326,7 @@ class QueueScreen(Screen[None]):
             table.hide_columns(self._hidden_columns())
             table.replace_rows(message.page.rows, keep=self._keep, at=self._keep_at)
         table.loading = False
+        self._show_empty()
         self._next = message.page.next
         self._loading = bool(message.rest)
         if message.rest and self._next is not None:
@@ -354,6 +359,7 @@ class QueueScreen(Screen[None]):
         if not message.append and not self._keep:
             self.table.replace_rows(())  # a new view or filter that failed shows nothing stale
         self._show_count()
+        self._show_empty(message.error)
         self.notify(message.error, title="Queue", severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -386,6 +392,24 @@ class QueueScreen(Screen[None]):
     def _show_tabs(self) -> None:
         keyed = len(VIEW_ORDER) + len(SAVED_KEYS)
         self.query_one(ViewTabs).show(self.all_views(), self.view, keyed)
+
+    def _show_empty(self, error: str | None = None) -> None:
+        """The line over an empty list saying why it is empty; hidden when rows show."""
+        empty = not self.table.row_count
+        self.set_class(empty, "-empty")
+        if not empty:
+            return
+        label = self.view.label
+        if error is not None:
+            text = f"Nothing shown: {error}"
+        elif self.filter_text:
+            text = (
+                f"No ticket in {label} matches “{self.filter_text}”  ·  "
+                "/ edits the filter, escape clears it"
+            )
+        else:
+            text = f"No tickets in {label}."
+        self.query_one("#queue-empty", Static).update(Text(text))
 
     def _show_count(self) -> None:
         loaded = len(self.table.tickets)
