@@ -12,6 +12,8 @@ stays; a link cut by the snippet loses the part of the address it kept), autolin
 brackets; `*` and `+` bullets read "•". Backslash escapes keep the character they escape.
 Underscores inside words (snake_case) and arithmetic stars (2*3) stay.
 
+`mail_text` does the same to a whole article for a reply by mail (links keep their address).
+
 Display only: the pieces are still plain strings for `text.highlighted`, never markup. Used
 by the knowledge screen's result list, the new-ticket form's suggestions and the CLI's
 `helpdesk kb search` / `kb suggest` tables; it imports neither Textual nor the database, so
@@ -103,6 +105,23 @@ def plain_pieces(pieces: Iterable[tuple[str, bool]]) -> Pieces:
         if not result[-1][0]:
             result.pop()
     return tuple(result)
+
+
+# A link or image with its address (and an optional title): [text](address "title").
+_LINK_ADDRESS = re.compile(r"!?\[([^\]\n]*)\]\((\S+?)(?:\s+\"[^\"\n]*\")?\)")
+
+
+def mail_text(markdown: str) -> str:
+    """A Markdown text (an article) as the plain text of a mail the customer reads: the
+    syntax taken out line by line (`plain_pieces`), each link's address kept after its
+    text ("the VPN client (https://…)"), blank lines where the text had them, one at most."""
+    lines: list[str] = []
+    for line in markdown.splitlines():
+        line = _LINK_ADDRESS.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], line)
+        plain = "".join(text for text, _ in plain_pieces(((line, False),)))
+        if plain or (lines and lines[-1]):
+            lines.append(plain)
+    return "\n".join(lines).strip("\n")
 
 
 def snippet_text(pieces: Iterable[tuple[str, bool]], *, style: str = "", highlight: str) -> Text:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_helpdesk.markdown_text import plain_pieces, snippet_text
+from tui_helpdesk.markdown_text import mail_text, plain_pieces, snippet_text
 from tui_helpdesk.screens.new_ticket_parts import suggestion_options
 from tui_helpdesk.services.intake_views import SuggestedArticle, SuggestionsView
 from tui_helpdesk.services.search import Marked
@@ -79,3 +79,20 @@ def test_new_ticket_suggestions_show_plain_snippets() -> None:
     found = SuggestionsView("forgot", "", ("forgot",), (article,), ())
     (option,) = list(suggestion_options(found))
     assert str(option.prompt).splitlines()[1].strip() == "Steps Choose Forgot password."
+
+
+def test_an_article_as_a_mails_plain_text() -> None:
+    body = (
+        "## Steps\n\n"
+        '1. Open the [VPN client](https://vpn.example/a_b "help") and **reset** it.\n'
+        "* Check the `config` file, see <https://x.example/y>\n\n\n\n"
+        "> Keep it safe\n"
+        "![diagram](https://img.example/d.png)\n"
+    )
+    assert mail_text(body) == (
+        "Steps\n\n"
+        "1. Open the VPN client (https://vpn.example/a_b) and reset it.\n"
+        "• Check the config file, see https://x.example/y\n\n"
+        "Keep it safe\n"
+        "diagram (https://img.example/d.png)"
+    )

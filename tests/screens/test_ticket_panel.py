@@ -355,16 +355,20 @@ async def test_merge_into_another_customers_ticket_asks_first(desk_store: Desk) 
 
 
 async def test_link_an_article_into_the_reply(desk_store: Desk) -> None:
-    article = add_article(desk_store, "Reset the VPN [b]client[/b]", "Open settings, reset.")
+    body = "## Steps\n\nOpen [settings](https://vpn.example/s), **reset**."
+    article = add_article(desk_store, "Reset the VPN [b]client[/b]", body)
     key = make_ticket(desk_store, "VPN broken", assignee="bob")
     app = make_app(desk_store)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_ticket(pilot, app, key)
+        assert screen.panel is not None and [a.id for a in screen.panel.articles] == [article]
         await pilot.press("l")
-        assert isinstance(app.screen, ArticlePickScreen)
-        await pilot.press(*"reset vpn")
-        await pilot.pause(0.4)
-        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, ArticlePickScreen)
+        # Before anything is typed: the ticket's own suggestions.
+        hint = str(picker.query_one("#link-hint", Static).render())
+        assert hint.startswith("suggested for this ticket")
+        assert picker.ids == [article]
         await pilot.press("enter")
         await settle(pilot)
         compose = app.screen
@@ -373,18 +377,22 @@ async def test_link_an_article_into_the_reply(desk_store: Desk) -> None:
         assert text.startswith(
             f'From our knowledge base, "Reset the VPN [b]client[/b]" (article {article})'
         )
-        assert "Open settings, reset." in text
-        # In the editor: ctrl+k puts another in at the cursor.
+        # As a mail's plain text: no Markdown syntax, the link's address kept.
+        assert "Steps\n\nOpen settings (https://vpn.example/s), reset." in text
+        # In the editor: ctrl+k puts another in at the cursor, searched for.
         await pilot.press("ctrl+k")
         assert isinstance(app.screen, ArticlePickScreen)
+        await pilot.press(*"reset vpn")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert app.screen.ids == [article]
         await pilot.press("escape")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen
     with fresh(desk_store, key) as (_ticket, messages):
-        assert (
-            messages[-1].kind is MessageKind.REPLY and "Open settings, reset." in messages[-1].body
-        )
+        assert messages[-1].kind is MessageKind.REPLY
+        assert "Open settings (https://vpn.example/s), reset." in messages[-1].body
 
 
 def shown_lines(widget: Widget) -> list[str]:

@@ -331,6 +331,7 @@ class TicketScreen(TicketAttachments):
                 notice,
                 self.context,
                 on_edit=self.query_one(PresenceBar).typed,
+                suggested=self.panel.articles if self.panel is not None else (),
             ),
             partial(self._composed, kind),
         )
@@ -449,7 +450,10 @@ class TicketScreen(TicketAttachments):
     def action_link_article(self) -> None:
         self.app.push_screen(
             ArticlePickScreen(
-                self.context, self._title("Link an article into the reply to"), kind="reply"
+                self.context,
+                self._title("Link an article into the reply to"),
+                kind="reply",
+                suggested=self.panel.articles if self.panel is not None else (),
             ),
             self._link_article,
         )

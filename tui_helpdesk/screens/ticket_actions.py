@@ -22,7 +22,7 @@ answer in its own workers (the reply editor's article search aside: `ticket_link
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -63,6 +63,7 @@ from tui_helpdesk.services.console_actions import (
     parse_tags,
 )
 from tui_helpdesk.services.errors import ValidationError
+from tui_helpdesk.services.intake_views import SuggestedArticle
 from tui_helpdesk.services.knowledge_views import ArticleView
 
 __all__ = [
@@ -182,8 +183,10 @@ class ComposeScreen(ModalScreen[Draft | None]):
         notice: str | None = None,
         context: ConsoleContext | None = None,
         on_edit: Callable[[], None] | None = None,
+        suggested: Sequence[SuggestedArticle] = (),
     ) -> None:
         super().__init__(classes=f"-{kind}")
+        self.suggested = tuple(suggested)  # the ticket's suggested articles, for ctrl+k
         self.kind = kind
         self.context = context  # for the knowledge search of `ctrl+k`
         self.on_edit = on_edit  # told of every edit (the ticket's presence: "typing…")
@@ -269,7 +272,8 @@ class ComposeScreen(ModalScreen[Draft | None]):
         if self.context is not None and self.is_current:
             title = Text(f"Link an article into this {self.kind}")
             self.app.push_screen(
-                ArticlePickScreen(self.context, title, kind=self.kind), self.insert_article
+                ArticlePickScreen(self.context, title, kind=self.kind, suggested=self.suggested),
+                self.insert_article,
             )
 
     def insert_article(self, article: ArticleView | None) -> None:

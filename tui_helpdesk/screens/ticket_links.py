@@ -14,7 +14,7 @@ merge itself is written by the ticket screen. Called by `screens.ticket` and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -30,10 +30,12 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui_helpdesk.markdown_text import mail_text
 from tui_helpdesk.screens.context import ConsoleContext
 from tui_helpdesk.services import knowledge_views
 from tui_helpdesk.services.console_actions import MergeParties
 from tui_helpdesk.services.errors import ServiceError
+from tui_helpdesk.services.intake_views import SuggestedArticle
 from tui_helpdesk.services.knowledge_views import ArticleView, KnowledgeResults
 from tui_helpdesk.services.ticket_panel import OtherTicket
 from tui_helpdesk.text import highlighted
@@ -45,9 +47,11 @@ DEBOUNCE = 0.2  # seconds of quiet typing before a search runs
 
 
 def article_snippet(article: ArticleView) -> str:
-    """What linking an article puts into a reply: its title, number and text, for the agent
-    to trim. Internal and draft articles are asked about first (`customer_question`)."""
-    body = article.body.strip()
+    """What linking an article puts into a reply: its title, number and text as a mail's
+    plain text (`markdown_text.mail_text`: no Markdown syntax, links with their address),
+    for the agent to trim. Internal and draft articles are asked about first
+    (`customer_question`)."""
+    body = mail_text(article.body)
     return f'From our knowledge base, "{article.title}" (article {article.id}):\n\n{body}\n'
 
 
@@ -134,13 +138,22 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
         error: str | None
 
     def __init__(
-        self, context: ConsoleContext, title: Text, query: str = "", *, kind: str = "reply"
+        self,
+        context: ConsoleContext,
+        title: Text,
+        query: str = "",
+        *,
+        kind: str = "reply",
+        suggested: Sequence[SuggestedArticle] = (),
     ) -> None:
         super().__init__()
         self.context = context
         self.title_text = title
         self.query_text = query
         self.kind = kind  # "reply" (the customer reads it) or "note" (agents only)
+        # The ticket's suggested articles (its side panel's): the list before anything
+        # is typed, instead of the knowledge base's newest.
+        self.suggested = tuple(suggested)
         self.ids: list[int] = []
         self._request = 0
 
@@ -149,14 +162,31 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
             box.border_title = self.title_text
             yield Input(self.query_text, placeholder="search articles", id="link-query")
             yield OptionList(id="link-list", markup=False)
-            hint = f"enter puts the article into the {self.kind}"
-            if self.kind == "reply":
-                hint += "; internal and draft ones ask first"
-            yield Static(Text(hint), id="link-hint")
+            yield Static(Text(self._hint()), id="link-hint")
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.suggested and not self.query_text:
+            self._show_suggested()
+            return
         self._search(self._next(), self.query_text, 0.0)
+
+    def _show_suggested(self) -> None:
+        self.ids = [a.id for a in self.suggested]
+        options = self.query_one("#link-list", OptionList)
+        for article in self.suggested:
+            text = Text(f"#{article.id} ", style="bold", no_wrap=True, overflow="ellipsis")
+            text.append_text(highlighted(article.title.pieces, highlight="underline"))
+            options.add_option(Option(text))
+        options.highlighted = 0
+        hint = self.query_one("#link-hint", Static)
+        hint.update(Text(f"suggested for this ticket; type to search  ·  {self._hint()}"))
+
+    def _hint(self) -> str:
+        hint = f"enter puts the article into the {self.kind}"
+        if self.kind == "reply":
+            hint += "; internal and draft ones ask first"
+        return hint
 
     def _next(self) -> int:
         self._request += 1
@@ -233,6 +263,8 @@ class ArticlePickScreen(ModalScreen[ArticleView | None]):
 
     @on(Input.Changed, "#link-query")
     def _typed(self, event: Input.Changed) -> None:
+        if self.suggested:  # searching now: the suggestions' hint goes
+            self.query_one("#link-hint", Static).update(Text(self._hint()))
         self._search(self._next(), event.value, DEBOUNCE)
 
     @on(Input.Submitted, "#link-query")
