@@ -583,7 +583,7 @@ class QueueScreen(Screen[None]):
         from tui_helpdesk.widgets.name_prompt import NamePrompt
 
         self.app.push_screen(
-            NamePrompt("Save the filter as a view", suggested),
+            NamePrompt("Name for a view of this filter", suggested),
             lambda name: self._save_view(name, flt) if name else None,
         )
 

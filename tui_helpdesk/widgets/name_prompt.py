@@ -18,7 +18,7 @@ class NamePrompt(ModalScreen[str | None]):
     """A one-line question over the current screen; dismissed with the text, or None."""
 
     DEFAULT_CSS = """
-    NamePrompt { align: center middle; }
+    NamePrompt { align: center middle; background: $background 50%; }
     NamePrompt #prompt-box {
         width: 60; max-width: 100%; height: auto;
         border: round $accent; background: $surface; padding: 0 1;
