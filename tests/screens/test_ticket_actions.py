@@ -19,7 +19,7 @@ from textual import events
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 
 from tests.conftest import NOW, Desk
-from tests.screens.conftest import RecordingApp, make_app, make_ticket, settle
+from tests.screens.conftest import RecordingApp, keys_shown, make_app, make_ticket, settle
 from tui_helpdesk.domain import MessageKind, Priority, Role, Status
 from tui_helpdesk.screens.ticket import MessageBox, TicketScreen
 from tui_helpdesk.screens.ticket_actions import (
@@ -205,10 +205,12 @@ async def test_quitting_asks_before_losing_drafts(desk_store: Desk) -> None:
         await pilot.press("escape", "k")  # kept for later, on the ticket screen
         await pilot.pause()
         assert app.screen is screen
-        # Kept after the ticket is left: back on it, the draft is there to go on with.
+        # Kept after the ticket is left: the queue marks it, and back on it, the draft is
+        # there to go on with.
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen is not screen
+        assert keys_shown(app) == [f"✎{key}"]
         again = await open_ticket(pilot, app, key)
         assert again is not screen
         assert str(again.query_one("#ticket-status", Static).render()) == (

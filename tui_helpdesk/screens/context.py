@@ -37,6 +37,12 @@ class ConsoleContext:
     def now(self) -> datetime:
         return self.clock() if self.clock else datetime.now(UTC)
 
+    def drafted(self) -> list[str]:
+        """The tickets with a draft kept and not sent."""
+        return [
+            key for key, kept in self.drafts.items() if any(d.text.strip() for d in kept.values())
+        ]
+
     def unsent_drafts(self) -> list[str]:
         """The drafts kept and not sent, as quitting names them: "reply on HD-12"."""
         return [

@@ -189,7 +189,9 @@ class QueueScreen(Screen[None]):
             self.action_refresh()
 
     def on_screen_resume(self) -> None:
-        """Back from a ticket (or another mode): the rows may have changed meanwhile."""
+        """Back from a ticket (or another mode): the rows may have changed meanwhile, and
+        drafts may have been kept or sent."""
+        self.table.show_drafted(self.context.drafted())
         if self.table.row_count and not self._loading:
             self.action_refresh()
 

@@ -145,6 +145,7 @@ class TicketTable(DataTable[Text]):
         self._hidden: frozenset[str] = hidden
         self._layout: list[tuple[ColumnSpec, int]] = []
         self._marked: set[str] = set()
+        self._drafted: frozenset[str] = frozenset()  # tickets with a reply or note kept
         self._deferred: list[QueueRow] = []  # rows laid out once the first frame is painted
         self._painted = False  # rows were painted (`RowsPainted` posted)
 
@@ -202,6 +203,14 @@ class TicketTable(DataTable[Text]):
         if self._rows and 0 <= self.cursor_row < len(self._rows):
             self.move_cursor(row=self.cursor_row, animate=False)
 
+    def show_drafted(self, keys: Iterable[str]) -> None:
+        """The tickets with a draft kept for later (their number shows a ✎)."""
+        drafted = frozenset(keys)
+        if drafted != self._drafted:
+            changed = drafted ^ self._drafted
+            self._drafted = drafted
+            self._refresh_rows(set(changed), marks=False)
+
     def clear_marks(self, keys: Iterable[str] | None = None) -> None:
         """Unmark `keys` (all when None)."""
         gone = set(self._marked) if keys is None else self._marked & set(keys)
@@ -224,13 +233,15 @@ class TicketTable(DataTable[Text]):
         self._marked = set() if keys <= self._marked else keys
         self._refresh_rows(changed)
 
-    def _refresh_rows(self, keys: set[str]) -> None:
+    def _refresh_rows(self, keys: set[str], *, marks: bool = True) -> None:
+        """Redraw these rows' numbers; `marks`: the marks changed (told to the screen)."""
         self._add_deferred()  # a marked row must be in the table to be redrawn
         if "number" in self.columns and keys:
             for row in self._rows:
                 if row.key in keys:
                     self.update_cell(row.key, "number", self._cell(row, "number"))
-        self.post_message(self.MarksChanged())
+        if marks:
+            self.post_message(self.MarksChanged())
 
     def extend_rows(self, rows: Iterable[QueueRow]) -> None:
         # A ticket whose deadline moved between two page loads can come round again: the
@@ -326,6 +337,8 @@ class TicketTable(DataTable[Text]):
             value = row.key
             if row.key in self._marked:
                 value, style = f"✓{row.key}", self._style("selected")
+            elif row.key in self._drafted:
+                value = f"✎{row.key}"  # a draft kept for later waits on it
         elif column == "priority":
             value = row.priority
             if row.priority in ("urgent", "high"):
