@@ -286,6 +286,26 @@ def now() -> datetime:
     return NOW
 
 
+# Two SLA policies on a 24/7 calendar: premium customers' (first response 1h, resolution
+# 8h at any priority) and everyone else's (2h, 9h).
+SEGMENT_POLICIES = """
+[calendars.always]
+timezone = "UTC"
+always_open = true
+[[sla]]
+name = "premium"
+calendar = "always"
+where = { segment = ["premium"] }
+first_response = { urgent = "1h", high = "1h", normal = "1h", low = "1h" }
+resolution = { urgent = "8h", high = "8h", normal = "8h", low = "8h" }
+[[sla]]
+name = "standard"
+calendar = "always"
+first_response = { urgent = "2h", high = "2h", normal = "2h", low = "2h" }
+resolution = { urgent = "9h", high = "9h", normal = "9h", low = "9h" }
+"""
+
+
 @dataclass
 class Desk:
     """A small desk: an admin, agents in L1/L2 groups, an organization, categories."""

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, SEGMENT_POLICIES, Desk
 from tests.services.conftest import Look, MakeTicket, events_of
 from tui_helpdesk.domain import Channel, EventKind, MessageKind, Priority, Status
 from tui_helpdesk.rules.document import parse_rules
@@ -326,29 +326,6 @@ def test_no_body_no_message(desk_store: Desk, make_ticket: MakeTicket) -> None:
         assert tickets.ticket_messages(session, tickets.get_ticket(session, key)) == []
 
 
-SLA_BY_SEGMENT = """
-[desk]
-ticket_prefix = "HD"
-
-[calendars.always]
-timezone = "UTC"
-always_open = true
-
-[[sla]]
-name = "premium"
-calendar = "always"
-where = { segment = ["premium"] }
-first_response = { urgent = "15m", high = "30m", normal = "1h", low = "2h" }
-resolution = { urgent = "4h", high = "8h", normal = "16h", low = "40h" }
-
-[[sla]]
-name = "standard"
-calendar = "always"
-first_response = { urgent = "1h", high = "2h", normal = "4h", low = "8h" }
-resolution = { urgent = "8h", high = "16h", normal = "36h", low = "72h" }
-"""
-
-
 def test_another_requester_brings_their_organization_and_contract(
     desk_store: Desk, make_ticket: MakeTicket, look: Look
 ) -> None:
@@ -356,14 +333,14 @@ def test_another_requester_brings_their_organization_and_contract(
     by Acme's carla: given to her half an hour later, it is Acme's, on the premium policy,
     its first response due an hour after creation (30 minutes of it used)."""
     with desk_store.store.write() as session:
-        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(SLA_BY_SEGMENT))
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(SEGMENT_POLICIES))
     key = make_ticket(requester="zed@globex.example")
     later = NOW + timedelta(minutes=30)
     with desk_store.store.write() as session:
         ticket = tickets.get_ticket(session, key)
         assert (ticket.sla_policy, ticket.first_response_due_at) == (
             "standard",
-            NOW + timedelta(hours=4),
+            NOW + timedelta(hours=2),
         )
         with pytest.raises(ValidationError, match="neither an email address nor a phone"):
             tickets.change_requester(session, desk_store.agent, later, key, "carla")

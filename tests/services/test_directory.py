@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, SEGMENT_POLICIES, Desk
 from tui_helpdesk.rules.document import parse_rules
 from tui_helpdesk.services import desk, directory, imports, queue
 from tui_helpdesk.services.directory import ContactDraft
@@ -206,27 +206,9 @@ def test_membership_is_seen_in_the_same_unit_of_work(desk_store: Desk) -> None:
         assert [g.name for g in eve.groups] == ["Ops"]
 
 
-_POLICIES = """
-[calendars.always]
-timezone = "UTC"
-always_open = true
-[[sla]]
-name = "premium"
-calendar = "always"
-where = { segment = ["premium"] }
-first_response = { urgent = "1h", high = "1h", normal = "1h", low = "1h" }
-resolution = { urgent = "8h", high = "8h", normal = "8h", low = "8h" }
-[[sla]]
-name = "standard"
-calendar = "always"
-first_response = { urgent = "2h", high = "2h", normal = "2h", low = "2h" }
-resolution = { urgent = "9h", high = "9h", normal = "9h", low = "9h" }
-"""
-
-
 def test_an_organization_contract_names_a_policy_of_the_active_rules(desk_store: Desk) -> None:
     with desk_store.store.write() as session:
-        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(_POLICIES))
+        desk.apply_rules(session, desk_store.admin, NOW, parse_rules(SEGMENT_POLICIES))
     draft = directory.OrganizationDraft("New Co4", sla_policy="nonexist")
     with desk_store.store.write() as session, pytest.raises(ValidationError) as refused:
         directory.add_organization(session, NOW, draft)
