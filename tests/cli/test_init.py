@@ -431,7 +431,9 @@ def test_init_by_an_agent_joining_a_desk_with_rules_writes_no_starter_rules(
     assert active_rules_version(db_url) == 1
 
 
-def test_init_registers_an_admin_only_on_a_desk_without_agents(cli: Run, db_url: str) -> None:
+def test_init_registers_an_admin_only_on_a_desk_without_agents(
+    cli: Run, db_url: str, home: Path
+) -> None:
     store = Store(db_url)
     with store.write() as session:
         directory.add_agent(session, NOW, directory.AgentDraft("ann", "Ann Lee"))
@@ -441,6 +443,7 @@ def test_init_registers_an_admin_only_on_a_desk_without_agents(cli: Run, db_url:
         "helpdesk: mallory is not an agent of this desk: ask an admin to run "
         "`helpdesk agent add mallory`, then run `helpdesk init` again"
     )
+    assert not (home / ".config" / "helpdesk").exists()  # nothing written for mallory
     logins = [
         a["login"]
         for a in ok(cli("--db", db_url, "--as", "ann", "agent", "list", "--json")).json()["agents"]

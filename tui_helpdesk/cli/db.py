@@ -158,17 +158,18 @@ def init(
     if demo and not keep_rules:
         rules_text = demo_rules(rules_text)
     document = parse_rules(rules_text, source)
-    config_state = _write(settings.config_path, starter_config(url), force, private=True)
-    say(f"config    {settings.config_path} ({config_state})")
 
     store = open_store(url)
     try:
         migrated = _upgrade(store, url)
-        say(f"database  {safe_url(url)} ({migrated.describe()})")
         # The admin commits on its own: rules that cannot be applied still leave a desk
-        # whose admin can fix them and run `helpdesk rules apply`.
+        # whose admin can fix them and run `helpdesk rules apply`. A login the desk refuses
+        # stops init before the config is written (it would point at a desk they cannot use).
         with store.write() as session:
             agent = _ensure_admin(session, rt, login)
+        config_state = _write(settings.config_path, starter_config(url), force, private=True)
+        say(f"config    {settings.config_path} ({config_state})")
+        say(f"database  {safe_url(url)} ({migrated.describe()})")
         say(f"agent     {agent}")
         with store.read() as session:
             desk_has_rules = desk.active_rule_set(session) is not None
