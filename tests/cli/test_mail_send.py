@@ -62,6 +62,9 @@ def test_sends_and_prints_one_line_per_mail(
     assert lines[0].startswith(f"#1  {keys[0]}  ack  sent  c0@acme.example  [{keys[0]}] ")
     assert lines[-1] == "mail send: 2 sent, 0 deferred, 0 failed"
     assert len(configured.handler.received) == 2
+    # From the desk by its name, as mail programs show a sender; the envelope is the address.
+    first = configured.handler.received[0]
+    assert (first.message["From"], first.mail_from) == (f"Help Desk <{DESK}>", DESK)
     assert ok(hd("mail", "send")).stdout == ""  # nothing due: quiet
 
 

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import formataddr
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
@@ -242,10 +243,12 @@ class OutboxMailer:
 
 @contextmanager
 def open_mailer(
-    mail: MailSettings, *, ssl_context: ssl.SSLContext | None = None
+    mail: MailSettings, *, name: str | None = None, ssl_context: ssl.SSLContext | None = None
 ) -> Iterator[OutboxMailer]:
-    """An `OutboxMailer` on the configured server. The caller checked that `smtp_url` and
-    `address` are set; a password file that cannot be read is a `TransportUnavailable`."""
+    """An `OutboxMailer` on the configured server, its mail from `name <address>` (the
+    desk's name, as customers' mail programs show the sender). The caller checked that
+    `smtp_url` and `address` are set; a password file that cannot be read is a
+    `TransportUnavailable`."""
     if not mail.smtp_url or not mail.address:
         raise TransportUnavailable("mail.smtp_url and mail.address must be set", temporary=False)
     try:
@@ -254,4 +257,4 @@ def open_mailer(
     except (ValueError, ConfigError) as exc:
         raise TransportUnavailable(str(exc), temporary=False) from None
     with SmtpTransport(target, password, ssl_context=ssl_context) as transport:
-        yield OutboxMailer(transport, mail.address)
+        yield OutboxMailer(transport, formataddr((name, mail.address)) if name else mail.address)

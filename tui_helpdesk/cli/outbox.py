@@ -124,7 +124,10 @@ def send(
             run = delivery.DeliveryRun(lines=lines)
         else:
             run = delivery.deliver_outbox(
-                store, rt.now, lambda: open_mailer(rt.settings.mail), limit=limit
+                store,
+                rt.now,
+                lambda: open_mailer(rt.settings.mail, name=delivery.sender_name(store)),
+                limit=limit,
             )
     except LockHeld as held:
         raise CliError(f"mail send: {held}; not running (try again later)", EX_TEMPFAIL) from None

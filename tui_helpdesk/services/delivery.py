@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 from tui_helpdesk.domain import EventKind, OutboxState
 from tui_helpdesk.services.audit import record
 from tui_helpdesk.services.context import Actor
+from tui_helpdesk.services.desk import desk_settings
 from tui_helpdesk.services.errors import NotFound, ValidationError
 from tui_helpdesk.store.engine import Store
 from tui_helpdesk.store.locks import job_lock
@@ -255,6 +256,12 @@ def _run_lock(store: Store) -> Iterator[None]:
     """SQLite: one sender at a time (the job lock); PostgreSQL: row claims suffice."""
     with job_lock(store, JOB) if store.backend == "sqlite" else nullcontext():
         yield
+
+
+def sender_name(store: Store) -> str:
+    """The name the desk's mail goes out under: its `[desk] name`."""
+    with store.read() as session:
+        return desk_settings(session).name
 
 
 def deliver_outbox(
