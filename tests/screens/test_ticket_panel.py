@@ -543,10 +543,15 @@ async def test_draft_an_article_from_a_resolved_ticket(desk_store: Desk) -> None
         await pilot.press("s", *"resolved", "enter")
         await settle(pilot)
         assert screen.check_action("draft_article", ()) is True
-        await pilot.press("K")
+        await pilot.press("K")  # asked first: no (the default) writes nothing
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen and not any("drafted" in t for _, t in app.notices)
+        await pilot.press("K", "y")
         await settle(pilot)
         assert any("drafted: Printer offline" in text for _, text in app.notices)
-        await pilot.press("K")  # a second draft is refused, as a notification
+        await pilot.press("K", "y")  # a second draft is refused, as a notification
         await settle(pilot)
         assert "already has article" in notices(app)
     with desk_store.store.read() as session:

@@ -445,7 +445,16 @@ class TicketScreen(TicketAttachments):
         )
 
     def action_draft_article(self) -> None:
-        self._act("article", draft_article)
+        """Asked first: the draft is written at once, and edited with `helpdesk kb edit`."""
+        question = Text(
+            "Draft an internal knowledge article from this ticket? Its subject becomes the "
+            "title, the first customer message the problem and the last reply the solution; "
+            "edit it with `helpdesk kb edit`, publish it once it reads well."
+        )
+        self.app.push_screen(
+            ConfirmScreen(question, title="Draft an article", yes="Draft", no="Cancel"),
+            lambda yes: self._act("article", draft_article) if yes else None,
+        )
 
     def action_link_article(self) -> None:
         self.app.push_screen(
