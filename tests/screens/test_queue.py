@@ -72,7 +72,18 @@ async def test_columns_fit_the_width(desk_store: Desk, size: tuple[int, int]) ->
         assert widths <= table.size.width  # nothing runs off the right edge
         if size[0] == 80:
             assert "organization" not in shown and "updated" not in shown
-            assert shown[:4] == ["number", "priority", "sla", "subject"]
+            # "All open": who owns each ticket, in the room the requester would take.
+            assert shown == ["number", "priority", "sla", "subject", "assignee", "status"]
+            await pilot.press("1")  # "My open" hides the assignee: the requester shows
+            await settle(pilot)
+            assert table.visible_columns() == [
+                "number",
+                "priority",
+                "sla",
+                "subject",
+                "requester",
+                "status",
+            ]
         else:
             assert shown == [c.key for c in COLUMNS]
             assert column(table, "organization") == ["Acme"]
