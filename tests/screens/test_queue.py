@@ -28,6 +28,7 @@ from tui_helpdesk.screens.queue import VIEW_ORDER, QueueScreen
 from tui_helpdesk.services import directory
 from tui_helpdesk.services.views import View
 from tui_helpdesk.widgets.ticket_table import COLUMNS
+from tui_helpdesk.widgets.view_tabs import ViewTabs
 
 pytestmark = pytest.mark.parametrize("size", SIZES)
 
@@ -277,6 +278,35 @@ def _settings(tmp_path: Path) -> Settings:
         config_path=tmp_path / "config.toml",
         rules_path=tmp_path / "rules.toml",
     )
+
+
+async def test_saved_views_leave_the_standard_tabs_their_words(
+    desk_store: Desk, size: tuple[int, int], tmp_path: Path
+) -> None:
+    """Three saved views at 80 columns: the standard tabs keep their words, the saved ones
+    show their keys (the current one its name); only a count too wide for the room left
+    takes the words away."""
+    from tui_helpdesk.services import saved_views
+
+    views = [
+        saved_views.SavedView(name, saved_views.parse_filter(f"priority:{p}"))
+        for name, p in (("Hot", "urgent"), ("Warm", "high"), ("Cold", "low"))
+    ]
+    saved_views.save(tmp_path / "views.toml", views)
+    app = make_app(desk_store, settings=_settings(tmp_path))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        shown = [str(tab.render()) for tab in app.screen.query(".tab")]
+        if size == (80, 24):
+            words = ["1 My open", "2 Groups", "3 All", "4 Pending", "5 Done", "6 Breach"]
+            assert shown == [*words, "7", "8", "9"]
+            bar = app.screen.query_one(ViewTabs)
+            bar.show_count("1,234/12,345 tickets")  # a count this wide needs their room
+            await pilot.pause()
+            shown = [str(tab.render()) for tab in app.screen.query(".tab")]
+            assert shown == ["1 My open", *"23456789"]
+        else:
+            assert shown[6:] == ["7 ★Hot", "8 ★Warm", "9 ★Cold"]
 
 
 async def test_save_a_filter_as_a_view(

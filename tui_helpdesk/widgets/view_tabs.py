@@ -2,10 +2,10 @@
 
 Tabs are plain Text (saved views are named by the agent, drill-downs by the desk's data).
 When the full labels do not fit beside the count, the tabs other than the current one show
-a short word ("1 Mine  2 Groups  3 All open  4 Pending …"), and when those do not fit
-either (saved views), only their key ("1  2  3 All open  4 …"), so the bar never wraps or
-runs off at 80 columns, nor beside the keys panel (`?`), which narrows the bar and not the
-screen: the bar chooses again whenever its own width changes.
+a short word ("1 Mine  2 Groups  3 All open  4 Pending …", saved views by their key), and
+when those do not fit either, only their key ("1  2  3 All open  4 …"), so the bar never
+wraps or runs off at 80 columns, nor beside the keys panel (`?`), which narrows the bar and
+not the screen: the bar chooses again whenever its own width, or the count's, changes.
 
 The tabs are `Static`s sized by the queue's stylesheet (`width: auto`), not `Label`s: the
 bar is on screen before the first rows and Label's stylesheet, parsed and matched for each
@@ -27,7 +27,10 @@ from textual.widgets import Static
 from tui_helpdesk.services.saved_views import SavedView
 from tui_helpdesk.services.views import AnyView, DrillView, View
 
-COUNT_ROOM = 18  # columns kept for the count when deciding whether full labels fit
+# Columns kept for the count when choosing how much of the labels fits: at least this, else
+# the count's own width ("120/4,518 tickets") and a space. The filter's text and the marks
+# beside it give way first (`count_text`), so only the count itself needs the room.
+COUNT_ROOM = 12
 
 
 FORMS = ("full", "short", "key")  # how much of a tab's label shows, most first
@@ -93,6 +96,7 @@ class ViewTabs(Horizontal):
         self.builtin = tuple(builtin)
         self._shown: tuple[object, ...] | None = None  # what `show` was last given
         self._asked: tuple[tuple[AnyView, ...], AnyView, int] | None = None  # `show`'s args
+        self._count_room = COUNT_ROOM  # what the count shown needs
 
     def compose(self) -> ComposeResult:
         for i, view in enumerate(self.builtin, start=1):
@@ -103,7 +107,7 @@ class ViewTabs(Horizontal):
         """Tabs for `views` (the built-in ones first), `current` marked."""
         self._asked = (tuple(views), current, keyed)
         width = self.size.width or self.app.size.width
-        shown = (tuple(views), current, keyed, width)
+        shown = (tuple(views), current, keyed, width, self._count_room)
         if shown == self._shown:
             return  # the same tabs at the same width: nothing to change
         self._shown = shown
@@ -131,7 +135,7 @@ class ViewTabs(Horizontal):
                 len(tab_text(i, v, form_of(v, form), keyed)) + 2 for i, v in enumerate(views)
             )
 
-        form = next((f for f in FORMS if needs(f) + COUNT_ROOM <= width), "key")
+        form = next((f for f in FORMS if needs(f) + self._count_room <= width), "key")
         for i, (tab, view) in enumerate(zip(tabs, views, strict=True)):
             selected = view == current
             tab.update(Text(tab_text(i, view, form_of(view, form), keyed), no_wrap=True))
@@ -144,5 +148,11 @@ class ViewTabs(Horizontal):
             self.show(*self._asked)
 
     def show_count(self, count: str, *, filter_text: str = "", marked: int = 0) -> None:
-        """`count` ("8 tickets") after the marks and the filter, which give way to it."""
+        """`count` ("8 tickets") after the marks and the filter, which give way to it; a
+        count that needs another width has the tabs fitted again."""
         self.query_one(CountLabel).show(count, filter_text, marked)
+        room = max(COUNT_ROOM, cell_len(count) + 2)
+        if room != self._count_room:
+            self._count_room = room
+            if self._asked is not None:
+                self.show(*self._asked)
