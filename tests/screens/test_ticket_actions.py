@@ -188,6 +188,21 @@ async def test_escape_asks_before_discarding_a_draft(desk_store: Desk) -> None:
         assert [m.kind for m in messages] == [MessageKind.CUSTOMER]
 
 
+async def test_the_reply_editor_shows_what_the_customer_asked(desk_store: Desk) -> None:
+    """The customer's newest message stays in view, on one line beside the status (the
+    editor covers most of the thread); a note, which answers nobody, has none."""
+    key = make_ticket(desk_store, "VPN", assignee="bob", body="The VPN [b]drops[/b]\nevery hour.")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, app, key)
+        await pilot.press("r")
+        quote = app.screen.query_one("#compose-quote", Static)
+        assert str(quote.render()) == "↩ Mario Rossi: The VPN [b]drops[/b] every hour."
+        await pilot.press("escape", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen) and not app.screen.query("#compose-quote")
+
+
 async def test_quitting_asks_before_losing_drafts(desk_store: Desk) -> None:
     """ctrl+q with text not sent asks first (escape stays, ctrl+q again quits); with
     nothing unsent it quits at once."""

@@ -42,7 +42,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_helpdesk.domain import Priority, Status
+from tui_helpdesk.domain import MessageKind, Priority, Status
 from tui_helpdesk.screens.context import COUNTDOWN_REFRESH, ConsoleContext, DeskChanged
 from tui_helpdesk.screens.ticket_actions import (
     WRITES,
@@ -332,9 +332,22 @@ class TicketScreen(TicketAttachments):
                 self.context,
                 on_edit=self.query_one(PresenceBar).typed,
                 suggested=self.panel.articles if self.panel is not None else (),
+                replying_to=self._answered() if kind == "reply" else None,
             ),
             partial(self._composed, kind),
         )
+
+    def _answered(self) -> Text | None:
+        """The customer's newest message on one line ("↩ Anna: the VPN drops…"), or None."""
+        assert self.detail is not None
+        last = next(
+            (m for m in reversed(self.detail.messages) if m.kind is MessageKind.CUSTOMER), None
+        )
+        if last is None:
+            return None
+        line = Text(f"↩ {last.author}: ", style="bold", no_wrap=True, overflow="ellipsis")
+        line.append(" ".join(last.body.split()))  # customer text: appended, never markup
+        return line
 
     def _composed(self, kind: str, draft: Draft | None) -> None:
         if draft is None:

@@ -184,9 +184,13 @@ class ComposeScreen(ModalScreen[Draft | None]):
         context: ConsoleContext | None = None,
         on_edit: Callable[[], None] | None = None,
         suggested: Sequence[SuggestedArticle] = (),
+        replying_to: Text | None = None,
     ) -> None:
         super().__init__(classes=f"-{kind}")
         self.suggested = tuple(suggested)  # the ticket's suggested articles, for ctrl+k
+        # The customer's newest message, on one line beside the status: what is being
+        # answered stays in view while the editor covers most of the thread.
+        self.replying_to = replying_to
         self.kind = kind
         self.context = context  # for the knowledge search of `ctrl+k`
         self.on_edit = on_edit  # told of every edit (the ticket's presence: "typing…")
@@ -201,16 +205,20 @@ class ComposeScreen(ModalScreen[Draft | None]):
             if self.notice:
                 yield Static(Text(self.notice), id="compose-notice")
             # Above the text: the Select's list drops down over it, not off the box.
-            if self.statuses:
-                yield Select(
-                    [(Text(f"then {c.label}"), Status(c.value)) for c in self.statuses],
-                    prompt="status as is",
-                    value=self.draft.status
-                    if self.draft.status in {Status(c.value) for c in self.statuses}
-                    else Select.NULL,
-                    compact=True,
-                    id="compose-then",
-                )
+            if self.statuses or self.replying_to is not None:
+                with Horizontal(id="compose-head"):
+                    if self.statuses:
+                        yield Select(
+                            [(Text(f"then {c.label}"), Status(c.value)) for c in self.statuses],
+                            prompt="status as is",
+                            value=self.draft.status
+                            if self.draft.status in {Status(c.value) for c in self.statuses}
+                            else Select.NULL,
+                            compact=True,
+                            id="compose-then",
+                        )
+                    if self.replying_to is not None:
+                        yield Static(self.replying_to, id="compose-quote")
             yield TextArea(self.draft.text, id="compose-text", soft_wrap=True)
         yield Footer()
 
