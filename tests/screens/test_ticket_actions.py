@@ -526,6 +526,19 @@ async def test_priority_and_category(desk_store: Desk) -> None:
         assert ticket.category is not None and ticket.category.path == "Technical > Network"
 
 
+async def test_a_category_of_another_group_says_where_its_tickets_go(desk_store: Desk) -> None:
+    """A category places new tickets only: one in L2 given an L1 category stays in L2, and
+    the notice says where the category's tickets go and how to move it."""
+    key = make_ticket(desk_store, "Wifi", group="L2")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, app, key)
+        await pilot.press("c", *"netw", "enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.group == "L2"
+        assert "category: Technical > Network (its tickets go to L1: A to move it)" in notices(app)
+
+
 async def test_tags_are_checked_then_saved(desk_store: Desk) -> None:
     key = make_ticket(desk_store, "Tagged", assignee="bob")
     with desk_store.store.write() as session:

@@ -383,6 +383,10 @@ def change_category(
             session, actor, now, ref, category or None, expected_version=expected_version
         )
         shown = clean(ticket.category.path, single_line=True) if ticket.category else "none"
+        home = ticket.category.default_group if ticket.category else None
+        if home is not None and home.id != ticket.group_id:
+            # A category places new tickets only: say where this one would have gone.
+            shown += f" (its tickets go to {clean(home.name, single_line=True)}: A to move it)"
         return _result(ticket, expected_version, f"category: {shown}")
 
 
