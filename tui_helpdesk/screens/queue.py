@@ -162,11 +162,11 @@ class QueueScreen(Screen[None]):
         self._start_load()  # the query runs while the widgets below are built and styled
         yield Header()
         yield ViewTabs(VIEW_ORDER, id="queue-bar")
-        # The filter field (`/`) is mounted when first asked for: hidden until then, it
-        # would only be built and styled before the first rows for nothing.
         # Says why the list is empty (nothing in the view, nothing matching the filter, a
         # filter the desk refused), where a passing notice would be missed.
         yield Static(id="queue-empty")
+        # The filter field (`/`) is mounted when first asked for, before the table: hidden
+        # until then, it would only be built and styled before the first rows for nothing.
         yield TicketTable(
             load_margin=max(1, min(10, self.context.page_size // 2)),
             hidden=self._hidden_columns(),

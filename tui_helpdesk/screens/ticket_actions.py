@@ -445,7 +445,7 @@ class PickScreen(ModalScreen[Choice | None]):
         options.action_cursor_down() if where == "down" else options.action_cursor_up()
 
 
-# --- one line: tags, subject ---------------------------------------------------------------
+# --- one line: tags, subject, requester ----------------------------------------------------
 
 TAGS_HINT = "space separated: letters, digits and _ . : / -  ·  enter saves, escape cancels"
 SUBJECT_HINT = "one line  ·  enter saves, escape cancels"
